@@ -1,0 +1,46 @@
+"""Start the server: migrate the database, print the addresses, serve.
+
+python run.py            # PORT (default 5000), all interfaces
+"""
+
+import os
+
+ASYNC_MODE = os.environ.get("SOCKETIO_ASYNC_MODE", "gevent")
+if ASYNC_MODE == "gevent":
+    # First thing, before anything imports socket or threading.
+    from gevent import monkey
+
+    monkey.patch_all()
+
+from flask_migrate import upgrade  # noqa: E402
+
+from workshop import create_app  # noqa: E402
+from workshop.extensions import socketio  # noqa: E402
+from workshop.qr import lan_addresses  # noqa: E402
+
+
+def main() -> None:
+    app = create_app()
+    port = int(os.environ.get("PORT", "5000"))
+    host = os.environ.get("HOST", "0.0.0.0")
+    with app.app_context():
+        upgrade()
+        if os.environ.get("SEED_DEMO") == "1":
+            from workshop.cli import seed_demo
+
+            seed_demo()
+    print("Start-Up de Territoire is running:", flush=True)
+    print(f"  on this computer:  http://localhost:{port}/", flush=True)
+    for address in lan_addresses():
+        print(f"  for phones (same Wi-Fi): http://{address}:{port}/", flush=True)
+    socketio.run(
+        app,
+        host=host,
+        port=port,
+        log_output=os.environ.get("LOG_REQUESTS") == "1",
+        allow_unsafe_werkzeug=ASYNC_MODE == "threading",
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""Fixtures: a real SQLite database (migrated once, copied per test), the
+Flask test client, the Flask-SocketIO test client, and a real server process."""
+
+import os
+import shutil
+
+import pytest
+
+from workshop import create_app
+from workshop.extensions import db, socketio
+
+from .helpers import LiveServer, find_chromium, join, make_event, make_organizer
+
+os.environ.setdefault("SECRET_KEY", "test-secret")
+
+
+def _config(database_path) -> dict:
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database_path}",
+        "SOCKETIO_ASYNC_MODE": "threading",
+        "SOCKETIO_MESSAGE_QUEUE": None,
+        "WTF_CSRF_ENABLED": False,
+        "PUBLIC_URL": "http://venue.test:5000",
+    }
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory):
+    """A database file brought to the latest schema by the real migrations."""
+    from flask_migrate import upgrade
+
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    app = create_app(_config(path))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return path
+
+
+@pytest.fixture
+def database_path(tmp_path, migrated_database):
+    path = tmp_path / "workshop.db"
+    shutil.copy(migrated_database, path)
+    return path
+
+
+@pytest.fixture
+def app(database_path):
+    app = create_app(_config(database_path))
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def organizer(app):
+    return make_organizer()
+
+
+@pytest.fixture
+def event(organizer):
+    return make_event(organizer)
+
+
+@pytest.fixture
+def table(event):
+    return event.tables[0]
+
+
+@pytest.fixture
+def other_table(event):
+    return event.tables[1]
+
+
+def participant_client(app, table, name="Alice"):
+    """A phone: a Flask test client holding the participant cookie, and its
+    Socket.IO test client connected to the table."""
+    from workshop.sockets import participant_cookie
+
+    participant, token = join(table, name)
+    http = app.test_client()
+    http.set_cookie(participant_cookie(table), token)
+    sio = socketio.test_client(
+        app, flask_test_client=http, auth={"role": "participant", "table": table.join_code}
+    )
+    assert sio.is_connected()
+    return participant, http, sio
+
+
+def facilitator_client(app, table):
+    sio = socketio.test_client(
+        app, auth={"role": "facilitator", "secret": table.facilitator_secret}
+    )
+    assert sio.is_connected()
+    return sio
+
+
+def received(sio, name):
+    """The payloads of the ``name`` events a test client has received."""
+    return [m["args"][0] for m in sio.get_received() if m["name"] == name]
+
+
+@pytest.fixture
+def live_server(tmp_path, migrated_database):
+    """``run.py`` serving a copy of the migrated database; yields the server and
+    an app bound to the same file for preparing data."""
+    path = tmp_path / "live.db"
+    shutil.copy(migrated_database, path)
+    server = LiveServer(tmp_path, f"sqlite:///{path}")
+    app = create_app(_config(path))
+    server.start()
+    try:
+        with app.app_context():
+            yield server, app
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium_path():
+    """The system Chromium; a missing browser fails under CI, skips elsewhere."""
+    path = find_chromium()
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is required under CI (apt-get install chromium)")
+        pytest.skip("no Chromium found (install Debian's chromium to run browser tests)")
+    return path

@@ -1,0 +1,77 @@
+"""Start-Up de Territoire: the app that runs the evening and follows its ideas."""
+
+import os
+import sqlite3
+from pathlib import Path
+
+from flask import Flask, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .config import load_config
+from .extensions import babel, csrf, db, login_manager, migrate, socketio
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record):
+    # WAL lets readers go on while one writer commits; busy_timeout makes a
+    # second writer wait instead of failing; SQLite needs foreign keys enabled.
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def select_locale() -> str:
+    """French unless the visitor chose otherwise or their browser prefers English."""
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    chosen = request.args.get("lang") or request.cookies.get("lang")
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or languages[0]
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Application factory."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("WORKSHOP_INSTANCE") or str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_mapping(load_config(app.instance_path))
+    if test_config:
+        app.config.update(test_config)
+
+    # Socket handlers must be declared before the first socketio.init_app():
+    # Flask-SocketIO then keeps them and registers them on every app's server.
+    from . import cli, sockets, web  # noqa: F401
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(ROOT / "workshop" / "translations"),
+    )
+    login_manager.init_app(app)
+    socketio.init_app(
+        app,
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+        message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+        # Pings every 10 s: a phone that lost the Wi-Fi is noticed quickly.
+        ping_interval=10,
+        ping_timeout=20,
+    )
+
+    web.register(app)
+    cli.register(app)
+    return app

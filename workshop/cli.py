@@ -1,0 +1,123 @@
+"""Command-line tools: ``flask --app workshop seed-demo``."""
+
+from datetime import date, timedelta
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from .extensions import db
+from .models import EventStatus, Organizer, Territory
+from .services import accounts, events
+
+DEMO_EMAIL = "demo@example.org"
+DEMO_PASSWORD = "demo-soiree-2026"
+
+DEMO_TABLES = [
+    {
+        "name": "Mobilités rurales",
+        "challenge": "territorial",
+        "workshop_kind": "starter",
+        "brief_title": "Se déplacer sans voiture dans le Haut-Bocage",
+        "brief": (
+            "Contexte : 38 % des ménages du territoire n'ont qu'une voiture pour deux "
+            "actifs, la ligne de car ne passe que deux fois par jour et les jeunes "
+            "renoncent à des formations faute de transport.\n"
+            "Question : quel problème précis de mobilité, vécu ici, mérite qu'on "
+            "crée une activité pour le résoudre ?"
+        ),
+        "facilitator_name": "Claire",
+    },
+    {
+        "name": "Circuits courts alimentaires",
+        "challenge": "creative",
+        "workshop_kind": "starter",
+        "brief_title": "Nourrir la cantine avec les fermes à moins de 30 km",
+        "brief": (
+            "Contexte : les cantines du territoire servent 2 400 repas par jour ; "
+            "12 % des produits viennent de fermes locales. Les producteurs manquent "
+            "de temps pour livrer, les cuisiniers d'un interlocuteur unique.\n"
+            "Question : quelle solution, portée par une entreprise locale, "
+            "rapprocherait fermes et cantines ?"
+        ),
+        "facilitator_name": "Mehdi",
+    },
+    {
+        "name": "Tiers-lieu de la gare",
+        "challenge": "prototyping",
+        "workshop_kind": "booster",
+        "brief_title": "Ouvrir un atelier partagé dans l'ancienne gare",
+        "brief": (
+            "Contexte : l'association « La Voie libre » veut ouvrir un atelier de "
+            "réparation et de fabrication dans l'ancienne gare, rachetée par la commune.\n"
+            "Question : quelles fonctions tester en premier, avec qui, et quel "
+            "premier essai pourrait-on lancer d'ici trois mois ?"
+        ),
+        "facilitator_name": "Sophie",
+    },
+    {
+        "name": "Bois local",
+        "challenge": "creative",
+        "workshop_kind": "starter",
+        "brief_title": "Valoriser les haies bocagères",
+        "brief": (
+            "Contexte : 1 200 km de haies sont entretenues chaque année et le bois "
+            "broyé part hors du territoire. Des chaufferies communales cherchent "
+            "un approvisionnement régulier.\n"
+            "Question : quelle activité locale pourrait transformer ce bois en "
+            "revenus et en emplois ?"
+        ),
+        "facilitator_name": "Jean-Luc",
+    },
+    {
+        "name": "Santé et soins",
+        "challenge": "territorial",
+        "workshop_kind": "starter",
+        "brief_title": "Vieillir chez soi dans les hameaux",
+        "brief": (
+            "Contexte : un habitant sur trois a plus de 60 ans, deux médecins "
+            "partent à la retraite l'an prochain, les aides à domicile font "
+            "jusqu'à 150 km par jour.\n"
+            "Question : quel besoin non couvert des personnes âgées isolées "
+            "pourrait devenir une activité ?"
+        ),
+        "facilitator_name": "Nadia",
+    },
+]
+
+
+def seed_demo() -> tuple[Organizer, str]:
+    """Create the demo organizer, territory and evening; return the organizer
+    and the evening's join code. Safe to run twice (it adds nothing then)."""
+    organizer = db.session.scalar(select(Organizer).where(Organizer.email == DEMO_EMAIL))
+    if organizer is None:
+        territory = Territory(name="Pays du Haut-Bocage", population=42000)
+        db.session.add(territory)
+        organizer = accounts.create_organizer(
+            "Organisatrice démo", DEMO_EMAIL, DEMO_PASSWORD, territory
+        )
+        db.session.commit()
+    existing = events.events_for(organizer)
+    if existing:
+        return organizer, existing[0].join_code
+    territory = organizer.territories[0]
+    event = events.create_event(
+        organizer,
+        territory,
+        "Start-Up de Territoire du Haut-Bocage",
+        date.today() + timedelta(days=7),
+        "Salle des fêtes de Saint-Aubin",
+    )
+    for fields in DEMO_TABLES:
+        events.add_table(organizer, event, **fields)
+    events.update_event(organizer, event, status=EventStatus.live)
+    return organizer, event.join_code
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("seed-demo")
+    def seed_demo_command():
+        """Create a demo evening to try the app in one minute."""
+        _organizer, code = seed_demo()
+        click.echo(f"Demo evening ready (code {code}).")
+        click.echo(f"Sign in at /login with {DEMO_EMAIL} / {DEMO_PASSWORD}")

@@ -1,0 +1,103 @@
+"""Web forms (WTForms, with CSRF protection from Flask-WTF)."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+
+from .models import ActorCategory, Challenge, WorkshopKind
+from .services.accounts import MIN_PASSWORD_LENGTH
+from .services.live import MAX_BRINGS_LENGTH, MAX_NAME_LENGTH
+
+
+def challenge_choices():
+    return [
+        (Challenge.territorial.value, _l("Territorial challenge (D1: define a problem)")),
+        (Challenge.creative.value, _l("Creative challenge (D2: find a solution)")),
+        (Challenge.prototyping.value, _l("Prototyping challenge (D3: develop and test)")),
+    ]
+
+
+def workshop_kind_choices():
+    return [
+        (WorkshopKind.starter.value, _l("Star'Ter (starts from a theme)")),
+        (WorkshopKind.booster.value, _l("Boos'Ter (starts from a project and its carrier)")),
+    ]
+
+
+def category_choices():
+    return [
+        (ActorCategory.citizen.value, _l("Citizen")),
+        (ActorCategory.business.value, _l("Business")),
+        (ActorCategory.local_authority.value, _l("Local authority, elected official")),
+        (ActorCategory.association.value, _l("Association, social economy")),
+        (ActorCategory.research.value, _l("Research, training")),
+        (ActorCategory.student.value, _l("Student")),
+        (ActorCategory.other.value, _l("Other")),
+    ]
+
+
+class SetupForm(FlaskForm):
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)]
+    )
+    territory = StringField(_l("Territory"), validators=[DataRequired(), Length(max=200)])
+    population = IntegerField(
+        _l("Inhabitants (optional)"), validators=[Optional(), NumberRange(min=0)]
+    )
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired()])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+
+
+class EventForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    date = DateField(_l("Date"), validators=[Optional()])
+    venue = StringField(_l("Venue"), validators=[Optional(), Length(max=200)])
+    territory_id = SelectField(_l("Territory"), coerce=int)
+
+
+class TableForm(FlaskForm):
+    name = StringField(_l("Table name"), validators=[DataRequired(), Length(max=200)])
+    challenge = SelectField(_l("Challenge"), choices=challenge_choices)
+    workshop_kind = SelectField(_l("Kind of workshop"), choices=workshop_kind_choices)
+    brief_title = StringField(_l("Brief title"), validators=[DataRequired(), Length(max=200)])
+    brief = TextAreaField(
+        _l("Prepared brief (theme, context, question)"),
+        validators=[DataRequired(), Length(max=5000)],
+    )
+    facilitator_name = StringField(_l("Facilitator"), validators=[Optional(), Length(max=200)])
+    capacity = IntegerField(
+        _l("Seats"), default=10, validators=[DataRequired(), NumberRange(min=1, max=100)]
+    )
+
+
+class JoinForm(FlaskForm):
+    display_name = StringField(
+        _l("Your name or a pseudonym"),
+        validators=[DataRequired(), Length(max=MAX_NAME_LENGTH)],
+    )
+    category = SelectField(_l("You are here as"), choices=category_choices)
+    brings = StringField(
+        _l("What I bring (optional)"), validators=[Optional(), Length(max=MAX_BRINGS_LENGTH)]
+    )
+
+
+class CodeForm(FlaskForm):
+    # A GET form: no CSRF token needed, nothing changes.
+    class Meta:
+        csrf = False
+
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=16)])

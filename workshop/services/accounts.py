@@ -1,0 +1,67 @@
+"""Organizer accounts and territories."""
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from ..models import Event, Organizer, Territory
+from . import ServiceError, journal
+
+MIN_PASSWORD_LENGTH = 10
+
+
+def needs_setup() -> bool:
+    """True while no organizer exists: the first visit creates one."""
+    return db.session.scalar(select(func.count(Organizer.id))) == 0
+
+
+def create_organizer(name: str, email: str, password: str, territory: Territory) -> Organizer:
+    """Create an organizer of ``territory`` with a hashed password."""
+    email = email.strip().lower()
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ServiceError(
+            "weak_password",
+            _l("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
+        )
+    if db.session.scalar(select(Organizer).where(Organizer.email == email)):
+        raise ServiceError("email_taken", _l("An organizer with this email already exists."))
+    # Werkzeug's default is scrypt, a maintained memory-hard algorithm.
+    organizer = Organizer(
+        name=name.strip(), email=email, password_hash=generate_password_hash(password)
+    )
+    organizer.territories.append(territory)
+    db.session.add(organizer)
+    db.session.flush()
+    journal.record(
+        f"organizer:{organizer.id}", "organizer.created", email, territory_id=territory.id
+    )
+    return organizer
+
+
+def create_first_organizer(
+    name: str, email: str, password: str, territory_name: str, population: int | None
+) -> Organizer:
+    """Set up an empty instance: its first territory and organizer."""
+    if not needs_setup():
+        raise ServiceError("already_set_up", _l("This instance is already set up."))
+    territory = Territory(name=territory_name.strip(), population=population)
+    db.session.add(territory)
+    organizer = create_organizer(name, email, password, territory)
+    db.session.commit()
+    return organizer
+
+
+def authenticate(email: str, password: str) -> Organizer | None:
+    """The organizer with these credentials, or None."""
+    organizer = db.session.scalar(
+        select(Organizer).where(Organizer.email == (email or "").strip().lower())
+    )
+    if organizer and check_password_hash(organizer.password_hash, password or ""):
+        return organizer
+    return None
+
+
+def can_manage(organizer: Organizer, event: Event) -> bool:
+    """True if ``organizer`` organizes the territory ``event`` belongs to."""
+    return any(t.id == event.territory_id for t in organizer.territories)

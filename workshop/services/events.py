@@ -1,0 +1,244 @@
+"""Preparing an evening: events and their tables."""
+
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import (
+    Challenge,
+    Event,
+    EventStatus,
+    Idea,
+    Organizer,
+    Participant,
+    Table,
+    Territory,
+    WorkshopKind,
+)
+from . import ServiceError, journal
+from .codes import EVENT_CODE_LENGTH, TABLE_CODE_LENGTH, new_code, new_secret, normalize_code
+
+TABLE_FIELDS = (
+    "name",
+    "challenge",
+    "workshop_kind",
+    "brief_title",
+    "brief",
+    "facilitator_name",
+    "capacity",
+)
+
+
+def _unique_code(model, length: int) -> str:
+    while True:
+        code = new_code(length)
+        if not db.session.scalar(select(model.id).where(model.join_code == code)):
+            return code
+
+
+def _actor(organizer: Organizer) -> str:
+    return f"organizer:{organizer.id}"
+
+
+def events_for(organizer: Organizer) -> list[Event]:
+    """Events of the organizer's territories, newest first."""
+    territory_ids = [t.id for t in organizer.territories]
+    return list(
+        db.session.scalars(
+            select(Event)
+            .where(Event.territory_id.in_(territory_ids))
+            .order_by(Event.date.desc().nulls_last(), Event.id.desc())
+        )
+    )
+
+
+def create_event(
+    organizer: Organizer,
+    territory: Territory,
+    title: str,
+    event_date: date | None,
+    venue: str = "",
+) -> Event:
+    """Create a draft event in one of the organizer's territories."""
+    if territory not in organizer.territories:
+        raise ServiceError("forbidden", _l("You do not organize this territory."))
+    event = Event(
+        territory=territory,
+        title=title.strip(),
+        date=event_date,
+        venue=venue.strip(),
+        status=EventStatus.draft,
+        join_code=_unique_code(Event, EVENT_CODE_LENGTH),
+    )
+    db.session.add(event)
+    db.session.flush()
+    journal.record(
+        _actor(organizer),
+        "event.created",
+        event.title,
+        territory_id=territory.id,
+        event_id=event.id,
+    )
+    db.session.commit()
+    return event
+
+
+def update_event(organizer: Organizer, event: Event, **fields) -> Event:
+    """Change an event's title, date, venue or status."""
+    for name in ("title", "date", "venue", "status"):
+        if name in fields:
+            setattr(event, name, fields[name])
+    journal.record(
+        _actor(organizer),
+        "event.updated",
+        event.title,
+        territory_id=event.territory_id,
+        event_id=event.id,
+        fields=sorted(fields),
+    )
+    db.session.commit()
+    return event
+
+
+def add_table(organizer: Organizer, event: Event, **fields) -> Table:
+    """Add a table to an event, numbered after the last one."""
+    last = db.session.scalar(select(func.max(Table.number)).where(Table.event_id == event.id))
+    table = Table(
+        event=event,
+        number=(last or 0) + 1,
+        join_code=_unique_code(Table, TABLE_CODE_LENGTH),
+        facilitator_secret=new_secret(),
+        challenge=Challenge.territorial,
+        workshop_kind=WorkshopKind.starter,
+    )
+    _set_table_fields(table, fields)
+    db.session.add(table)
+    db.session.flush()
+    journal.record(
+        _actor(organizer),
+        "table.created",
+        table.name,
+        territory_id=event.territory_id,
+        event_id=event.id,
+        table_id=table.id,
+    )
+    db.session.commit()
+    return table
+
+
+def _set_table_fields(table: Table, fields: dict) -> None:
+    for name in TABLE_FIELDS:
+        if name in fields and fields[name] is not None:
+            value = fields[name]
+            setattr(table, name, value.strip() if isinstance(value, str) else value)
+
+
+def update_table(organizer: Organizer, table: Table, **fields) -> Table:
+    """Change a table's name, challenge, kind, brief, facilitator or capacity."""
+    _set_table_fields(table, fields)
+    journal.record(
+        _actor(organizer),
+        "table.updated",
+        table.name,
+        territory_id=table.event.territory_id,
+        event_id=table.event_id,
+        table_id=table.id,
+    )
+    db.session.commit()
+    return table
+
+
+def delete_table(organizer: Organizer, table: Table) -> None:
+    """Remove a table, with its participants and ideas."""
+    event = table.event
+    journal.record(
+        _actor(organizer),
+        "table.deleted",
+        table.name,
+        territory_id=event.territory_id,
+        event_id=event.id,
+        table_id=table.id,
+    )
+    table.reporter_id = None
+    db.session.flush()
+    db.session.delete(table)
+    db.session.commit()
+
+
+def rotate_facilitator_secret(organizer: Organizer, table: Table) -> str:
+    """Give a table a new facilitator link; the old one stops working at once."""
+    table.facilitator_secret = new_secret()
+    journal.record(
+        _actor(organizer),
+        "table.facilitator_link_rotated",
+        table.name,
+        territory_id=table.event.territory_id,
+        event_id=table.event_id,
+        table_id=table.id,
+    )
+    db.session.commit()
+    return table.facilitator_secret
+
+
+def table_by_code(code: str) -> Table | None:
+    """The table with this join code (as typed), or None."""
+    return db.session.scalar(select(Table).where(Table.join_code == normalize_code(code)))
+
+
+def event_by_code(code: str) -> Event | None:
+    """The event with this join code (as typed), or None."""
+    return db.session.scalar(select(Event).where(Event.join_code == normalize_code(code)))
+
+
+def table_by_facilitator_secret(secret: str) -> Table | None:
+    """The table this facilitator link opens, or None."""
+    if not secret:
+        return None
+    return db.session.scalar(select(Table).where(Table.facilitator_secret == secret))
+
+
+def table_counts(event: Event) -> dict[int, dict[str, int]]:
+    """Participants and visible ideas per table of ``event``."""
+    counts = {t.id: {"participants": 0, "ideas": 0} for t in event.tables}
+    people = db.session.execute(
+        select(Participant.table_id, func.count(Participant.id))
+        .join(Table, Table.id == Participant.table_id)
+        .where(Table.event_id == event.id)
+        .group_by(Participant.table_id)
+    )
+    for table_id, n in people:
+        counts[table_id]["participants"] = n
+    ideas = db.session.execute(
+        select(Idea.table_id, func.count(Idea.id))
+        .join(Table, Table.id == Idea.table_id)
+        .where(Table.event_id == event.id, Idea.deleted.is_(False), Idea.hidden.is_(False))
+        .group_by(Idea.table_id)
+    )
+    for table_id, n in ideas:
+        counts[table_id]["ideas"] = n
+    return counts
+
+
+def table_count(table: Table) -> dict[str, int]:
+    """Participants and visible ideas of one table."""
+    participants = db.session.scalar(
+        select(func.count(Participant.id)).where(Participant.table_id == table.id)
+    )
+    ideas = db.session.scalar(
+        select(func.count(Idea.id)).where(
+            Idea.table_id == table.id, Idea.deleted.is_(False), Idea.hidden.is_(False)
+        )
+    )
+    return {"participants": participants, "ideas": ideas}
+
+
+def event_totals(event: Event) -> dict[str, int]:
+    """The projector's counters: tables, participants, ideas."""
+    counts = table_counts(event)
+    return {
+        "tables": len(counts),
+        "participants": sum(c["participants"] for c in counts.values()),
+        "ideas": sum(c["ideas"] for c in counts.values()),
+    }

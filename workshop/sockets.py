@@ -1,0 +1,211 @@
+"""Socket.IO handlers: authorize, validate, call a service, emit.
+
+Who a connection is comes only from the server side: the participant's
+HttpOnly cookie, the facilitator's secret checked against the database, the
+organizer's login session. A table id, role or author sent by a client is
+never trusted; every event re-reads the caller from the database.
+"""
+
+from functools import wraps
+
+from flask import request, session
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_socketio import ConnectionRefusedError, join_room
+
+from . import broadcast
+from .extensions import db, socketio
+from .models import Event, Participant, Table
+from .services import ServiceError, accounts, events, live
+
+
+class Refused(ServiceError):
+    def __init__(self):
+        super().__init__("forbidden", _("You are not allowed to do this."))
+
+
+def participant_cookie(table: Table) -> str:
+    """Name of the cookie holding a participant's token for ``table``."""
+    return f"wt_{table.join_code}"
+
+
+# --- connecting ----------------------------------------------------------------
+
+
+@socketio.on("connect")
+def on_connect(auth):
+    auth = auth if isinstance(auth, dict) else {}
+    role = auth.get("role")
+    if role == "participant":
+        table = events.table_by_code(str(auth.get("table", "")))
+        participant = (
+            live.participant_for(table, request.cookies.get(participant_cookie(table)))
+            if table
+            else None
+        )
+        if participant is None:
+            raise ConnectionRefusedError("unauthorized")
+        session["who"] = {"role": role, "id": participant.id, "table_id": table.id}
+        join_room(broadcast.table_room(table.id))
+    elif role == "facilitator":
+        secret = str(auth.get("secret", ""))
+        table = events.table_by_facilitator_secret(secret)
+        if table is None:
+            raise ConnectionRefusedError("unauthorized")
+        session["who"] = {"role": role, "secret": secret, "table_id": table.id}
+        join_room(broadcast.console_room(table.id))
+    elif role == "organizer":
+        event = _event_by_id(auth.get("event"))
+        if (
+            event is None
+            or not current_user.is_authenticated
+            or not accounts.can_manage(current_user, event)
+        ):
+            raise ConnectionRefusedError("unauthorized")
+        session["who"] = {"role": role, "event_id": event.id}
+        join_room(broadcast.organizers_room(event.id))
+    elif role == "projector":
+        event = events.event_by_code(str(auth.get("event", "")))
+        if event is None:
+            raise ConnectionRefusedError("unauthorized")
+        session["who"] = {"role": role, "event_id": event.id}
+        join_room(broadcast.projector_room(event.id))
+    else:
+        raise ConnectionRefusedError("unauthorized")
+
+
+def _event_by_id(value) -> Event | None:
+    return db.session.get(Event, value) if isinstance(value, int) else None
+
+
+# --- who is calling --------------------------------------------------------------
+
+
+def _who(role: str) -> dict:
+    who = session.get("who") or {}
+    if who.get("role") != role:
+        raise Refused()
+    return who
+
+
+def _participant() -> Participant:
+    participant = db.session.get(Participant, _who("participant")["id"])
+    if participant is None:
+        raise Refused()
+    return participant
+
+
+def _facilitated_table() -> Table:
+    who = _who("facilitator")
+    table = db.session.get(Table, who["table_id"])
+    # Checked at every event: a rotated link stops working at once.
+    if table is None or table.facilitator_secret != who["secret"]:
+        raise Refused()
+    return table
+
+
+def answers(handler):
+    """Run ``handler`` with a dict payload and turn refusals into an error answer."""
+
+    @wraps(handler)
+    def wrapper(data=None, *_ignored):
+        try:
+            return handler(data if isinstance(data, dict) else {})
+        except ServiceError as error:
+            db.session.rollback()
+            return error.as_dict()
+
+    return wrapper
+
+
+# --- catching up ----------------------------------------------------------------
+
+
+@socketio.on("sync")
+@answers
+def on_sync(data):
+    """Everything a screen missed since the sequence number it last saw."""
+    who = session.get("who") or {}
+    role = who.get("role")
+    if role in ("participant", "facilitator"):
+        table = _participant().table if role == "participant" else _facilitated_table()
+        ideas, seq = live.changes_since(table, data.get("since"))
+        moderator = role == "facilitator"
+        reply = {
+            "ok": True,
+            "seq": seq,
+            "ideas": [live.idea_payload(i, moderator=moderator) for i in ideas],
+            "state": live.table_state(table),
+        }
+        if moderator:
+            reply["participants"] = [live.participant_payload(p) for p in table.participants]
+        return reply
+    if role in ("organizer", "projector"):
+        event = db.session.get(Event, who["event_id"])
+        if event is None:
+            raise Refused()
+        if role == "projector":
+            return {"ok": True, "totals": events.event_totals(event)}
+        return {
+            "ok": True,
+            "counts": {str(k): v for k, v in events.table_counts(event).items()},
+            "recent": [
+                {**live.idea_payload(i), "table_id": i.table_id} for i in live.recent_ideas(event)
+            ],
+        }
+    raise Refused()
+
+
+# --- a participant's writes -------------------------------------------------------
+
+
+def _written(idea, changed: bool) -> dict:
+    if changed:
+        broadcast.idea_changed(idea)
+    return {"ok": True, "idea": live.idea_payload(idea)}
+
+
+@socketio.on("post_idea")
+@answers
+def on_post_idea(data):
+    idea, created = live.post_idea(
+        _participant(), data.get("client_id"), data.get("kind"), data.get("text")
+    )
+    return _written(idea, created)
+
+
+@socketio.on("edit_idea")
+@answers
+def on_edit_idea(data):
+    idea, changed = live.edit_idea(
+        _participant(), data.get("client_id"), data.get("kind"), data.get("text")
+    )
+    return _written(idea, changed)
+
+
+@socketio.on("delete_idea")
+@answers
+def on_delete_idea(data):
+    idea, changed = live.delete_idea(_participant(), data.get("client_id"))
+    return _written(idea, changed)
+
+
+# --- the facilitator's actions ----------------------------------------------------
+
+
+@socketio.on("hide_idea")
+@answers
+def on_hide_idea(data):
+    idea, changed = live.set_hidden(_facilitated_table(), data.get("id"), data.get("hidden", True))
+    if changed:
+        broadcast.idea_changed(idea)
+    return {"ok": True, "idea": live.idea_payload(idea, moderator=True)}
+
+
+@socketio.on("set_reporter")
+@answers
+def on_set_reporter(data):
+    table = _facilitated_table()
+    live.set_reporter(table, data.get("participant_id"))
+    broadcast.table_state_changed(table)
+    return {"ok": True, "state": live.table_state(table)}

@@ -1,0 +1,76 @@
+"""Web blueprints and what every page shares."""
+
+from flask import Flask, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from ..extensions import db, login_manager
+from ..models import Organizer
+
+
+@login_manager.user_loader
+def load_organizer(organizer_id: str) -> Organizer | None:
+    return db.session.get(Organizer, int(organizer_id))
+
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = _l("Please sign in to open this page.")
+
+
+def _safe_next(target: str | None) -> str:
+    # Only local paths: never redirect to another site.
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("participant.home")
+
+
+def register(app: Flask) -> None:
+    """Attach the blueprints, the language switch and the security headers."""
+    from . import auth, facilitator, organizer, participant, projector
+
+    for module in (auth, organizer, participant, facilitator, projector):
+        app.register_blueprint(module.bp)
+
+    @app.get("/lang/<code>")
+    def set_language(code: str):
+        response = redirect(_safe_next(request.args.get("next")))
+        if code in app.config["LANGUAGES"]:
+            response.set_cookie(
+                "lang", code, max_age=365 * 24 * 3600, httponly=True, samesite="Lax"
+            )
+        return response
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        messages = {
+            400: (_l("Bad request"), _l("This request is not valid.")),
+            403: (_l("Not allowed"), _l("You are not allowed to open this page.")),
+            404: (
+                _l("Not found"),
+                _l("This page does not exist, or this link is no longer valid."),
+            ),
+        }
+        title, message = messages.get(error.code, (error.name, error.description))
+        if isinstance(error, CSRFError):
+            title, message = (
+                _l("Form expired"),
+                _l("The form expired. Go back, reload the page and try again."),
+            )
+        return render_template("errors.html", title=title, message=message), error.code
+
+    @app.context_processor
+    def page_globals():
+        return {"locale": str(get_locale()), "languages": app.config["LANGUAGES"]}
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+            "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response

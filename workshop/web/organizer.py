@@ -1,0 +1,167 @@
+"""Organizer pages: events, tables, facilitator links, tents, live overview."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..forms import EventForm, TableForm
+from ..models import Event, EventStatus, Table
+from ..qr import public_base_url, qr_svg
+from ..services import accounts, events
+
+bp = Blueprint("organizer", __name__, url_prefix="/organizer")
+
+
+@bp.before_request
+@login_required
+def require_login():
+    """Every page here is for signed-in organizers only."""
+
+
+def _my_event(event_id: int) -> Event:
+    event = db.session.get(Event, event_id)
+    # 404 rather than 403: another territory's events are not even revealed.
+    if event is None or not accounts.can_manage(current_user, event):
+        abort(404)
+    return event
+
+
+def _my_table(table_id: int) -> Table:
+    table = db.session.get(Table, table_id)
+    if table is None:
+        abort(404)
+    _my_event(table.event_id)
+    return table
+
+
+def join_url(table: Table) -> str:
+    """The short address printed on a table tent."""
+    return f"{public_base_url()}/t/{table.join_code}"
+
+
+@bp.get("/")
+def dashboard():
+    return render_template("organizer/dashboard.html", events=events.events_for(current_user))
+
+
+def _event_form(event: Event | None = None) -> EventForm:
+    form = EventForm(obj=event)
+    form.territory_id.choices = [(t.id, t.name) for t in current_user.territories]
+    return form
+
+
+@bp.route("/events/new", methods=["GET", "POST"])
+def new_event():
+    form = _event_form()
+    if form.validate_on_submit():
+        territory = next(t for t in current_user.territories if t.id == form.territory_id.data)
+        event = events.create_event(
+            current_user, territory, form.title.data, form.date.data, form.venue.data or ""
+        )
+        flash(_("Evening created. Now add its tables."), "success")
+        return redirect(url_for("organizer.event", event_id=event.id))
+    return render_template("organizer/event_form.html", form=form, event=None)
+
+
+@bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
+def edit_event(event_id: int):
+    event = _my_event(event_id)
+    form = _event_form(event)
+    if form.validate_on_submit():
+        events.update_event(
+            current_user,
+            event,
+            title=form.title.data,
+            date=form.date.data,
+            venue=form.venue.data or "",
+        )
+        flash(_("Evening saved."), "success")
+        return redirect(url_for("organizer.event", event_id=event.id))
+    return render_template("organizer/event_form.html", form=form, event=event)
+
+
+@bp.post("/events/<int:event_id>/status/<status>")
+def set_status(event_id: int, status: str):
+    event = _my_event(event_id)
+    try:
+        new_status = EventStatus(status)
+    except ValueError:
+        abort(400)
+    events.update_event(current_user, event, status=new_status)
+    return redirect(url_for("organizer.event", event_id=event.id))
+
+
+@bp.get("/events/<int:event_id>")
+def event(event_id: int):
+    event = _my_event(event_id)
+    return render_template(
+        "organizer/event.html",
+        event=event,
+        counts=events.table_counts(event),
+        base_url=public_base_url(),
+        empty_form=TableForm(),
+    )
+
+
+@bp.route("/events/<int:event_id>/tables/new", methods=["GET", "POST"])
+def new_table(event_id: int):
+    event = _my_event(event_id)
+    form = TableForm()
+    if form.validate_on_submit():
+        events.add_table(current_user, event, **_table_fields(form))
+        flash(_("Table added."), "success")
+        return redirect(url_for("organizer.event", event_id=event.id))
+    return render_template("organizer/table_form.html", form=form, event=event, table=None)
+
+
+def _table_fields(form: TableForm) -> dict:
+    return {name: getattr(form, name).data for name in events.TABLE_FIELDS}
+
+
+@bp.route("/tables/<int:table_id>/edit", methods=["GET", "POST"])
+def edit_table(table_id: int):
+    table = _my_table(table_id)
+    form = TableForm(obj=table)
+    if form.validate_on_submit():
+        events.update_table(current_user, table, **_table_fields(form))
+        flash(_("Table saved."), "success")
+        return redirect(url_for("organizer.event", event_id=table.event_id))
+    return render_template("organizer/table_form.html", form=form, event=table.event, table=table)
+
+
+@bp.post("/tables/<int:table_id>/delete")
+def delete_table(table_id: int):
+    table = _my_table(table_id)
+    event_id = table.event_id
+    events.delete_table(current_user, table)
+    flash(_("Table removed."), "success")
+    return redirect(url_for("organizer.event", event_id=event_id))
+
+
+@bp.post("/tables/<int:table_id>/rotate")
+def rotate_link(table_id: int):
+    table = _my_table(table_id)
+    events.rotate_facilitator_secret(current_user, table)
+    flash(
+        _("New facilitator link for %(table)s: the old link no longer works.", table=table.name),
+        "success",
+    )
+    return redirect(url_for("organizer.event", event_id=table.event_id))
+
+
+@bp.get("/events/<int:event_id>/tents")
+def tents(event_id: int):
+    """Printable QR table tents, one per table."""
+    event = _my_event(event_id)
+    tents = [(table, join_url(table), qr_svg(join_url(table))) for table in event.tables]
+    return render_template("organizer/tents.html", event=event, tents=tents)
+
+
+@bp.get("/events/<int:event_id>/live")
+def overview(event_id: int):
+    """Every table at a glance, updated live."""
+    event = _my_event(event_id)
+    return render_template(
+        "organizer/overview.html", event=event, counts=events.table_counts(event)
+    )

@@ -1,0 +1,104 @@
+"""Public pages: home, join by code, the event page and a table's phone page."""
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from .. import broadcast
+from ..forms import CodeForm, JoinForm, category_choices
+from ..services import ServiceError, accounts, events, live
+from ..sockets import participant_cookie
+
+bp = Blueprint("participant", __name__)
+
+
+@bp.get("/")
+def home():
+    if accounts.needs_setup():
+        return redirect(url_for("auth.setup"))
+    return render_template("participant/home.html", form=CodeForm(request.args))
+
+
+@bp.get("/join")
+def join_by_code():
+    """Send a typed code to its table (or to its event's page)."""
+    form = CodeForm(request.args)
+    if form.validate():
+        code = form.code.data
+        if table := events.table_by_code(code):
+            return redirect(url_for("participant.table", code=table.join_code))
+        if event := events.event_by_code(code):
+            return redirect(url_for("participant.event", code=event.join_code))
+    flash(_("No table or evening has this code. Check it on the table tent."), "error")
+    return redirect(url_for("participant.home"))
+
+
+@bp.get("/e/<code>")
+def event(code: str):
+    event = events.event_by_code(code)
+    if event is None:
+        abort(404)
+    return render_template("participant/event.html", event=event, form=CodeForm())
+
+
+def _table_or_404(code: str):
+    table = events.table_by_code(code)
+    if table is None:
+        abort(404)
+    if table.join_code != code:
+        return table, redirect(url_for("participant.table", code=table.join_code))
+    return table, None
+
+
+@bp.get("/t/<code>")
+def table(code: str):
+    """The phone page: the join form, or the table's live wall once joined."""
+    table, canonical = _table_or_404(code)
+    if canonical:
+        return canonical
+    participant = live.participant_for(table, request.cookies.get(participant_cookie(table)))
+    if participant is None:
+        return render_template("participant/join.html", table=table, form=JoinForm())
+    return render_template(
+        "participant/wall.html",
+        table=table,
+        participant=participant,
+        categories=dict(category_choices()),
+    )
+
+
+@bp.post("/t/<code>/join")
+def join(code: str):
+    table, canonical = _table_or_404(code)
+    if canonical:
+        return canonical
+    form = JoinForm()
+    if form.validate_on_submit():
+        try:
+            participant, token = live.join_table(
+                table, form.display_name.data, form.category.data, form.brings.data or ""
+            )
+        except ServiceError as error:
+            flash(str(error.message), "error")
+        else:
+            broadcast.participant_joined(participant)
+            response = make_response(redirect(url_for("participant.table", code=table.join_code)))
+            response.set_cookie(
+                participant_cookie(table),
+                token,
+                max_age=current_app.config["PARTICIPANT_COOKIE_DAYS"] * 24 * 3600,
+                httponly=True,
+                samesite="Lax",
+                secure=current_app.config["SESSION_COOKIE_SECURE"],
+            )
+            return response
+    return render_template("participant/join.html", table=table, form=form), 400

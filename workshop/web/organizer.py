@@ -4,6 +4,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from .. import broadcast
 from ..extensions import db
 from ..forms import EventForm, TableForm
 from ..models import Event, EventStatus, Table
@@ -89,6 +90,8 @@ def set_status(event_id: int, status: str):
     except ValueError:
         abort(400)
     events.update_event(current_user, event, status=new_status)
+    for table in event.tables:  # phones learn at once that the wall opened or closed
+        broadcast.table_state_changed(table)
     return redirect(url_for("organizer.event", event_id=event.id))
 
 

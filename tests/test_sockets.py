@@ -267,9 +267,10 @@ def test_organizer_overview_gets_counts_and_ideas_live(app, event, table):
 
     post(alice, "Une ressourcerie")
 
-    [idea] = received(overview, "idea")
+    pushed = overview.get_received()
+    [idea] = [m["args"][0] for m in pushed if m["name"] == "idea"]
     assert idea["table_id"] == table.id and idea["text"] == "Une ressourcerie"
-    assert received(overview, "table_counts")[-1] == {
+    assert [m["args"][0] for m in pushed if m["name"] == "table_counts"][-1] == {
         "table_id": table.id,
         "participants": 1,
         "ideas": 1,

@@ -10,6 +10,7 @@ from functools import wraps
 
 from flask import request, session
 from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
@@ -109,6 +110,9 @@ def answers(handler):
 
     @wraps(handler)
     def wrapper(data=None, *_ignored):
+        # The locale is cached per app context, which an event may share with
+        # other connections (a test's, say): pick it again for this caller.
+        refresh()
         try:
             return handler(data if isinstance(data, dict) else {})
         except ServiceError as error:

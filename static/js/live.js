@@ -27,6 +27,8 @@
   var pendingNote = $("[data-pending]");
   var composer = $("[data-composer]");
   var textarea = composer && composer.querySelector("textarea");
+  // Inside the composer: the pending note also carries a data-count attribute.
+  var charCount = composer && composer.querySelector("[data-count]");
   var errorNote = $("[data-error]");
 
   // crypto.randomUUID needs a secure context; a venue's LAN address is plain http.
@@ -164,9 +166,10 @@
     return node;
   }
 
-  function button(label, onClick) {
+  function button(label, action, onClick) {
     var b = el("button", "small", label);
     b.type = "button";
+    b.dataset.action = action; // stable hook for tests and styles, whatever the language
     b.addEventListener("click", onClick);
     return b;
   }
@@ -217,13 +220,13 @@
     li.appendChild(el("p", "idea-text", card.text));
     var tools = el("div", "idea-tools");
     if (mine && state.open) {
-      tools.appendChild(button(t.edit, function () { startEditing(card); }));
-      tools.appendChild(button(t["delete"], function () {
+      tools.appendChild(button(t.edit, "edit", function () { startEditing(card); }));
+      tools.appendChild(button(t["delete"], "delete", function () {
         if (window.confirm(t.confirm_delete)) { enqueue("delete_idea", { client_id: card.client_id }); }
       }));
     }
     if (isConsole) {
-      tools.appendChild(button(card.hidden ? t.show : t.hide, function () {
+      tools.appendChild(button(card.hidden ? t.show : t.hide, card.hidden ? "show" : "hide", function () {
         socket.emit("hide_idea", { id: card.id, hidden: !card.hidden }, function (res) {
           if (res && res.ok) { apply(res.idea); render(); }
         });
@@ -245,7 +248,7 @@
       if (state.reporter_id === p.id) {
         li.appendChild(el("span", "badge", t.is_reporter));
       } else {
-        li.appendChild(button(t.make_reporter, function () {
+        li.appendChild(button(t.make_reporter, "make-reporter", function () {
           socket.emit("set_reporter", { participant_id: p.id }, function (res) {
             if (res && res.ok) { setState(res.state); render(); }
           });
@@ -298,7 +301,7 @@
 
   function updateCount() {
     var left = textarea.maxLength - textarea.value.length;
-    $("[data-count]").textContent = t.chars_left.replace("{n}", left);
+    charCount.textContent = t.chars_left.replace("{n}", left);
   }
 
   if (composer) {

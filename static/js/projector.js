@@ -10,9 +10,14 @@
     });
   }
 
+  // No visible indicator on the big screen; the state is kept for inspection.
+  function setConnection(state) { document.body.dataset.connection = state; }
+
   var socket = io({ auth: cfg.auth, reconnectionDelayMax: 5000 });
   socket.on("connect", function () {
+    setConnection("connected");
     socket.emit("sync", {}, function (res) { if (res && res.ok) { show(res.totals); } });
   });
+  socket.on("disconnect", function () { setConnection("connecting"); });
   socket.on("totals", show);
 })();

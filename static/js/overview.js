@@ -35,9 +35,16 @@
   }
 
   var socket = io({ auth: cfg.auth, reconnectionDelayMax: 5000 });
-  socket.on("connect", function () {
-    connection.textContent = cfg.i18n.connected;
+  // A catch-up answer may have been computed before a push that arrived
+  // first: if anything was pushed meanwhile, catch up once more.
+  var syncing = false;
+  var pushedDuringSync = false;
+
+  function sync() {
+    syncing = true;
+    pushedDuringSync = false;
     socket.emit("sync", {}, function (res) {
+      syncing = false;
       if (!res || !res.ok) { return; }
       Object.keys(res.counts).forEach(function (id) { setCounts(id, res.counts[id]); });
       recent.clear();
@@ -45,9 +52,23 @@
       document.querySelectorAll("[data-table]").forEach(function (node) {
         renderRecent(Number(node.dataset.table));
       });
+      if (pushedDuringSync) { sync(); }
     });
+  }
+
+  function setConnection(key) {
+    connection.textContent = cfg.i18n[key];
+    connection.dataset.state = key;
+  }
+
+  socket.on("connect", function () { setConnection("connected"); sync(); });
+  socket.on("disconnect", function () { setConnection("offline"); });
+  socket.on("table_counts", function (data) {
+    if (syncing) { pushedDuringSync = true; }
+    setCounts(data.table_id, data);
   });
-  socket.on("disconnect", function () { connection.textContent = cfg.i18n.offline; });
-  socket.on("table_counts", function (data) { setCounts(data.table_id, data); });
-  socket.on("idea", addIdea);
+  socket.on("idea", function (idea) {
+    if (syncing) { pushedDuringSync = true; }
+    addIdea(idea);
+  });
 })();

@@ -47,7 +47,11 @@ def create_first_organizer(
         raise ServiceError("already_set_up", _l("This instance is already set up."))
     territory = Territory(name=territory_name.strip(), population=population)
     db.session.add(territory)
-    organizer = create_organizer(name, email, password, territory)
+    try:
+        organizer = create_organizer(name, email, password, territory)
+    except ServiceError:
+        db.session.rollback()  # no territory without its organizer
+        raise
     db.session.commit()
     return organizer
 

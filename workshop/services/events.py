@@ -161,8 +161,6 @@ def delete_table(organizer: Organizer, table: Table) -> None:
         event_id=event.id,
         table_id=table.id,
     )
-    table.reporter_id = None
-    db.session.flush()
     db.session.delete(table)
     db.session.commit()
 

@@ -1,0 +1,522 @@
+"""HTTP routes with the Flask test client on a real database."""
+
+import re
+from urllib.parse import urlsplit
+
+import pytest
+from flask import url_for
+from sqlalchemy import func, select
+
+from workshop.extensions import db
+from workshop.models import Event, EventStatus, Organizer, Participant, Table
+from workshop.services import events
+
+from .helpers import PASSWORD, join, make_organizer
+
+PUBLIC_URL = "http://venue.test:5000"
+TABLE_FORM = {
+    "name": "Mobilités",
+    "challenge": "creative",
+    "workshop_kind": "booster",
+    "brief_title": "Se déplacer sans voiture",
+    "brief": "Contexte : un car deux fois par jour.",
+    "facilitator_name": "Claire",
+    "capacity": "8",
+}
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def path(response) -> str:
+    """The path a redirect leads to."""
+    assert response.status_code == 302, response.status_code
+    return urlsplit(response.headers["Location"]).path
+
+
+def login(http, email="orga@example.org", password=PASSWORD):
+    return http.post("/login", data={"email": email, "password": password})
+
+
+def page(response) -> str:
+    assert response.status_code == 200, response.status_code
+    return response.get_data(as_text=True)
+
+
+def flashes(http) -> list:
+    with http.session_transaction() as session:
+        return session.get("_flashes", [])
+
+
+def fresh(model, id_):
+    """A row as stored now (not as this test's session remembers it)."""
+    db.session.expire_all()
+    return db.session.get(model, id_)
+
+
+@pytest.fixture
+def signed_in(client, organizer):
+    assert path(login(client)) == "/organizer/"
+    return client
+
+
+@pytest.fixture
+def intruder(app, event):
+    """A signed-in organizer of another territory."""
+    make_organizer("other@example.org", "Autre pays")
+    http = app.test_client()
+    login(http, "other@example.org")
+    return http
+
+
+def organizer_urls(app, event, table, owned_only=False) -> list[tuple[str, str]]:
+    """(method, url) of every /organizer/ route, filled with ``event`` and ``table``;
+    ``owned_only``: only the routes about one event or table."""
+    values = {"event_id": event.id, "table_id": table.id, "status": "closed"}
+    urls = []
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            if not rule.rule.startswith("/organizer/"):
+                continue
+            if owned_only and not rule.arguments & {"event_id", "table_id"}:
+                continue
+            url = url_for(rule.endpoint, **{a: values[a] for a in rule.arguments})
+            urls += [(m, url) for m in sorted(rule.methods - {"HEAD", "OPTIONS"})]
+    return urls
+
+
+# --- first start, sign in, sign out ---------------------------------------------
+
+
+def test_empty_instance_sends_visitors_to_setup(client):
+    assert path(client.get("/")) == "/setup"
+    assert path(client.get("/login")) == "/setup"
+
+
+def test_setup_creates_the_organizer_and_signs_in(client):
+    response = client.post(
+        "/setup",
+        data={
+            "name": "Camille",
+            "email": "Camille@example.org",
+            "password": "un mot de passe long",
+            "territory": "Pays du Lac",
+            "population": "12000",
+        },
+    )
+
+    assert path(response) == "/organizer/"
+    organizer = db.session.scalars(select(Organizer)).one()
+    assert organizer.email == "camille@example.org"
+    assert [(t.name, t.population) for t in organizer.territories] == [("Pays du Lac", 12000)]
+    page(client.get("/organizer/"))
+
+
+def test_setup_with_a_short_password_rerenders_and_creates_nothing(client):
+    response = client.post(
+        "/setup",
+        data={"name": "C", "email": "c@example.org", "password": "court", "territory": "P"},
+    )
+
+    assert 'name="password"' in page(response)
+    assert count(Organizer) == 0
+
+
+def test_setup_is_closed_once_done(client, organizer):
+    assert path(client.get("/setup")) == "/login"
+    response = client.post(
+        "/setup",
+        data={"name": "I", "email": "i@example.org", "password": PASSWORD, "territory": "T"},
+    )
+    assert path(response) == "/login"
+    assert count(Organizer) == 1
+
+
+def test_wrong_password_does_not_sign_in(client, organizer):
+    page(login(client, password="not the password"))
+
+    assert path(client.get("/organizer/")) == "/login"
+
+
+def test_login_returns_to_a_local_page_only(client, organizer):
+    wanted = client.post(
+        "/login?next=/organizer/events/new",
+        data={"email": "orga@example.org", "password": PASSWORD},
+    )
+    elsewhere = client.post(
+        "/login?next=//evil.example/x",
+        data={"email": "orga@example.org", "password": PASSWORD},
+    )
+
+    assert path(wanted) == "/organizer/events/new"
+    assert "evil.example" not in elsewhere.headers["Location"]
+
+
+def test_logout_is_post_only(signed_in):
+    assert signed_in.get("/logout").status_code == 405
+    page(signed_in.get("/organizer/"))
+
+    assert path(signed_in.post("/logout")) == "/login"
+    assert path(signed_in.get("/organizer/")) == "/login"
+
+
+# --- organizer pages: who may open them --------------------------------------------
+
+
+def test_every_organizer_route_sends_anonymous_visitors_to_login(app, client, event, table):
+    secret = table.facilitator_secret
+    urls = organizer_urls(app, event, table)
+    assert len(urls) >= 14
+
+    for method, url in urls:
+        response = client.open(url, method=method, data=TABLE_FORM)
+        assert path(response) == "/login", (method, url)
+
+    table = fresh(Table, table.id)
+    assert table.facilitator_secret == secret and table.name == "Table 1"
+    assert table.event.status == EventStatus.live
+
+
+def test_another_territorys_organizer_gets_404_and_changes_nothing(app, intruder, event, table):
+    secret = table.facilitator_secret
+    data = {**TABLE_FORM, "title": "Piratée", "name": "Piratée"}
+
+    urls = organizer_urls(app, event, table, owned_only=True)
+    assert len(urls) >= 12
+
+    for method, url in urls:
+        assert intruder.open(url, method=method, data=data).status_code == 404, (method, url)
+
+    assert event.join_code not in page(intruder.get("/organizer/"))
+    table = fresh(Table, table.id)
+    assert (table.name, table.facilitator_secret) == ("Table 1", secret)
+    assert (table.event.title, table.event.status) == ("Soirée test", EventStatus.live)
+    assert count(Table) == 2
+
+
+# --- preparing an evening through the forms --------------------------------------------
+
+
+def test_create_an_event_then_add_edit_and_remove_a_table(signed_in, organizer):
+    territory = organizer.territories[0]
+    response = signed_in.post(
+        "/organizer/events/new",
+        data={
+            "title": "Soirée du lac",
+            "date": "2026-06-12",
+            "venue": "Salle",
+            "territory_id": territory.id,
+        },
+    )
+    event = db.session.scalars(select(Event)).one()
+    assert path(response) == f"/organizer/events/{event.id}"
+    assert (event.title, str(event.date), event.status) == ("Soirée du lac", "2026-06-12", "draft")
+
+    signed_in.post(f"/organizer/events/{event.id}/tables/new", data=TABLE_FORM)
+    table = db.session.scalars(select(Table)).one()
+    assert (table.number, table.name, table.challenge, table.workshop_kind) == (
+        1,
+        "Mobilités",
+        "creative",
+        "booster",
+    )
+    assert (table.brief, table.facilitator_name, table.capacity) == (
+        TABLE_FORM["brief"],
+        "Claire",
+        8,
+    )
+
+    edited = signed_in.post(
+        f"/organizer/tables/{table.id}/edit", data={**TABLE_FORM, "name": "Mobilités douces"}
+    )
+    assert path(edited) == f"/organizer/events/{event.id}"
+    assert fresh(Table, table.id).name == "Mobilités douces"
+
+    removed = signed_in.post(f"/organizer/tables/{table.id}/delete")
+    assert path(removed) == f"/organizer/events/{event.id}"
+    assert count(Table) == 0
+
+
+def test_edit_an_event(signed_in, event):
+    response = signed_in.post(
+        f"/organizer/events/{event.id}/edit",
+        data={
+            "title": "Soirée du lac",
+            "date": "",
+            "venue": "Ici",
+            "territory_id": event.territory_id,
+        },
+    )
+
+    assert path(response) == f"/organizer/events/{event.id}"
+    event = fresh(Event, event.id)
+    assert (event.title, event.venue, event.date, event.status) == (
+        "Soirée du lac",
+        "Ici",
+        None,
+        EventStatus.live,
+    )
+
+
+def test_edit_event_form_offers_no_territory_choice(signed_in, event):
+    html = page(signed_in.get(f"/organizer/events/{event.id}/edit"))
+
+    assert not re.search(r'<select[^>]*name="territory_id"', html)
+
+
+def test_invalid_forms_rerender_and_change_nothing(signed_in, organizer, event, table):
+    other = make_organizer("other@example.org", "Autre pays").territories[0]
+
+    no_title = signed_in.post(
+        "/organizer/events/new", data={"title": "", "territory_id": event.territory_id}
+    )
+    foreign = signed_in.post(
+        "/organizer/events/new", data={"title": "Chez les autres", "territory_id": other.id}
+    )
+    no_brief = signed_in.post(
+        f"/organizer/events/{event.id}/tables/new", data={**TABLE_FORM, "brief": ""}
+    )
+    no_seat = signed_in.post(
+        f"/organizer/events/{event.id}/tables/new", data={**TABLE_FORM, "capacity": "0"}
+    )
+    no_name = signed_in.post(f"/organizer/tables/{table.id}/edit", data={**TABLE_FORM, "name": ""})
+
+    for response in (no_title, foreign, no_brief, no_seat, no_name):
+        assert "<form" in page(response)
+    assert (count(Event), count(Table)) == (1, 2)
+    assert fresh(Table, table.id).name == "Table 1"
+
+
+def test_closing_the_evening_stops_joining(app, signed_in, event, table):
+    assert signed_in.post(f"/organizer/events/{event.id}/status/bogus").status_code == 400
+    signed_in.post(f"/organizer/events/{event.id}/status/closed")
+
+    phone = app.test_client()
+    response = phone.post(
+        f"/t/{table.join_code}/join", data={"display_name": "Alice", "category": "citizen"}
+    )
+
+    assert fresh(Event, event.id).status == EventStatus.closed
+    assert response.status_code == 400
+    assert count(Participant) == 0
+
+
+def test_tents_have_one_qr_code_name_code_and_url_per_table(signed_in, event):
+    html = page(signed_in.get(f"/organizer/events/{event.id}/tents"))
+
+    assert html.count("<svg") == len(event.tables) == 2
+    for table in event.tables:
+        assert table.name in html
+        assert table.join_code in html
+        assert f"{PUBLIC_URL}/t/{table.join_code}" in html
+
+
+def test_event_page_shows_facilitator_links_and_rotating_changes_them(signed_in, event, table):
+    html = page(signed_in.get(f"/organizer/events/{event.id}"))
+    for each in event.tables:
+        assert f"{PUBLIC_URL}/f/{each.facilitator_secret}" in html
+    old = table.facilitator_secret
+
+    assert path(signed_in.post(f"/organizer/tables/{table.id}/rotate")) == (
+        f"/organizer/events/{event.id}"
+    )
+
+    new = fresh(Table, table.id).facilitator_secret
+    html = page(signed_in.get(f"/organizer/events/{event.id}"))
+    assert new != old and f"/f/{new}" in html and old not in html
+    assert signed_in.get(f"/f/{old}").status_code == 404
+
+
+# --- the participant's phone -----------------------------------------------------------
+
+
+def test_join_flow_sets_a_cookie_then_shows_the_wall(client, table):
+    code = table.join_code
+    form = page(client.get(f"/t/{code}"))
+    assert f'action="/t/{code}/join"' in form
+    assert 'name="display_name"' in form and 'name="category"' in form
+
+    response = client.post(f"/t/{code}/join", data={"display_name": "Alice", "category": "student"})
+
+    assert path(response) == f"/t/{code}"
+    cookie = client.get_cookie(f"wt_{code}")
+    assert cookie.http_only and cookie.same_site == "Lax"
+    alice = db.session.scalars(select(Participant)).one()
+    assert (alice.display_name, alice.category, alice.table_id) == ("Alice", "student", table.id)
+    wall = page(client.get(f"/t/{code}"))
+    assert table.brief in wall and "Alice" in wall
+    assert 'name="display_name"' not in wall
+
+
+@pytest.mark.parametrize("name", ["", "   ", "x" * 61])
+def test_join_with_a_bad_name_is_refused(client, table, name):
+    response = client.post(
+        f"/t/{table.join_code}/join", data={"display_name": name, "category": "citizen"}
+    )
+
+    assert response.status_code == 400
+    assert client.get_cookie(f"wt_{table.join_code}") is None
+    assert count(Participant) == 0
+
+
+def test_a_cookie_for_one_table_does_not_open_another(client, table, other_table):
+    _alice, token = join(table)
+    client.set_cookie(f"wt_{other_table.join_code}", token)
+
+    assert 'name="display_name"' in page(client.get(f"/t/{other_table.join_code}"))
+
+
+def test_lower_case_table_url_redirects_to_the_canonical_one(client, table):
+    assert path(client.get(f"/t/{table.join_code.lower()}")) == f"/t/{table.join_code}"
+    assert client.get("/t/NOPE99").status_code == 404
+
+
+def test_typed_codes_lead_to_their_table_or_evening(client, event, table):
+    code = table.join_code
+    typed = f" {code[:3].lower()} {code[3:].lower()} "
+
+    assert path(client.get("/join", query_string={"code": typed})) == f"/t/{code}"
+    assert path(client.get("/join", query_string={"code": event.join_code.lower()})) == (
+        f"/e/{event.join_code}"
+    )
+    assert path(client.get("/join", query_string={"code": "NOPE99"})) == "/"
+    assert [category for category, _ in flashes(client)] == ["error"]
+
+
+def test_language_switch_returns_to_a_local_page_only(client, table):
+    back = client.get("/lang/en", query_string={"next": f"/t/{table.join_code}"})
+    away = client.get("/lang/en", query_string={"next": "https://evil.example/"})
+
+    assert path(back) == f"/t/{table.join_code}"
+    assert client.get_cookie("lang").value == "en"
+    assert path(away) == "/"
+
+
+# --- facilitator and projector -------------------------------------------------------------
+
+
+def test_facilitator_link_opens_its_own_table_console_only(client, table, other_table):
+    assert client.get("/f/not-the-secret").status_code == 404
+
+    html = page(client.get(f"/f/{table.facilitator_secret}"))
+
+    assert table.join_code in html and table.facilitator_secret in html
+    assert other_table.join_code not in html
+    assert other_table.facilitator_secret not in html
+
+
+def test_projector_shows_the_evening_code_and_no_organizer_controls(signed_in, event):
+    html = page(signed_in.get(f"/p/{event.join_code.lower()}"))
+
+    assert event.join_code in html
+    assert f"{PUBLIC_URL}/e/{event.join_code}" in html
+    assert "<svg" in html
+    assert "<form" not in html
+    for table in event.tables:
+        assert table.facilitator_secret not in html
+    assert signed_in.get("/p/NOPE9").status_code == 404
+
+
+# --- security --------------------------------------------------------------------------------
+
+
+def test_participant_name_is_escaped(client, table):
+    script = "<script>alert(1)</script>"
+    client.post(f"/t/{table.join_code}/join", data={"display_name": script, "category": "other"})
+
+    wall = page(client.get(f"/t/{table.join_code}"))
+    console = page(client.get(f"/f/{table.facilitator_secret}"))
+
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in wall
+    assert script not in wall and script not in console
+
+
+def test_table_text_is_escaped_on_phone_and_console(client, organizer, table):
+    html = '<img src=x onerror="alert(1)">'
+    events.update_table(organizer, table, name=f"<b>{html}</b>", brief=html)
+
+    phone = page(client.get(f"/t/{table.join_code}"))
+    console = page(client.get(f"/f/{table.facilitator_secret}"))
+
+    for text in (phone, console):
+        assert "&lt;img src=x onerror=" in text
+        assert "<img" not in text and "<b>" not in text
+
+
+def public_pages(event, table) -> list[str]:
+    return [
+        "/",
+        f"/e/{event.join_code}",
+        f"/t/{table.join_code}",
+        f"/f/{table.facilitator_secret}",
+        f"/p/{event.join_code}",
+        "/login",
+        "/no-such-page",
+    ]
+
+
+def directives(policy: str) -> dict[str, str]:
+    """A Content-Security-Policy as {directive: sources}."""
+    pairs = (d.strip().partition(" ") for d in policy.split(";") if d.strip())
+    return {name: sources for name, _, sources in pairs}
+
+
+def test_security_headers_are_sent(client, event, table):
+    for url in public_pages(event, table):
+        headers = client.get(url).headers
+        policy = directives(headers["Content-Security-Policy"])
+        assert policy["script-src"] == "'self'", url
+        assert policy["frame-ancestors"] == "'none'", url
+        assert headers["X-Content-Type-Options"] == "nosniff", url
+
+
+def test_pages_have_no_inline_script_the_policy_would_block(client, organizer, event, table):
+    """Under script-src 'self', inline code and on*= handlers would not run."""
+    _alice, token = join(table)
+    client.set_cookie(f"wt_{table.join_code}", token)
+    login(client)
+    urls = public_pages(event, table) + [
+        f"/organizer/events/{event.id}",
+        f"/organizer/events/{event.id}/live",
+        f"/organizer/events/{event.id}/tents",
+    ]
+
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == (404 if url == "/no-such-page" else 200), url
+        html = response.get_data(as_text=True)
+        for attributes in re.findall(r"<script\b([^>]*)>", html):
+            assert "src=" in attributes or 'type="application/json"' in attributes, url
+        assert not re.search(r"<[^>]+\son[a-z]+\s*=", html), url
+
+
+def test_csrf_protects_joining_and_logout(app, client, organizer, table):
+    login(client)
+    app.config["WTF_CSRF_ENABLED"] = True
+    phone = app.test_client()
+
+    join_answer = phone.post(
+        f"/t/{table.join_code}/join", data={"display_name": "Alice", "category": "citizen"}
+    )
+    logout_answer = client.post("/logout")
+
+    assert (join_answer.status_code, logout_answer.status_code) == (400, 400)
+    assert count(Participant) == 0
+    assert phone.get_cookie(f"wt_{table.join_code}") is None
+    page(client.get("/organizer/"))
+
+
+def test_csrf_token_from_the_page_lets_a_phone_join(app, client, table):
+    """The control for the test above: with the page's token, joining works."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    form = page(client.get(f"/t/{table.join_code}"))
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
+
+    response = client.post(
+        f"/t/{table.join_code}/join",
+        data={"display_name": "Alice", "category": "citizen", "csrf_token": token},
+    )
+
+    assert path(response) == f"/t/{table.join_code}"
+    assert count(Participant) == 1

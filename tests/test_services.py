@@ -1,0 +1,450 @@
+"""Services on the real database: accounts, events and tables, the live wall,
+the journal and the demo seed."""
+
+import hashlib
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from workshop.cli import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
+from workshop.extensions import db
+from workshop.models import (
+    Event,
+    EventStatus,
+    Idea,
+    JournalEntry,
+    Organizer,
+    Participant,
+    Table,
+    Territory,
+)
+from workshop.services import ServiceError, accounts, codes, events, live
+
+from .helpers import PASSWORD, join, make_event, make_organizer
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def post(participant, text="Une idée", client_id=None, kind="idea") -> Idea:
+    idea, _new = live.post_idea(participant, client_id or str(uuid.uuid4()), kind, text)
+    return idea
+
+
+def refused(code: str):
+    """``pytest.raises`` for a ServiceError with this code."""
+    return pytest.raises(ServiceError, match=f"^{code}$")
+
+
+# --- accounts ----------------------------------------------------------------
+
+
+def test_first_setup_stores_a_password_hash_only(app):
+    organizer = accounts.create_first_organizer(
+        "Camille", " Camille@Example.org ", "un mot de passe long", "Pays du Lac", 12000
+    )
+
+    assert not accounts.needs_setup()
+    assert organizer.email == "camille@example.org"
+    assert [t.name for t in organizer.territories] == ["Pays du Lac"]
+    assert "un mot de passe long" not in organizer.password_hash
+    assert accounts.authenticate("camille@example.org", "un mot de passe long") == organizer
+
+
+def test_second_setup_is_refused(app):
+    accounts.create_first_organizer("Camille", "c@example.org", PASSWORD, "Pays du Lac", None)
+
+    with refused("already_set_up"):
+        accounts.create_first_organizer("Intrus", "i@example.org", PASSWORD, "Autre", None)
+
+    assert (count(Organizer), count(Territory)) == (1, 1)
+
+
+def test_weak_password_is_refused(app):
+    with refused("weak_password"):
+        accounts.create_first_organizer("Camille", "c@example.org", "court", "Pays", None)
+
+    assert accounts.needs_setup()
+    assert count(Organizer) == 0
+
+
+def test_duplicate_email_is_refused_whatever_its_case(organizer):
+    territory = Territory(name="Autre pays")
+    db.session.add(territory)
+
+    with refused("email_taken"):
+        accounts.create_organizer("Double", " ORGA@Example.org", PASSWORD, territory)
+
+    assert count(Organizer) == 1
+
+
+def test_authenticate(organizer):
+    assert accounts.authenticate("orga@example.org", PASSWORD) == organizer
+    assert accounts.authenticate("  ORGA@Example.ORG ", PASSWORD) == organizer
+    assert accounts.authenticate("orga@example.org", PASSWORD + "!") is None
+    assert accounts.authenticate("orga@example.org", "") is None
+    assert accounts.authenticate("nobody@example.org", PASSWORD) is None
+
+
+def test_organizers_manage_only_their_territories_events(organizer, event):
+    other = make_organizer("other@example.org", "Autre pays")
+
+    assert accounts.can_manage(organizer, event)
+    assert not accounts.can_manage(other, event)
+    with refused("forbidden"):
+        events.create_event(other, organizer.territories[0], "Soirée pirate", None)
+    assert count(Event) == 1
+
+
+# --- events and tables --------------------------------------------------------
+
+
+def test_codes_use_an_unambiguous_alphabet():
+    assert not set("0O1IL") & set(codes.ALPHABET)
+    assert set("".join(codes.new_code(6) for _ in range(200))) <= set(codes.ALPHABET)
+
+
+def test_event_and_tables_get_codes_numbers_and_secrets(organizer):
+    event = make_event(organizer, tables=4)
+
+    table_codes = [t.join_code for t in event.tables]
+    secrets = {t.facilitator_secret for t in event.tables}
+    assert len(event.join_code) == codes.EVENT_CODE_LENGTH
+    assert all(len(c) == codes.TABLE_CODE_LENGTH for c in table_codes)
+    assert set("".join(table_codes) + event.join_code) <= set(codes.ALPHABET)
+    assert len(set(table_codes)) == 4 and len(secrets) == 4
+    assert [t.number for t in event.tables] == [1, 2, 3, 4]
+
+
+def test_a_code_already_taken_is_drawn_again(monkeypatch, organizer, event):
+    """A random code colliding with an existing one is never handed out twice."""
+    taken = event.tables[0].join_code
+    drawn = iter([taken, taken, "XYZ789"])
+    monkeypatch.setattr(events, "new_code", lambda length: next(drawn))
+
+    table = events.add_table(organizer, event, name="T3", brief_title="Q", brief="B")
+
+    assert table.join_code == "XYZ789"
+
+
+def test_new_table_is_numbered_after_the_last(organizer):
+    event = make_event(organizer, tables=3)
+    events.delete_table(organizer, event.tables[1])
+
+    events.add_table(organizer, event, name="Nouvelle", brief_title="Q", brief="B")
+
+    assert [t.number for t in event.tables] == [1, 3, 4]
+
+
+def test_update_table_changes_given_fields_only(organizer, table):
+    events.update_table(organizer, table, name="  Mobilités  ", brief="Nouveau", capacity=None)
+
+    db.session.expire_all()
+    assert (table.name, table.brief, table.brief_title, table.capacity) == (
+        "Mobilités",
+        "Nouveau",
+        "Question 1",
+        10,
+    )
+
+
+def test_deleting_a_table_removes_its_participants_and_ideas(organizer, table, other_table):
+    alice, _ = join(table, "Alice")
+    post(alice)
+    live.set_reporter(table, alice.id)
+    carol, _ = join(other_table, "Carol")
+    post(carol)
+    table_id = table.id
+
+    events.delete_table(organizer, table)
+
+    assert db.session.get(Table, table_id) is None
+    assert [p.display_name for p in db.session.scalars(select(Participant))] == ["Carol"]
+    assert [i.table_id for i in db.session.scalars(select(Idea))] == [other_table.id]
+
+
+def test_rotating_the_facilitator_secret_retires_the_old_one(organizer, table):
+    old = table.facilitator_secret
+
+    new = events.rotate_facilitator_secret(organizer, table)
+
+    assert new != old
+    assert events.table_by_facilitator_secret(old) is None
+    assert events.table_by_facilitator_secret(new) == table
+    assert events.table_by_facilitator_secret("") is None
+
+
+def test_typed_codes_are_normalized(event, table):
+    code = table.join_code
+    typed = [code.lower(), f" {code[:3]} {code[3:]} ", f"{code[:3].lower()}-{code[3:]}"]
+
+    assert [events.table_by_code(t) for t in typed] == [table] * 3
+    assert events.event_by_code(f" {event.join_code.lower()} ") == event
+    assert events.table_by_code("") is None
+    assert events.table_by_code(event.join_code) is None
+
+
+# --- joining -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "category", "error"),
+    [
+        ("   ", "citizen", "name_required"),
+        ("x" * 61, "citizen", "name_too_long"),
+        ("Alice", "alien", "bad_category"),
+    ],
+)
+def test_invalid_join_is_refused_and_changes_nothing(table, name, category, error):
+    with refused(error):
+        live.join_table(table, name, category)
+
+    assert count(Participant) == 0
+
+
+def test_joining_a_closed_evening_is_refused(organizer, event, table):
+    events.update_event(organizer, event, status=EventStatus.closed)
+
+    with refused("event_closed"):
+        live.join_table(table, "Alice", "citizen")
+
+    assert count(Participant) == 0
+
+
+def test_join_accepts_a_sixty_character_name_and_trims_it(table):
+    participant, _ = live.join_table(table, f"  {'x' * 60}  ", "business")
+
+    assert participant.display_name == "x" * 60
+
+
+def test_a_token_opens_its_own_table_only(table, other_table):
+    alice, token = join(table)
+
+    assert live.participant_for(table, token) == alice
+    assert live.participant_for(other_table, token) is None
+    assert live.participant_for(table, None) is None
+    assert live.participant_for(table, token + "x") is None
+
+
+def test_only_a_hash_of_the_token_is_stored(table):
+    alice, token = join(table)
+
+    assert alice.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    row = db.session.execute(select(Participant.__table__)).one()
+    assert token not in [str(v) for v in row]
+
+
+# --- posting -------------------------------------------------------------------
+
+
+def test_each_table_numbers_its_changes_independently(table, other_table):
+    alice, _ = join(table, "Alice")
+    carol, _ = join(other_table, "Carol")
+
+    seqs = [post(p).seq for p in (alice, carol, alice, alice, carol)]
+
+    assert seqs == [1, 1, 2, 3, 2]
+    assert (table.last_seq, other_table.last_seq) == (3, 2)
+
+
+def test_posting_is_idempotent_on_the_client_id(table):
+    alice, _ = join(table)
+    client_id = str(uuid.uuid4())
+
+    first, first_new = live.post_idea(alice, client_id, "idea", "Covoiturage")
+    again, again_new = live.post_idea(alice, client_id, "idea", "Covoiturage")
+
+    assert (first_new, again_new) == (True, False)
+    assert again.id == first.id and again.seq == 1
+    assert count(Idea) == 1
+    assert db.session.get(Table, table.id).last_seq == 1
+
+
+@pytest.mark.parametrize("client_id", [None, 42, "short", "x" * 65, "pas valide!", ""])
+def test_invalid_client_id_is_refused(table, client_id):
+    alice, _ = join(table)
+
+    with refused("bad_request"):
+        live.post_idea(alice, client_id, "idea", "Une idée")
+
+    assert count(Idea) == 0
+
+
+def test_editing_bumps_the_sequence_unless_nothing_changed(table):
+    alice, _ = join(table)
+    idea = post(alice, "Premier jet")
+
+    edited, changed = live.edit_idea(alice, idea.client_id, "need", "Version 2")
+    same, unchanged = live.edit_idea(alice, idea.client_id, "need", "  Version 2 ")
+
+    assert changed and (edited.text, edited.kind.value, edited.seq) == ("Version 2", "need", 2)
+    assert not unchanged and same.seq == 2
+    assert db.session.get(Table, table.id).last_seq == 2
+
+
+def test_deleting_is_idempotent_and_leaves_a_tombstone(table):
+    alice, _ = join(table)
+    idea = post(alice)
+
+    deleted, changed = live.delete_idea(alice, idea.client_id)
+    again, changed_again = live.delete_idea(alice, idea.client_id)
+
+    assert changed and deleted.deleted and deleted.seq == 2
+    assert not changed_again and again.seq == 2
+    assert count(Idea) == 1
+    with refused("not_found"):
+        live.edit_idea(alice, idea.client_id, "idea", "Revenue")
+
+
+def test_a_participant_cannot_delete_someone_elses_idea(table):
+    alice, _ = join(table, "Alice")
+    bob, _ = join(table, "Bob")
+    idea = post(alice)
+
+    with refused("not_found"):
+        live.delete_idea(bob, idea.client_id)
+
+    assert db.session.get(Idea, idea.id).deleted is False
+
+
+def test_hiding_and_showing_an_idea(table, other_table):
+    alice, _ = join(table)
+    idea = post(alice)
+
+    hidden, changed = live.set_hidden(table, idea.id, True)
+    assert changed and hidden.hidden and hidden.seq == 2
+    _, changed_again = live.set_hidden(table, idea.id, True)
+    assert not changed_again and idea.seq == 2
+
+    shown, _ = live.set_hidden(table, idea.id, False)
+
+    assert shown.hidden is False and shown.seq == 3
+    with refused("not_found"):
+        live.set_hidden(other_table, idea.id, True)
+    with refused("not_found"):
+        live.set_hidden(table, str(idea.id), True)
+
+
+# --- catching up and counting ----------------------------------------------------
+
+
+def test_changes_since_returns_changes_in_sequence_order(table, other_table):
+    alice, _ = join(table)
+    carol, _ = join(other_table, "Carol")
+    one, two, three = (post(alice, text) for text in ("Un", "Deux", "Trois"))
+    post(carol, "Ailleurs")
+    live.edit_idea(alice, one.client_id, "idea", "Un bis")
+
+    everything, seq = live.changes_since(table, 0)
+    missed, _ = live.changes_since(table, 3)
+    nothing, _ = live.changes_since(table, 4)
+    bogus, _ = live.changes_since(table, "3")
+
+    assert seq == 4
+    assert [i.text for i in everything] == ["Deux", "Trois", "Un bis"]
+    assert [i.id for i in missed] == [one.id]
+    assert nothing == []
+    assert [i.id for i in bogus] == [two.id, three.id, one.id]
+
+
+def test_recent_ideas_keep_the_latest_visible_per_table(event, table, other_table):
+    alice, _ = join(table)
+    carol, _ = join(other_table, "Carol")
+    for text in ("A1", "A2", "A3"):
+        post(alice, text)
+    post(carol, "C1")
+    live.set_hidden(table, post(alice, "Caché").id, True)
+    live.delete_idea(carol, post(carol, "Effacé").client_id)
+
+    recent = live.recent_ideas(event, per_table=2)
+
+    assert [i.text for i in recent] == ["C1", "A3", "A2"]
+
+
+def test_counts_ignore_hidden_and_deleted_ideas(event, table, other_table):
+    alice, _ = join(table, "Alice")
+    join(table, "Bob")
+    carol, _ = join(other_table, "Carol")
+    post(alice)
+    live.set_hidden(table, post(alice).id, True)
+    live.delete_idea(alice, post(alice).client_id)
+    post(carol)
+
+    assert events.table_counts(event) == {
+        table.id: {"participants": 2, "ideas": 1},
+        other_table.id: {"participants": 1, "ideas": 1},
+    }
+    assert events.table_count(table) == {"participants": 2, "ideas": 1}
+    assert events.event_totals(event) == {"tables": 2, "participants": 3, "ideas": 2}
+
+
+# --- journal -------------------------------------------------------------------------
+
+
+def journal() -> list[tuple[str, str]]:
+    return [(e.actor, e.action) for e in db.session.scalars(select(JournalEntry))]
+
+
+def test_the_journal_records_organizer_actions(organizer, event, table):
+    me = f"organizer:{organizer.id}"
+    secret = events.rotate_facilitator_secret(organizer, table)
+    events.update_table(organizer, table, name="Renommée")
+    events.delete_table(organizer, table)
+
+    entries = journal()
+
+    for action in (
+        "event.created",
+        "table.created",
+        "event.updated",
+        "table.facilitator_link_rotated",
+        "table.updated",
+        "table.deleted",
+    ):
+        assert (me, action) in entries, action
+    assert all(
+        secret not in f"{e.subject}{e.data}" for e in db.session.scalars(select(JournalEntry))
+    )
+
+
+def test_the_journal_records_facilitator_actions(table):
+    alice, _ = join(table)
+    idea = post(alice)
+    before = len(journal())
+
+    live.set_hidden(table, idea.id, True)
+    live.set_hidden(table, idea.id, False)
+    live.set_reporter(table, alice.id)
+
+    assert journal()[before:] == [
+        (f"facilitator:table:{table.id}", "idea.hidden"),
+        (f"facilitator:table:{table.id}", "idea.shown"),
+        (f"facilitator:table:{table.id}", "table.reporter_set"),
+    ]
+
+
+# --- demo seed -------------------------------------------------------------------------
+
+
+def test_seed_demo_prepares_a_live_evening(app):
+    organizer, code = seed_demo()
+
+    event = events.event_by_code(code)
+    assert accounts.authenticate(DEMO_EMAIL, DEMO_PASSWORD) == organizer
+    assert accounts.can_manage(organizer, event)
+    assert event.status == EventStatus.live
+    assert len(event.tables) >= 4
+    assert all(t.brief_title and "Contexte" in t.brief for t in event.tables)
+
+
+def test_seed_demo_twice_adds_nothing(app):
+    models = (Organizer, Territory, Event, Table, JournalEntry)
+    _, code = seed_demo()
+    before = [count(m) for m in models]
+
+    _, again = seed_demo()
+
+    assert again == code
+    assert [count(m) for m in models] == before

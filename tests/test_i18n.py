@@ -1,0 +1,273 @@
+"""Translations: French is the default and complete; English on request.
+
+The catalog test extracts the messages afresh from the sources, so a string
+added to a template or to the code without its French translation fails here.
+"""
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parent.parent
+TRANSLATIONS = ROOT / "workshop" / "translations"
+FRENCH_PO = TRANSLATIONS / "fr" / "LC_MESSAGES" / "messages.po"
+
+# %(name)s / %(n)d style (gettext in Python and Jinja) and {n} style (the
+# strings live.js fills in itself).
+PLACEHOLDER = re.compile(
+    r"%\([A-Za-z_][A-Za-z0-9_]*\)[-#0 +]*\d*(?:\.\d+)?[sdifr]|\{[A-Za-z_]\w*\}"
+)
+
+
+def _compile_translations() -> None:
+    """Build the .mo files the app reads (gitignored; ``make test`` builds them
+    too), so that this module is right when run on its own. Written to a
+    temporary file then renamed: a concurrent reader never sees half a file."""
+    for po_path in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file)
+        fd, tmp = tempfile.mkstemp(dir=po_path.parent, suffix=".mo.tmp")
+        try:
+            with os.fdopen(fd, "wb") as mo_file:
+                write_mo(mo_file, catalog)
+            os.replace(tmp, mo_path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+
+
+_compile_translations()
+
+
+def _ids(message) -> tuple:
+    return message.id if isinstance(message.id, tuple) else (message.id,)
+
+
+def _strings(message) -> tuple:
+    return message.string if isinstance(message.string, tuple) else (message.string,)
+
+
+def _placeholders(text: str) -> Counter:
+    return Counter(PLACEHOLDER.findall(text))
+
+
+@pytest.fixture(scope="module")
+def fresh_template(tmp_path_factory):
+    """The messages of the sources as they are now, extracted like the README says."""
+    pot = tmp_path_factory.mktemp("i18n") / "messages.pot"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "--quiet",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-o",
+            str(pot),
+            "--no-location",
+            "--sort-output",
+            "--project",
+            "Start-Up de Territoire",
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    with pot.open("rb") as f:
+        return read_po(f)
+
+
+@pytest.fixture(scope="module")
+def french():
+    with FRENCH_PO.open("rb") as f:
+        return read_po(f, locale="fr")
+
+
+def test_extraction_finds_the_messages(fresh_template):
+    ids = {m.id for m in fresh_template if m.id}
+    # Sanity: templates (Jinja) and Python (gettext and lazy _l) are all scanned.
+    assert "Welcome" in ids  # templates/auth/setup.html
+    assert "Wrong email or password." in ids  # workshop/web/auth.py, _()
+    assert "Password" in ids  # workshop/forms.py, _l()
+    assert len(ids) > 100
+
+
+def test_french_translates_every_message_of_the_sources(fresh_template, french):
+    untranslated = []
+    for message in fresh_template:
+        if not message.id:
+            continue
+        translated = french.get(message.id)
+        if translated is None or not all(s.strip() for s in _strings(translated)):
+            untranslated.append(message.id)
+    assert untranslated == [], (
+        f"{len(untranslated)} message(s) have no French translation; run the "
+        "extraction and `pybabel update` (see the README), then translate them in "
+        f"{FRENCH_PO.relative_to(ROOT)}: {untranslated}"
+    )
+
+
+def test_french_catalog_has_no_fuzzy_entry(french):
+    # pybabel compile skips a catalog whose header is fuzzy, and fuzzy entries.
+    assert not french.fuzzy, "the French catalog's header is marked fuzzy"
+    fuzzy = [m.id for m in french if m.id and m.fuzzy]
+    assert fuzzy == []
+
+
+def test_french_keeps_the_placeholders(french):
+    wrong = []
+    for message in french:
+        if not message.id:
+            continue
+        expected = _placeholders(_ids(message)[-1])
+        for string in _strings(message):
+            if string and _placeholders(string) != expected:
+                wrong.append((message.id, string))
+    assert wrong == []
+
+
+def test_french_catalog_passes_babel_checks(french):
+    problems = [(m.id, [str(e) for e in errors]) for m, errors in french.check()]
+    assert problems == []
+
+
+@pytest.mark.parametrize(
+    ("msgid", "expected"),
+    [
+        ("Write something before posting.", "Écrivez quelque chose avant de publier."),
+        ("Connected", "Connecté"),
+        ("Connecting…", "Connexion…"),
+        ("1 idea waiting to be sent", "1 idée en attente d'envoi"),
+        ("{n} ideas waiting to be sent", "{n} idées en attente d'envoi"),
+        ("Edit", "Modifier"),
+        ("Delete", "Supprimer"),
+        ("Hide", "Masquer"),
+        ("Show again", "Afficher à nouveau"),
+        ("Post", "Publier"),
+        ("Need", "Besoin"),
+        ("Idea", "Idée"),
+        ("Resource", "Ressource"),
+        ("Question", "Question"),
+        ("Star'Ter", "Star'Ter"),
+        ("Boos'Ter", "Boos'Ter"),
+        ("Start-Up de Territoire", "Start-Up de Territoire"),
+    ],
+)
+def test_fixed_french_wording(french, msgid, expected):
+    assert french.get(msgid).string == expected
+
+
+# --- the language of the pages ---------------------------------------------------
+
+
+@pytest.fixture
+def get(app, client):
+    """``client.get`` with each request in its own application context, as in
+    production. The ``app`` fixture keeps one context open for the whole test,
+    and Flask reuses it for every request: Flask-Babel caches the chosen locale
+    in ``g``, so the first request's language would stick to the next ones."""
+
+    def get(url, **kwargs):
+        with app.app_context():
+            return client.get(url, **kwargs)
+
+    return get
+
+
+def _html_lang(response) -> str:
+    match = re.search(r'<html lang="([^"]*)"', response.get_data(as_text=True))
+    assert match, "no <html lang> on the page"
+    return match.group(1)
+
+
+def _assert_french(response):
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert _html_lang(response) == "fr"
+    assert "Bienvenue" in page
+    assert "Créer mon compte" in page
+    assert "Mot de passe" in page  # a form label, translated lazily (_l)
+    assert "Create my account" not in page
+
+
+def _assert_english(response):
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert _html_lang(response) == "en"
+    assert "Welcome" in page
+    assert "Create my account" in page
+    assert "Password" in page
+    assert "Bienvenue" not in page
+
+
+def test_pages_are_french_by_default(get):
+    _assert_french(get("/setup"))
+
+
+def test_a_french_browser_gets_french(get):
+    _assert_french(get("/setup", headers={"Accept-Language": "fr-FR,fr;q=0.9"}))
+
+
+def test_an_english_browser_gets_english(get):
+    _assert_english(get("/setup", headers={"Accept-Language": "en-US,en;q=0.8"}))
+
+
+def test_a_browser_in_another_language_gets_french(get):
+    _assert_french(get("/setup", headers={"Accept-Language": "de-DE,de;q=0.9"}))
+
+
+def test_the_language_switch_sets_a_cookie_and_returns_to_the_page(get):
+    response = get("/lang/en?next=/setup")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/setup")
+    assert "lang=en" in response.headers["Set-Cookie"]
+    _assert_english(get("/setup"))
+    # The choice wins over the browser's preference, and stays.
+    _assert_english(get("/setup", headers={"Accept-Language": "fr-FR"}))
+
+    response = get("/lang/fr?next=/setup")
+    assert response.status_code == 302
+    assert "lang=fr" in response.headers["Set-Cookie"]
+    _assert_french(get("/setup"))
+    _assert_french(get("/setup", headers={"Accept-Language": "en-US"}))
+
+
+def test_the_switch_links_to_the_other_language(get):
+    page = get("/setup").get_data(as_text=True)
+    assert "/lang/en?next=" in page
+    assert "/lang/fr?next=" not in page
+
+
+def test_an_unknown_language_is_not_stored(get):
+    response = get("/lang/xx?next=/setup")
+    assert response.status_code == 302
+    assert "lang=" not in response.headers.get("Set-Cookie", "")
+    _assert_french(get("/setup"))
+
+
+def test_an_unknown_language_in_the_cookie_falls_back_to_french(client, get):
+    client.set_cookie("lang", "xx")
+    _assert_french(get("/setup"))
+
+
+def test_error_pages_are_translated(get):
+    page = get("/this-page-does-not-exist").get_data(as_text=True)
+    assert "Page introuvable" in page
+    english = get("/this-page-does-not-exist", headers={"Accept-Language": "en"})
+    assert "Not found" in english.get_data(as_text=True)

@@ -121,7 +121,7 @@
   function setState(newState) {
     state = newState;
     document.querySelectorAll("[data-reporter]").forEach(function (el) {
-      el.textContent = state.reporter ? t.reporter + " " + state.reporter : (isConsole ? t.no_reporter : "");
+      el.textContent = state.reporter ? t.reporter.replace("{name}", state.reporter) : (isConsole ? t.no_reporter : "");
     });
     if (composer) {
       composer.querySelector("[data-submit]").disabled = !state.open;

@@ -52,7 +52,9 @@ def register(app: Flask) -> None:
                 _l("This page does not exist, or this link is no longer valid."),
             ),
         }
-        title, message = messages.get(error.code, (error.name, error.description))
+        title, message = messages.get(
+            error.code, (_l("Error"), _l("Something went wrong. Please try again in a moment."))
+        )
         if isinstance(error, CSRFError):
             title, message = (
                 _l("Form expired"),

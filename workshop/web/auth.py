@@ -32,7 +32,9 @@ def setup():
             login_user(organizer)
             flash(_("Welcome! Create your first evening."), "success")
             return redirect(url_for("organizer.dashboard"))
-    return render_template("auth/setup.html", form=form)
+    return render_template(
+        "auth/setup.html", form=form, min_password_length=accounts.MIN_PASSWORD_LENGTH
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])

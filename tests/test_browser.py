@@ -112,6 +112,16 @@ def open_console(page, server, table):
     expect_connected(page)
 
 
+def console_and_two_phones(new_page, server, table):
+    """The table's console, then Alice's and Bruno's phones joined to it."""
+    console = new_page(laptop=True)
+    open_console(console, server, table)
+    alice, bruno = new_page(), new_page()
+    join_table(alice, table_url(server, table), "Alice")
+    join_table(bruno, table_url(server, table), "Bruno")
+    return console, alice, bruno
+
+
 def post(page, text):
     page.fill("#idea-text", text)
     page.click("[data-submit]")
@@ -172,11 +182,7 @@ def test_an_idea_posted_offline_is_sent_once_when_the_network_returns(evening, n
     """A phone that loses the Wi-Fi keeps its idea, says so, and sends it exactly once."""
     server, event = evening
     table = event.tables[0]
-    console = new_page(laptop=True)
-    open_console(console, server, table)
-    alice, bruno = new_page(), new_page()
-    join_table(alice, table_url(server, table), "Alice")
-    join_table(bruno, table_url(server, table), "Bruno")
+    console, alice, bruno = console_and_two_phones(new_page, server, table)
     text = "Un jardin partagé derrière la mairie"
 
     alice.context.set_offline(True)
@@ -339,11 +345,7 @@ def test_the_facilitator_hides_an_idea_and_shows_it_again(evening, new_page):
     """Moderation reaches every phone at once, and can be undone."""
     server, event = evening
     table = event.tables[0]
-    console = new_page(laptop=True)
-    open_console(console, server, table)
-    alice, bruno = new_page(), new_page()
-    join_table(alice, table_url(server, table), "Alice")
-    join_table(bruno, table_url(server, table), "Bruno")
+    console, alice, bruno = console_and_two_phones(new_page, server, table)
     text = "Une idée à modérer"
     post(alice, text)
     expect(cards(bruno, text)).to_have_count(1)

@@ -34,41 +34,23 @@
     renderRecent(idea.table_id);
   }
 
-  var socket = io({ auth: cfg.auth, reconnectionDelayMax: 5000 });
-  // A catch-up answer may have been computed before a push that arrived
-  // first: if anything was pushed meanwhile, catch up once more.
-  var syncing = false;
-  var pushedDuringSync = false;
-
-  function sync() {
-    syncing = true;
-    pushedDuringSync = false;
-    socket.emit("sync", {}, function (res) {
-      syncing = false;
-      if (!res || !res.ok) { return; }
+  window.watchEvent(
+    cfg.auth,
+    function (res) {
       Object.keys(res.counts).forEach(function (id) { setCounts(id, res.counts[id]); });
       recent.clear();
       res.recent.slice().reverse().forEach(addIdea);
       document.querySelectorAll("[data-table]").forEach(function (node) {
         renderRecent(Number(node.dataset.table));
       });
-      if (pushedDuringSync) { sync(); }
-    });
-  }
-
-  function setConnection(key) {
-    connection.textContent = cfg.i18n[key];
-    connection.dataset.state = key;
-  }
-
-  socket.on("connect", function () { setConnection("connected"); sync(); });
-  socket.on("disconnect", function () { setConnection("offline"); });
-  socket.on("table_counts", function (data) {
-    if (syncing) { pushedDuringSync = true; }
-    setCounts(data.table_id, data);
-  });
-  socket.on("idea", function (idea) {
-    if (syncing) { pushedDuringSync = true; }
-    addIdea(idea);
-  });
+    },
+    {
+      table_counts: function (data) { setCounts(data.table_id, data); },
+      idea: addIdea,
+    },
+    function (state) {
+      connection.textContent = cfg.i18n[state];
+      connection.dataset.state = state;
+    }
+  );
 })();

@@ -38,8 +38,18 @@ def _unique_code(model, length: int) -> str:
             return code
 
 
-def _actor(organizer: Organizer) -> str:
-    return f"organizer:{organizer.id}"
+def _record(organizer: Organizer, action: str, event: Event, table: Table | None = None, **data):
+    """Journal an organizer's change to an event or one of its tables."""
+    if table is not None:
+        data["table_id"] = table.id
+    journal.record(
+        f"organizer:{organizer.id}",
+        action,
+        table.name if table is not None else event.title,
+        territory_id=event.territory_id,
+        event_id=event.id,
+        **data,
+    )
 
 
 def events_for(organizer: Organizer) -> list[Event]:
@@ -74,13 +84,7 @@ def create_event(
     )
     db.session.add(event)
     db.session.flush()
-    journal.record(
-        _actor(organizer),
-        "event.created",
-        event.title,
-        territory_id=territory.id,
-        event_id=event.id,
-    )
+    _record(organizer, "event.created", event)
     db.session.commit()
     return event
 
@@ -90,14 +94,7 @@ def update_event(organizer: Organizer, event: Event, **fields) -> Event:
     for name in ("title", "date", "venue", "status"):
         if name in fields:
             setattr(event, name, fields[name])
-    journal.record(
-        _actor(organizer),
-        "event.updated",
-        event.title,
-        territory_id=event.territory_id,
-        event_id=event.id,
-        fields=sorted(fields),
-    )
+    _record(organizer, "event.updated", event, fields=sorted(fields))
     db.session.commit()
     return event
 
@@ -116,14 +113,7 @@ def add_table(organizer: Organizer, event: Event, **fields) -> Table:
     _set_table_fields(table, fields)
     db.session.add(table)
     db.session.flush()
-    journal.record(
-        _actor(organizer),
-        "table.created",
-        table.name,
-        territory_id=event.territory_id,
-        event_id=event.id,
-        table_id=table.id,
-    )
+    _record(organizer, "table.created", event, table)
     db.session.commit()
     return table
 
@@ -138,14 +128,7 @@ def _set_table_fields(table: Table, fields: dict) -> None:
 def update_table(organizer: Organizer, table: Table, **fields) -> Table:
     """Change a table's name, challenge, kind, brief, facilitator or capacity."""
     _set_table_fields(table, fields)
-    journal.record(
-        _actor(organizer),
-        "table.updated",
-        table.name,
-        territory_id=table.event.territory_id,
-        event_id=table.event_id,
-        table_id=table.id,
-    )
+    _record(organizer, "table.updated", table.event, table)
     db.session.commit()
     return table
 
@@ -153,14 +136,7 @@ def update_table(organizer: Organizer, table: Table, **fields) -> Table:
 def delete_table(organizer: Organizer, table: Table) -> None:
     """Remove a table, with its participants and ideas."""
     event = table.event
-    journal.record(
-        _actor(organizer),
-        "table.deleted",
-        table.name,
-        territory_id=event.territory_id,
-        event_id=event.id,
-        table_id=table.id,
-    )
+    _record(organizer, "table.deleted", event, table)
     db.session.delete(table)
     db.session.commit()
 
@@ -168,14 +144,7 @@ def delete_table(organizer: Organizer, table: Table) -> None:
 def rotate_facilitator_secret(organizer: Organizer, table: Table) -> str:
     """Give a table a new facilitator link; the old one stops working at once."""
     table.facilitator_secret = new_secret()
-    journal.record(
-        _actor(organizer),
-        "table.facilitator_link_rotated",
-        table.name,
-        territory_id=table.event.territory_id,
-        event_id=table.event_id,
-        table_id=table.id,
-    )
+    _record(organizer, "table.facilitator_link_rotated", table.event, table)
     db.session.commit()
     return table.facilitator_secret
 

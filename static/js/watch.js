@@ -1,0 +1,30 @@
+/* Shared by the screens that only watch (organizer overview, projector):
+   connect, catch up on every (re)connect, apply pushes. A catch-up answer may
+   have been computed before a push that reached the screen first; if anything
+   was pushed meanwhile, the screen catches up once more. */
+window.watchEvent = function (auth, onCatchUp, pushes, onConnection) {
+  "use strict";
+  var socket = io({ auth: auth, reconnectionDelayMax: 5000 });
+  var syncing = false;
+  var pushedDuringSync = false;
+
+  function catchUp() {
+    syncing = true;
+    pushedDuringSync = false;
+    socket.emit("sync", {}, function (res) {
+      syncing = false;
+      if (res && res.ok) { onCatchUp(res); }
+      if (pushedDuringSync) { catchUp(); }
+    });
+  }
+
+  socket.on("connect", function () { onConnection("connected"); catchUp(); });
+  socket.on("disconnect", function () { onConnection("offline"); });
+  Object.keys(pushes).forEach(function (name) {
+    socket.on(name, function (data) {
+      if (syncing) { pushedDuringSync = true; }
+      pushes[name](data);
+    });
+  });
+  return socket;
+};

@@ -148,6 +148,10 @@ def on_sync(data):
         event = db.session.get(Event, who["event_id"])
         if event is None:
             raise Refused()
+        if role == "organizer" and not (
+            current_user.is_authenticated and accounts.can_manage(current_user, event)
+        ):
+            raise Refused()
         if role == "projector":
             return {"ok": True, "totals": events.event_totals(event)}
         return {

@@ -178,6 +178,13 @@ def test_two_phones_join_through_the_qr_url_and_see_each_others_ideas(evening, n
     expect(console.locator("[data-people-count]")).to_have_text("2")
 
 
+    # A new card does not rebuild the others (screen readers announce only it).
+    cards(bruno, "Une navette solidaire le samedi").evaluate("node => { node.kept = true; }")
+    post(alice, "Une troisième idée")
+    expect(cards(bruno, "Une troisième idée")).to_have_count(1)
+    assert cards(bruno, "Une navette solidaire le samedi").evaluate("node => node.kept === true")
+
+
 def test_an_idea_posted_offline_is_sent_once_when_the_network_returns(evening, new_page):
     """A phone that loses the Wi-Fi keeps its idea, says so, and sends it exactly once."""
     server, event = evening

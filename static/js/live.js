@@ -259,11 +259,32 @@
     $("[data-people-count]").textContent = people.size;
   }
 
+  var rendered = new Map(); // card key -> {signature, node}
+  var emptyNote = el("li", "empty muted", t.empty_wall);
+
+  // Rebuild only the cards that changed and move only what moved, so that
+  // screen readers announce new cards, not the whole wall at every change.
+  function renderWall() {
+    var next = new Map();
+    var nodes = cards().map(function (card) {
+      var key = card.author_id + ":" + card.client_id;
+      var signature = JSON.stringify([card.id, card.kind, card.text, card.author,
+        !!card.pending, card.hidden, state.open]);
+      var known = rendered.get(key);
+      var node = known && known.signature === signature ? known.node : renderCard(card);
+      next.set(key, { signature: signature, node: node });
+      return node;
+    });
+    rendered = next;
+    if (!nodes.length) { nodes = [emptyNote]; }
+    nodes.forEach(function (node, index) {
+      if (wall.children[index] !== node) { wall.insertBefore(node, wall.children[index] || null); }
+    });
+    while (wall.children.length > nodes.length) { wall.removeChild(wall.lastChild); }
+  }
+
   function render() {
-    var list = cards();
-    wall.replaceChildren();
-    if (!list.length) { wall.appendChild(el("li", "empty muted", t.empty_wall)); }
-    list.forEach(function (card) { wall.appendChild(renderCard(card)); });
+    renderWall();
     if (pendingNote) {
       var n = loadOutbox().length;
       pendingNote.textContent = n === 0 ? "" : n === 1 ? t.pending_one : t.pending_many.replace("{n}", n);

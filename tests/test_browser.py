@@ -177,7 +177,6 @@ def test_two_phones_join_through_the_qr_url_and_see_each_others_ideas(evening, n
     expect(console.locator("[data-people] li.person")).to_contain_text(["Alice", "Bruno"])
     expect(console.locator("[data-people-count]")).to_have_text("2")
 
-
     # A new card does not rebuild the others (screen readers announce only it).
     cards(bruno, "Une navette solidaire le samedi").evaluate("node => { node.kept = true; }")
     post(alice, "Une troisième idée")

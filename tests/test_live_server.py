@@ -115,3 +115,10 @@ def test_crafted_connection_to_another_table_is_refused(live_server):
     except socketio.exceptions.ConnectionError:
         refused = True
     assert refused
+
+
+def test_the_server_prints_where_to_reach_it(live_server):
+    server, _app = live_server
+    log = server.log_path.read_text()
+    assert f"http://localhost:{server.port}/" in log
+    assert "Running upgrade" in log or "Context impl SQLiteImpl" in log  # migrated at start

@@ -520,3 +520,15 @@ def test_csrf_token_from_the_page_lets_a_phone_join(app, client, table):
 
     assert path(response) == f"/t/{table.join_code}"
     assert count(Participant) == 1
+
+
+def test_seed_demo_command_prints_how_to_sign_in(app):
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+
+    assert result.exit_code == 0
+    assert "demo@example.org" in result.output
+    signed_in = app.test_client()
+    answer = signed_in.post(
+        "/login", data={"email": "demo@example.org", "password": "demo-soiree-2026"}
+    )
+    assert answer.headers["Location"].endswith("/organizer/")

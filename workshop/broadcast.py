@@ -5,8 +5,13 @@ Rooms: ``table:<id>`` (the table's phones), ``console:<id>`` (its facilitator),
 after the commit, so whatever a screen receives is already safe in the database.
 """
 
-from .extensions import socketio
-from .models import Idea, Participant, Table
+import threading
+import time
+
+from flask import current_app
+
+from .extensions import db, socketio
+from .models import Event, Idea, Participant, Table
 from .services import events, live
 
 
@@ -52,12 +57,74 @@ def table_state_changed(table: Table) -> None:
     socketio.emit("state", state, to=console_room(table.id))
 
 
+COUNTS_INTERVAL = 1.0
+
+
+class CountsThrottle:
+    """Sends an event's counters at most once per COUNTS_INTERVAL.
+
+    Recounting a whole event at every post costs more than the post itself at
+    100 posts/s (bench/live_load.py). The first change is sent at once; later
+    ones within the interval are folded into one send at its end. Only "this
+    event changed" marks live in memory; the figures always come from the
+    database. One per app (kept in ``app.extensions``).
+    """
+
+    def __init__(self, app):
+        self.app = app
+        self.lock = threading.Lock()
+        self.last_sent: dict[int, float] = {}
+        self.pending: set[int] = set()
+        self.flushing = False
+
+    def changed(self, event: Event) -> None:
+        now = time.monotonic()
+        with self.lock:
+            send_now = now - self.last_sent.get(event.id, -COUNTS_INTERVAL) >= COUNTS_INTERVAL
+            start_flusher = False
+            if send_now:
+                self.last_sent[event.id] = now
+            else:
+                self.pending.add(event.id)
+                start_flusher, self.flushing = not self.flushing, True
+        if send_now:
+            send_counts(event)
+        elif start_flusher:
+            socketio.start_background_task(self._flush)
+
+    def _flush(self) -> None:
+        while True:
+            socketio.sleep(COUNTS_INTERVAL)
+            with self.lock:
+                due, self.pending = self.pending, set()
+                for event_id in due:
+                    self.last_sent[event_id] = time.monotonic()
+                if not due:
+                    self.flushing = False
+                    return
+            with self.app.app_context():
+                for event_id in due:
+                    if (event := db.session.get(Event, event_id)) is not None:
+                        send_counts(event)
+                db.session.remove()
+
+
 def counts_changed(table: Table) -> None:
-    """Update the organizers' overview and the projector's counters."""
-    event = table.event
-    socketio.emit(
-        "table_counts",
-        {"table_id": table.id, **events.table_count(table)},
-        to=organizers_room(event.id),
-    )
-    socketio.emit("totals", events.event_totals(event), to=projector_room(event.id))
+    """Update the organizers' overview and the projector's counters (throttled)."""
+    app = current_app._get_current_object()
+    throttle = app.extensions.get("counts_throttle")
+    if throttle is None:
+        throttle = app.extensions.setdefault("counts_throttle", CountsThrottle(app))
+    throttle.changed(table.event)
+
+
+def send_counts(event: Event) -> None:
+    """Send every table's counts to the organizers and the totals to the projector."""
+    counts = events.table_counts(event)
+    socketio.emit("counts", counts_payload(counts), to=organizers_room(event.id))
+    socketio.emit("totals", events.event_totals(event, counts), to=projector_room(event.id))
+
+
+def counts_payload(counts: dict[int, dict[str, int]]) -> dict[str, dict[str, int]]:
+    """Counts keyed by table id as text (JSON object keys are text)."""
+    return {str(table_id): value for table_id, value in counts.items()}

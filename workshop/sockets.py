@@ -156,7 +156,7 @@ def on_sync(data):
             return {"ok": True, "totals": events.event_totals(event)}
         return {
             "ok": True,
-            "counts": {str(k): v for k, v in events.table_counts(event).items()},
+            "counts": broadcast.counts_payload(events.table_counts(event)),
             "recent": [
                 {**live.idea_payload(i), "table_id": i.table_id} for i in live.recent_ideas(event)
             ],

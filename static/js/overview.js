@@ -45,7 +45,9 @@
       });
     },
     {
-      table_counts: function (data) { setCounts(data.table_id, data); },
+      counts: function (counts) {
+        Object.keys(counts).forEach(function (id) { setCounts(id, counts[id]); });
+      },
       idea: addIdea,
     },
     function (state) {

@@ -168,7 +168,8 @@ def table_by_facilitator_secret(secret: str) -> Table | None:
 
 def table_counts(event: Event) -> dict[int, dict[str, int]]:
     """Participants and visible ideas per table of ``event``."""
-    counts = {t.id: {"participants": 0, "ideas": 0} for t in event.tables}
+    table_ids = db.session.scalars(select(Table.id).where(Table.event_id == event.id))
+    counts = {table_id: {"participants": 0, "ideas": 0} for table_id in table_ids}
     people = db.session.execute(
         select(Participant.table_id, func.count(Participant.id))
         .join(Table, Table.id == Participant.table_id)
@@ -188,22 +189,10 @@ def table_counts(event: Event) -> dict[int, dict[str, int]]:
     return counts
 
 
-def table_count(table: Table) -> dict[str, int]:
-    """Participants and visible ideas of one table."""
-    participants = db.session.scalar(
-        select(func.count(Participant.id)).where(Participant.table_id == table.id)
-    )
-    ideas = db.session.scalar(
-        select(func.count(Idea.id)).where(
-            Idea.table_id == table.id, Idea.deleted.is_(False), Idea.hidden.is_(False)
-        )
-    )
-    return {"participants": participants, "ideas": ideas}
-
-
-def event_totals(event: Event) -> dict[str, int]:
-    """The projector's counters: tables, participants, ideas."""
-    counts = table_counts(event)
+def event_totals(event: Event, counts: dict | None = None) -> dict[str, int]:
+    """The projector's counters: tables, participants, ideas (from ``counts``
+    when the caller already has them)."""
+    counts = table_counts(event) if counts is None else counts
     return {
         "tables": len(counts),
         "participants": sum(c["participants"] for c in counts.values()),

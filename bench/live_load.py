@@ -1,0 +1,369 @@
+"""Live load benchmark (DESIGN.md §6, §11): many phones posting at once, some dropping.
+
+Starts run.py (gevent, a temporary SQLite file it migrates), prepares one live event of
+--tables tables x --phones participants through the services, and connects every phone
+with a python-socketio AsyncClient (websocket) in one asyncio loop. Phones behave like
+static/js/live.js: a post gets a fresh client id and stays in the phone's outbox until
+acknowledged (resent with the same id after a timeout or a drop); every (re)connect
+starts with sync {since: last contiguous seq}; a phone the server drops comes back.
+Posts go out at --rate per second (Poisson) from random connected phones, while --drop
+of the phones lose their connection once, abruptly, and come back 1-5 s later.
+
+Reports post-to-every-screen latency (first emit until the last phone of the table that
+stayed connected has the idea), ack latency and, after a final sync of every phone, the
+acknowledged posts missing from the database or from a phone, duplicates and posts never
+acknowledged; exits 1 unless all are zero. The generator shares the machine with the
+server: its CPU use and event-loop lag are reported too.
+
+    .venv/bin/python bench/live_load.py --tables 20 --phones 10 --rate 20 --duration 30
+    .venv/bin/python bench/live_load.py      # the §11 budget: 200 x 10 phones, 100/s, 60 s
+    .venv/bin/python bench/live_load.py --url http://HOST:PORT --database-url sqlite:///PATH
+"""
+
+import argparse
+import asyncio
+import gc
+import logging
+import os
+import random
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import requests
+import socketio
+
+ROOT = Path(__file__).resolve().parent.parent
+ACK_TIMEOUT = 10.0  # as static/js/live.js
+FAILED = (asyncio.TimeoutError, ConnectionError, socketio.exceptions.SocketIOError)
+
+
+class Post:
+    def __init__(self, phone, expected: dict):
+        self.cid, self.phone, self.t0 = str(uuid.uuid4()), phone, time.monotonic()
+        self.text = f"Idée {self.cid[:8]} de la table {phone.table_id}"
+        self.expected = expected  # phones of the table online at the emit: index -> epoch
+        self.got: dict[int, float] = {}  # phone index -> when it first had the idea
+        self.acked, self.sends = None, 0
+
+
+class Phone:
+    def __init__(self, bench, index, table_id, code, token):
+        self.bench, self.index, self.table_id = bench, index, table_id
+        self.cookie = f"wt_{code}={token}"  # as a phone that joined the table
+        self.how = dict(auth={"role": "participant", "table": code}, transports=["websocket"])
+        self.sio = socketio.AsyncClient(reconnection=False)  # reconnects below, as a phone
+        self.sio.on("connect", self.on_connect)
+        self.sio.on("disconnect", self.on_disconnect)
+        self.sio.on("idea", lambda idea: self.apply(idea, "broadcast"))
+        self.online = self.dropping = False
+        self.epoch, self.last_seq, self.seen = 0, 0, set()
+        self.view: dict[str, set] = {}  # client id -> idea ids this screen shows for it
+        self.outbox: list[Post] = []
+        self.pending: set[asyncio.Future] = set()
+        self.wake = asyncio.Event()
+
+    async def connect(self, delay=0.0):
+        await asyncio.sleep(delay)
+        for _ in range(60):
+            try:  # a new headers dict each time: the client empties it
+                headers = {"Cookie": self.cookie}
+                return await self.sio.connect(self.bench.url, headers, **self.how, wait_timeout=20)
+            except socketio.exceptions.ConnectionError:
+                await asyncio.sleep(1 + random.random())
+
+    def on_connect(self):
+        self.online = True
+        asyncio.ensure_future(self.catch_up("sync"))  # not inline: its ack comes on this loop
+
+    def on_disconnect(self, *_reason):
+        self.online, self.epoch = False, self.epoch + 1
+        self.wake.clear()
+        for future in self.pending:  # that ack will never come: resend after reconnecting
+            if not future.done():
+                future.set_exception(ConnectionError("dropped"))
+        if not self.dropping and not self.bench.closing:  # the server dropped us
+            self.bench.unexpected += 1
+            asyncio.ensure_future(self.connect(random.uniform(0.5, 1.5)))
+
+    async def call(self, event, data):
+        future = asyncio.get_running_loop().create_future()
+        self.pending.add(future)
+        try:
+            done = lambda reply=None: future.done() or future.set_result(reply)  # noqa: E731
+            await self.sio.emit(event, data, callback=done)
+            return await asyncio.wait_for(future, ACK_TIMEOUT)
+        finally:
+            self.pending.discard(future)
+
+    def apply(self, idea, source):
+        t = time.monotonic()
+        self.view.setdefault(idea["client_id"], set()).add(idea["id"])
+        self.seen.add(idea["seq"])  # advance over contiguous numbers only, as live.js
+        while self.last_seq + 1 in self.seen:
+            self.seen.discard(self.last_seq + 1)
+            self.last_seq += 1
+        post = self.bench.posts.get(idea["client_id"])
+        if post and post.expected.get(self.index) == self.epoch and self.index not in post.got:
+            post.got[self.index] = t
+            self.bench.missed_broadcasts += source == "final"  # online, yet never pushed
+
+    async def catch_up(self, source):
+        epoch = self.epoch
+        while self.online and self.epoch == epoch:
+            try:
+                reply = await self.call("sync", {"since": self.last_seq})
+            except FAILED:
+                await asyncio.sleep(2)
+                continue
+            for idea in reply["ideas"]:
+                self.apply(idea, source)
+            self.last_seq = max(self.last_seq, reply["seq"])
+            self.seen = {s for s in self.seen if s > self.last_seq}
+            self.wake.set()  # then flush the outbox
+            return
+
+    async def sender(self):
+        while await self.wake.wait():
+            if not self.outbox or not self.online:
+                self.wake.clear()
+                continue
+            post = self.outbox[0]
+            post.sends += 1
+            try:
+                data = {"client_id": post.cid, "kind": "idea", "text": post.text}
+                reply = await self.call("post_idea", data)
+            except FAILED:
+                await asyncio.sleep(0.5)  # keep it: the server dedups the resend
+                continue
+            self.outbox.pop(0)
+            if reply and reply.get("ok"):
+                post.acked = time.monotonic()
+                self.apply(reply["idea"], "ack")
+            else:
+                self.bench.refused.append(reply)
+
+    async def drop(self, at):
+        await asyncio.sleep(at)
+        while not self.online:
+            await asyncio.sleep(0.1)
+        self.dropping = True
+        await self.sio.eio.ws.close()  # the transport dies, no Socket.IO goodbye
+        while self.online:
+            await asyncio.sleep(0.05)
+        await self.connect(random.uniform(1, 5))
+        self.dropping = False
+
+
+class Bench:
+    def __init__(self, args, url, server_pid):
+        self.args, self.url, self.server_pid = args, url, server_pid
+        self.posts: dict[str, Post] = {}
+        self.refused, self.lags, self.tables = [], [], {}
+        self.missed_broadcasts = self.unexpected = 0
+        self.closing = False
+
+    async def lag_monitor(self):  # how late this loop wakes up: the generator's own delay
+        while not self.closing:
+            t = time.monotonic()
+            await asyncio.sleep(0.05)
+            self.lags.append((time.monotonic() - t - 0.05) * 1000)
+
+    async def post_loop(self, stop_at):
+        t = time.monotonic()
+        while (t := t + random.expovariate(self.args.rate)) < stop_at:
+            await asyncio.sleep(max(0.0, t - time.monotonic()))
+            some = random.sample(self.phones, min(20, len(self.phones)))
+            for phone in (p for p in some if p.online and not p.dropping):
+                mates = self.tables[phone.table_id]
+                post = Post(phone, {p.index: p.epoch for p in mates if p.online and not p.dropping})
+                self.posts[post.cid] = post
+                phone.outbox.append(post)
+                phone.wake.set()
+                break
+
+    async def batches(self, coroutines, size):  # not 2,000 handshakes at once
+        for i in range(0, len(coroutines), size):
+            await asyncio.gather(*coroutines[i : i + size], return_exceptions=True)
+
+    async def run(self, people):
+        self.phones = [Phone(self, i, *person) for i, person in enumerate(people)]
+        for phone in self.phones:
+            self.tables.setdefault(phone.table_id, []).append(phone)
+        monitor, t = asyncio.ensure_future(self.lag_monitor()), time.monotonic()
+        await self.batches([p.connect() for p in self.phones], 50)
+        self.connect_s, self.online_start = time.monotonic() - t, self.online()
+        gc.freeze()  # 2,000 long-lived clients: keep this loop's full collections short
+        senders = [asyncio.ensure_future(p.sender()) for p in self.phones]
+        await asyncio.sleep(1)  # the first catch-ups
+        duration, phones = self.args.duration, self.phones
+        dropped = random.sample(phones, round(self.args.drop * len(phones)))
+        drops = [asyncio.ensure_future(p.drop(random.uniform(0, duration))) for p in dropped]
+        self.load = [os.getloadavg()[0]]
+        cpu0, own0, t0 = self.server_cpu(), sum(os.times()[:2]), time.monotonic()
+        await self.post_loop(t0 + duration)
+        self.elapsed = time.monotonic() - t0
+        self.cpu = cpu0 is not None and (self.server_cpu() - cpu0) / self.elapsed * 100
+        self.own_cpu = (sum(os.times()[:2]) - own0) / self.elapsed * 100
+        self.load.append(os.getloadavg()[0])
+        await asyncio.gather(*drops)
+        deadline = time.monotonic() + 60  # every outbox drains, every phone is back
+        while time.monotonic() < deadline and (
+            self.online() < len(phones) or any(p.outbox for p in phones)
+        ):
+            await asyncio.sleep(0.2)
+        self.settle_s, self.dropped = time.monotonic() - t0 - self.elapsed, len(dropped)
+        self.closing = True
+        await self.batches([p.catch_up("final") for p in phones], 100)
+        self.online_end = self.online()
+        for task in [*senders, monitor]:
+            task.cancel()
+        await self.batches([p.sio.disconnect() for p in phones], 100)
+
+    def online(self):
+        return sum(p.online for p in self.phones)
+
+    def server_cpu(self):
+        if self.server_pid:
+            fields = Path(f"/proc/{self.server_pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def report(args, bench: Bench, database_path: str, table_ids: list[int]) -> bool:
+    """Print the figures; check the database and every phone's final view."""
+    with sqlite3.connect(database_path) as db:
+        query = "SELECT participant_id, client_id, table_id, text FROM ideas WHERE table_id IN"
+        rows = db.execute(f"{query} ({','.join('?' * len(table_ids))})", table_ids).fetchall()
+    posts, stored = bench.posts.values(), {row[1] for row in rows}
+    acked = [p for p in posts if p.acked]
+    views = lambda post: (p.view for p in bench.tables[post.phone.table_id])  # noqa: E731
+    missing_db = sum(p.cid not in stored for p in acked)
+    missing_view = sum(any(p.cid not in view for view in views(p)) for p in acked)
+    same_cid = sum(n - 1 for n in Counter((r[0], r[1]) for r in rows).values())
+    same_text = sum(n - 1 for n in Counter((r[2], r[3]) for r in rows).values())
+    twice = sum(len(ids) > 1 for p in bench.phones for ids in p.view.values())
+    lost, dup = missing_db + missing_view + len(posts) - len(acked), same_cid + same_text + twice
+    screen = sorted((max(p.got.values()) - p.t0) * 1000 for p in acked if p.got)
+    ack, lags = sorted((p.acked - p.t0) * 1000 for p in acked), sorted(bench.lags)
+    ms = lambda v, q: f"{v[min(len(v) - 1, int(q / 100 * len(v)))]:.0f} ms" if v else "-"  # noqa: E731
+    verdict = "met" if screen and screen[int(0.99 * len(screen))] <= 250 else "MISSED"
+    cpu = f"{bench.cpu:.0f}%" if bench.cpu is not False else "n/a (give --server-pid)"
+    print(f"""
+== Live load: {args.tables} tables x {args.phones} phones, {args.rate:g} posts/s for \
+{args.duration:g} s, {args.drop:.0%} of the phones drop once
+machine: {os.cpu_count()} CPUs shared by the server ({args.url or "run.py, started here"}) \
+and this load generator; load average {bench.load[0]:.1f} when posting starts, \
+{bench.load[1]:.1f} when it ends
+phones: {bench.online_start}/{len(bench.phones)} connected in {bench.connect_s:.1f} s; \
+{bench.dropped} dropped on purpose; {bench.unexpected} disconnected by the server; \
+{bench.online_end} online at the final sync
+posts: {len(posts)} sent ({len(posts) / bench.elapsed:.1f}/s), {len(acked)} acked, \
+{sum(p.sends > 1 for p in posts)} resent, {len(bench.refused)} refused, {len(rows)} stored; \
+all settled {bench.settle_s:.1f} s after posting ended
+post-to-every-screen: n={len(screen)} p50={ms(screen, 50)} p95={ms(screen, 95)} \
+p99={ms(screen, 99)} max={ms(screen, 100)} (budget p99 <= 250 ms: {verdict})
+ack: p50={ms(ack, 50)} p99={ms(ack, 99)} max={ms(ack, 100)}
+broadcasts an online phone never got (found by the final sync): {bench.missed_broadcasts}
+CPU while posting (100% = one core): server {cpu}, load generator {bench.own_cpu:.0f}%; \
+generator loop lag p99={ms(lags, 99)} max={ms(lags, 100)}
+LOST: {lost} (acked, not in the database: {missing_db}; acked, missing on a phone after \
+the final sync: {missing_view}; never acked: {len(posts) - len(acked)})
+DUPLICATED: {dup} (same participant and client id: {same_cid}; one post stored under two \
+ids: {same_text}; shown twice on a phone: {twice})""")
+    if bench.refused:
+        print("refused, e.g.:", bench.refused[0])
+    return lost == dup == 0 and bench.online_end == len(bench.phones)
+
+
+def start_server(workdir: Path, database_url: str) -> tuple[subprocess.Popen, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, PORT=str(port), HOST="127.0.0.1", DATABASE_URL=database_url)
+    env.update(WORKSHOP_INSTANCE=str(workdir / "instance"), SECRET_KEY="bench-secret")
+    env.update(SOCKETIO_ASYNC_MODE="gevent", RATE_LIMIT_POSTS="100000")
+    log = open(workdir / "server.log", "a")  # noqa: SIM115 (kept open for the child)
+    run = [sys.executable, str(ROOT / "run.py")]
+    server = subprocess.Popen(run, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        if server.poll() is not None:
+            sys.exit("server exited:\n" + (workdir / "server.log").read_text())
+        try:
+            requests.get(url + "/", timeout=1)
+            return server, url
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    sys.exit("server did not start:\n" + (workdir / "server.log").read_text())
+
+
+def prepare(database_url: str, tables: int, phones: int) -> tuple[list[int], list[tuple]]:
+    """One organizer, one live event, its tables and participants, through the services."""
+    os.environ.setdefault("SECRET_KEY", "bench-secret")
+    from workshop import create_app
+    from workshop.extensions import db
+    from workshop.models import Challenge, Territory
+    from workshop.services import accounts, events, live
+
+    config = dict(SQLALCHEMY_DATABASE_URI=database_url, SOCKETIO_ASYNC_MODE="threading")
+    with create_app({**config, "SOCKETIO_MESSAGE_QUEUE": None}).app_context():
+        territory = Territory(name="Banc d'essai", population=10000)
+        db.session.add(territory)
+        email = f"bench-{uuid.uuid4().hex[:8]}@example.org"
+        organizer = accounts.create_organizer("Bench", email, "bench password 1234", territory)
+        db.session.commit()
+        event = events.create_event(organizer, territory, "Banc d'essai", None, "Salle")
+        brief = dict(challenge=Challenge.creative, brief="Contexte et question.")
+        for n in range(1, tables + 1):
+            events.add_table(organizer, event, name=f"T{n}", brief_title=f"Question {n}", **brief)
+        events.update_event(organizer, event, status="live")
+        join = lambda t, k: live.join_table(t, f"Tel {t.number}.{k}", "citizen")[1]  # noqa: E731
+        people = [(t.id, t.join_code, join(t, k)) for t in event.tables for k in range(phones)]
+        table_ids = [t.id for t in event.tables]
+        db.session.remove()
+        db.engine.dispose()
+    return table_ids, people
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tables", type=int, default=200)
+    parser.add_argument("--phones", type=int, default=10, help="phones per table")
+    parser.add_argument("--rate", type=float, default=100, help="posts per second, all tables")
+    parser.add_argument("--duration", type=float, default=60, help="seconds of posting")
+    parser.add_argument("--drop", type=float, default=0.1, help="fraction of phones that drop")
+    parser.add_argument("--url", help="a running server instead (needs --database-url)")
+    parser.add_argument("--database-url", help="that server's database: sqlite:///PATH")
+    parser.add_argument("--server-pid", type=int, help="that server's process, for its CPU use")
+    args = parser.parse_args()
+    if args.url and not (args.database_url or "").startswith("sqlite:///"):
+        parser.error("--url needs --database-url sqlite:///PATH, that server's database")
+    logging.getLogger("engineio.client").setLevel(logging.CRITICAL)  # drops are expected
+    with tempfile.TemporaryDirectory(prefix="live-load-") as workdir:
+        database_url = args.database_url or f"sqlite:///{Path(workdir) / 'bench.db'}"
+        server, url = None, (args.url or "").rstrip("/")
+        if not args.url:
+            server, url = start_server(Path(workdir), database_url)  # run.py migrates it
+            print(f"server: run.py pid {server.pid} on {url}", flush=True)
+        try:
+            t = time.monotonic()
+            table_ids, people = prepare(database_url, args.tables, args.phones)
+            print(f"prepared {len(people)} phones in {time.monotonic() - t:.1f} s", flush=True)
+            bench = Bench(args, url, server.pid if server else args.server_pid)
+            asyncio.run(bench.run(people))
+            ok = report(args, bench, database_url.removeprefix("sqlite:///"), table_ids)
+        finally:
+            if server:
+                server.terminate()
+                server.wait(30)
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

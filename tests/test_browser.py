@@ -159,7 +159,11 @@ def test_two_phones_join_through_the_qr_url_and_see_each_others_ideas(evening, n
     organizer = new_page(laptop=True)
     sign_in(organizer, server)
     organizer.goto(f"{server.url}/organizer/events/{event.id}/tents")
-    url = organizer.locator("section.tent[aria-label='Table 1'] .tent-url").inner_text().strip()
+    url = (
+        organizer.locator("section.tent[aria-label='Table 1'] .tent-face:not(.tent-back) .tent-url")
+        .inner_text()
+        .strip()
+    )
     assert url == table_url(server, table)
 
     console = new_page(laptop=True)

@@ -302,10 +302,12 @@ def test_closing_the_evening_stops_joining(app, signed_in, event, table):
     assert count(Participant) == 0
 
 
-def test_tents_have_one_qr_code_name_code_and_url_per_table(signed_in, event):
+def test_tents_have_a_qr_code_name_code_and_url_on_both_faces(signed_in, event):
+    """A tent is seen from both sides of the table: each face carries it all."""
     html = page(signed_in.get(f"/organizer/events/{event.id}/tents"))
 
-    assert html.count("<svg") == len(event.tables) == 2
+    assert html.count('<section class="tent"') == len(event.tables) == 2
+    assert html.count("<svg") == 2 * len(event.tables)
     for table in event.tables:
         assert table.name in html
         assert table.join_code in html

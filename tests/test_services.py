@@ -447,3 +447,14 @@ def test_seed_demo_twice_adds_nothing(app):
 
     assert again == code
     assert [count(m) for m in models] == before
+
+
+def test_sign_in_is_refused_after_ten_failures_for_an_email(organizer):
+    for _ in range(accounts.MAX_FAILED_LOGINS):
+        assert accounts.authenticate(organizer.email, "wrong password") is None
+
+    with pytest.raises(ServiceError) as refused:
+        accounts.authenticate(organizer.email.upper(), PASSWORD)
+
+    assert refused.value.code == "too_many_attempts"
+    assert accounts.authenticate("someone-else@example.org", "x") is None  # others unaffected

@@ -1,14 +1,18 @@
 """Organizer accounts and territories."""
 
+from datetime import timedelta
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..models import Event, Organizer, Territory
+from ..models import Event, JournalEntry, Organizer, Territory, utcnow
 from . import ServiceError, journal
 
 MIN_PASSWORD_LENGTH = 10
+MAX_FAILED_LOGINS = 10
+FAILED_LOGIN_WINDOW = timedelta(minutes=15)
 
 
 def needs_setup() -> bool:
@@ -57,12 +61,31 @@ def create_first_organizer(
 
 
 def authenticate(email: str, password: str) -> Organizer | None:
-    """The organizer with these credentials, or None."""
-    organizer = db.session.scalar(
-        select(Organizer).where(Organizer.email == (email or "").strip().lower())
+    """The organizer with these credentials, or None.
+
+    After MAX_FAILED_LOGINS failures for one email within
+    FAILED_LOGIN_WINDOW, further attempts are refused until the window has
+    passed (counted in the journal, so it holds across processes).
+    """
+    email = (email or "").strip().lower()[:254]
+    since = utcnow() - FAILED_LOGIN_WINDOW
+    failures = db.session.scalar(
+        select(func.count(JournalEntry.id)).where(
+            JournalEntry.action == "login.failed",
+            JournalEntry.subject == email,
+            JournalEntry.at > since,
+        )
     )
+    if failures >= MAX_FAILED_LOGINS:
+        raise ServiceError(
+            "too_many_attempts",
+            _l("Too many failed sign-ins for this email. Try again in 15 minutes."),
+        )
+    organizer = db.session.scalar(select(Organizer).where(Organizer.email == email))
     if organizer and check_password_hash(organizer.password_hash, password or ""):
         return organizer
+    journal.record("anonymous", "login.failed", email[:100])
+    db.session.commit()
     return None
 
 

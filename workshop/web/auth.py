@@ -43,7 +43,11 @@ def login():
         return redirect(url_for("auth.setup"))
     form = LoginForm()
     if form.validate_on_submit():
-        organizer = accounts.authenticate(form.email.data, form.password.data)
+        try:
+            organizer = accounts.authenticate(form.email.data, form.password.data)
+        except ServiceError as error:
+            flash(str(error.message), "error")
+            return render_template("auth/login.html", form=form), 429
         if organizer:
             login_user(organizer, remember=True)
             return redirect(

@@ -317,6 +317,7 @@ def test_the_first_phone_page_is_light_and_fits_a_small_screen(evening, new_page
     expect_connected(page)
     expect(page.locator("[data-wall] li")).to_have_count(1)  # the "no idea yet" note
 
+    print(f"first phone page load: {sum(transferred)} bytes transferred")
     assert sum(transferred) <= 100 * 1024, f"{sum(transferred)} bytes on first load"
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
 

@@ -8,6 +8,7 @@ import pytest
 
 from workshop import create_app
 from workshop.extensions import db, socketio
+from workshop.services import live
 
 from .helpers import LiveServer, find_chromium, join, make_event, make_organizer
 
@@ -82,11 +83,9 @@ def other_table(event):
 def participant_client(app, table, name="Alice"):
     """A phone: a Flask test client holding the participant cookie, and its
     Socket.IO test client connected to the table."""
-    from workshop.sockets import participant_cookie
-
     participant, token = join(table, name)
     http = app.test_client()
-    http.set_cookie(participant_cookie(table), token)
+    http.set_cookie(live.participant_cookie(table), token)
     sio = socketio.test_client(
         app, flask_test_client=http, auth={"role": "participant", "table": table.join_code}
     )

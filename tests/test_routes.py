@@ -534,3 +534,19 @@ def test_seed_demo_command_prints_how_to_sign_in(app):
         "/login", data={"email": "demo@example.org", "password": "demo-soiree-2026"}
     )
     assert answer.headers["Location"].endswith("/organizer/")
+
+
+def test_language_switch_never_redirects_to_another_site(client):
+    for sneaky in (
+        "//evil.example",
+        "/%09/evil.example",
+        "/\t/evil.example",
+        "/\\evil.example",
+        "https://evil.example",
+        "/\\/evil.example",
+    ):
+        response = client.get("/lang/en", query_string={"next": sneaky})
+        location = response.headers["Location"]
+        # What a browser would follow: tabs and newlines dropped, "\\" read as "/".
+        followed = re.sub(r"[\t\r\n]", "", location).replace("\\", "/")
+        assert not urlsplit(followed).netloc and not followed.startswith("//"), (sneaky, location)

@@ -211,7 +211,6 @@ def test_empty_and_oversize_ideas_are_refused_and_change_nothing(app, table):
 def test_errors_are_translated(app, table):
     _alice, http, _ = participant_client(app, table)
     http.set_cookie("lang", "fr")
-    from workshop.sockets import participant_cookie  # noqa: F401
 
     french = socketio.test_client(
         app, flask_test_client=http, auth={"role": "participant", "table": table.join_code}

@@ -25,11 +25,6 @@ class Refused(ServiceError):
         super().__init__("forbidden", _("You are not allowed to do this."))
 
 
-def participant_cookie(table: Table) -> str:
-    """Name of the cookie holding a participant's token for ``table``."""
-    return f"wt_{table.join_code}"
-
-
 # --- connecting ----------------------------------------------------------------
 
 
@@ -40,7 +35,7 @@ def on_connect(auth):
     if role == "participant":
         table = events.table_by_code(str(auth.get("table", "")))
         participant = (
-            live.participant_for(table, request.cookies.get(participant_cookie(table)))
+            live.participant_for(table, request.cookies.get(live.participant_cookie(table)))
             if table
             else None
         )

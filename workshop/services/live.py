@@ -72,6 +72,11 @@ def join_table(
     return participant, token
 
 
+def participant_cookie(table: Table) -> str:
+    """Name of the cookie holding a participant's token for ``table``."""
+    return f"wt_{table.join_code}"
+
+
 def participant_for(table: Table, token: str | None) -> Participant | None:
     """The participant of ``table`` holding ``token``, or None."""
     if not token:

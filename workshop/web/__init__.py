@@ -1,5 +1,7 @@
 """Web blueprints and what every page shares."""
 
+from urllib.parse import urlsplit
+
 from flask import Flask, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -20,8 +22,12 @@ login_manager.login_message = _l("Please sign in to open this page.")
 
 
 def _safe_next(target: str | None) -> str:
-    # Only local paths: never redirect to another site.
-    if target and target.startswith("/") and not target.startswith("//"):
+    """``target`` if it is a path on this site, else the home page."""
+    # urlsplit drops tabs and newlines as browsers do, so "/\t/evil.example"
+    # shows up with a host; backslashes are slashes to browsers too.
+    target = (target or "").replace("\\", "/")
+    parts = urlsplit(target)
+    if target.startswith("/") and not parts.scheme and not parts.netloc:
         return target
     return url_for("participant.home")
 

@@ -16,7 +16,6 @@ from flask_babel import gettext as _
 from .. import broadcast
 from ..forms import CodeForm, JoinForm, category_choices
 from ..services import ServiceError, accounts, events, live
-from ..sockets import participant_cookie
 
 bp = Blueprint("participant", __name__)
 
@@ -65,7 +64,7 @@ def table(code: str):
     table, canonical = _table_or_404(code)
     if canonical:
         return canonical
-    participant = live.participant_for(table, request.cookies.get(participant_cookie(table)))
+    participant = live.participant_for(table, request.cookies.get(live.participant_cookie(table)))
     if participant is None:
         return render_template("participant/join.html", table=table, form=JoinForm())
     return render_template(
@@ -93,7 +92,7 @@ def join(code: str):
             broadcast.participant_joined(participant)
             response = make_response(redirect(url_for("participant.table", code=table.join_code)))
             response.set_cookie(
-                participant_cookie(table),
+                live.participant_cookie(table),
                 token,
                 max_age=current_app.config["PARTICIPANT_COOKIE_DAYS"] * 24 * 3600,
                 httponly=True,

@@ -449,12 +449,38 @@ def test_seed_demo_twice_adds_nothing(app):
     assert [count(m) for m in models] == before
 
 
-def test_sign_in_is_refused_after_ten_failures_for_an_email(organizer):
+def test_sign_in_is_refused_after_ten_failures_from_one_address(organizer):
     for _ in range(accounts.MAX_FAILED_LOGINS):
-        assert accounts.authenticate(organizer.email, "wrong password") is None
+        assert accounts.authenticate(organizer.email, "wrong password", "10.0.0.66") is None
 
     with pytest.raises(ServiceError) as refused:
-        accounts.authenticate(organizer.email.upper(), PASSWORD)
+        accounts.authenticate(organizer.email.upper(), PASSWORD, "10.0.0.66")
 
     assert refused.value.code == "too_many_attempts"
-    assert accounts.authenticate("someone-else@example.org", "x") is None  # others unaffected
+    # The organizer, from their own laptop, is not locked out by someone else.
+    assert accounts.authenticate(organizer.email, PASSWORD, "10.0.0.2") == organizer
+
+
+def test_a_table_refuses_joins_far_beyond_its_seats(organizer, event, table):
+    events.update_table(organizer, table, capacity=2)
+    for n in range(2 * live.OVERFLOW_FACTOR):
+        join(table, f"P{n}")
+
+    with pytest.raises(ServiceError) as refused:
+        join(table, "Encore un")
+
+    assert refused.value.code == "table_full"
+    assert len(table.participants) == 2 * live.OVERFLOW_FACTOR
+
+
+def test_recent_ideas_keep_the_quiet_tables(app, event, table, other_table):
+    app.config["RATE_LIMIT_POSTS"] = 1000
+    carol, _ = join(other_table, "Carol")
+    live.post_idea(carol, str(uuid.uuid4()), "idea", "Seule idée de la table 2")
+    alice, _ = join(table)
+    for n in range(100):
+        live.post_idea(alice, str(uuid.uuid4()), "idea", f"Idée {n}")
+
+    recent = live.recent_ideas(event, per_table=3)
+
+    assert [i.text for i in recent] == ["Idée 99", "Idée 98", "Idée 97", "Seule idée de la table 2"]

@@ -316,3 +316,54 @@ def test_counters_of_a_burst_of_posts_arrive_folded_but_complete(app, event, tab
         time.sleep(0.05)
     assert totals[-1]["ideas"] == 5
     assert len(totals) < 5  # folded: not one send per post
+
+
+def test_a_rotated_link_cuts_off_the_open_console_at_once(app, organizer, table):
+    console = facilitator_client(app, table)
+    _alice, _, alice = participant_client(app, table)
+    http = app.test_client()
+    http.post("/login", data={"email": "orga@example.org", "password": "correct horse battery"})
+    console.get_received()
+
+    http.post(f"/organizer/tables/{table.id}/rotate")
+    post(alice, "Après la rotation")
+
+    pushed = [m["name"] for m in console.get_received()]
+    assert pushed == ["revoked"]
+
+
+def test_a_resend_repairs_screens_that_missed_the_broadcast(app, table):
+    _alice, _, alice = participant_client(app, table)
+    _bob, _, bob = participant_client(app, table, "Bob")
+    client_id = str(uuid.uuid4())
+    post(alice, "Une idée", client_id=client_id)
+    bob.get_received()  # as if Bob had missed that broadcast
+
+    post(alice, "Une idée", client_id=client_id)  # the phone never got its ack
+
+    assert [i["text"] for i in received(bob, "idea")] == ["Une idée"]
+
+
+def test_hidden_ideas_do_not_say_who_wrote_them(app, table):
+    _alice, _, alice = participant_client(app, table)
+    _bob, _, bob = participant_client(app, table, "Bob")
+    console = facilitator_client(app, table)
+    idea_id = post(alice, "À cacher")["idea"]["id"]
+
+    console.emit("hide_idea", {"id": idea_id, "hidden": True}, callback=True)
+
+    [seen] = bob.emit("sync", {"since": 0}, callback=True)["ideas"]
+    assert (seen["author_id"], seen["author"], seen["text"]) == (None, "", "")
+
+
+def test_edits_of_one_idea_are_spaced(app, table):
+    _alice, _, alice = participant_client(app, table)
+    client_id = str(uuid.uuid4())
+    post(alice, "V1", client_id=client_id)
+
+    first = alice.emit("edit_idea", {"client_id": client_id, "text": "V2"}, callback=True)
+    second = alice.emit("edit_idea", {"client_id": client_id, "text": "V3"}, callback=True)
+
+    assert first["ok"] is True
+    assert second["error"] == "rate_limited" and second["retry_after"] > 0
+    assert db.session.query(Idea).one().text == "V2"

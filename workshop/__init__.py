@@ -17,13 +17,14 @@ ROOT = Path(__file__).resolve().parent.parent
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record):
     # WAL lets readers go on while one writer commits; busy_timeout makes a
-    # second writer wait instead of failing; SQLite needs foreign keys enabled.
+    # second writer wait instead of failing; foreign keys must be switched on.
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        # FULL: an acknowledged post survives a power cut, not only a crash.
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
 
 

@@ -50,6 +50,13 @@ def participant_joined(participant: Participant) -> None:
     counts_changed(participant.table)
 
 
+def facilitator_link_rotated(table: Table) -> None:
+    """Cut off every console opened with the old link (in every process)."""
+    room = console_room(table.id)
+    socketio.emit("revoked", {}, to=room)
+    socketio.close_room(room)
+
+
 def table_state_changed(table: Table) -> None:
     """Push the table's state (reporter…) to its phones and console."""
     state = live.table_state(table)
@@ -93,6 +100,13 @@ class CountsThrottle:
             socketio.start_background_task(self._flush)
 
     def _flush(self) -> None:
+        try:
+            self._flush_until_quiet()
+        finally:
+            with self.lock:
+                self.flushing = False
+
+    def _flush_until_quiet(self) -> None:
         while True:
             socketio.sleep(COUNTS_INTERVAL)
             with self.lock:
@@ -100,7 +114,6 @@ class CountsThrottle:
                 for event_id in due:
                     self.last_sent[event_id] = time.monotonic()
                 if not due:
-                    self.flushing = False
                     return
             with self.app.app_context():
                 for event_id in due:

@@ -3,6 +3,7 @@ laptop at a venue (SQLite, one process) and behind a proxy (PostgreSQL, Redis)."
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 
@@ -36,6 +37,8 @@ def load_config(instance_path: str) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("COOKIE_SECURE") == "1",
         "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": os.environ.get("COOKIE_SECURE") == "1",
+        "REMEMBER_COOKIE_DURATION": timedelta(days=30),
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "PARTICIPANT_COOKIE_DAYS": 30,
         # Posting limit per participant: at most RATE_LIMIT_POSTS new ideas

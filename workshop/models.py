@@ -13,6 +13,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -217,6 +218,8 @@ class JournalEntry(db.Model):
     """Append-only history of changes that matter (who, what, when)."""
 
     __tablename__ = "journal"
+    # Looked up by action and subject (failed sign-ins of one address).
+    __table_args__ = (Index("ix_journal_action_subject_at", "action", "subject", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     territory_id: Mapped[int | None] = mapped_column(ForeignKey("territories.id"), index=True)

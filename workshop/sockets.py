@@ -162,35 +162,36 @@ def on_sync(data):
 # --- a participant's writes -------------------------------------------------------
 
 
-def _written(idea, changed: bool) -> dict:
-    if changed:
-        broadcast.idea_changed(idea)
+def _written(idea) -> dict:
+    # Broadcast even a resend: if the first broadcast was lost after the
+    # commit, the phone's resend is what repairs the other screens.
+    broadcast.idea_changed(idea)
     return {"ok": True, "idea": live.idea_payload(idea)}
 
 
 @socketio.on("post_idea")
 @answers
 def on_post_idea(data):
-    idea, created = live.post_idea(
+    idea, _created = live.post_idea(
         _participant(), data.get("client_id"), data.get("kind"), data.get("text")
     )
-    return _written(idea, created)
+    return _written(idea)
 
 
 @socketio.on("edit_idea")
 @answers
 def on_edit_idea(data):
-    idea, changed = live.edit_idea(
+    idea, _changed = live.edit_idea(
         _participant(), data.get("client_id"), data.get("kind"), data.get("text")
     )
-    return _written(idea, changed)
+    return _written(idea)
 
 
 @socketio.on("delete_idea")
 @answers
 def on_delete_idea(data):
-    idea, changed = live.delete_idea(_participant(), data.get("client_id"))
-    return _written(idea, changed)
+    idea, _changed = live.delete_idea(_participant(), data.get("client_id"))
+    return _written(idea)
 
 
 # --- the facilitator's actions ----------------------------------------------------

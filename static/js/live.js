@@ -61,7 +61,9 @@
   }
 
   function flush() {
-    if (flushing || refused || !socket.connected) { return; }
+    // The console never writes through the outbox (and must not send the
+    // outbox of a phone page opened in the same browser).
+    if (isConsole || flushing || refused || !socket.connected) { return; }
     var box = loadOutbox();
     if (!box.length) { render(); return; }
     var item = box[0];
@@ -118,6 +120,17 @@
     });
   }
 
+  // A sequence number was skipped (a broadcast lost on its way): fetch the
+  // missing changes soon rather than at the next reconnect.
+  var gapTimer = null;
+  function catchUpIfGap() {
+    if (!seenSeqs.size || gapTimer) { return; }
+    gapTimer = setTimeout(function () {
+      gapTimer = null;
+      if (seenSeqs.size && socket.connected) { sync(); }
+    }, 2000);
+  }
+
   function setState(newState) {
     state = newState;
     document.querySelectorAll("[data-reporter]").forEach(function (el) {
@@ -144,7 +157,9 @@
     if (err && err.message === "unauthorized") { refused = true; setConnection("refused"); return; }
     setConnection(navigator.onLine ? "connecting" : "offline");
   });
-  socket.on("idea", function (idea) { apply(idea); render(); });
+  socket.on("idea", function (idea) { apply(idea); render(); catchUpIfGap(); });
+  // The facilitator link was replaced: this console must stop at once.
+  socket.on("revoked", function () { refused = true; socket.disconnect(); setConnection("refused"); });
   socket.on("state", setState);
   socket.on("participant", function (p) { people.set(p.id, p); render(); });
 

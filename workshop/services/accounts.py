@@ -60,19 +60,21 @@ def create_first_organizer(
     return organizer
 
 
-def authenticate(email: str, password: str) -> Organizer | None:
+def authenticate(email: str, password: str, client: str = "") -> Organizer | None:
     """The organizer with these credentials, or None.
 
-    After MAX_FAILED_LOGINS failures for one email within
-    FAILED_LOGIN_WINDOW, further attempts are refused until the window has
-    passed (counted in the journal, so it holds across processes).
+    After MAX_FAILED_LOGINS failures for one email from one ``client``
+    (address) within FAILED_LOGIN_WINDOW, that client's attempts are refused
+    until the window has passed; others can still sign in. Counted in the
+    journal, so it holds across processes.
     """
     email = (email or "").strip().lower()[:254]
+    attempt = f"{email[:60]} {client[:39]}"
     since = utcnow() - FAILED_LOGIN_WINDOW
     failures = db.session.scalar(
         select(func.count(JournalEntry.id)).where(
             JournalEntry.action == "login.failed",
-            JournalEntry.subject == email,
+            JournalEntry.subject == attempt,
             JournalEntry.at > since,
         )
     )
@@ -84,7 +86,7 @@ def authenticate(email: str, password: str) -> Organizer | None:
     organizer = db.session.scalar(select(Organizer).where(Organizer.email == email))
     if organizer and check_password_hash(organizer.password_hash, password or ""):
         return organizer
-    journal.record("anonymous", "login.failed", email[:100])
+    journal.record("anonymous", "login.failed", attempt)
     db.session.commit()
     return None
 

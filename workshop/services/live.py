@@ -29,6 +29,10 @@ from . import ServiceError, journal
 from .codes import new_secret, token_hash
 
 MAX_IDEA_LENGTH = 500
+EDIT_INTERVAL = 2  # seconds between two edits of one idea
+# Tables fill beyond their seats (latecomers, a second phone); past this many
+# times the seats, joining is refused so that no one can flood a table.
+OVERFLOW_FACTOR = 3
 MAX_NAME_LENGTH = 60
 MAX_BRINGS_LENGTH = 300
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -59,6 +63,13 @@ def join_table(
             _l("“What I bring” has at most %(n)d characters.", n=MAX_BRINGS_LENGTH),
         )
     _require_open(table)
+    joined = db.session.scalar(
+        select(func.count(Participant.id)).where(Participant.table_id == table.id)
+    )
+    if joined >= table.capacity * OVERFLOW_FACTOR:
+        raise ServiceError(
+            "table_full", _l("This table is full. Please ask the organizers for another table.")
+        )
     token = new_secret()
     participant = Participant(
         table=table,
@@ -157,6 +168,23 @@ def _check_rate(participant: Participant) -> None:
         )
 
 
+def _check_edit_rate(idea: Idea) -> None:
+    # Every edit is pushed to every screen of the table: one per idea every
+    # EDIT_INTERVAL seconds is plenty for a person, and bounds a flood.
+    since = utcnow() - timedelta(seconds=EDIT_INTERVAL)
+    recent = db.session.scalar(
+        select(func.count(Idea.id)).where(
+            Idea.id == idea.id, Idea.updated_at > since, Idea.updated_at > Idea.created_at
+        )
+    )
+    if recent:
+        raise ServiceError(
+            "rate_limited",
+            _l("You are posting very fast: your idea will be sent in a few seconds."),
+            retry_after=EDIT_INTERVAL,
+        )
+
+
 def post_idea(participant: Participant, client_id, kind, text) -> tuple[Idea, bool]:
     """Post an idea idempotently; return it and whether it is new.
 
@@ -171,7 +199,10 @@ def post_idea(participant: Participant, client_id, kind, text) -> tuple[Idea, bo
     table = participant.table
     _require_open(table)
     _check_rate(participant)
+    now = utcnow()
     idea = Idea(
+        created_at=now,
+        updated_at=now,
         table_id=table.id,
         participant_id=participant.id,
         client_id=client_id,
@@ -214,6 +245,7 @@ def edit_idea(participant: Participant, client_id, kind, text) -> tuple[Idea, bo
     if idea.text == text and idea.kind == kind:
         return idea, False
     _require_open(participant.table)
+    _check_edit_rate(idea)
     idea.text, idea.kind = text, kind
     _touch(idea)
     db.session.commit()
@@ -305,7 +337,7 @@ def idea_payload(idea: Idea, moderator: bool = False) -> dict:
         "id": idea.id,
         "seq": idea.seq,
         "client_id": idea.client_id,
-        "author_id": idea.participant_id,
+        "author_id": None if withheld else idea.participant_id,
         "author": idea.author.display_name if idea.author and not withheld else "",
         "kind": idea.kind.value,
         "text": "" if withheld else idea.text,
@@ -336,18 +368,23 @@ def table_state(table: Table) -> dict:
 
 def recent_ideas(event, per_table: int = 3) -> list[Idea]:
     """The latest visible ideas of each table of ``event``, newest first."""
-    candidates = db.session.scalars(
-        select(Idea)
-        .options(selectinload(Idea.author))
+    ranked = (
+        select(
+            Idea.id,
+            func.row_number()
+            .over(partition_by=Idea.table_id, order_by=Idea.id.desc())
+            .label("rank"),
+        )
         .join(Table, Table.id == Idea.table_id)
         .where(Table.event_id == event.id, Idea.deleted.is_(False), Idea.hidden.is_(False))
-        .order_by(Idea.id.desc())
-        .limit(per_table * 20 * max(1, len(event.tables)))
+        .subquery()
     )
-    kept: dict[int, int] = {}
-    recent = []
-    for idea in candidates:
-        if kept.get(idea.table_id, 0) < per_table:
-            kept[idea.table_id] = kept.get(idea.table_id, 0) + 1
-            recent.append(idea)
-    return recent
+    return list(
+        db.session.scalars(
+            select(Idea)
+            .options(selectinload(Idea.author))
+            .join(ranked, ranked.c.id == Idea.id)
+            .where(ranked.c.rank <= per_table)
+            .order_by(Idea.id.desc())
+        )
+    )

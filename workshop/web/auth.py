@@ -44,7 +44,9 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            organizer = accounts.authenticate(form.email.data, form.password.data)
+            organizer = accounts.authenticate(
+                form.email.data, form.password.data, request.remote_addr or ""
+            )
         except ServiceError as error:
             flash(str(error.message), "error")
             return render_template("auth/login.html", form=form), 429

@@ -146,6 +146,7 @@ def delete_table(table_id: int):
 def rotate_link(table_id: int):
     table = _my_table(table_id)
     events.rotate_facilitator_secret(current_user, table)
+    broadcast.facilitator_link_rotated(table)
     flash(
         _("New facilitator link for %(table)s: the old link no longer works.", table=table.name),
         "success",

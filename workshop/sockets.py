@@ -120,43 +120,68 @@ def answers(handler):
 # --- catching up ----------------------------------------------------------------
 
 
+def _table_catch_up(table: Table, since, moderator: bool) -> dict:
+    ideas, seq = live.changes_since(table, since)
+    return {
+        "ok": True,
+        "seq": seq,
+        "ideas": [live.idea_payload(i, moderator=moderator) for i in ideas],
+        "state": live.table_state(table),
+    }
+
+
+def _participant_catch_up(data) -> dict:
+    return _table_catch_up(_participant().table, data.get("since"), moderator=False)
+
+
+def _console_catch_up(data) -> dict:
+    table = _facilitated_table()
+    reply = _table_catch_up(table, data.get("since"), moderator=True)
+    reply["participants"] = [live.participant_payload(p) for p in table.participants]
+    return reply
+
+
+def _watched_event() -> Event:
+    event = db.session.get(Event, session["who"]["event_id"])
+    if event is None:
+        raise Refused()
+    return event
+
+
+def _organizer_catch_up(_data) -> dict:
+    event = _watched_event()
+    # Re-checked here: the organizer may have signed out since connecting.
+    if not (current_user.is_authenticated and accounts.can_manage(current_user, event)):
+        raise Refused()
+    return {
+        "ok": True,
+        "counts": broadcast.counts_payload(events.table_counts(event)),
+        "recent": [
+            {**live.idea_payload(i), "table_id": i.table_id} for i in live.recent_ideas(event)
+        ],
+    }
+
+
+def _projector_catch_up(_data) -> dict:
+    return {"ok": True, "totals": events.event_totals(_watched_event())}
+
+
+CATCH_UP = {
+    "participant": _participant_catch_up,
+    "facilitator": _console_catch_up,
+    "organizer": _organizer_catch_up,
+    "projector": _projector_catch_up,
+}
+
+
 @socketio.on("sync")
 @answers
 def on_sync(data):
     """Everything a screen missed since the sequence number it last saw."""
-    who = session.get("who") or {}
-    role = who.get("role")
-    if role in ("participant", "facilitator"):
-        table = _participant().table if role == "participant" else _facilitated_table()
-        ideas, seq = live.changes_since(table, data.get("since"))
-        moderator = role == "facilitator"
-        reply = {
-            "ok": True,
-            "seq": seq,
-            "ideas": [live.idea_payload(i, moderator=moderator) for i in ideas],
-            "state": live.table_state(table),
-        }
-        if moderator:
-            reply["participants"] = [live.participant_payload(p) for p in table.participants]
-        return reply
-    if role in ("organizer", "projector"):
-        event = db.session.get(Event, who["event_id"])
-        if event is None:
-            raise Refused()
-        if role == "organizer" and not (
-            current_user.is_authenticated and accounts.can_manage(current_user, event)
-        ):
-            raise Refused()
-        if role == "projector":
-            return {"ok": True, "totals": events.event_totals(event)}
-        return {
-            "ok": True,
-            "counts": broadcast.counts_payload(events.table_counts(event)),
-            "recent": [
-                {**live.idea_payload(i), "table_id": i.table_id} for i in live.recent_ideas(event)
-            ],
-        }
-    raise Refused()
+    role = (session.get("who") or {}).get("role")
+    if role not in CATCH_UP:
+        raise Refused()
+    return CATCH_UP[role](data)
 
 
 # --- a participant's writes -------------------------------------------------------

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from workshop.extensions import db
 from workshop.models import Idea
+from workshop.services import events
 
 from .helpers import PASSWORD, join, make_event, make_organizer
 
@@ -220,6 +221,32 @@ def test_an_idea_posted_offline_is_sent_once_when_the_network_returns(evening, n
     for page in (alice, bruno, console):
         expect(cards(page, text)).to_have_count(1)
     assert len(stored(text)) == 1
+
+
+def test_an_idea_refused_after_the_evening_closed_stays_on_the_phone(evening, new_page):
+    """Written offline, refused when back (the evening closed): never lost silently."""
+    server, event = evening
+    table = event.tables[0]
+    alice = new_page()
+    join_table(alice, table_url(server, table), "Alice")
+    text = "Une idée écrite trop tard"
+
+    alice.context.set_offline(True)
+    expect(alice.locator("[data-connection]")).to_have_attribute("data-state", "offline")
+    post(alice, text)
+    events.update_event(event.territory.organizers[0], event, status="closed")
+    alice.context.set_offline(False)
+
+    unsent = alice.locator("[data-unsent]")
+    expect(unsent).to_be_visible(timeout=RECONNECT)
+    expect(unsent.locator(".idea-text")).to_have_text([text])
+    expect(alice.locator("[data-pending]")).to_have_attribute("data-count", "0")
+    assert stored(text) == []
+    alice.reload()  # kept on the phone, not only on the page
+    expect(alice.locator("[data-unsent] .idea-text")).to_have_text([text])
+    alice.locator("[data-unsent] [data-action=write-again]").click()
+    expect(alice.locator("#idea-text")).to_have_value(text)
+    expect(alice.locator("[data-unsent]")).to_be_hidden()
 
 
 def test_a_participant_cannot_post_into_another_table(evening, new_page):

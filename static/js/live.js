@@ -83,14 +83,30 @@
         if (res.error === "rate_limited") { setTimeout(flush, (res.retry_after || 5) * 1000); }
         render();
         return;
-      } else { // refused for good (too long, event closed…): say why, give the text back
+      } else { // refused for good (too long, evening closed…): keep the text, say why
         dequeue(item.key);
-        showError(res ? res.message : "");
-        if (item.op === "post_idea" && textarea && !textarea.value) { textarea.value = item.data.text; }
+        var message = res ? res.message : "";
+        showError(message);
+        if (item.op !== "delete_idea") { keepUnsent(item, message); }
       }
       render();
       flush();
     });
+  }
+
+  // Writes the server refused for good stay on the phone, with the reason,
+  // until the participant writes them again or dismisses them.
+  var unsentKey = "unsent:" + cfg.table;
+  function loadUnsent() {
+    try { return JSON.parse(localStorage.getItem(unsentKey)) || []; } catch (e) { return []; }
+  }
+  function saveUnsent(list) { localStorage.setItem(unsentKey, JSON.stringify(list)); }
+  function keepUnsent(item, message) {
+    saveUnsent(loadUnsent().concat([{ key: item.key, text: item.data.text, message: message }]));
+  }
+  function dropUnsent(key) {
+    saveUnsent(loadUnsent().filter(function (u) { return u.key !== key; }));
+    render();
   }
 
   // --- state from the server ------------------------------------------------
@@ -306,6 +322,32 @@
       pendingNote.dataset.count = n;
     }
     renderPeople();
+    renderUnsent();
+  }
+
+  function renderUnsent() {
+    var section = $("[data-unsent]");
+    if (!section) { return; }
+    var list = section.querySelector("[data-unsent-list]");
+    var unsent = loadUnsent();
+    section.hidden = !unsent.length;
+    list.replaceChildren();
+    unsent.forEach(function (u) {
+      var li = el("li", "unsent-item");
+      li.appendChild(el("p", "idea-text", u.text));
+      li.appendChild(el("p", "error", u.message));
+      var tools = el("div", "idea-tools");
+      tools.appendChild(button(t.write_again, "write-again", function () {
+        stopEditing();
+        textarea.value = u.text;
+        updateCount();
+        dropUnsent(u.key);
+        textarea.focus();
+      }));
+      tools.appendChild(button(t.dismiss, "dismiss", function () { dropUnsent(u.key); }));
+      li.appendChild(tools);
+      list.appendChild(li);
+    });
   }
 
   // --- composing ---------------------------------------------------------------

@@ -367,3 +367,16 @@ def test_edits_of_one_idea_are_spaced(app, table):
     assert first["ok"] is True
     assert second["error"] == "rate_limited" and second["retry_after"] > 0
     assert db.session.query(Idea).one().text == "V2"
+
+
+def test_signing_out_closes_the_organizers_open_overview(app, event):
+    http = app.test_client()
+    http.post("/login", data={"email": "orga@example.org", "password": "correct horse battery"})
+    overview = socketio.test_client(
+        app, flask_test_client=http, auth={"role": "organizer", "event": event.id}
+    )
+    overview.get_received()
+
+    http.post("/logout")
+
+    assert not overview.is_connected()

@@ -50,6 +50,23 @@ def participant_joined(participant: Participant) -> None:
     counts_changed(participant.table)
 
 
+def organizer_room(organizer_id: int) -> str:
+    return f"organizer:{organizer_id}"
+
+
+def organizer_signed_out(organizer_id: int) -> None:
+    """Close the overviews an organizer left open when signing out.
+
+    Connections held by this process are closed here; those held by other
+    processes (when scaled out) are told to stop and close themselves.
+    """
+    room = organizer_room(organizer_id)
+    socketio.emit("revoked", {}, to=room)
+    server = socketio.server
+    for sid, _eio_sid in list(server.manager.get_participants("/", room)):
+        server.disconnect(sid, namespace="/", ignore_queue=True)
+
+
 def facilitator_link_rotated(table: Table) -> None:
     """Cut off every console opened with the old link (in every process)."""
     room = console_room(table.id)

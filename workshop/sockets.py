@@ -60,6 +60,7 @@ def on_connect(auth):
             raise ConnectionRefusedError("unauthorized")
         session["who"] = {"role": role, "event_id": event.id}
         join_room(broadcast.organizers_room(event.id))
+        join_room(broadcast.organizer_room(current_user.id))
     elif role == "projector":
         event = events.event_by_code(str(auth.get("event", "")))
         if event is None:

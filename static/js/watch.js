@@ -19,7 +19,10 @@ window.watchEvent = function (auth, onCatchUp, pushes, onConnection) {
   }
 
   socket.on("connect", function () { onConnection("connected"); catchUp(); });
-  socket.on("disconnect", function () { onConnection("offline"); });
+  socket.on("disconnect", function () { if (!revoked) { onConnection("offline"); } });
+  // Signed out (here or in another tab): this screen stops receiving.
+  var revoked = false;
+  socket.on("revoked", function () { revoked = true; socket.disconnect(); onConnection("refused"); });
   Object.keys(pushes).forEach(function (name) {
     socket.on(name, function (data) {
       if (syncing) { pushedDuringSync = true; }

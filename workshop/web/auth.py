@@ -2,8 +2,9 @@
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
+from .. import broadcast
 from ..forms import LoginForm, SetupForm
 from ..services import ServiceError, accounts
 from . import _safe_next
@@ -64,6 +65,7 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    broadcast.organizer_signed_out(current_user.id)
     logout_user()
     flash(_("You are signed out."), "success")
     return redirect(url_for("auth.login"))

@@ -1,7 +1,8 @@
 """What the server pushes to screens after a committed change (DESIGN.md §6).
 
 Rooms: ``table:<id>`` (the table's phones), ``console:<id>`` (its facilitator),
-``event:<id>:organizers`` and ``event:<id>:projector``. Broadcasts always come
+``event:<id>:organizers``, ``event:<id>:projector`` and ``organizer:<id>`` (one
+organizer's open pages, to close them at sign-out). Broadcasts always come
 after the commit, so whatever a screen receives is already safe in the database.
 """
 
@@ -31,6 +32,10 @@ def projector_room(event_id: int) -> str:
     return f"event:{event_id}:projector"
 
 
+def organizer_room(organizer_id: int) -> str:
+    return f"organizer:{organizer_id}"
+
+
 def idea_changed(idea: Idea) -> None:
     """Push an idea's new state to every screen of its table and the organizers."""
     public = live.idea_payload(idea)
@@ -48,10 +53,6 @@ def participant_joined(participant: Participant) -> None:
         "participant", live.participant_payload(participant), to=console_room(participant.table_id)
     )
     counts_changed(participant.table)
-
-
-def organizer_room(organizer_id: int) -> str:
-    return f"organizer:{organizer_id}"
 
 
 def organizer_signed_out(organizer_id: int) -> None:
@@ -118,25 +119,30 @@ class CountsThrottle:
 
     def _flush(self) -> None:
         try:
-            self._flush_until_quiet()
-        finally:
+            while self._flush_once():
+                pass
+        except Exception:
             with self.lock:
-                self.flushing = False
+                self.flushing = False  # the next change starts a new flusher
+            raise
 
-    def _flush_until_quiet(self) -> None:
-        while True:
-            socketio.sleep(COUNTS_INTERVAL)
-            with self.lock:
-                due, self.pending = self.pending, set()
-                for event_id in due:
-                    self.last_sent[event_id] = time.monotonic()
-                if not due:
-                    return
-            with self.app.app_context():
-                for event_id in due:
-                    if (event := db.session.get(Event, event_id)) is not None:
-                        send_counts(event)
-                db.session.remove()
+    def _flush_once(self) -> bool:
+        """Send what changed during the last interval; False once quiet."""
+        socketio.sleep(COUNTS_INTERVAL)
+        with self.lock:
+            due, self.pending = self.pending, set()
+            if not due:
+                # Under the lock: a change from now on starts a new flusher.
+                self.flushing = False
+                return False
+            for event_id in due:
+                self.last_sent[event_id] = time.monotonic()
+        with self.app.app_context():
+            for event_id in due:
+                if (event := db.session.get(Event, event_id)) is not None:
+                    send_counts(event)
+            db.session.remove()
+        return True
 
 
 def counts_changed(table: Table) -> None:

@@ -380,3 +380,14 @@ def test_signing_out_closes_the_organizers_open_overview(app, event):
     http.post("/logout")
 
     assert not overview.is_connected()
+
+
+def test_malformed_connection_requests_are_refused(app, table):
+    for auth in (
+        {"role": ["participant"]},
+        {"role": "participant", "table": {"x": 1}},
+        {"role": "organizer", "event": "1"},
+        "participant",
+        [1, 2],
+    ):
+        assert not socketio.test_client(app, auth=auth).is_connected(), auth

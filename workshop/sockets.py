@@ -28,51 +28,61 @@ class Refused(ServiceError):
 # --- connecting ----------------------------------------------------------------
 
 
+def _connect_participant(auth) -> tuple[dict, list[str]]:
+    table = events.table_by_code(str(auth.get("table", "")))
+    token = request.cookies.get(live.participant_cookie(table)) if table else None
+    participant = live.participant_for(table, token) if table else None
+    if participant is None:
+        raise ConnectionRefusedError("unauthorized")
+    who = {"role": "participant", "id": participant.id, "table_id": table.id}
+    return who, [broadcast.table_room(table.id)]
+
+
+def _connect_facilitator(auth) -> tuple[dict, list[str]]:
+    secret = str(auth.get("secret", ""))
+    table = events.table_by_facilitator_secret(secret)
+    if table is None:
+        raise ConnectionRefusedError("unauthorized")
+    who = {"role": "facilitator", "secret": secret, "table_id": table.id}
+    return who, [broadcast.console_room(table.id)]
+
+
+def _connect_organizer(auth) -> tuple[dict, list[str]]:
+    event_id = auth.get("event")
+    event = db.session.get(Event, event_id) if isinstance(event_id, int) else None
+    if not (event and current_user.is_authenticated and accounts.can_manage(current_user, event)):
+        raise ConnectionRefusedError("unauthorized")
+    who = {"role": "organizer", "event_id": event.id}
+    return who, [broadcast.organizers_room(event.id), broadcast.organizer_room(current_user.id)]
+
+
+def _connect_projector(auth) -> tuple[dict, list[str]]:
+    event = events.event_by_code(str(auth.get("event", "")))
+    if event is None:
+        raise ConnectionRefusedError("unauthorized")
+    return {"role": "projector", "event_id": event.id}, [broadcast.projector_room(event.id)]
+
+
+CONNECT = {
+    "participant": _connect_participant,
+    "facilitator": _connect_facilitator,
+    "organizer": _connect_organizer,
+    "projector": _connect_projector,
+}
+
+
 @socketio.on("connect")
 def on_connect(auth):
+    """Identify the caller from server-side credentials and join its rooms."""
     auth = auth if isinstance(auth, dict) else {}
     role = auth.get("role")
-    if role == "participant":
-        table = events.table_by_code(str(auth.get("table", "")))
-        participant = (
-            live.participant_for(table, request.cookies.get(live.participant_cookie(table)))
-            if table
-            else None
-        )
-        if participant is None:
-            raise ConnectionRefusedError("unauthorized")
-        session["who"] = {"role": role, "id": participant.id, "table_id": table.id}
-        join_room(broadcast.table_room(table.id))
-    elif role == "facilitator":
-        secret = str(auth.get("secret", ""))
-        table = events.table_by_facilitator_secret(secret)
-        if table is None:
-            raise ConnectionRefusedError("unauthorized")
-        session["who"] = {"role": role, "secret": secret, "table_id": table.id}
-        join_room(broadcast.console_room(table.id))
-    elif role == "organizer":
-        event = _event_by_id(auth.get("event"))
-        if (
-            event is None
-            or not current_user.is_authenticated
-            or not accounts.can_manage(current_user, event)
-        ):
-            raise ConnectionRefusedError("unauthorized")
-        session["who"] = {"role": role, "event_id": event.id}
-        join_room(broadcast.organizers_room(event.id))
-        join_room(broadcast.organizer_room(current_user.id))
-    elif role == "projector":
-        event = events.event_by_code(str(auth.get("event", "")))
-        if event is None:
-            raise ConnectionRefusedError("unauthorized")
-        session["who"] = {"role": role, "event_id": event.id}
-        join_room(broadcast.projector_room(event.id))
-    else:
+    connect = CONNECT.get(role) if isinstance(role, str) else None
+    if connect is None:
         raise ConnectionRefusedError("unauthorized")
-
-
-def _event_by_id(value) -> Event | None:
-    return db.session.get(Event, value) if isinstance(value, int) else None
+    who, rooms = connect(auth)
+    session["who"] = who
+    for room in rooms:
+        join_room(room)
 
 
 # --- who is calling --------------------------------------------------------------

@@ -29,12 +29,12 @@ from . import ServiceError, journal
 from .codes import new_secret, token_hash
 
 MAX_IDEA_LENGTH = 500
+MAX_NAME_LENGTH = 60
+MAX_BRINGS_LENGTH = 300
 EDIT_INTERVAL = 2  # seconds between two edits of one idea
 # Tables fill beyond their seats (latecomers, a second phone); past this many
 # times the seats, joining is refused so that no one can flood a table.
 OVERFLOW_FACTOR = 3
-MAX_NAME_LENGTH = 60
-MAX_BRINGS_LENGTH = 300
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
@@ -151,6 +151,15 @@ def _own_idea(participant: Participant, client_id: str) -> Idea | None:
     )
 
 
+def _too_fast(retry_after: int) -> ServiceError:
+    # The phone keeps the write in its outbox and sends it again after retry_after.
+    return ServiceError(
+        "rate_limited",
+        _l("You are posting very fast: your idea will be sent in a few seconds."),
+        retry_after=retry_after,
+    )
+
+
 def _check_rate(participant: Participant) -> None:
     limit = current_app.config["RATE_LIMIT_POSTS"]
     window = current_app.config["RATE_LIMIT_WINDOW"]
@@ -161,11 +170,7 @@ def _check_rate(participant: Participant) -> None:
         )
     )
     if recent >= limit:
-        raise ServiceError(
-            "rate_limited",
-            _l("You are posting very fast: your idea will be sent in a few seconds."),
-            retry_after=max(5, window // limit),
-        )
+        raise _too_fast(retry_after=max(5, window // limit))
 
 
 def _check_edit_rate(idea: Idea) -> None:
@@ -178,11 +183,7 @@ def _check_edit_rate(idea: Idea) -> None:
         )
     )
     if recent:
-        raise ServiceError(
-            "rate_limited",
-            _l("You are posting very fast: your idea will be sent in a few seconds."),
-            retry_after=EDIT_INTERVAL,
-        )
+        raise _too_fast(retry_after=EDIT_INTERVAL)
 
 
 def post_idea(participant: Participant, client_id, kind, text) -> tuple[Idea, bool]:

@@ -116,7 +116,7 @@
     var known = ideas.get(idea.id);
     if (!known || known.seq < idea.seq) { ideas.set(idea.id, idea); }
     // Advance only over contiguous numbers, so a gap is fetched at the next sync.
-    seenSeqs.add(idea.seq);
+    if (idea.seq > lastSeq) { seenSeqs.add(idea.seq); }
     while (seenSeqs.has(lastSeq + 1)) { seenSeqs.delete(lastSeq + 1); lastSeq += 1; }
   }
 
@@ -155,6 +155,7 @@
     if (composer) {
       composer.querySelector("[data-submit]").disabled = !state.open;
       if (!state.open) { showError(t.closed); }
+      else if (errorNote && errorNote.textContent === t.closed) { showError(""); }
     }
   }
 

@@ -3,6 +3,8 @@ Flask test client, the Flask-SocketIO test client, and a real server process."""
 
 import os
 import shutil
+import subprocess
+import uuid
 
 import pytest
 
@@ -133,3 +135,67 @@ def chromium_path():
             pytest.fail("Chromium is required under CI (apt-get install chromium)")
         pytest.skip("no Chromium found (install Debian's chromium to run browser tests)")
     return path
+
+
+def _service_or_fail(name: str, check, start_command: str):
+    """Find a local service (PostgreSQL, Redis), starting it if it is down.
+    Under CI a missing service is a failure; elsewhere the test is skipped."""
+    for attempt in range(2):
+        try:
+            return check()
+        except Exception as error:
+            if attempt == 0:
+                subprocess.run(start_command, shell=True, capture_output=True, check=False)
+                continue
+            if os.environ.get("CI"):
+                pytest.fail(f"{name} is required under CI: {error}")
+            pytest.skip(f"no {name} reachable: {error}")
+    return None
+
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def postgres_url():
+    """The URL of a new, empty PostgreSQL database, dropped afterwards."""
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+
+    def check():
+        with admin.connect():
+            return True
+
+    _service_or_fail(
+        "PostgreSQL",
+        check,
+        "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
+    )
+    name = f"workshop_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def redis_url():
+    """The URL of the local Redis server (the Socket.IO message queue)."""
+    import redis
+
+    def check():
+        return redis.Redis.from_url(REDIS_URL).ping()
+
+    _service_or_fail(
+        "Redis",
+        check,
+        'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" '
+        "--appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log",
+    )
+    return REDIS_URL

@@ -2,15 +2,18 @@
 and a real server process for end-to-end tests."""
 
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import requests
+import socketio
 
 from workshop.extensions import db
 from workshop.models import Challenge, Organizer, Territory
@@ -118,3 +121,39 @@ class LiveServer:
     def kill(self) -> None:
         """Stop the server abruptly, as a crash or a power cut would."""
         self.stop(signal.SIGKILL)
+
+
+def join_over_http(server, table, name="Alice") -> requests.Session:
+    """Join a table like a phone does: GET the form, POST it with its CSRF token."""
+    http = requests.Session()
+    page = http.get(f"{server.url}/t/{table.join_code}")
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
+    answer = http.post(
+        f"{server.url}/t/{table.join_code}/join",
+        data={"csrf_token": token, "display_name": name, "category": "citizen"},
+        allow_redirects=False,
+    )
+    assert answer.status_code == 302
+    assert f"wt_{table.join_code}" in http.cookies
+    return http
+
+
+class Phone:
+    """A python-socketio client holding a participant's cookie."""
+
+    def __init__(self, server, table, http: requests.Session):
+        self.connects = threading.Semaphore(0)
+        self.client = socketio.Client(reconnection_delay=0.2, reconnection_delay_max=1)
+        self.client.on("connect", self.connects.release)
+        cookie = "; ".join(f"{k}={v}" for k, v in http.cookies.items())
+        self.client.connect(
+            server.url,
+            headers={"Cookie": cookie},
+            auth={"role": "participant", "table": table.join_code},
+            transports=["websocket"],
+            wait_timeout=10,
+        )
+        assert self.connects.acquire(timeout=10)
+
+    def call(self, event, data):
+        return self.client.call(event, data, timeout=10)

@@ -1,53 +1,15 @@
 """The real server process (run.py, gevent) with real Socket.IO clients over
 the network: what a phone relies on when the venue's laptop restarts."""
 
-import re
 import threading
 import uuid
 
-import requests
 import socketio
 
 from workshop.extensions import db
 from workshop.models import Idea
 
-from .helpers import make_event, make_organizer
-
-
-def join_over_http(server, table, name="Alice") -> requests.Session:
-    """Join a table like a phone does: GET the form, POST it with its CSRF token."""
-    http = requests.Session()
-    page = http.get(f"{server.url}/t/{table.join_code}")
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
-    answer = http.post(
-        f"{server.url}/t/{table.join_code}/join",
-        data={"csrf_token": token, "display_name": name, "category": "citizen"},
-        allow_redirects=False,
-    )
-    assert answer.status_code == 302
-    assert f"wt_{table.join_code}" in http.cookies
-    return http
-
-
-class Phone:
-    """A python-socketio client holding a participant's cookie."""
-
-    def __init__(self, server, table, http: requests.Session):
-        self.connects = threading.Semaphore(0)
-        self.client = socketio.Client(reconnection_delay=0.2, reconnection_delay_max=1)
-        self.client.on("connect", self.connects.release)
-        cookie = "; ".join(f"{k}={v}" for k, v in http.cookies.items())
-        self.client.connect(
-            server.url,
-            headers={"Cookie": cookie},
-            auth={"role": "participant", "table": table.join_code},
-            transports=["websocket"],
-            wait_timeout=10,
-        )
-        assert self.connects.acquire(timeout=10)
-
-    def call(self, event, data):
-        return self.client.call(event, data, timeout=10)
+from .helpers import Phone, join_over_http, make_event, make_organizer
 
 
 def test_acknowledged_post_survives_a_server_restart(live_server):

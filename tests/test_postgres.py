@@ -2,8 +2,6 @@
 scale-out database) and on SQLite (the laptop at a venue): sequence numbers
 unique and gapless, a resend racing its original stored once."""
 
-import os
-import subprocess
 import threading
 import uuid
 
@@ -18,46 +16,14 @@ from workshop.services import live
 
 from .helpers import join, make_event, make_organizer
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
-
-
-def _postgres_engine():
-    """An engine on the PostgreSQL server; started if it is down (the local
-    service on this kind of machine); under CI a missing server is a failure."""
-    engine = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    for attempt in range(2):
-        try:
-            with engine.connect():
-                return engine
-        except Exception as error:
-            if attempt == 0:
-                subprocess.run(
-                    "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
-                    shell=True,
-                    capture_output=True,
-                    check=False,
-                )
-                continue
-            if os.environ.get("CI"):
-                pytest.fail(f"PostgreSQL is required under CI: {error}")
-            pytest.skip(f"no PostgreSQL server reachable: {error}")
-    return engine
-
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def concurrent_app(request, tmp_path, migrated_database):
     """An app on a freshly migrated database of each kind."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'concurrency.db'}"
-        admin, name = None, None
     else:
-        admin = _postgres_engine()
-        name = f"workshop_test_{uuid.uuid4().hex[:12]}"
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        url = request.getfixturevalue("postgres_url")
     app = create_app(
         {
             "TESTING": True,
@@ -71,10 +37,6 @@ def concurrent_app(request, tmp_path, migrated_database):
         yield app
         db.session.remove()
         db.engine.dispose()
-    if admin is not None:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _in_threads(app, count, work):

@@ -1,38 +1,24 @@
 """Start-Up de Territoire: the app that runs the evening and follows its ideas."""
 
 import os
-import sqlite3
 from pathlib import Path
 
 from flask import Flask, request
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
 from .config import load_config
 from .extensions import babel, compress, csrf, db, login_manager, migrate, socketio
+from .sqlite import serialize_writes
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, _record):
-    # WAL lets readers go on while one writer commits; busy_timeout makes a
-    # second writer wait instead of failing; foreign keys must be switched on.
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        # FULL: an acknowledged post survives a power cut, not only a crash.
-        cursor.execute("PRAGMA synchronous=FULL")
-        cursor.close()
-
-
 def select_locale() -> str:
     """French unless the visitor chose otherwise or their browser prefers English."""
-    from flask import current_app
+    from flask import current_app, has_request_context
 
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # the CLI, a background task: the default language
+        return languages[0]
     chosen = request.args.get("lang") or request.cookies.get("lang")
     if chosen in languages:
         return chosen
@@ -53,9 +39,11 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # Socket handlers must be declared before the first socketio.init_app():
     # Flask-SocketIO then keeps them and registers them on every app's server.
-    from . import cli, sockets, web  # noqa: F401
+    from . import cli, publisher, sockets, web  # noqa: F401
 
     db.init_app(app)
+    with app.app_context():
+        serialize_writes(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     compress.init_app(app)

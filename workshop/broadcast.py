@@ -1,9 +1,11 @@
-"""What the server pushes to screens after a committed change (DESIGN.md §6).
+"""Rooms, and the pushes that are not live entities (DESIGN.md §6).
 
-Rooms: ``table:<id>`` (the table's phones), ``console:<id>`` (its facilitator),
+Rooms: ``table:<id>`` (the table's phones), ``participant:<id>`` (one
+participant's own tabs), ``console:<id>`` (its facilitator),
 ``event:<id>:organizers``, ``event:<id>:projector`` and ``organizer:<id>`` (one
-organizer's open pages, to close them at sign-out). Broadcasts always come
-after the commit, so whatever a screen receives is already safe in the database.
+organizer's open pages, to close them at sign-out). Live entities are pushed
+by :mod:`workshop.publisher` after the commit; this module sends the
+throttled counters and cuts off revoked screens.
 """
 
 import threading
@@ -12,8 +14,8 @@ import time
 from flask import current_app
 
 from .extensions import db, socketio
-from .models import Event, Idea, Participant, Table
-from .services import events, live
+from .models import Event, Table
+from .services import events
 
 
 def table_room(table_id: int) -> str:
@@ -22,6 +24,10 @@ def table_room(table_id: int) -> str:
 
 def console_room(table_id: int) -> str:
     return f"console:{table_id}"
+
+
+def participant_room(participant_id: int) -> str:
+    return f"participant:{participant_id}"
 
 
 def organizers_room(event_id: int) -> str:
@@ -34,25 +40,6 @@ def projector_room(event_id: int) -> str:
 
 def organizer_room(organizer_id: int) -> str:
     return f"organizer:{organizer_id}"
-
-
-def idea_changed(idea: Idea) -> None:
-    """Push an idea's new state to every screen of its table and the organizers."""
-    public = live.idea_payload(idea)
-    socketio.emit("idea", public, to=table_room(idea.table_id))
-    socketio.emit("idea", live.idea_payload(idea, moderator=True), to=console_room(idea.table_id))
-    socketio.emit(
-        "idea", {**public, "table_id": idea.table_id}, to=organizers_room(idea.table.event_id)
-    )
-    counts_changed(idea.table)
-
-
-def participant_joined(participant: Participant) -> None:
-    """Tell the facilitator who arrived, and update the counters."""
-    socketio.emit(
-        "participant", live.participant_payload(participant), to=console_room(participant.table_id)
-    )
-    counts_changed(participant.table)
 
 
 def organizer_signed_out(organizer_id: int) -> None:
@@ -75,13 +62,6 @@ def facilitator_link_rotated(table: Table) -> None:
     socketio.close_room(room)
 
 
-def table_state_changed(table: Table) -> None:
-    """Push the table's state (reporter…) to its phones and console."""
-    state = live.table_state(table)
-    socketio.emit("state", state, to=table_room(table.id))
-    socketio.emit("state", state, to=console_room(table.id))
-
-
 COUNTS_INTERVAL = 1.0
 
 
@@ -102,17 +82,17 @@ class CountsThrottle:
         self.pending: set[int] = set()
         self.flushing = False
 
-    def changed(self, event: Event) -> None:
+    def changed(self, event_id: int) -> None:
         now = time.monotonic()
         with self.lock:
-            send_now = now - self.last_sent.get(event.id, -COUNTS_INTERVAL) >= COUNTS_INTERVAL
+            send_now = now - self.last_sent.get(event_id, -COUNTS_INTERVAL) >= COUNTS_INTERVAL
             start_flusher = False
             if send_now:
-                self.last_sent[event.id] = now
+                self.last_sent[event_id] = now
             else:
-                self.pending.add(event.id)
+                self.pending.add(event_id)
                 start_flusher, self.flushing = not self.flushing, True
-        if send_now:
+        if send_now and (event := db.session.get(Event, event_id)) is not None:
             send_counts(event)
         elif start_flusher:
             socketio.start_background_task(self._flush)
@@ -145,13 +125,14 @@ class CountsThrottle:
         return True
 
 
-def counts_changed(table: Table) -> None:
-    """Update the organizers' overview and the projector's counters (throttled)."""
+def counts_changed(event_id: int) -> None:
+    """Update the organizers' overview and the projector's counters (throttled;
+    called in an app context)."""
     app = current_app._get_current_object()
     throttle = app.extensions.get("counts_throttle")
     if throttle is None:
         throttle = app.extensions.setdefault("counts_throttle", CountsThrottle(app))
-    throttle.changed(table.event)
+    throttle.changed(event_id)
 
 
 def send_counts(event: Event) -> None:

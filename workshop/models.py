@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -22,12 +22,13 @@ from sqlalchemy import (
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from . import clock
 from .extensions import db
 
 
 def utcnow() -> datetime:
-    """Current time, timezone-aware UTC (stored naive-safe by SQLAlchemy)."""
-    return datetime.now(UTC)
+    """Current time, timezone-aware UTC, from the server's one clock."""
+    return clock.now()
 
 
 class Challenge(enum.StrEnum):
@@ -61,7 +62,21 @@ class IdeaKind(enum.StrEnum):
     need = "need"
     idea = "idea"
     resource = "resource"
+    feature = "feature"
     question = "question"
+
+
+class StepKind(enum.StrEnum):
+    """The steps of the method (DESIGN.md §5)."""
+
+    intro = "intro"
+    brief = "brief"
+    diverge = "diverge"
+    cluster = "cluster"
+    vote = "vote"
+    sheet = "sheet"
+    commit = "commit"
+    plenary = "plenary"
 
 
 def _enum(cls: type[enum.Enum]) -> SAEnum:
@@ -149,6 +164,17 @@ class Table(db.Model):
     )
     # Last sequence number handed out for this table's live items (DESIGN §6).
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    # The table's live state (current step, timer, reporter, display) is one
+    # live entity: ``state_seq`` is the sequence number of its latest change.
+    state_seq: Mapped[int] = mapped_column(Integer, default=0)
+    step_id: Mapped[int | None] = mapped_column(
+        ForeignKey("steps.id", use_alter=True, ondelete="SET NULL")
+    )
+    # The running step's timer: its end instant, or (paused) the seconds left.
+    timer_ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    timer_left: Mapped[int | None] = mapped_column(Integer)
+    # Authors' names hidden from the other phones (still stored for moderation).
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     event: Mapped[Event] = relationship(back_populates="tables")
@@ -162,6 +188,32 @@ class Table(db.Model):
         foreign_keys=[reporter_id], post_update=True
     )
     ideas: Mapped[list[Idea]] = relationship(back_populates="table", cascade="all, delete-orphan")
+    steps: Mapped[list[Step]] = relationship(
+        back_populates="table",
+        foreign_keys="Step.table_id",
+        order_by="Step.position",
+        cascade="all, delete-orphan",
+    )
+    step: Mapped[Step | None] = relationship(foreign_keys=[step_id], post_update=True)
+
+
+class Step(db.Model):
+    """One step of a table's script: what the table does, asks and for how long."""
+
+    __tablename__ = "steps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    table_id: Mapped[int] = mapped_column(ForeignKey("tables.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[StepKind] = mapped_column(_enum(StepKind))
+    title: Mapped[str] = mapped_column(String(200))
+    # The question the table answers at this step, shown on every phone.
+    prompt: Mapped[str] = mapped_column(Text, default="")
+    duration: Mapped[int] = mapped_column(Integer, default=600)  # seconds
+    # Per kind: card kinds, private until reveal, votes per person…
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    table: Mapped[Table] = relationship(back_populates="steps", foreign_keys=[table_id])
 
 
 class Participant(db.Model):
@@ -174,6 +226,11 @@ class Participant(db.Model):
     brings: Mapped[str] = mapped_column(String(300), default="")
     contact: Mapped[str] = mapped_column(String(200), default="")
     contact_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The introduction round: who I am, what I expect ("brings" is above).
+    intro: Mapped[str] = mapped_column(String(300), default="")
+    expects: Mapped[str] = mapped_column(String(300), default="")
+    # Table sequence number of the latest change (join, introduction).
+    seq: Mapped[int] = mapped_column(Integer, default=0)
     # Only a hash is kept: a leaked database does not let anyone post as them.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -207,11 +264,37 @@ class Idea(db.Model):
     text: Mapped[str] = mapped_column(Text)
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Posted in a private diverge step: only its author and the facilitator
+    # see it until the facilitator reveals the step's ideas.
+    private: Mapped[bool] = mapped_column(Boolean, default=False)
+    step_id: Mapped[int | None] = mapped_column(ForeignKey("steps.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     table: Mapped[Table] = relationship(back_populates="ideas")
     author: Mapped[Participant | None] = relationship()
+
+
+class Write(db.Model):
+    """The receipt of one live write (DESIGN.md §6): a resend of the same
+    (actor, client id) is answered from here and changes nothing again.
+
+    ``actor`` names who wrote: ``p:<participant>``, ``f:<table>`` (the
+    facilitator of a table) or ``o:<organizer>``. ``refs`` lists the live
+    entities the write changed, to answer a resend with their current state.
+    """
+
+    __tablename__ = "writes"
+    __table_args__ = (UniqueConstraint("actor", "client_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor: Mapped[str] = mapped_column(String(40))
+    client_id: Mapped[str] = mapped_column(String(64))
+    table_id: Mapped[int] = mapped_column(ForeignKey("tables.id", ondelete="CASCADE"), index=True)
+    op: Mapped[str] = mapped_column(String(40))
+    seq: Mapped[int | None] = mapped_column(Integer)
+    refs: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class JournalEntry(db.Model):

@@ -6,23 +6,23 @@ organizer's login session. A table id, role or author sent by a client is
 never trusted; every event re-reads the caller from the database.
 """
 
+import logging
 from functools import wraps
 
 from flask import request, session
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import refresh
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
+from sqlalchemy.orm import joinedload
 
-from . import broadcast
+from . import broadcast, clock
 from .extensions import db, socketio
 from .models import Event, Participant, Table
-from .services import ServiceError, accounts, events, live
+from .services import ServiceError, accounts, changes, events, live, writes
+from .services.changes import Viewer
 
-
-class Refused(ServiceError):
-    def __init__(self):
-        super().__init__("forbidden", _("You are not allowed to do this."))
+log = logging.getLogger(__name__)
 
 
 # --- connecting ----------------------------------------------------------------
@@ -35,7 +35,7 @@ def _connect_participant(auth) -> tuple[dict, list[str]]:
     if participant is None:
         raise ConnectionRefusedError("unauthorized")
     who = {"role": "participant", "id": participant.id, "table_id": table.id}
-    return who, [broadcast.table_room(table.id)]
+    return who, [broadcast.table_room(table.id), broadcast.participant_room(participant.id)]
 
 
 def _connect_facilitator(auth) -> tuple[dict, list[str]]:
@@ -88,31 +88,71 @@ def on_connect(auth):
 # --- who is calling --------------------------------------------------------------
 
 
-def _who(role: str) -> dict:
+def _who(role: str | None = None) -> dict:
     who = session.get("who") or {}
-    if who.get("role") != role:
-        raise Refused()
+    if role is not None and who.get("role") != role:
+        raise writes.refused()
     return who
 
 
 def _participant() -> Participant:
-    participant = db.session.get(Participant, _who("participant")["id"])
+    participant = db.session.get(
+        Participant,
+        _who("participant")["id"],
+        options=[joinedload(Participant.table).joinedload(Table.event)],
+    )
     if participant is None:
-        raise Refused()
+        raise writes.refused()
     return participant
 
 
 def _facilitated_table() -> Table:
     who = _who("facilitator")
-    table = db.session.get(Table, who["table_id"])
+    table = db.session.get(Table, who["table_id"], options=[joinedload(Table.event)])
     # Checked at every event: a rotated link stops working at once.
     if table is None or table.facilitator_secret != who["secret"]:
-        raise Refused()
+        raise writes.refused()
     return table
 
 
+def _watched_event() -> Event:
+    event = db.session.get(Event, _who()["event_id"])
+    # Re-checked at every event: the organizer may have signed out since connecting.
+    if event is None or (
+        _who()["role"] == "organizer"
+        and not (current_user.is_authenticated and accounts.can_manage(current_user, event))
+    ):
+        raise writes.refused()
+    return event
+
+
+def _organized_table(table_id) -> Table:
+    event = _watched_event()
+    table_id = writes.integer(table_id)
+    table = db.session.get(Table, table_id) if table_id else None
+    if table is None or table.event_id != event.id:
+        raise writes.refused()
+    return table
+
+
+def _actor(envelope: dict) -> writes.Actor:
+    role = _who().get("role")
+    if role == "participant":
+        return writes.as_participant(_participant())
+    if role == "facilitator":
+        return writes.as_facilitator(_facilitated_table())
+    if role == "organizer":
+        table = _organized_table(envelope.get("table_id"))
+        return writes.as_organizer(current_user._get_current_object(), table)
+    raise writes.refused()
+
+
 def answers(handler):
-    """Run ``handler`` with a dict payload and turn refusals into an error answer."""
+    """Run ``handler`` with a dict payload; every outcome gets an answer.
+
+    A refusal is answered with its reason; an unexpected error is logged once
+    and answered as temporary, so that the phone keeps the write and retries.
+    """
 
     @wraps(handler)
     def wrapper(data=None, *_ignored):
@@ -124,6 +164,14 @@ def answers(handler):
         except ServiceError as error:
             db.session.rollback()
             return error.as_dict()
+        except Exception:
+            db.session.rollback()
+            log.exception("socket event failed (who: %s)", session.get("who"))
+            return ServiceError(
+                "server_error",
+                _l("Something went wrong on the server. Your change is kept and will be sent again."),
+                permanent=False,
+            ).as_dict()
 
     return wrapper
 
@@ -131,50 +179,36 @@ def answers(handler):
 # --- catching up ----------------------------------------------------------------
 
 
-def _table_catch_up(table: Table, since, moderator: bool) -> dict:
-    ideas, seq = live.changes_since(table, since)
-    return {
-        "ok": True,
-        "seq": seq,
-        "ideas": [live.idea_payload(i, moderator=moderator) for i in ideas],
-        "state": live.table_state(table),
-    }
+def _table_catch_up(table: Table, since, viewer: Viewer) -> dict:
+    found, seq = changes.since(table, since, viewer)
+    return {"ok": True, "seq": seq, "changes": found, "now": clock.epoch_ms()}
 
 
 def _participant_catch_up(data) -> dict:
-    return _table_catch_up(_participant().table, data.get("since"), moderator=False)
+    participant = _participant()
+    viewer = Viewer("participant", participant.id)
+    return _table_catch_up(participant.table, data.get("since"), viewer)
 
 
 def _console_catch_up(data) -> dict:
-    table = _facilitated_table()
-    reply = _table_catch_up(table, data.get("since"), moderator=True)
-    reply["participants"] = [live.participant_payload(p) for p in table.participants]
-    return reply
-
-
-def _watched_event() -> Event:
-    event = db.session.get(Event, session["who"]["event_id"])
-    if event is None:
-        raise Refused()
-    return event
+    return _table_catch_up(_facilitated_table(), data.get("since"), changes.CONSOLE)
 
 
 def _organizer_catch_up(_data) -> dict:
     event = _watched_event()
-    # Re-checked here: the organizer may have signed out since connecting.
-    if not (current_user.is_authenticated and accounts.can_manage(current_user, event)):
-        raise Refused()
     return {
         "ok": True,
+        "now": clock.epoch_ms(),
         "counts": broadcast.counts_payload(events.table_counts(event)),
         "recent": [
-            {**live.idea_payload(i), "table_id": i.table_id} for i in live.recent_ideas(event)
+            {**changes.view(idea, changes.ORGANIZER), "table_id": idea.table_id}
+            for idea in live.recent_ideas(event)
         ],
     }
 
 
 def _projector_catch_up(_data) -> dict:
-    return {"ok": True, "totals": events.event_totals(_watched_event())}
+    return {"ok": True, "now": clock.epoch_ms(), "totals": events.event_totals(_watched_event())}
 
 
 CATCH_UP = {
@@ -189,63 +223,27 @@ CATCH_UP = {
 @answers
 def on_sync(data):
     """Everything a screen missed since the sequence number it last saw."""
-    role = (session.get("who") or {}).get("role")
+    role = _who().get("role")
     if role not in CATCH_UP:
-        raise Refused()
+        raise writes.refused()
     return CATCH_UP[role](data)
 
 
-# --- a participant's writes -------------------------------------------------------
+# --- every write ----------------------------------------------------------------
 
 
-def _written(idea) -> dict:
-    # Broadcast even a resend: if the first broadcast was lost after the
-    # commit, the phone's resend is what repairs the other screens.
-    broadcast.idea_changed(idea)
-    return {"ok": True, "idea": live.idea_payload(idea)}
-
-
-@socketio.on("post_idea")
+@socketio.on("write")
 @answers
-def on_post_idea(data):
-    idea, _created = live.post_idea(
-        _participant(), data.get("client_id"), data.get("kind"), data.get("text")
-    )
-    return _written(idea)
+def on_write(envelope):
+    """The one write path (DESIGN.md §6): ``{op, client_id, data, base_seq?}``."""
+    return writes.perform(_actor(envelope), envelope)
 
 
-@socketio.on("edit_idea")
-@answers
-def on_edit_idea(data):
-    idea, _changed = live.edit_idea(
-        _participant(), data.get("client_id"), data.get("kind"), data.get("text")
-    )
-    return _written(idea)
-
-
-@socketio.on("delete_idea")
-@answers
-def on_delete_idea(data):
-    idea, _changed = live.delete_idea(_participant(), data.get("client_id"))
-    return _written(idea)
-
-
-# --- the facilitator's actions ----------------------------------------------------
-
-
-@socketio.on("hide_idea")
-@answers
-def on_hide_idea(data):
-    idea, changed = live.set_hidden(_facilitated_table(), data.get("id"), data.get("hidden", True))
-    if changed:
-        broadcast.idea_changed(idea)
-    return {"ok": True, "idea": live.idea_payload(idea, moderator=True)}
-
-
-@socketio.on("set_reporter")
-@answers
-def on_set_reporter(data):
-    table = _facilitated_table()
-    live.set_reporter(table, data.get("participant_id"))
-    broadcast.table_state_changed(table)
-    return {"ok": True, "state": live.table_state(table)}
+@socketio.on("*")
+def on_unknown(event_name, *_args):
+    """Retired or unknown events are answered, never left without a reply."""
+    refresh()
+    return ServiceError(
+        "unknown_op",
+        _l("This action is not known here. Reload the page to get the latest version."),
+    ).as_dict()

@@ -9,17 +9,34 @@ from flask_babel import LazyString
 
 
 class ServiceError(Exception):
-    """A refused operation: ``code`` for programs, ``message`` for people."""
+    """A refused operation: ``code`` for programs, ``message`` for people.
 
-    def __init__(self, code: str, message: LazyString | str, retry_after: int | None = None):
+    ``permanent`` tells a phone whether sending the same write again can ever
+    help: a permanent refusal leaves the outbox (to the "not sent" list), a
+    temporary one (``retry_after`` seconds, say) stays queued.
+    """
+
+    def __init__(
+        self,
+        code: str,
+        message: LazyString | str,
+        retry_after: int | None = None,
+        permanent: bool | None = None,
+    ):
         super().__init__(code)
         self.code = code
         self.message = message
         self.retry_after = retry_after
+        self.permanent = retry_after is None if permanent is None else permanent
 
     def as_dict(self) -> dict:
         """The error as sent to a client (message translated now)."""
-        data = {"ok": False, "error": self.code, "message": str(self.message)}
+        data = {
+            "ok": False,
+            "error": self.code,
+            "message": str(self.message),
+            "permanent": self.permanent,
+        }
         if self.retry_after is not None:
             data["retry_after"] = self.retry_after
         return data

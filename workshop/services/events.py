@@ -17,7 +17,8 @@ from ..models import (
     Territory,
     WorkshopKind,
 )
-from . import ServiceError, journal
+from . import ServiceError, journal, steps
+from .changes import touch
 from .codes import EVENT_CODE_LENGTH, TABLE_CODE_LENGTH, new_code, new_secret, normalize_code
 
 TABLE_FIELDS = (
@@ -94,6 +95,9 @@ def update_event(organizer: Organizer, event: Event, **fields) -> Event:
     for name in ("title", "date", "venue", "status"):
         if name in fields:
             setattr(event, name, fields[name])
+    if "status" in fields:
+        for table in event.tables:  # phones learn at once that the wall opened or closed
+            touch(table)
     _record(organizer, "event.updated", event, fields=sorted(fields))
     db.session.commit()
     return event
@@ -113,6 +117,7 @@ def add_table(organizer: Organizer, event: Event, **fields) -> Table:
     _set_table_fields(table, fields)
     db.session.add(table)
     db.session.flush()
+    steps.ensure_script(table)
     _record(organizer, "table.created", event, table)
     db.session.commit()
     return table
@@ -126,8 +131,15 @@ def _set_table_fields(table: Table, fields: dict) -> None:
 
 
 def update_table(organizer: Organizer, table: Table, **fields) -> Table:
-    """Change a table's name, challenge, kind, brief, facilitator or capacity."""
+    """Change a table's name, challenge, kind, brief, facilitator or capacity.
+
+    A new challenge or workshop kind brings its default script, as long as
+    the table has not started its steps.
+    """
+    script_before = (table.challenge, table.workshop_kind)
     _set_table_fields(table, fields)
+    if (table.challenge, table.workshop_kind) != script_before and table.step_id is None:
+        steps.set_script(table, steps.default_script(table.challenge, table.workshop_kind))
     _record(organizer, "table.updated", table.event, table)
     db.session.commit()
     return table

@@ -1,18 +1,15 @@
-"""The live table: joining, posting, moderating, catching up (DESIGN.md §5-§7).
+"""The live table: joining, introductions, ideas, moderation (DESIGN.md §5-§7).
 
-Every write a phone makes carries a client id; inserting is idempotent on
-(participant, client id), so a phone may resend its outbox as often as it
-likes. Every change to a table's wall takes the table's next sequence number,
-so any client can catch up with ``changes_since(table, seq)``.
+Every write here is an operation of the one write path
+(:mod:`workshop.services.writes`): idempotent on (actor, client id), numbered
+from the table's counter and pushed after commit by touching what it changes.
 """
 
-import re
 from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -22,11 +19,14 @@ from ..models import (
     Idea,
     IdeaKind,
     Participant,
+    StepKind,
     Table,
     utcnow,
 )
 from . import ServiceError, journal
+from .changes import touch
 from .codes import new_secret, token_hash
+from .writes import MODERATORS, Request, bad_request, integer, op
 
 MAX_IDEA_LENGTH = 500
 MAX_NAME_LENGTH = 60
@@ -35,7 +35,6 @@ EDIT_INTERVAL = 2  # seconds between two edits of one idea
 # Tables fill beyond their seats (latecomers, a second phone); past this many
 # times the seats, joining is refused so that no one can flood a table.
 OVERFLOW_FACTOR = 3
-CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
 # --- joining ----------------------------------------------------------------
@@ -62,7 +61,7 @@ def join_table(
             "brings_too_long",
             _l("“What I bring” has at most %(n)d characters.", n=MAX_BRINGS_LENGTH),
         )
-    _require_open(table)
+    require_open(table)
     joined = db.session.scalar(
         select(func.count(Participant.id)).where(Participant.table_id == table.id)
     )
@@ -79,6 +78,7 @@ def join_table(
         token_hash=token_hash(token),
     )
     db.session.add(participant)
+    touch(participant)
     db.session.commit()
     return participant, token
 
@@ -99,36 +99,26 @@ def participant_for(table: Table, token: str | None) -> Participant | None:
     )
 
 
-def _require_open(table: Table) -> None:
+def require_open(table: Table) -> None:
+    """Refuse a write to the wall of a closed evening."""
     if table.event.status == EventStatus.closed:
         raise ServiceError("event_closed", _l("This evening is over: the wall is read-only."))
 
 
-# --- posting -----------------------------------------------------------------
+# --- text ----------------------------------------------------------------------
 
 
-def _next_seq(table_id: int) -> int:
-    # The row lock this UPDATE takes is held until commit, so sequence numbers
-    # are handed out in commit order: catch-up by "seq > N" never skips one.
-    return db.session.execute(
-        update(Table)
-        .where(Table.id == table_id)
-        .values(last_seq=Table.last_seq + 1)
-        .returning(Table.last_seq),
-        execution_options={"synchronize_session": False},
-    ).scalar_one()
-
-
-def _clean_text(text) -> str:
+def clean_text(text, max_length: int = MAX_IDEA_LENGTH, required: bool = True) -> str:
+    """Stripped text within ``max_length``; refused when missing or too long."""
+    if text is None and not required:
+        return ""
     if not isinstance(text, str):
-        raise ServiceError("bad_request", _l("This request is not valid."))
+        raise bad_request()
     text = text.strip()
-    if not text:
+    if not text and required:
         raise ServiceError("empty", _l("Write something before posting."))
-    if len(text) > MAX_IDEA_LENGTH:
-        raise ServiceError(
-            "too_long", _l("An idea has at most %(n)d characters.", n=MAX_IDEA_LENGTH)
-        )
+    if len(text) > max_length:
+        raise ServiceError("too_long", _l("At most %(n)d characters, please.", n=max_length))
     return text
 
 
@@ -137,18 +127,6 @@ def _clean_kind(kind) -> IdeaKind:
         return IdeaKind(kind or IdeaKind.idea)
     except ValueError:
         raise ServiceError("bad_kind", _l("Unknown kind of card.")) from None
-
-
-def _clean_client_id(client_id) -> str:
-    if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
-        raise ServiceError("bad_request", _l("This request is not valid."))
-    return client_id
-
-
-def _own_idea(participant: Participant, client_id: str) -> Idea | None:
-    return db.session.scalar(
-        select(Idea).where(Idea.participant_id == participant.id, Idea.client_id == client_id)
-    )
 
 
 def _too_fast(retry_after: int) -> ServiceError:
@@ -176,195 +154,202 @@ def _check_rate(participant: Participant) -> None:
 def _check_edit_rate(idea: Idea) -> None:
     # Every edit is pushed to every screen of the table: one per idea every
     # EDIT_INTERVAL seconds is plenty for a person, and bounds a flood.
-    since = utcnow() - timedelta(seconds=EDIT_INTERVAL)
-    recent = db.session.scalar(
-        select(func.count(Idea.id)).where(
-            Idea.id == idea.id, Idea.updated_at > since, Idea.updated_at > Idea.created_at
-        )
-    )
-    if recent:
+    updated = idea.updated_at
+    if updated.tzinfo is None:
+        updated = updated.replace(tzinfo=utcnow().tzinfo)
+    if idea.updated_at != idea.created_at and utcnow() - updated < timedelta(
+        seconds=EDIT_INTERVAL
+    ):
         raise _too_fast(retry_after=EDIT_INTERVAL)
 
 
-def post_idea(participant: Participant, client_id, kind, text) -> tuple[Idea, bool]:
-    """Post an idea idempotently; return it and whether it is new.
+def _member(table: Table, participant_id) -> Participant:
+    participant_id = integer(participant_id)
+    participant = db.session.get(Participant, participant_id) if participant_id else None
+    if participant is None or participant.table_id != table.id:
+        raise ServiceError("not_found", _l("This participant is not at this table."))
+    return participant
 
-    Posting the same client id again returns the idea already stored.
-    """
-    client_id = _clean_client_id(client_id)
-    existing = _own_idea(participant, client_id)
-    if existing:
-        return existing, False
-    text = _clean_text(text)
-    kind = _clean_kind(kind)
-    table = participant.table
-    _require_open(table)
-    _check_rate(participant)
+
+def _not_found() -> ServiceError:
+    return ServiceError("not_found", _l("This idea does not exist (any more)."))
+
+
+def _journal(req: Request, action: str, subject: str = "", **data) -> None:
+    table = req.actor.table
+    journal.record(
+        req.actor.journal_name,
+        action,
+        subject,
+        territory_id=table.event.territory_id,
+        event_id=table.event_id,
+        **data,
+    )
+
+
+# --- ideas -------------------------------------------------------------------------
+
+
+def _current_step(table: Table):
+    return table.step
+
+
+@op("idea.post", "participant", "facilitator", "organizer")
+def post_idea(req: Request) -> None:
+    """Post a card; the console posts for a named participant without a phone."""
+    table = req.actor.table
+    if req.actor.participant is not None:
+        author = req.actor.participant
+    else:
+        author = _member(table, req.data.get("participant_id"))
+    text = clean_text(req.data.get("text"))
+    kind = _clean_kind(req.data.get("kind"))
+    require_open(table)
+    if req.actor.participant is not None:
+        _check_rate(author)
+    step = _current_step(table)
+    private = bool(
+        step is not None
+        and step.kind == StepKind.diverge
+        and (step.settings or {}).get("private")
+        and not (step.settings or {}).get("revealed")
+    )
     now = utcnow()
     idea = Idea(
         created_at=now,
         updated_at=now,
         table_id=table.id,
-        participant_id=participant.id,
-        client_id=client_id,
+        participant_id=author.id,
+        client_id=req.client_id,
         kind=kind,
         text=text,
-        seq=_next_seq(table.id),
+        step_id=step.id if step is not None else None,
+        private=private,
+        seq=0,
     )
+    idea.table = table
+    idea.author = author
     db.session.add(idea)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        # The same post arrived twice at once (a resend racing the first send).
-        db.session.rollback()
-        existing = _own_idea(participant, client_id)
-        if existing is None:
-            raise
-        return existing, False
-    return idea, True
+    touch(idea)
+    if req.actor.participant is None:
+        _journal(req, "idea.posted_for", f"participant:{author.id}")
 
 
-def _find_own(participant: Participant, client_id) -> Idea:
-    idea = _own_idea(participant, _clean_client_id(client_id))
+def _own_idea(req: Request) -> Idea:
+    """The writer's idea named by ``data.target`` (the client id it was posted with)."""
+    target = req.data.get("target")
+    if not isinstance(target, str):
+        raise bad_request()
+    idea = db.session.scalar(
+        select(Idea).where(
+            Idea.participant_id == req.actor.participant.id, Idea.client_id == target
+        )
+    )
     if idea is None:
-        raise ServiceError("not_found", _l("This idea does not exist (any more)."))
+        raise _not_found()
     return idea
 
 
-def _touch(idea: Idea) -> None:
-    idea.seq = _next_seq(idea.table_id)
-    idea.updated_at = utcnow()
-
-
-def edit_idea(participant: Participant, client_id, kind, text) -> tuple[Idea, bool]:
-    """Change the text or kind of one's own idea; return it and whether it changed."""
-    idea = _find_own(participant, client_id)
-    text = _clean_text(text)
-    kind = _clean_kind(kind)
+@op("idea.edit", "participant")
+def edit_idea(req: Request) -> None:
+    """Change the text or kind of one's own idea (nothing when unchanged)."""
+    idea = _own_idea(req)
+    text = clean_text(req.data.get("text"))
+    kind = _clean_kind(req.data.get("kind"))
     if idea.deleted:
-        raise ServiceError("not_found", _l("This idea does not exist (any more)."))
+        raise _not_found()
     if idea.text == text and idea.kind == kind:
-        return idea, False
-    _require_open(participant.table)
+        return
+    require_open(req.actor.table)
     _check_edit_rate(idea)
-    idea.text, idea.kind = text, kind
-    _touch(idea)
-    db.session.commit()
-    return idea, True
+    idea.text, idea.kind, idea.updated_at = text, kind, utcnow()
+    touch(idea)
 
 
-def delete_idea(participant: Participant, client_id) -> tuple[Idea, bool]:
-    """Delete one's own idea; return it and whether it changed."""
-    idea = _find_own(participant, client_id)
+@op("idea.delete", "participant")
+def delete_idea(req: Request) -> None:
+    """Delete one's own idea (nothing when already deleted)."""
+    idea = _own_idea(req)
     if idea.deleted:
-        return idea, False
-    idea.deleted = True
-    _touch(idea)
-    db.session.commit()
-    return idea, True
+        return
+    require_open(req.actor.table)
+    idea.deleted, idea.updated_at = True, utcnow()
+    touch(idea)
 
 
-# --- facilitating -------------------------------------------------------------
-
-
-def set_hidden(table: Table, idea_id, hidden: bool) -> tuple[Idea, bool]:
-    """Hide or show an idea of ``table`` (facilitator moderation)."""
-    idea = db.session.get(Idea, idea_id) if isinstance(idea_id, int) else None
-    if idea is None or idea.table_id != table.id or idea.deleted:
-        raise ServiceError("not_found", _l("This idea does not exist (any more)."))
-    hidden = bool(hidden)
+@op("idea.hide", *MODERATORS)
+def hide_idea(req: Request) -> None:
+    """Hide or show an idea of the table (moderation)."""
+    idea_id = integer(req.data.get("id"))
+    idea = db.session.get(Idea, idea_id) if idea_id else None
+    if idea is None or idea.table_id != req.actor.table.id or idea.deleted:
+        raise _not_found()
+    hidden = req.data.get("hidden", True)
+    if not isinstance(hidden, bool):
+        raise bad_request()
     if idea.hidden == hidden:
-        return idea, False
-    idea.hidden = hidden
-    _touch(idea)
-    journal.record(
-        f"facilitator:table:{table.id}",
-        "idea.hidden" if hidden else "idea.shown",
-        f"idea:{idea.id}",
-        territory_id=table.event.territory_id,
-        event_id=table.event_id,
-    )
-    db.session.commit()
-    return idea, True
+        return
+    idea.hidden, idea.updated_at = hidden, utcnow()
+    touch(idea)
+    _journal(req, "idea.hidden" if hidden else "idea.shown", f"idea:{idea.id}")
 
 
-def set_reporter(table: Table, participant_id) -> Participant | None:
-    """Designate the table's reporter (None to clear)."""
-    if participant_id is None:
-        participant = None
-    else:
-        participant = (
-            db.session.get(Participant, participant_id) if isinstance(participant_id, int) else None
-        )
-        if participant is None or participant.table_id != table.id:
-            raise ServiceError("not_found", _l("This participant is not at this table."))
-    table.reporter_id = participant.id if participant else None
-    journal.record(
-        f"facilitator:table:{table.id}",
-        "table.reporter_set",
-        f"participant:{participant.id}" if participant else "",
-        territory_id=table.event.territory_id,
-        event_id=table.event_id,
-    )
-    db.session.commit()
-    return participant
+# --- people --------------------------------------------------------------------------
 
 
-# --- catching up --------------------------------------------------------------
-
-
-def changes_since(table: Table, since) -> tuple[list[Idea], int]:
-    """Ideas of ``table`` changed after sequence number ``since``, and the
-    table's current sequence number."""
-    since = since if isinstance(since, int) and since >= 0 else 0
-    current = db.session.scalar(select(Table.last_seq).where(Table.id == table.id))
-    ideas = db.session.scalars(
-        select(Idea)
-        .options(selectinload(Idea.author))
-        .where(Idea.table_id == table.id, Idea.seq > since, Idea.seq <= current)
-        .order_by(Idea.seq)
-    )
-    return list(ideas), current
-
-
-def idea_payload(idea: Idea, moderator: bool = False) -> dict:
-    """What a screen receives about an idea.
-
-    Participants never receive the text of a hidden idea; the facilitator
-    (``moderator``) does, to be able to show it again.
-    """
-    withheld = idea.deleted or (idea.hidden and not moderator)
-    return {
-        "id": idea.id,
-        "seq": idea.seq,
-        "client_id": idea.client_id,
-        "author_id": None if withheld else idea.participant_id,
-        "author": idea.author.display_name if idea.author and not withheld else "",
-        "kind": idea.kind.value,
-        "text": "" if withheld else idea.text,
-        "hidden": idea.hidden,
-        "deleted": idea.deleted,
+@op("intro.save", "participant", "facilitator", "organizer")
+def save_intro(req: Request) -> None:
+    """The introduction round: who I am, what I bring, what I expect."""
+    table = req.actor.table
+    participant = req.actor.participant or _member(table, req.data.get("participant_id"))
+    fields = {
+        "intro": clean_text(req.data.get("intro"), MAX_BRINGS_LENGTH, required=False),
+        "brings": clean_text(req.data.get("brings"), MAX_BRINGS_LENGTH, required=False),
+        "expects": clean_text(req.data.get("expects"), MAX_BRINGS_LENGTH, required=False),
     }
+    require_open(table)
+    if all(getattr(participant, name) == value for name, value in fields.items()):
+        return
+    for name, value in fields.items():
+        setattr(participant, name, value)
+    touch(participant)
 
 
-def participant_payload(participant: Participant) -> dict:
-    """What the facilitator console shows about a participant."""
-    return {
-        "id": participant.id,
-        "name": participant.display_name,
-        "category": participant.category.value,
-        "brings": participant.brings,
-    }
+@op("table.reporter", *MODERATORS)
+def set_reporter(req: Request) -> None:
+    """Designate the table's reporter (null to clear)."""
+    table = req.actor.table
+    wanted = req.data.get("participant_id")
+    participant = None if wanted is None else _member(table, wanted)
+    new_id = participant.id if participant else None
+    if table.reporter_id == new_id:
+        return
+    table.reporter_id = new_id
+    table.reporter = participant
+    touch(table)
+    _journal(
+        req, "table.reporter_set", f"participant:{participant.id}" if participant else ""
+    )
 
 
-def table_state(table: Table) -> dict:
-    """The table's current state, sent with every catch-up."""
-    reporter = table.reporter
-    return {
-        "reporter_id": reporter.id if reporter else None,
-        "reporter": reporter.display_name if reporter else "",
-        "open": table.event.status != EventStatus.closed,
-    }
+@op("table.anonymous", *MODERATORS)
+def set_anonymous(req: Request) -> None:
+    """Show or hide authors' names on the other phones (every card is re-sent)."""
+    table = req.actor.table
+    anonymous = req.data.get("anonymous")
+    if not isinstance(anonymous, bool):
+        raise bad_request()
+    if table.anonymous == anonymous:
+        return
+    table.anonymous = anonymous
+    touch(table)
+    for idea in db.session.scalars(
+        select(Idea).where(Idea.table_id == table.id, Idea.deleted.is_(False))
+    ):
+        touch(idea)
+
+
+# --- reading ----------------------------------------------------------------------------
 
 
 def recent_ideas(event, per_table: int = 3) -> list[Idea]:
@@ -377,7 +362,12 @@ def recent_ideas(event, per_table: int = 3) -> list[Idea]:
             .label("rank"),
         )
         .join(Table, Table.id == Idea.table_id)
-        .where(Table.event_id == event.id, Idea.deleted.is_(False), Idea.hidden.is_(False))
+        .where(
+            Table.event_id == event.id,
+            Idea.deleted.is_(False),
+            Idea.hidden.is_(False),
+            Idea.private.is_(False),
+        )
         .subquery()
     )
     return list(

@@ -3,7 +3,8 @@
 from flask import Blueprint, abort, render_template
 
 from ..forms import category_choices
-from ..services import events
+from ..extensions import db
+from ..services import events, steps
 
 bp = Blueprint("facilitator", __name__)
 
@@ -13,6 +14,9 @@ def console(secret: str):
     table = events.table_by_facilitator_secret(secret)
     if table is None:
         abort(404)
+    if not table.steps:  # a table created before scripts existed
+        steps.ensure_script(table)
+        db.session.commit()
     return render_template(
         "facilitator/console.html",
         table=table,

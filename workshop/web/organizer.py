@@ -90,8 +90,6 @@ def set_status(event_id: int, status: str):
     except ValueError:
         abort(400)
     events.update_event(current_user, event, status=new_status)
-    for table in event.tables:  # phones learn at once that the wall opened or closed
-        broadcast.table_state_changed(table)
     return redirect(url_for("organizer.event", event_id=event.id))
 
 

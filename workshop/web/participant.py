@@ -13,7 +13,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from .. import broadcast
 from ..forms import CodeForm, JoinForm, category_choices
 from ..services import ServiceError, accounts, events, live
 
@@ -89,7 +88,6 @@ def join(code: str):
         except ServiceError as error:
             flash(str(error.message), "error")
         else:
-            broadcast.participant_joined(participant)
             response = make_response(redirect(url_for("participant.table", code=table.join_code)))
             response.set_cookie(
                 live.participant_cookie(table),

@@ -1,0 +1,54 @@
+"""The one clock of the server (DESIGN.md §6: timers are server time).
+
+Every reading of "now" in the domain goes through :func:`now`, so that tests
+can set the time (:func:`set_now`, :func:`advance`) instead of sleeping, and
+every screen counts down from the same instant whatever its own clock says.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+_fixed: datetime | None = None
+_offset = timedelta()
+
+
+def now() -> datetime:
+    """The current instant, timezone-aware UTC."""
+    if _fixed is not None:
+        return _fixed
+    return datetime.now(UTC) + _offset
+
+
+def epoch_ms(instant: datetime | None = None) -> int:
+    """``instant`` (default: now) as milliseconds since the epoch, as sent to screens."""
+    instant = instant or now()
+    if instant.tzinfo is None:  # SQLite gives back naive datetimes (stored as UTC)
+        instant = instant.replace(tzinfo=UTC)
+    return int(instant.timestamp() * 1000)
+
+
+def aware(instant: datetime | None) -> datetime | None:
+    """``instant`` as an aware UTC datetime (SQLite returns naive ones)."""
+    if instant is not None and instant.tzinfo is None:
+        return instant.replace(tzinfo=UTC)
+    return instant
+
+
+def set_now(instant: datetime | None) -> None:
+    """Freeze the clock at ``instant`` (tests); None lets it run again."""
+    global _fixed
+    _fixed = aware(instant)
+
+
+def advance(seconds: float) -> None:
+    """Move the clock forward (tests): frozen time moves, running time shifts."""
+    global _fixed, _offset
+    if _fixed is not None:
+        _fixed += timedelta(seconds=seconds)
+    else:
+        _offset += timedelta(seconds=seconds)
+
+
+def reset() -> None:
+    """Back to the real time."""
+    global _fixed, _offset
+    _fixed, _offset = None, timedelta()

@@ -1,0 +1,156 @@
+"""The one after-commit publisher (DESIGN.md §6).
+
+Services never emit. They :func:`~workshop.services.changes.touch` the live
+entities they change; just before the commit this module numbers them and
+renders each screen's view (while the objects are loaded: no reload after the
+commit), and once the commit has succeeded it hands the pushes to a background
+task. That task emits them, grouped per room, as one ``changes`` message with
+the server's time. So a push never carries anything that is not safe in the
+database, a rolled-back change is never pushed, no transaction is open while
+pushing, and the acknowledgement of a write never waits for the message queue.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+
+from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from . import broadcast, clock
+from .extensions import socketio
+from .models import Idea, Table
+from .services import changes
+from .services.changes import CONSOLE, ORGANIZER, PHONE, TYPES, Viewer
+
+log = logging.getLogger(__name__)
+OUTBOX = "live_outbox"  # session.info key: rendered pushes waiting for the commit
+
+
+def _event_id(obj, session: Session) -> int | None:
+    table = obj if isinstance(obj, Table) else session.get(Table, obj.table_id)
+    return table.event_id if table is not None else None
+
+
+def render(obj, session: Session) -> tuple[list[tuple[str, dict]], int | None]:
+    """The (room, view) pushes of one changed entity, and the event whose
+    counters it moves (if any)."""
+    live_type = TYPES[type(obj)]
+    table_id = changes.table_id_of(obj)
+    public = live_type.view(obj, PHONE)
+    pushes = [
+        (broadcast.table_room(table_id), public),
+        (broadcast.console_room(table_id), live_type.view(obj, CONSOLE)),
+    ]
+    owner = live_type.owner(obj)
+    if owner is not None:
+        own = live_type.view(obj, Viewer("participant", owner))
+        if own != public:
+            pushes.append((broadcast.participant_room(owner), own))
+    event_id = _event_id(obj, session)
+    if isinstance(obj, Idea) and event_id is not None:
+        pushes.append(
+            (
+                broadcast.organizers_room(event_id),
+                {**live_type.view(obj, ORGANIZER), "table_id": table_id},
+            )
+        )
+    return pushes, event_id if live_type.counted else None
+
+
+@event.listens_for(Session, "before_commit")
+def _render_before_commit(session: Session) -> None:
+    if not session.info.get(changes.PENDING):
+        return
+    changes.assign(session)
+    outbox = session.info.setdefault(OUTBOX, {"pushes": [], "counted": set()})
+    for obj in changes.clear(session):
+        pushes, counted = render(obj, session)
+        outbox["pushes"].extend(pushes)
+        if counted is not None:
+            outbox["counted"].add(counted)
+    outbox["app"] = current_app._get_current_object()
+
+
+@event.listens_for(Session, "after_commit")
+def _publish_after_commit(session: Session) -> None:
+    outbox = session.info.pop(OUTBOX, None)
+    if outbox:
+        publisher(outbox["app"]).put(outbox["pushes"], outbox["counted"])
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(OUTBOX, None)
+    changes.clear(session)
+
+
+class Publisher:
+    """Emits committed changes from one background task, in commit order."""
+
+    IDLE = 5.0  # seconds without a change before the task stops (restarted on demand)
+
+    def __init__(self, app):
+        self.app = app
+        self.queue: queue.Queue = queue.Queue()
+        self.lock = threading.Lock()
+        self.running = False
+
+    def put(self, pushes: list[tuple[str, dict]], counted: set[int]) -> None:
+        with self.lock:
+            self.queue.put((pushes, counted))
+            if not self.running:
+                self.running = True
+                socketio.start_background_task(self.run)
+
+    def _next(self):
+        try:
+            return self.queue.get(timeout=self.IDLE)
+        except queue.Empty:
+            with self.lock:
+                if self.queue.empty():
+                    self.running = False
+                    return None
+            return self.queue.get_nowait()
+
+    def run(self) -> None:
+        while True:
+            first = self._next()
+            if first is None:
+                return
+            batch = [first]
+            while True:  # fold what queued up meanwhile into one message per room
+                try:
+                    batch.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self.emit(batch)
+            except Exception:  # a push lost is repaired by catch-up; keep publishing
+                log.exception("publishing %d committed changes failed", len(batch))
+
+    def emit(self, batch) -> None:
+        by_room: dict[str, list[dict]] = {}
+        counted: set[int] = set()
+        for pushes, events in batch:
+            for room, view in pushes:
+                by_room.setdefault(room, []).append(view)
+            counted |= events
+        now = clock.epoch_ms()
+        for room, views in by_room.items():
+            socketio.emit("changes", {"now": now, "changes": views}, to=room)
+        if counted:
+            with self.app.app_context():
+                for event_id in counted:
+                    broadcast.counts_changed(event_id)
+
+
+def publisher(app) -> Publisher:
+    """The app's publisher (one per app, created on first use)."""
+    found = app.extensions.get("live_publisher")
+    if found is None:
+        found = app.extensions.setdefault("live_publisher", Publisher(app))
+    return found

@@ -1,0 +1,272 @@
+"""Live entities: sequence numbers, what each screen may see, catch-up
+(DESIGN.md §6, "one write path for everything live").
+
+Every live entity of a table (its state, a participant, an idea…) carries the
+sequence number of its latest change, taken from the table's counter. A
+service that changes one calls :func:`touch`; at commit the entity gets its
+number and the after-commit publisher pushes it to every screen of the table,
+redacted for each. Catch-up (:func:`since`) returns the current state of every
+entity changed after N, redacted the same way, so that a screen that missed a
+push sees exactly what the push would have shown it.
+
+Every number reaches every screen: where a viewer may not see an entity
+(another phone's private idea, a hidden idea), it gets a placeholder with the
+number, so that withheld content never looks like a lost push.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
+
+from .. import clock
+from ..extensions import db
+from ..models import EventStatus, Idea, Participant, Table
+
+PENDING = "live_pending"  # session.info key: entities touched, waiting for a number
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who looks: decides what an entity's view withholds."""
+
+    role: str  # participant | facilitator | organizer | projector
+    participant_id: int | None = None
+
+    @property
+    def moderator(self) -> bool:
+        return self.role in ("facilitator", "organizer")
+
+    def owns(self, participant_id: int | None) -> bool:
+        return participant_id is not None and participant_id == self.participant_id
+
+
+PHONE = Viewer("participant")  # any phone of the table but the author's
+CONSOLE = Viewer("facilitator")
+ORGANIZER = Viewer("organizer")
+
+
+# --- views -----------------------------------------------------------------------
+
+
+def table_view(table: Table, _viewer: Viewer) -> dict:
+    """The table's live state: event open, current step and timer, reporter, display."""
+    reporter = table.reporter
+    return {
+        "type": "table",
+        "id": table.id,
+        "seq": table.state_seq,
+        "open": table.event.status == EventStatus.live,
+        "status": str(table.event.status),
+        "reporter_id": reporter.id if reporter else None,
+        "reporter": reporter.display_name if reporter else "",
+        "anonymous": table.anonymous,
+        "step_id": table.step_id,
+        "steps": [
+            {
+                "id": step.id,
+                "kind": step.kind.value,
+                "title": step.title,
+                "prompt": step.prompt,
+                "duration": step.duration,
+                "settings": step.settings or {},
+            }
+            for step in table.steps
+        ],
+        "timer": {
+            "ends_at": clock.epoch_ms(table.timer_ends_at) if table.timer_ends_at else None,
+            "left": table.timer_left,
+        },
+    }
+
+
+def participant_view(participant: Participant, _viewer: Viewer) -> dict:
+    """A participant as the table sees them: never their contact."""
+    return {
+        "type": "participant",
+        "id": participant.id,
+        "seq": participant.seq,
+        "name": participant.display_name,
+        "category": participant.category.value,
+        "intro": participant.intro,
+        "brings": participant.brings,
+        "expects": participant.expects,
+    }
+
+
+def idea_view(idea: Idea, viewer: Viewer) -> dict:
+    """An idea for ``viewer``: a placeholder where its content is withheld.
+
+    The facilitator sees hidden and private ideas (to show or reveal them);
+    an author sees their own private ideas; nobody gets a deleted idea's text.
+    """
+    owner = viewer.owns(idea.participant_id)
+    view: dict[str, Any] = {
+        "type": "idea",
+        "id": idea.id,
+        "seq": idea.seq,
+        "step_id": idea.step_id,
+        "hidden": idea.hidden,
+        "private": idea.private,
+        "deleted": idea.deleted,
+    }
+    withheld = idea.deleted or (
+        not viewer.moderator and ((idea.hidden and not owner) or (idea.private and not owner))
+    )
+    if withheld:
+        view["withheld"] = True
+        return view
+    anonymous = idea.table.anonymous and not (viewer.moderator or owner)
+    view.update(
+        kind=idea.kind.value,
+        text=idea.text,
+        author_id=None if anonymous else idea.participant_id,
+        author="" if anonymous or idea.author is None else idea.author.display_name,
+    )
+    if owner or viewer.moderator:
+        view["client_id"] = idea.client_id
+    return view
+
+
+@dataclass(frozen=True)
+class LiveType:
+    """One kind of live entity: its model, its sequence column, its view."""
+
+    name: str
+    model: type
+    seq_attr: str
+    view: Any
+    counted: bool = False  # changes move the organizers' counters
+
+    def owner(self, obj) -> int | None:
+        """The participant who sees more of ``obj`` than the rest of the table."""
+        return getattr(obj, "participant_id", None)
+
+    def changed(self, table: Table, since: int, upto: int) -> list:
+        """This type's entities of ``table`` changed in (since, upto]."""
+        if self.model is Table:
+            return [table] if since < table.state_seq <= upto else []
+        seq = getattr(self.model, self.seq_attr)
+        query = select(self.model).where(
+            self.model.table_id == table.id, seq > since, seq <= upto
+        )
+        if self.model is Idea:
+            query = query.options(selectinload(Idea.author))
+        return list(db.session.scalars(query))
+
+
+TYPES: dict[type, LiveType] = {
+    Table: LiveType("table", Table, "state_seq", table_view),
+    Participant: LiveType("participant", Participant, "seq", participant_view, counted=True),
+    Idea: LiveType("idea", Idea, "seq", idea_view, counted=True),
+}
+BY_NAME = {live_type.name: live_type for live_type in TYPES.values()}
+
+
+def view(obj, viewer: Viewer) -> dict:
+    """What ``viewer`` may see of a live entity."""
+    return TYPES[type(obj)].view(obj, viewer)
+
+
+def table_id_of(obj) -> int:
+    if isinstance(obj, Table):
+        return obj.id
+    # A new participant may know its table only through the relationship yet.
+    return obj.table_id if obj.table_id is not None else obj.table.id
+
+
+# --- numbering ---------------------------------------------------------------------
+
+
+def touch(obj, session: Session | None = None) -> None:
+    """Mark a live entity as changed: it gets the table's next number at
+    commit (or at :func:`assign`), then is pushed to every screen."""
+    session = session or db.session
+    pending = session.info.setdefault(PENDING, [])
+    if not any(o is obj for o in pending):
+        pending.append(obj)
+
+
+def pending(session: Session | None = None) -> list:
+    """Entities touched in the open transaction (numbered or not)."""
+    return list((session or db.session).info.get(PENDING, []))
+
+
+def assign(session: Session | None = None) -> None:
+    """Give every touched entity its sequence number (idempotent).
+
+    One ``UPDATE … RETURNING`` per table hands out a block of numbers; the row
+    lock it takes is held until commit, so numbers follow commit order and
+    catch-up by "seq > N" never skips one.
+    """
+    session = session or db.session
+    numbered = session.info.setdefault("live_numbered", set())
+    todo = [o for o in session.info.get(PENDING, []) if id(o) not in numbered]
+    if not todo:
+        return
+    by_table: dict[int, list] = {}
+    for obj in todo:
+        by_table.setdefault(table_id_of(obj), []).append(obj)
+    # Not flushed before numbering: two new entities must not meet at seq 0.
+    with session.no_autoflush:
+        for table_id, objs in by_table.items():
+            last = session.execute(
+                update(Table)
+                .where(Table.id == table_id)
+                .values(last_seq=Table.last_seq + len(objs))
+                .returning(Table.last_seq),
+                execution_options={"synchronize_session": False},
+            ).scalar_one()
+            for offset, obj in enumerate(objs):
+                setattr(obj, TYPES[type(obj)].seq_attr, last - len(objs) + 1 + offset)
+                numbered.add(id(obj))
+    session.flush()
+
+
+def clear(session: Session) -> list:
+    """Forget the touched entities (after commit or rollback); return them."""
+    session.info.pop("live_numbered", None)
+    return session.info.pop(PENDING, [])
+
+
+def seq_of(obj) -> int:
+    return getattr(obj, TYPES[type(obj)].seq_attr)
+
+
+# --- catching up ---------------------------------------------------------------------
+
+
+def current_seq(table: Table) -> int:
+    return db.session.scalar(select(Table.last_seq).where(Table.id == table.id)) or 0
+
+
+def since(table: Table, since_seq, viewer: Viewer) -> tuple[list[dict], int]:
+    """Every entity of ``table`` changed after ``since_seq``, as ``viewer``
+    sees it, in sequence order; and the table's current number."""
+    since_seq = since_seq if isinstance(since_seq, int) and since_seq >= 0 else 0
+    upto = current_seq(table)
+    found = [
+        (seq_of(obj), live_type.view(obj, viewer))
+        for live_type in TYPES.values()
+        for obj in live_type.changed(table, since_seq, upto)
+    ]
+    return [v for _seq, v in sorted(found, key=lambda pair: pair[0])], upto
+
+
+def refs(objs) -> list[list]:
+    """Plain references to entities, kept in a write's receipt."""
+    return [[TYPES[type(o)].name, o.id] for o in objs]
+
+
+def resolve(references) -> list:
+    """The entities a receipt refers to, in their current state."""
+    found = []
+    for name, entity_id in references or []:
+        live_type = BY_NAME.get(name)
+        obj = db.session.get(live_type.model, entity_id) if live_type else None
+        if obj is not None:
+            found.append(obj)
+    return found

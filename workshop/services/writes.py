@@ -1,0 +1,198 @@
+"""One write path for every live write, from a phone or a console (DESIGN.md §6).
+
+A write is an envelope ``{op, client_id, data, base_seq?}``. It is answered
+``{ok: true, seq, changes, now}`` (the changed entities as the writer sees
+them) or ``{ok: false, error, message, permanent, retry_after?}``. The
+idempotency key is the *actor* (a participant, the facilitator of a table, an
+organizer) and the client id: the receipt of every write is stored with the
+change, in the same transaction, so a resend — however late, however often —
+is answered from the receipt and changes nothing again.
+
+Operations are plain functions registered with :func:`op`; each validates its
+data, checks its own rules and touches the entities it changes. Who may call
+an operation is declared with it and checked here, before anything is read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from .. import clock
+from ..extensions import db
+from ..models import Organizer, Participant, Table, Write
+from . import ServiceError, changes
+from .changes import Viewer
+
+CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+@dataclass
+class Actor:
+    """Who writes, established by the server from its credentials only."""
+
+    key: str  # the idempotency key: p:<participant>, f:<table>, o:<organizer>
+    role: str  # participant | facilitator | organizer
+    table: Table
+    participant: Participant | None = None
+    organizer: Organizer | None = None
+
+    @property
+    def viewer(self) -> Viewer:
+        return Viewer(self.role, self.participant.id if self.participant else None)
+
+    @property
+    def journal_name(self) -> str:
+        if self.role == "facilitator":
+            return f"facilitator:table:{self.table.id}"
+        if self.role == "organizer":
+            return f"organizer:{self.organizer.id}"
+        return f"participant:{self.participant.id}"
+
+
+def as_participant(participant: Participant) -> Actor:
+    return Actor(f"p:{participant.id}", "participant", participant.table, participant=participant)
+
+
+def as_facilitator(table: Table) -> Actor:
+    return Actor(f"f:{table.id}", "facilitator", table)
+
+
+def as_organizer(organizer: Organizer, table: Table) -> Actor:
+    return Actor(f"o:{organizer.id}", "organizer", table, organizer=organizer)
+
+
+@dataclass
+class Request:
+    """One write being carried out."""
+
+    actor: Actor
+    data: dict
+    client_id: str
+    base_seq: int | None
+
+
+@dataclass(frozen=True)
+class Op:
+    name: str
+    roles: frozenset[str]
+    run: Callable[[Request], None]
+
+
+OPS: dict[str, Op] = {}
+MODERATORS = ("facilitator", "organizer")
+
+
+def op(name: str, *roles: str):
+    """Register an operation that ``roles`` may perform."""
+
+    def register(run: Callable[[Request], None]):
+        OPS[name] = Op(name, frozenset(roles), run)
+        return run
+
+    return register
+
+
+def refused() -> ServiceError:
+    return ServiceError("forbidden", _l("You are not allowed to do this."))
+
+
+def bad_request() -> ServiceError:
+    return ServiceError("bad_request", _l("This request is not valid."))
+
+
+def clean_client_id(client_id) -> str:
+    if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
+        raise bad_request()
+    return client_id
+
+
+def integer(value) -> int | None:
+    """``value`` if it is a plain integer within 64 bits (JSON gives bools too)."""
+    if isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63:
+        return value
+    return None
+
+
+def operation(name) -> Op:
+    """The registered operation ``name``; unknown or retired ones are refused
+    for good, so that a phone's outbox is never blocked by them."""
+    found = OPS.get(name) if isinstance(name, str) else None
+    if found is None:
+        raise ServiceError(
+            "unknown_op",
+            _l("This action is not known here. Reload the page to get the latest version."),
+        )
+    return found
+
+
+def _receipt(actor: Actor, client_id: str) -> Write | None:
+    return db.session.scalar(
+        select(Write).where(Write.actor == actor.key, Write.client_id == client_id)
+    )
+
+
+def _replay(receipt: Write, actor: Actor) -> dict:
+    # The changes' current state: the writer may have missed later ones too.
+    return {
+        "ok": True,
+        "seq": receipt.seq,
+        "changes": [changes.view(obj, actor.viewer) for obj in changes.resolve(receipt.refs)],
+        "duplicate": True,
+        "now": clock.epoch_ms(),
+    }
+
+
+def perform(actor: Actor, envelope) -> dict:
+    """Carry out one write envelope for ``actor``, exactly once."""
+    if not isinstance(envelope, dict):
+        raise bad_request()
+    operation_ = operation(envelope.get("op"))
+    client_id = clean_client_id(envelope.get("client_id"))
+    data = envelope.get("data", {})
+    if not isinstance(data, dict):
+        raise bad_request()
+    if actor.role not in operation_.roles:
+        raise refused()
+    done = _receipt(actor, client_id)
+    if done is not None:
+        return _replay(done, actor)
+    operation_.run(Request(actor, data, client_id, integer(envelope.get("base_seq"))))
+    changes.assign()
+    touched = changes.pending()
+    seq = max((changes.seq_of(obj) for obj in touched), default=None)
+    db.session.add(
+        Write(
+            actor=actor.key,
+            client_id=client_id,
+            table_id=actor.table.id,
+            op=operation_.name,
+            seq=seq,
+            refs=changes.refs(touched),
+        )
+    )
+    answer = {
+        "ok": True,
+        "seq": seq,
+        "changes": [changes.view(obj, actor.viewer) for obj in touched],
+    }
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The same write arrived twice at once (a resend racing the first send).
+        db.session.rollback()
+        done = _receipt(actor, client_id)
+        if done is None:
+            raise
+        return _replay(done, actor)
+    answer["now"] = clock.epoch_ms()
+    return answer
+
+
+# The operations register themselves when their modules are imported.
+from . import live, steps  # noqa: E402, F401

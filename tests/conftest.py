@@ -1,5 +1,12 @@
 """Fixtures: a real SQLite database (migrated once, copied per test), the
-Flask test client, the Flask-SocketIO test client, and a real server process."""
+Flask test client, the Flask-SocketIO test client, and a real server process.
+
+No fixture holds an app context through a test: a socket handler or a route
+runs in its own context, as in production, so one that forgets to commit
+loses its change and fails its test. Tests of services (which run inside a
+context in production too) ask for ``ctx``; the others read the database
+with :func:`tests.helpers.read`.
+"""
 
 import os
 import shutil
@@ -8,11 +15,10 @@ import uuid
 
 import pytest
 
-from workshop import create_app
-from workshop.extensions import db, socketio
-from workshop.services import live
+from workshop import clock, create_app
+from workshop.extensions import db
 
-from .helpers import LiveServer, find_chromium, join, make_event, make_organizer
+from .helpers import Evening, LiveServer, find_chromium, make_evening, make_event, make_organizer
 
 os.environ.setdefault("SECRET_KEY", "test-secret")
 
@@ -51,10 +57,25 @@ def database_path(tmp_path, migrated_database):
 @pytest.fixture
 def app(database_path):
     app = create_app(_config(database_path))
+    yield app
     with app.app_context():
-        yield app
-        db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def real_clock():
+    """Every test starts on the real time, whatever the last one set."""
+    clock.reset()
+    yield
+    clock.reset()
+
+
+@pytest.fixture
+def ctx(app):
+    """An app context for the whole test (tests of services and routes)."""
+    with app.app_context():
+        yield
+        db.session.remove()
 
 
 @pytest.fixture
@@ -63,7 +84,7 @@ def client(app):
 
 
 @pytest.fixture
-def organizer(app):
+def organizer(app, ctx):
     return make_organizer()
 
 
@@ -82,30 +103,10 @@ def other_table(event):
     return event.tables[1]
 
 
-def participant_client(app, table, name="Alice"):
-    """A phone: a Flask test client holding the participant cookie, and its
-    Socket.IO test client connected to the table."""
-    participant, token = join(table, name)
-    http = app.test_client()
-    http.set_cookie(live.participant_cookie(table), token)
-    sio = socketio.test_client(
-        app, flask_test_client=http, auth={"role": "participant", "table": table.join_code}
-    )
-    assert sio.is_connected()
-    return participant, http, sio
-
-
-def facilitator_client(app, table):
-    sio = socketio.test_client(
-        app, auth={"role": "facilitator", "secret": table.facilitator_secret}
-    )
-    assert sio.is_connected()
-    return sio
-
-
-def received(sio, name):
-    """The payloads of the ``name`` events a test client has received."""
-    return [m["args"][0] for m in sio.get_received() if m["name"] == name]
+@pytest.fixture
+def evening(app) -> Evening:
+    """An open evening with two tables, as plain values (no session held)."""
+    return make_evening(app)
 
 
 @pytest.fixture
@@ -118,12 +119,11 @@ def live_server(tmp_path, migrated_database):
     app = create_app(_config(path))
     server.start()
     try:
-        with app.app_context():
-            yield server, app
-            db.session.remove()
-            db.engine.dispose()
+        yield server, app
     finally:
         server.stop()
+        with app.app_context():
+            db.engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -12,11 +12,15 @@ import threading
 import time
 from pathlib import Path
 
+import uuid
+from dataclasses import dataclass, field
+
 import requests
 import socketio
 
 from workshop.extensions import db
-from workshop.models import Challenge, Organizer, Territory
+from workshop.extensions import socketio as server_socketio
+from workshop.models import Challenge, Organizer, Table, Territory
 from workshop.services import accounts, events, live
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,6 +55,153 @@ def make_event(organizer: Organizer, title="Soirée test", tables=2):
 def join(table, name="Alice", category="citizen"):
     """A participant of ``table`` and its token."""
     return live.join_table(table, name, category)
+
+
+@dataclass(frozen=True)
+class TableRef:
+    """What a test needs to reach a table, without holding a session."""
+
+    id: int
+    number: int
+    join_code: str
+    facilitator_secret: str
+    event_id: int
+
+
+@dataclass(frozen=True)
+class Evening:
+    event_id: int
+    join_code: str
+    organizer_id: int
+    tables: list[TableRef] = field(default_factory=list)
+
+
+def table_ref(table) -> TableRef:
+    return TableRef(
+        table.id, table.number, table.join_code, table.facilitator_secret, table.event_id
+    )
+
+
+def make_evening(app, tables=2, email="orga@example.org") -> Evening:
+    """An organizer and their open evening, made in a context of its own."""
+    with app.app_context():
+        organizer = make_organizer(email) if email else None
+        event = make_event(organizer, tables=tables)
+        evening = Evening(
+            event.id, event.join_code, organizer.id, [table_ref(t) for t in event.tables]
+        )
+        db.session.remove()
+    return evening
+
+
+def read(app, query):
+    """Run ``query(session)`` in a fresh app context: what is really committed."""
+    with app.app_context():
+        try:
+            return query(db.session)
+        finally:
+            db.session.remove()
+
+
+def new_client_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Screen:
+    """A Flask-SocketIO test client with the one write path and catch-up.
+
+    Pushes come from the publisher's background task: ``changes_until``
+    waits for them (never a fixed sleep).
+    """
+
+    def __init__(self, app, auth, http=None):
+        self.app = app
+        self.sio = server_socketio.test_client(app, flask_test_client=http, auth=auth)
+        self.seen: list[dict] = []  # every change pushed, in order
+        self.events: list[tuple[str, object]] = []
+
+    @property
+    def connected(self) -> bool:
+        return self.sio.is_connected()
+
+    def write(self, op, data=None, client_id=None, **envelope):
+        """Send one write envelope; return the answer."""
+        payload = {"op": op, "client_id": client_id or new_client_id(), "data": data or {}}
+        return self.sio.emit("write", {**payload, **envelope}, callback=True)
+
+    def sync(self, since=0):
+        return self.sio.emit("sync", {"since": since}, callback=True)
+
+    def emit(self, name, data=None):
+        return self.sio.emit(name, data, callback=True)
+
+    def _collect(self):
+        for message in self.sio.get_received():
+            self.events.append((message["name"], message["args"][0] if message["args"] else None))
+            if message["name"] == "changes":
+                self.seen.extend(message["args"][0]["changes"])
+
+    def received(self, name) -> list:
+        """Payloads of ``name`` events received so far."""
+        self._collect()
+        return [data for event, data in self.events if event == name]
+
+    def changes_until(self, predicate, timeout=5.0) -> list[dict]:
+        """Pushed changes, once ``predicate(changes)`` holds (or fail)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self._collect()
+            if predicate(self.seen):
+                return self.seen
+            if time.monotonic() > deadline:
+                raise AssertionError(f"pushes never matched; got {self.seen}")
+            time.sleep(0.01)
+
+    def settle(self, quiet=0.2) -> list[dict]:
+        """Every change pushed once the publisher has gone quiet."""
+        last = -1
+        while last != len(self.seen):
+            last = len(self.seen)
+            time.sleep(quiet)
+            self._collect()
+        return self.seen
+
+    def forget(self):
+        self.settle()
+        self.seen.clear()
+        self.events.clear()
+
+
+def phone(app, table: TableRef, name="Alice", category="citizen", lang=None) -> tuple[int, Screen]:
+    """A participant joined to ``table`` and their phone's socket."""
+    with app.app_context():
+        participant, token = join(db.session.get(Table, table.id), name, category)
+        participant_id = participant.id
+        db.session.remove()
+    http = app.test_client()
+    http.set_cookie(live.participant_cookie_name(table.join_code), token)
+    if lang:
+        http.set_cookie("lang", lang)
+    screen = Screen(app, {"role": "participant", "table": table.join_code}, http)
+    assert screen.connected
+    return participant_id, screen
+
+
+def console(app, table: TableRef) -> Screen:
+    screen = Screen(app, {"role": "facilitator", "secret": table.facilitator_secret})
+    assert screen.connected
+    return screen
+
+
+def signed_in(app, email="orga@example.org"):
+    """A Flask test client signed in as an organizer."""
+    http = app.test_client()
+    http.post("/login", data={"email": email, "password": PASSWORD})
+    return http
+
+
+def organizer_screen(app, evening: Evening, http=None) -> Screen:
+    return Screen(app, {"role": "organizer", "event": evening.event_id}, http or signed_in(app))
 
 
 def free_port() -> int:
@@ -157,3 +308,8 @@ class Phone:
 
     def call(self, event, data):
         return self.client.call(event, data, timeout=10)
+
+    def write(self, op, data=None, client_id=None):
+        """One write envelope through the one write path."""
+        envelope = {"op": op, "client_id": client_id or new_client_id(), "data": data or {}}
+        return self.call("write", envelope)

@@ -5,63 +5,97 @@ import threading
 import uuid
 
 import socketio
+from sqlalchemy import func, select
 
-from workshop.extensions import db
+from workshop import clock
 from workshop.models import Idea
 
-from .helpers import Phone, join_over_http, make_event, make_organizer
+from .helpers import Phone, join_over_http, make_evening, read
+
+
+def ideas_of(changes):
+    return [c for c in changes if c["type"] == "idea"]
 
 
 def test_acknowledged_post_survives_a_server_restart(live_server):
-    server, _app = live_server
-    table = make_event(make_organizer()).tables[0]
+    server, app = live_server
+    table = make_evening(app).tables[0]
     phone = Phone(server, table, join_over_http(server, table))
     client_id = str(uuid.uuid4())
-    ack = phone.call(
-        "post_idea", {"client_id": client_id, "kind": "need", "text": "Un car le soir"}
-    )
+    ack = phone.write("idea.post", {"kind": "need", "text": "Un car le soir"}, client_id)
     assert ack["ok"]
+    idea_id = ack["changes"][0]["id"]
 
     server.kill()  # between the acknowledgement and the phone's reconnect
     server.start()
 
     assert phone.connects.acquire(timeout=20), "the phone did not reconnect by itself"
     state = phone.call("sync", {"since": 0})
-    assert [(i["id"], i["text"]) for i in state["ideas"]] == [(ack["idea"]["id"], "Un car le soir")]
+    assert [(i["id"], i["text"]) for i in ideas_of(state["changes"])] == [
+        (idea_id, "Un car le soir")
+    ]
     # The phone resends its outbox after reconnecting: still one idea.
-    again = phone.call(
-        "post_idea", {"client_id": client_id, "kind": "need", "text": "Un car le soir"}
-    )
-    assert again["idea"]["id"] == ack["idea"]["id"]
-    assert db.session.query(Idea).count() == 1
+    again = phone.write("idea.post", {"kind": "need", "text": "Un car le soir"}, client_id)
+    assert again["duplicate"] and again["changes"][0]["id"] == idea_id
+    assert read(app, lambda s: s.scalar(select(func.count(Idea.id)))) == 1
     phone.client.disconnect()
 
 
-def test_posts_reach_the_other_phones_of_the_table_only(live_server):
-    server, _app = live_server
-    event = make_event(make_organizer())
-    table, other = event.tables
+def test_a_timed_step_keeps_its_step_and_end_time_across_a_restart(live_server):
+    server, app = live_server
+    table = make_evening(app).tables[0]
+    phone = Phone(server, table, join_over_http(server, table))
+    console = socketio.Client(reconnection_delay=0.2, reconnection_delay_max=1)
+    console.connect(
+        server.url,
+        auth={"role": "facilitator", "secret": table.facilitator_secret},
+        transports=["websocket"],
+        wait_timeout=10,
+    )
+    [state] = [c for c in phone.call("sync", {"since": 0})["changes"] if c["type"] == "table"]
+    diverge = next(s for s in state["steps"] if s["kind"] == "diverge")
+    opened = console.call(
+        "write",
+        {"op": "step.go", "client_id": str(uuid.uuid4()), "data": {"step_id": diverge["id"]}},
+        timeout=10,
+    )
+    before = opened["changes"][0]
+    assert before["step_id"] == diverge["id"]
+    assert before["timer"]["ends_at"] > clock.epoch_ms()
+
+    server.kill()  # in the middle of the timed step
+    server.start()
+
+    assert phone.connects.acquire(timeout=20)
+    [after] = [c for c in phone.call("sync", {"since": 0})["changes"] if c["type"] == "table"]
+    assert (after["step_id"], after["timer"]) == (before["step_id"], before["timer"])
+    console.disconnect()
+    phone.client.disconnect()
+
+
+def test_writes_reach_the_other_phones_of_the_table_only(live_server):
+    server, app = live_server
+    table, other = make_evening(app).tables
     alice = Phone(server, table, join_over_http(server, table, "Alice"))
     bob = Phone(server, table, join_over_http(server, table, "Bob"))
     carol = Phone(server, other, join_over_http(server, other, "Carol"))
     seen = {"bob": threading.Event(), "carol": []}
-    bob.client.on("idea", lambda idea: seen["bob"].set())
-    carol.client.on("idea", lambda idea: seen["carol"].append(idea))
+    bob.client.on("changes", lambda push: ideas_of(push["changes"]) and seen["bob"].set())
+    carol.client.on("changes", lambda push: seen["carol"].extend(ideas_of(push["changes"])))
 
-    alice.call("post_idea", {"client_id": str(uuid.uuid4()), "text": "Une épicerie mobile"})
+    alice.write("idea.post", {"text": "Une épicerie mobile"})
 
     assert seen["bob"].wait(10)
     # Carol's catch-up proves her table's wall is untouched.
-    assert carol.call("sync", {"since": 0})["ideas"] == []
+    assert ideas_of(carol.call("sync", {"since": 0})["changes"]) == []
     assert seen["carol"] == []
     for phone in (alice, bob, carol):
         phone.client.disconnect()
 
 
 def test_crafted_connection_to_another_table_is_refused(live_server):
-    server, _app = live_server
-    event = make_event(make_organizer())
-    table, other = event.tables
+    server, app = live_server
+    table, other = make_evening(app).tables
     http = join_over_http(server, table)
 
     intruder = socketio.Client(reconnection=False)

@@ -94,7 +94,7 @@ def test_empty_instance_sends_visitors_to_setup(client):
     assert path(client.get("/login")) == "/setup"
 
 
-def test_setup_creates_the_organizer_and_signs_in(client):
+def test_setup_creates_the_organizer_and_signs_in(client, ctx):
     response = client.post(
         "/setup",
         data={
@@ -113,7 +113,7 @@ def test_setup_creates_the_organizer_and_signs_in(client):
     page(client.get("/organizer/"))
 
 
-def test_setup_with_a_short_password_rerenders_and_creates_nothing(client):
+def test_setup_with_a_short_password_rerenders_and_creates_nothing(client, ctx):
     response = client.post(
         "/setup",
         data={"name": "C", "email": "c@example.org", "password": "court", "territory": "P"},

@@ -29,7 +29,10 @@ def test_phones_on_two_processes_share_one_table(tmp_path, postgres_url, redis_u
             alice = Phone(first, table, join_over_http(first, table, "Alice"))
             bob = Phone(second, table, join_over_http(second, table, "Bob"))
             bob_saw = threading.Event()
-            bob.client.on("idea", lambda idea: bob_saw.set())
+            bob.client.on(
+                "changes",
+                lambda push: any(c["type"] == "idea" for c in push["changes"]) and bob_saw.set(),
+            )
             totals = []
             totals_seen = threading.Event()
             projector = socketio.Client(reconnection=False)
@@ -41,15 +44,14 @@ def test_phones_on_two_processes_share_one_table(tmp_path, postgres_url, redis_u
                 wait_timeout=10,
             )
 
-            ack = alice.call(
-                "post_idea", {"client_id": str(uuid.uuid4()), "text": "Un fab-lab itinérant"}
-            )
+            ack = alice.write("idea.post", {"text": "Un fab-lab itinérant"})
 
             assert ack["ok"]
             assert bob_saw.wait(10), "the idea did not cross to the other process"
             assert totals_seen.wait(10) and totals[-1]["ideas"] == 1
             state = bob.call("sync", {"since": 0})
-            assert [i["text"] for i in state["ideas"]] == ["Un fab-lab itinérant"]
+            ideas = [c["text"] for c in state["changes"] if c["type"] == "idea"]
+            assert ideas == ["Un fab-lab itinérant"]
             for client in (alice.client, bob.client, projector):
                 client.disconnect()
             db.session.remove()

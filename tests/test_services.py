@@ -19,7 +19,7 @@ from workshop.models import (
     Table,
     Territory,
 )
-from workshop.services import ServiceError, accounts, codes, events, live
+from workshop.services import ServiceError, accounts, changes, codes, events, live, writes
 
 from .helpers import PASSWORD, join, make_event, make_organizer
 
@@ -28,9 +28,24 @@ def count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
 
+def write(actor, op, client_id=None, **data) -> dict:
+    """One write through the one write path, as a socket handler makes it."""
+    return writes.perform(
+        actor, {"op": op, "client_id": client_id or str(uuid.uuid4()), "data": data}
+    )
+
+
 def post(participant, text="Une idée", client_id=None, kind="idea") -> Idea:
-    idea, _new = live.post_idea(participant, client_id or str(uuid.uuid4()), kind, text)
-    return idea
+    answer = write(writes.as_participant(participant), "idea.post", client_id, kind=kind, text=text)
+    return db.session.get(Idea, answer["changes"][0]["id"])
+
+
+def hide(table, idea_id, hidden=True) -> dict:
+    return write(writes.as_facilitator(table), "idea.hide", id=idea_id, hidden=hidden)
+
+
+def last_seq(table) -> int:
+    return db.session.scalar(select(Table.last_seq).where(Table.id == table.id))
 
 
 def refused(code: str):
@@ -41,7 +56,7 @@ def refused(code: str):
 # --- accounts ----------------------------------------------------------------
 
 
-def test_first_setup_stores_a_password_hash_only(app):
+def test_first_setup_stores_a_password_hash_only(ctx):
     organizer = accounts.create_first_organizer(
         "Camille", " Camille@Example.org ", "un mot de passe long", "Pays du Lac", 12000
     )
@@ -53,7 +68,7 @@ def test_first_setup_stores_a_password_hash_only(app):
     assert accounts.authenticate("camille@example.org", "un mot de passe long") == organizer
 
 
-def test_second_setup_is_refused(app):
+def test_second_setup_is_refused(ctx):
     accounts.create_first_organizer("Camille", "c@example.org", PASSWORD, "Pays du Lac", None)
 
     with refused("already_set_up"):
@@ -62,7 +77,7 @@ def test_second_setup_is_refused(app):
     assert (count(Organizer), count(Territory)) == (1, 1)
 
 
-def test_weak_password_is_refused(app):
+def test_weak_password_is_refused(ctx):
     with refused("weak_password"):
         accounts.create_first_organizer("Camille", "c@example.org", "court", "Pays", None)
 
@@ -153,7 +168,7 @@ def test_update_table_changes_given_fields_only(organizer, table):
 def test_deleting_a_table_removes_its_participants_and_ideas(organizer, table, other_table):
     alice, _ = join(table, "Alice")
     post(alice)
-    live.set_reporter(table, alice.id)
+    write(writes.as_facilitator(table), "table.reporter", participant_id=alice.id)
     carol, _ = join(other_table, "Carol")
     post(carol)
     table_id = table.id
@@ -242,24 +257,28 @@ def test_only_a_hash_of_the_token_is_stored(table):
 def test_each_table_numbers_its_changes_independently(table, other_table):
     alice, _ = join(table, "Alice")
     carol, _ = join(other_table, "Carol")
+    start = {table.id: last_seq(table), other_table.id: last_seq(other_table)}
 
-    seqs = [post(p).seq for p in (alice, carol, alice, alice, carol)]
+    seqs = [post(p).seq - start[p.table_id] for p in (alice, carol, alice, alice, carol)]
 
     assert seqs == [1, 1, 2, 3, 2]
-    assert (table.last_seq, other_table.last_seq) == (3, 2)
+    assert (last_seq(table), last_seq(other_table)) == (
+        start[table.id] + 3,
+        start[other_table.id] + 2,
+    )
 
 
-def test_posting_is_idempotent_on_the_client_id(table):
+def test_posting_is_idempotent_on_the_actor_and_client_id(table):
     alice, _ = join(table)
     client_id = str(uuid.uuid4())
 
-    first, first_new = live.post_idea(alice, client_id, "idea", "Covoiturage")
-    again, again_new = live.post_idea(alice, client_id, "idea", "Covoiturage")
+    first = write(writes.as_participant(alice), "idea.post", client_id, text="Covoiturage")
+    again = write(writes.as_participant(alice), "idea.post", client_id, text="Covoiturage")
 
-    assert (first_new, again_new) == (True, False)
-    assert again.id == first.id and again.seq == 1
+    assert "duplicate" not in first and again["duplicate"] is True
+    assert again["changes"] == first["changes"] and again["seq"] == first["seq"]
     assert count(Idea) == 1
-    assert db.session.get(Table, table.id).last_seq == 1
+    assert last_seq(table) == first["seq"]
 
 
 @pytest.mark.parametrize("client_id", [None, 42, "short", "x" * 65, "pas valide!", ""])
@@ -267,7 +286,10 @@ def test_invalid_client_id_is_refused(table, client_id):
     alice, _ = join(table)
 
     with refused("bad_request"):
-        live.post_idea(alice, client_id, "idea", "Une idée")
+        writes.perform(
+            writes.as_participant(alice),
+            {"op": "idea.post", "client_id": client_id, "data": {"text": "Une idée"}},
+        )
 
     assert count(Idea) == 0
 
@@ -275,27 +297,32 @@ def test_invalid_client_id_is_refused(table, client_id):
 def test_editing_bumps_the_sequence_unless_nothing_changed(table):
     alice, _ = join(table)
     idea = post(alice, "Premier jet")
+    posted = idea.seq
+    me = writes.as_participant(alice)
 
-    edited, changed = live.edit_idea(alice, idea.client_id, "need", "Version 2")
-    same, unchanged = live.edit_idea(alice, idea.client_id, "need", "  Version 2 ")
+    edited = write(me, "idea.edit", target=idea.client_id, kind="need", text="Version 2")
+    same = write(me, "idea.edit", target=idea.client_id, kind="need", text="  Version 2 ")
 
-    assert changed and (edited.text, edited.kind.value, edited.seq) == ("Version 2", "need", 2)
-    assert not unchanged and same.seq == 2
-    assert db.session.get(Table, table.id).last_seq == 2
+    [change] = edited["changes"]
+    assert (change["text"], change["kind"], change["seq"]) == ("Version 2", "need", posted + 1)
+    assert same["changes"] == [] and same["seq"] is None
+    assert last_seq(table) == posted + 1
 
 
 def test_deleting_is_idempotent_and_leaves_a_tombstone(table):
     alice, _ = join(table)
     idea = post(alice)
+    posted = idea.seq
+    me = writes.as_participant(alice)
 
-    deleted, changed = live.delete_idea(alice, idea.client_id)
-    again, changed_again = live.delete_idea(alice, idea.client_id)
+    deleted = write(me, "idea.delete", target=idea.client_id)
+    again = write(me, "idea.delete", target=idea.client_id)
 
-    assert changed and deleted.deleted and deleted.seq == 2
-    assert not changed_again and again.seq == 2
+    assert deleted["changes"][0]["deleted"] and deleted["seq"] == posted + 1
+    assert again["changes"] == []
     assert count(Idea) == 1
     with refused("not_found"):
-        live.edit_idea(alice, idea.client_id, "idea", "Revenue")
+        write(me, "idea.edit", target=idea.client_id, text="Revenue")
 
 
 def test_a_participant_cannot_delete_someone_elses_idea(table):
@@ -304,7 +331,7 @@ def test_a_participant_cannot_delete_someone_elses_idea(table):
     idea = post(alice)
 
     with refused("not_found"):
-        live.delete_idea(bob, idea.client_id)
+        write(writes.as_participant(bob), "idea.delete", target=idea.client_id)
 
     assert db.session.get(Idea, idea.id).deleted is False
 
@@ -312,41 +339,54 @@ def test_a_participant_cannot_delete_someone_elses_idea(table):
 def test_hiding_and_showing_an_idea(table, other_table):
     alice, _ = join(table)
     idea = post(alice)
+    posted = idea.seq
 
-    hidden, changed = live.set_hidden(table, idea.id, True)
-    assert changed and hidden.hidden and hidden.seq == 2
-    _, changed_again = live.set_hidden(table, idea.id, True)
-    assert not changed_again and idea.seq == 2
+    hidden = hide(table, idea.id)
+    assert hidden["changes"][0]["hidden"] and hidden["seq"] == posted + 1
+    assert hide(table, idea.id)["changes"] == []
 
-    shown, _ = live.set_hidden(table, idea.id, False)
+    shown = hide(table, idea.id, False)
 
-    assert shown.hidden is False and shown.seq == 3
+    assert shown["changes"][0]["hidden"] is False and shown["seq"] == posted + 2
     with refused("not_found"):
-        live.set_hidden(other_table, idea.id, True)
+        hide(other_table, idea.id)
     with refused("not_found"):
-        live.set_hidden(table, str(idea.id), True)
+        hide(table, str(idea.id))
+
+
+def test_the_console_writes_under_its_own_key(table):
+    alice, _ = join(table)
+    client_id = str(uuid.uuid4())
+
+    hide_one = write(writes.as_facilitator(table), "idea.hide", client_id, id=post(alice).id)
+    as_alice = write(writes.as_participant(alice), "idea.post", client_id, text="Pas un doublon")
+
+    assert hide_one["ok"] and "duplicate" not in as_alice
+    assert count(Idea) == 2
 
 
 # --- catching up and counting ----------------------------------------------------
 
 
-def test_changes_since_returns_changes_in_sequence_order(table, other_table):
+def test_catch_up_returns_changes_in_sequence_order(table, other_table):
     alice, _ = join(table)
     carol, _ = join(other_table, "Carol")
     one, two, three = (post(alice, text) for text in ("Un", "Deux", "Trois"))
     post(carol, "Ailleurs")
-    live.edit_idea(alice, one.client_id, "idea", "Un bis")
+    write(writes.as_participant(alice), "idea.edit", target=one.client_id, text="Un bis")
+    viewer = changes.Viewer("participant", alice.id)
 
-    everything, seq = live.changes_since(table, 0)
-    missed, _ = live.changes_since(table, 3)
-    nothing, _ = live.changes_since(table, 4)
-    bogus, _ = live.changes_since(table, "3")
+    everything, seq = changes.since(table, 0, viewer)
+    missed, _ = changes.since(table, three.seq, viewer)
+    nothing, _ = changes.since(table, seq, viewer)
+    bogus, _ = changes.since(table, str(three.seq), viewer)
 
-    assert seq == 4
-    assert [i.text for i in everything] == ["Deux", "Trois", "Un bis"]
-    assert [i.id for i in missed] == [one.id]
+    assert seq == last_seq(table)
+    ideas = [c for c in everything if c["type"] == "idea"]
+    assert [i["text"] for i in ideas] == ["Deux", "Trois", "Un bis"]
+    assert [i["id"] for i in missed] == [one.id]
     assert nothing == []
-    assert [i.id for i in bogus] == [two.id, three.id, one.id]
+    assert bogus == everything
 
 
 def test_recent_ideas_keep_the_latest_visible_per_table(event, table, other_table):
@@ -355,8 +395,8 @@ def test_recent_ideas_keep_the_latest_visible_per_table(event, table, other_tabl
     for text in ("A1", "A2", "A3"):
         post(alice, text)
     post(carol, "C1")
-    live.set_hidden(table, post(alice, "Caché").id, True)
-    live.delete_idea(carol, post(carol, "Effacé").client_id)
+    hide(table, post(alice, "Caché").id)
+    write(writes.as_participant(carol), "idea.delete", target=post(carol, "Effacé").client_id)
 
     recent = live.recent_ideas(event, per_table=2)
 
@@ -368,8 +408,8 @@ def test_counts_ignore_hidden_and_deleted_ideas(event, table, other_table):
     join(table, "Bob")
     carol, _ = join(other_table, "Carol")
     post(alice)
-    live.set_hidden(table, post(alice).id, True)
-    live.delete_idea(alice, post(alice).client_id)
+    hide(table, post(alice).id)
+    write(writes.as_participant(alice), "idea.delete", target=post(alice).client_id)
     post(carol)
 
     assert events.table_counts(event) == {
@@ -413,9 +453,9 @@ def test_the_journal_records_facilitator_actions(table):
     idea = post(alice)
     before = len(journal())
 
-    live.set_hidden(table, idea.id, True)
-    live.set_hidden(table, idea.id, False)
-    live.set_reporter(table, alice.id)
+    hide(table, idea.id, True)
+    hide(table, idea.id, False)
+    write(writes.as_facilitator(table), "table.reporter", participant_id=alice.id)
 
     assert journal()[before:] == [
         (f"facilitator:table:{table.id}", "idea.hidden"),
@@ -427,7 +467,7 @@ def test_the_journal_records_facilitator_actions(table):
 # --- demo seed -------------------------------------------------------------------------
 
 
-def test_seed_demo_prepares_a_live_evening(app):
+def test_seed_demo_prepares_a_live_evening(ctx):
     organizer, code = seed_demo()
 
     event = events.event_by_code(code)
@@ -438,7 +478,7 @@ def test_seed_demo_prepares_a_live_evening(app):
     assert all(t.brief_title and "Contexte" in t.brief for t in event.tables)
 
 
-def test_seed_demo_twice_adds_nothing(app):
+def test_seed_demo_twice_adds_nothing(ctx):
     models = (Organizer, Territory, Event, Table, JournalEntry)
     _, code = seed_demo()
     before = [count(m) for m in models]
@@ -476,10 +516,10 @@ def test_a_table_refuses_joins_far_beyond_its_seats(organizer, event, table):
 def test_recent_ideas_keep_the_quiet_tables(app, event, table, other_table):
     app.config["RATE_LIMIT_POSTS"] = 1000
     carol, _ = join(other_table, "Carol")
-    live.post_idea(carol, str(uuid.uuid4()), "idea", "Seule idée de la table 2")
+    post(carol, "Seule idée de la table 2")
     alice, _ = join(table)
     for n in range(100):
-        live.post_idea(alice, str(uuid.uuid4()), "idea", f"Idée {n}")
+        post(alice, f"Idée {n}")
 
     recent = live.recent_ideas(event, per_table=3)
 

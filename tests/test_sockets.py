@@ -1,198 +1,288 @@
-"""Socket handlers with Flask-SocketIO's test client on a real database."""
+"""The one write path and catch-up, with Flask-SocketIO's test client on a
+real database. No app context is held by the test: what a handler does not
+commit is lost, and ``read`` sees only what was committed."""
 
-import time
-import uuid
+import pytest
+from sqlalchemy import func, select
 
-from workshop.extensions import db, socketio
-from workshop.models import Idea
-from workshop.services import events
+from workshop.extensions import db
+from workshop.models import Idea, Participant, Table, Write
 
-from .conftest import facilitator_client, participant_client, received
+from .helpers import (
+    Screen,
+    console,
+    make_organizer,
+    new_client_id,
+    organizer_screen,
+    phone,
+    read,
+    signed_in,
+)
 
 
-def post(sio, text="Une navette solidaire", kind="idea", client_id=None):
-    return sio.emit(
-        "post_idea",
-        {"client_id": client_id or str(uuid.uuid4()), "kind": kind, "text": text},
-        callback=True,
-    )
+def post(screen, text="Une navette solidaire", kind="idea", client_id=None, **data):
+    return screen.write("idea.post", {"kind": kind, "text": text, **data}, client_id=client_id)
 
 
-def test_post_is_acknowledged_and_broadcast_to_the_table_only(app, table, other_table):
-    _alice, _, alice = participant_client(app, table, "Alice")
-    _bob, _, bob = participant_client(app, table, "Bob")
-    _carol, _, carol = participant_client(app, other_table, "Carol")
-    console = facilitator_client(app, table)
-    for sio in (alice, bob, carol, console):
-        sio.get_received()
+def ideas(app):
+    return read(app, lambda s: list(s.scalars(select(Idea).order_by(Idea.id))))
+
+
+def idea_count(app) -> int:
+    return read(app, lambda s: s.scalar(select(func.count(Idea.id))))
+
+
+def of_type(changes, kind):
+    return [c for c in changes if c["type"] == kind]
+
+
+@pytest.fixture
+def table(evening):
+    return evening.tables[0]
+
+
+@pytest.fixture
+def other_table(evening):
+    return evening.tables[1]
+
+
+# --- writing and pushing ------------------------------------------------------------
+
+
+def test_a_post_is_acknowledged_stored_and_pushed_to_its_table_only(app, table, other_table):
+    alice_id, alice = phone(app, table, "Alice")
+    _, bob = phone(app, table, "Bob")
+    _, carol = phone(app, other_table, "Carol")
+    table_console = console(app, table)
+    for screen in (alice, bob, carol, table_console):
+        screen.forget()
 
     ack = post(alice, "Un garage solidaire")
 
-    assert ack["ok"] is True
-    assert ack["idea"]["text"] == "Un garage solidaire"
-    assert ack["idea"]["seq"] == 1
-    assert [i["text"] for i in received(bob, "idea")] == ["Un garage solidaire"]
-    assert [i["author"] for i in received(console, "idea")] == ["Alice"]
-    assert received(carol, "idea") == []
+    assert ack["ok"] is True and isinstance(ack["now"], int)
+    [idea] = ack["changes"]
+    assert (idea["type"], idea["text"], idea["author_id"]) == (
+        "idea",
+        "Un garage solidaire",
+        alice_id,
+    )
+    assert idea["seq"] == ack["seq"]
+    assert [i.text for i in ideas(app)] == ["Un garage solidaire"]
+    pushed = bob.changes_until(lambda c: of_type(c, "idea"))
+    assert [(i["text"], i["author"]) for i in of_type(pushed, "idea")] == [
+        ("Un garage solidaire", "Alice")
+    ]
+    assert of_type(table_console.changes_until(lambda c: c), "idea")[0]["author"] == "Alice"
+    assert of_type(carol.settle(), "idea") == []
 
 
-def test_resending_the_same_client_id_stores_one_idea(app, table):
-    _alice, _, alice = participant_client(app, table)
-    client_id = str(uuid.uuid4())
+def test_pushes_carry_the_server_time(app, table):
+    _, alice = phone(app, table)
+    _, bob = phone(app, table, "Bob")
+    bob.forget()
 
+    post(alice)
+
+    bob.changes_until(lambda c: c)
+    [message] = bob.received("changes")
+    assert isinstance(message["now"], int) and message["now"] > 1_700_000_000_000
+
+
+def test_a_resend_is_answered_from_its_receipt_and_changes_nothing(app, table):
+    _, alice = phone(app, table)
+    _, bob = phone(app, table, "Bob")
+    client_id = new_client_id()
     first = post(alice, "Covoiturage", client_id=client_id)
+    bob.changes_until(lambda c: of_type(c, "idea"))
+    bob.forget()
+
     again = post(alice, "Covoiturage", client_id=client_id)
 
-    assert first["idea"]["id"] == again["idea"]["id"]
-    assert db.session.query(Idea).count() == 1
+    assert again["ok"] and again["duplicate"] is True
+    assert again["seq"] == first["seq"]
+    assert again["changes"][0]["id"] == first["changes"][0]["id"]
+    assert idea_count(app) == 1
+    assert of_type(bob.settle(), "idea") == []  # not pushed again to the whole table
 
 
-def test_catch_up_returns_what_a_phone_missed(app, table):
-    _alice, _, alice = participant_client(app, table, "Alice")
+def test_idempotency_is_keyed_by_the_actor_not_the_client_id_alone(app, table):
+    alice_id, alice = phone(app, table, "Alice")
+    _, bob = phone(app, table, "Bob")
+    table_console = console(app, table)
+    client_id = new_client_id()
+
+    by_alice = post(alice, "De Alice", client_id=client_id)
+    by_bob = post(bob, "De Bob", client_id=client_id)
+    by_console = post(table_console, "Pour Alice", client_id=client_id, participant_id=alice_id)
+
+    assert not any(a.get("duplicate") for a in (by_alice, by_bob, by_console))
+    assert [i.text for i in ideas(app)] == ["De Alice", "De Bob", "Pour Alice"]
+    actors = read(app, lambda s: sorted(s.scalars(select(Write.actor))))
+    assert actors == sorted([f"p:{alice_id}", f"p:{alice_id + 1}", f"f:{table.id}"])
+
+
+def test_catch_up_returns_every_change_since_a_number(app, table):
+    _, alice = phone(app, table, "Alice")
     for text in ("Un", "Deux", "Trois"):
         post(alice, text)
-    _bob, _, bob = participant_client(app, table, "Bob")
+    _, bob = phone(app, table, "Bob")
 
-    everything = bob.emit("sync", {"since": 0}, callback=True)
-    missed = bob.emit("sync", {"since": 1}, callback=True)
+    everything = bob.sync(0)
+    last_two = bob.sync(everything["seq"] - 2)
 
-    assert [i["text"] for i in everything["ideas"]] == ["Un", "Deux", "Trois"]
-    assert everything["seq"] == 3
-    assert [i["text"] for i in missed["ideas"]] == ["Deux", "Trois"]
+    assert [c["text"] for c in of_type(everything["changes"], "idea")] == ["Un", "Deux", "Trois"]
+    assert {"table", "participant", "idea"} <= {c["type"] for c in everything["changes"]}
+    seqs = [c["seq"] for c in everything["changes"]]
+    assert seqs == sorted(seqs) and everything["seq"] == seqs[-1]
+    assert [c.get("text") or c["type"] for c in last_two["changes"]] == ["Trois", "participant"]
+    assert isinstance(everything["now"], int)
 
 
-def test_edit_and_delete_own_idea_reach_catch_up(app, table):
-    _alice, _, alice = participant_client(app, table)
-    client_id = str(uuid.uuid4())
+def test_own_edits_and_deletes_reach_every_screen(app, table):
+    _, alice = phone(app, table)
+    _, bob = phone(app, table, "Bob")
+    client_id = new_client_id()
     post(alice, "Premier jet", client_id=client_id)
 
-    edited = alice.emit(
-        "edit_idea", {"client_id": client_id, "kind": "need", "text": "Version 2"}, callback=True
-    )
-    assert edited["ok"] and edited["idea"]["text"] == "Version 2" and edited["idea"]["seq"] == 2
+    edited = alice.write("idea.edit", {"target": client_id, "kind": "need", "text": "Version 2"})
+    deleted = alice.write("idea.delete", {"target": client_id})
+    deleted_again = alice.write("idea.delete", {"target": client_id})
 
-    deleted = alice.emit("delete_idea", {"client_id": client_id}, callback=True)
-    assert deleted["ok"] and deleted["idea"]["deleted"] is True
+    assert edited["changes"][0]["text"] == "Version 2"
+    assert deleted["changes"][0]["deleted"] is True and "text" not in deleted["changes"][0]
+    assert deleted_again == {**deleted_again, "ok": True, "seq": None, "changes": []}
+    latest = of_type(bob.sync(edited["seq"] - 1)["changes"], "idea")
+    assert [(i["deleted"], i.get("text")) for i in latest] == [(True, None)]
 
-    changes = alice.emit("sync", {"since": 2}, callback=True)
-    assert [(i["deleted"], i["text"]) for i in changes["ideas"]] == [(True, "")]
+
+def test_an_unchanged_edit_changes_nothing_and_pushes_nothing(app, table):
+    _, alice = phone(app, table)
+    _, bob = phone(app, table, "Bob")
+    client_id = new_client_id()
+    post(alice, "Même texte", client_id=client_id)
+    bob.forget()
+
+    same = alice.write("idea.edit", {"target": client_id, "kind": "idea", "text": " Même texte "})
+
+    assert same["ok"] and same["changes"] == []
+    assert bob.settle() == []
 
 
-def test_a_participant_cannot_edit_someone_elses_idea(app, table):
-    _alice, _, alice = participant_client(app, table, "Alice")
-    _bob, _, bob = participant_client(app, table, "Bob")
-    client_id = str(uuid.uuid4())
+def test_a_participant_cannot_edit_or_delete_someone_elses_idea(app, table):
+    _, alice = phone(app, table, "Alice")
+    _, bob = phone(app, table, "Bob")
+    client_id = new_client_id()
     post(alice, "À Alice", client_id=client_id)
 
-    answer = bob.emit("edit_idea", {"client_id": client_id, "text": "Piraté"}, callback=True)
+    edit = bob.write("idea.edit", {"target": client_id, "text": "Piraté"})
+    delete = bob.write("idea.delete", {"target": client_id})
 
-    assert answer["ok"] is False
-    assert db.session.query(Idea).one().text == "À Alice"
+    assert (edit["error"], delete["error"]) == ("not_found", "not_found")
+    assert [(i.text, i.deleted) for i in ideas(app)] == [("À Alice", False)]
 
 
-def test_crafted_table_in_a_message_is_ignored(app, table, other_table):
-    """The table comes from the participant's token, never from the message."""
-    _alice, _, alice = participant_client(app, table)
-    _carol, _, carol = participant_client(app, other_table, "Carol")
-    carol.get_received()
+def test_a_crafted_table_or_author_in_a_write_is_ignored(app, table, other_table):
+    alice_id, alice = phone(app, table)
+    carol_id, carol = phone(app, other_table, "Carol")
+    carol.forget()
 
-    ack = alice.emit(
-        "post_idea",
-        {
-            "client_id": str(uuid.uuid4()),
-            "text": "Intrus",
-            "table_id": other_table.id,
-            "table": other_table.join_code,
-        },
-        callback=True,
+    ack = alice.write(
+        "idea.post",
+        {"text": "Intrus", "table_id": other_table.id, "participant_id": carol_id},
+        table_id=other_table.id,
     )
 
-    assert db.session.get(Idea, ack["idea"]["id"]).table_id == table.id
-    assert received(carol, "idea") == []
+    [idea] = ideas(app)
+    assert ack["ok"] and (idea.table_id, idea.participant_id) == (table.id, alice_id)
+    assert carol.settle() == []
 
 
-def test_cookie_of_table_a_cannot_connect_to_table_b(app, table, other_table):
-    _alice, http, _ = participant_client(app, table)
+def test_a_cookie_of_one_table_cannot_connect_to_another(app, table, other_table):
+    _, alice = phone(app, table)
 
-    intruder = socketio.test_client(
-        app, flask_test_client=http, auth={"role": "participant", "table": other_table.join_code}
+    intruder = Screen(
+        app, {"role": "participant", "table": other_table.join_code}, alice.sio.flask_test_client
     )
 
-    assert not intruder.is_connected()
+    assert not intruder.connected
 
 
-def test_participant_cannot_moderate(app, table):
-    _alice, _, alice = participant_client(app, table)
-    idea_id = post(alice)["idea"]["id"]
-
-    answer = alice.emit("hide_idea", {"id": idea_id, "hidden": True}, callback=True)
-
-    assert answer == {"ok": False, "error": "forbidden", "message": answer["message"]}
-    assert db.session.get(Idea, idea_id).hidden is False
+# --- refusals -------------------------------------------------------------------------
 
 
-def test_facilitator_hides_an_idea_and_phones_lose_its_text(app, table):
-    _alice, _, alice = participant_client(app, table)
-    console = facilitator_client(app, table)
-    idea_id = post(alice, "Hors sujet")["idea"]["id"]
-    alice.get_received()
+@pytest.mark.parametrize(
+    "op, data",
+    [
+        ("idea.hide", {"id": 1, "hidden": True}),
+        ("step.go", {"step_id": 1}),
+        ("timer.pause", {}),
+        ("timer.add", {"seconds": 300}),
+        ("step.reveal", {}),
+        ("step.update", {"step_id": 1, "title": "Piraté"}),
+        ("table.reporter", {"participant_id": 1}),
+        ("table.anonymous", {"anonymous": True}),
+    ],
+)
+def test_a_participant_cannot_run_the_table(app, table, op, data):
+    _, alice = phone(app, table)
+    post(alice)
+    before = alice.sync(0)
 
-    answer = console.emit("hide_idea", {"id": idea_id, "hidden": True}, callback=True)
+    answer = alice.write(op, data)
 
-    assert answer["ok"] and answer["idea"]["hidden"] and answer["idea"]["text"] == "Hors sujet"
-    [pushed] = received(alice, "idea")
-    assert pushed["hidden"] is True and pushed["text"] == ""
-    assert alice.emit("sync", {"since": 0}, callback=True)["ideas"][0]["text"] == ""
-
-
-def test_facilitator_cannot_touch_another_table(app, table, other_table):
-    _carol, _, carol = participant_client(app, other_table, "Carol")
-    idea_id = post(carol)["idea"]["id"]
-    console = facilitator_client(app, table)
-
-    answer = console.emit("hide_idea", {"id": idea_id, "hidden": True}, callback=True)
-
-    assert answer["ok"] is False
-    assert db.session.get(Idea, idea_id).hidden is False
-
-
-def test_rotated_facilitator_link_stops_working_at_once(app, organizer, table):
-    console = facilitator_client(app, table)
-    _alice, _, alice = participant_client(app, table)
-    idea_id = post(alice)["idea"]["id"]
-
-    events.rotate_facilitator_secret(organizer, table)
-    answer = console.emit("hide_idea", {"id": idea_id, "hidden": True}, callback=True)
-
-    assert answer["ok"] is False
-    assert db.session.get(Idea, idea_id).hidden is False
+    assert answer["ok"] is False and answer["error"] == "forbidden" and answer["permanent"]
+    after = alice.sync(0)
+    assert (after["seq"], after["changes"]) == (before["seq"], before["changes"])
 
 
-def test_facilitator_designates_the_reporter(app, table, other_table):
-    bob, _, bob_sio = participant_client(app, table, "Bob")
-    carol, _, _ = participant_client(app, other_table, "Carol")
-    console = facilitator_client(app, table)
-    bob_sio.get_received()
+def test_unknown_and_retired_operations_get_a_permanent_answer(app, table):
+    _, alice = phone(app, table)
 
-    refused = console.emit("set_reporter", {"participant_id": carol.id}, callback=True)
-    answer = console.emit("set_reporter", {"participant_id": bob.id}, callback=True)
+    unknown = alice.write("idea.teleport", {"text": "x"})
+    retired = alice.emit("post_idea", {"client_id": new_client_id(), "text": "x"})
 
-    assert refused["ok"] is False
-    assert answer["state"]["reporter"] == "Bob"
-    assert received(bob_sio, "state")[-1]["reporter_id"] == bob.id
+    for answer in (unknown, retired):
+        assert answer["ok"] is False and answer["error"] == "unknown_op" and answer["permanent"]
+    assert idea_count(app) == 0
 
 
-def test_console_catch_up_lists_participants(app, table):
-    participant_client(app, table, "Alice")
-    console = facilitator_client(app, table)
+@pytest.mark.parametrize(
+    "envelope",
+    [
+        "post",
+        ["write"],
+        {"op": "idea.post", "data": {"text": "x"}},
+        {"op": "idea.post", "client_id": "short", "data": {"text": "x"}},
+        {"op": "idea.post", "client_id": "x" * 65, "data": {"text": "x"}},
+        {"op": "idea.post", "client_id": 12345678, "data": {"text": "x"}},
+        {"op": "idea.post", "client_id": "abcdefgh-1", "data": ["text"]},
+        {"op": "idea.post", "client_id": "abcdefgh-2", "data": {"text": 2**70}},
+        {"op": "idea.post", "client_id": "abcdefgh-3", "data": {"text": "x", "kind": ["a"]}},
+        {"op": "idea.hide", "client_id": "abcdefgh-4", "data": {"id": True}},
+        {"op": ["idea.post"], "client_id": "abcdefgh-5", "data": {}},
+    ],
+)
+def test_malformed_writes_get_a_clear_answer_and_change_nothing(app, table, envelope):
+    _, alice = phone(app, table)
+    table_console = console(app, table)
 
-    state = console.emit("sync", {"since": 0}, callback=True)
-
-    assert [p["name"] for p in state["participants"]] == ["Alice"]
+    for screen in (alice, table_console):
+        answer = screen.emit("write", envelope)
+        assert answer["ok"] is False and answer["permanent"] is True
+        assert answer["error"] in {
+            "bad_request",
+            "unknown_op",
+            "bad_kind",
+            "not_found",
+            "forbidden",
+        }
+        assert answer["message"]
+    assert idea_count(app) == 0
 
 
 def test_empty_and_oversize_ideas_are_refused_and_change_nothing(app, table):
-    _alice, _, alice = participant_client(app, table)
+    _, alice = phone(app, table)
+    seq = alice.sync(0)["seq"]
 
     empty = post(alice, "   ")
     too_long = post(alice, "x" * 501)
@@ -204,190 +294,290 @@ def test_empty_and_oversize_ideas_are_refused_and_change_nothing(app, table):
         "bad_kind",
     )
     assert "500" in too_long["message"]
-    assert db.session.query(Idea).count() == 0
-    assert alice.emit("sync", {"since": 0}, callback=True)["seq"] == 0
+    assert idea_count(app) == 0
+    assert alice.sync(0)["seq"] == seq
 
 
 def test_errors_are_translated(app, table):
-    _alice, http, _ = participant_client(app, table)
-    http.set_cookie("lang", "fr")
-
-    french = socketio.test_client(
-        app, flask_test_client=http, auth={"role": "participant", "table": table.join_code}
-    )
-    http.set_cookie("lang", "en")
-    english = socketio.test_client(
-        app, flask_test_client=http, auth={"role": "participant", "table": table.join_code}
-    )
+    _, french = phone(app, table, "Aline", lang="fr")
+    _, english = phone(app, table, "Ann", lang="en")
 
     assert post(english, "")["message"] == "Write something before posting."
     assert post(french, "")["message"] == "Écrivez quelque chose avant de publier."
+    assert english.write("nope")["message"].startswith("This action is not known")
 
 
-def test_posting_is_rate_limited_with_a_clear_message(app, table):
+def test_posting_fast_is_a_temporary_refusal(app, table):
     app.config.update(RATE_LIMIT_POSTS=3, RATE_LIMIT_WINDOW=60)
-    _alice, _, alice = participant_client(app, table)
+    _, alice = phone(app, table)
     answers = [post(alice, f"Idée {n}") for n in range(4)]
 
     assert [a["ok"] for a in answers] == [True, True, True, False]
     assert answers[3]["error"] == "rate_limited" and answers[3]["retry_after"] > 0
+    assert answers[3]["permanent"] is False
     # A resend of an idea already stored is not a new post: still acknowledged.
-    assert post(alice, "Idée 0", client_id=answers[0]["idea"]["client_id"])["ok"] is True
-    assert db.session.query(Idea).count() == 3
-
-
-def test_closed_evening_refuses_posts(app, organizer, event, table):
-    _alice, _, alice = participant_client(app, table)
-    events.update_event(organizer, event, status="closed")
-
-    answer = post(alice)
-
-    assert answer["error"] == "event_closed"
-    assert db.session.query(Idea).count() == 0
-
-
-def test_anonymous_socket_is_refused(app):
-    assert not socketio.test_client(
-        app, auth={"role": "participant", "table": "NOPE"}
-    ).is_connected()
-    assert not socketio.test_client(app, auth={"role": "facilitator", "secret": "x"}).is_connected()
-    assert not socketio.test_client(app, auth={"role": "organizer", "event": 1}).is_connected()
-    assert not socketio.test_client(app).is_connected()
-
-
-def test_organizer_overview_gets_counts_and_ideas_live(app, event, table):
-    http = app.test_client()
-    http.post("/login", data={"email": "orga@example.org", "password": "correct horse battery"})
-    overview = socketio.test_client(
-        app, flask_test_client=http, auth={"role": "organizer", "event": event.id}
-    )
-    assert overview.is_connected()
-    _alice, _, alice = participant_client(app, table)
-    overview.get_received()
-
-    post(alice, "Une ressourcerie")
-
-    pushed = overview.get_received()
-    [idea] = [m["args"][0] for m in pushed if m["name"] == "idea"]
-    assert idea["table_id"] == table.id and idea["text"] == "Une ressourcerie"
-    counts = [m["args"][0] for m in pushed if m["name"] == "counts"][-1]
-    assert counts[str(table.id)] == {"participants": 1, "ideas": 1}
-    state = overview.emit("sync", {}, callback=True)
-    assert state["counts"][str(table.id)]["ideas"] == 1
-
-
-def test_organizer_of_another_territory_cannot_watch(app, event):
-    from .helpers import PASSWORD, make_organizer
-
-    make_organizer("other@example.org", "Autre pays")
-    http = app.test_client()
-    http.post("/login", data={"email": "other@example.org", "password": PASSWORD})
-
-    spy = socketio.test_client(
-        app, flask_test_client=http, auth={"role": "organizer", "event": event.id}
-    )
-
-    assert not spy.is_connected()
-
-
-def test_projector_receives_totals(app, event, table):
-    screen = socketio.test_client(app, auth={"role": "projector", "event": event.join_code})
-    _alice, _, alice = participant_client(app, table)
-    screen.get_received()
-
-    post(alice)
-
-    assert received(screen, "totals")[-1] == {"tables": 2, "participants": 1, "ideas": 1}
-
-
-def test_counters_of_a_burst_of_posts_arrive_folded_but_complete(app, event, table):
-    """Counters are throttled (bench/live_load.py), never left stale."""
-    screen = socketio.test_client(app, auth={"role": "projector", "event": event.join_code})
-    _alice, _, alice = participant_client(app, table)
-    screen.get_received()
-
-    for n in range(5):
-        post(alice, f"Idée {n}")
-
-    totals = []
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and (not totals or totals[-1]["ideas"] < 5):
-        totals += received(screen, "totals")
-        time.sleep(0.05)
-    assert totals[-1]["ideas"] == 5
-    assert len(totals) < 5  # folded: not one send per post
-
-
-def test_a_rotated_link_cuts_off_the_open_console_at_once(app, organizer, table):
-    console = facilitator_client(app, table)
-    _alice, _, alice = participant_client(app, table)
-    http = app.test_client()
-    http.post("/login", data={"email": "orga@example.org", "password": "correct horse battery"})
-    console.get_received()
-
-    http.post(f"/organizer/tables/{table.id}/rotate")
-    post(alice, "Après la rotation")
-
-    pushed = [m["name"] for m in console.get_received()]
-    assert pushed == ["revoked"]
-
-
-def test_a_resend_repairs_screens_that_missed_the_broadcast(app, table):
-    _alice, _, alice = participant_client(app, table)
-    _bob, _, bob = participant_client(app, table, "Bob")
-    client_id = str(uuid.uuid4())
-    post(alice, "Une idée", client_id=client_id)
-    bob.get_received()  # as if Bob had missed that broadcast
-
-    post(alice, "Une idée", client_id=client_id)  # the phone never got its ack
-
-    assert [i["text"] for i in received(bob, "idea")] == ["Une idée"]
-
-
-def test_hidden_ideas_do_not_say_who_wrote_them(app, table):
-    _alice, _, alice = participant_client(app, table)
-    _bob, _, bob = participant_client(app, table, "Bob")
-    console = facilitator_client(app, table)
-    idea_id = post(alice, "À cacher")["idea"]["id"]
-
-    console.emit("hide_idea", {"id": idea_id, "hidden": True}, callback=True)
-
-    [seen] = bob.emit("sync", {"since": 0}, callback=True)["ideas"]
-    assert (seen["author_id"], seen["author"], seen["text"]) == (None, "", "")
+    assert post(alice, "Idée 0", client_id=answers[0]["changes"][0]["client_id"])["ok"] is True
+    assert idea_count(app) == 3
 
 
 def test_edits_of_one_idea_are_spaced(app, table):
-    _alice, _, alice = participant_client(app, table)
-    client_id = str(uuid.uuid4())
+    _, alice = phone(app, table)
+    client_id = new_client_id()
     post(alice, "V1", client_id=client_id)
 
-    first = alice.emit("edit_idea", {"client_id": client_id, "text": "V2"}, callback=True)
-    second = alice.emit("edit_idea", {"client_id": client_id, "text": "V3"}, callback=True)
+    first = alice.write("idea.edit", {"target": client_id, "text": "V2"})
+    second = alice.write("idea.edit", {"target": client_id, "text": "V3"})
 
     assert first["ok"] is True
     assert second["error"] == "rate_limited" and second["retry_after"] > 0
-    assert db.session.query(Idea).one().text == "V2"
+    assert [i.text for i in ideas(app)] == ["V2"]
 
 
-def test_signing_out_closes_the_organizers_open_overview(app, event):
-    http = app.test_client()
-    http.post("/login", data={"email": "orga@example.org", "password": "correct horse battery"})
-    overview = socketio.test_client(
-        app, flask_test_client=http, auth={"role": "organizer", "event": event.id}
+def test_a_closed_evening_refuses_posts_edits_and_deletes(app, evening, table):
+    _, alice = phone(app, table)
+    client_id = new_client_id()
+    post(alice, "Avant", client_id=client_id)
+    http = signed_in(app)
+
+    http.post(f"/organizer/events/{evening.event_id}/status/closed")
+
+    state = of_type(alice.changes_until(lambda c: of_type(c, "table")), "table")[-1]
+    assert state["open"] is False and state["status"] == "closed"
+    assert post(alice)["error"] == "event_closed"
+    assert (
+        alice.write("idea.edit", {"target": client_id, "text": "Après"})["error"] == "event_closed"
     )
-    overview.get_received()
-
-    http.post("/logout")
-
-    assert not overview.is_connected()
+    assert alice.write("idea.delete", {"target": client_id})["error"] == "event_closed"
+    assert [(i.text, i.deleted) for i in ideas(app)] == [("Avant", False)]
 
 
-def test_malformed_connection_requests_are_refused(app, table):
+def test_anonymous_and_malformed_connections_are_refused(app, table):
     for auth in (
+        {"role": "participant", "table": "NOPE"},
+        {"role": "facilitator", "secret": "x"},
+        {"role": "organizer", "event": 1},
+        None,
         {"role": ["participant"]},
         {"role": "participant", "table": {"x": 1}},
         {"role": "organizer", "event": "1"},
         "participant",
         [1, 2],
     ):
-        assert not socketio.test_client(app, auth=auth).is_connected(), auth
+        assert not Screen(app, auth).connected, auth
+
+
+# --- moderation and the console ---------------------------------------------------------
+
+
+def test_the_facilitator_hides_an_idea_and_phones_lose_its_text_and_author(app, table):
+    _, alice = phone(app, table)
+    _, bob = phone(app, table, "Bob")
+    table_console = console(app, table)
+    idea_id = post(alice, "Hors sujet")["changes"][0]["id"]
+    bob.forget()
+
+    answer = table_console.write("idea.hide", {"id": idea_id, "hidden": True})
+
+    assert answer["ok"] and answer["changes"][0]["text"] == "Hors sujet"
+    [pushed] = of_type(bob.changes_until(lambda c: c), "idea")
+    assert pushed["hidden"] and pushed["withheld"] and "text" not in pushed
+    assert "author" not in pushed and "author_id" not in pushed
+    [seen] = of_type(bob.sync(0)["changes"], "idea")
+    assert seen["withheld"] is True and "text" not in seen
+
+
+def test_a_facilitator_cannot_touch_another_table(app, table, other_table):
+    carol_id, carol = phone(app, other_table, "Carol")
+    idea_id = post(carol)["changes"][0]["id"]
+    table_console = console(app, table)
+
+    hide = table_console.write("idea.hide", {"id": idea_id, "hidden": True})
+    for_carol = post(table_console, "Pour Carol", participant_id=carol_id)
+
+    assert (hide["error"], for_carol["error"]) == ("not_found", "not_found")
+    assert [(i.text, i.hidden) for i in ideas(app)] == [("Une navette solidaire", False)]
+
+
+def test_a_rotated_link_stops_the_open_console_at_once(app, table):
+    table_console = console(app, table)
+    _, alice = phone(app, table)
+    idea_id = post(alice)["changes"][0]["id"]
+    table_console.forget()
+
+    signed_in(app).post(f"/organizer/tables/{table.id}/rotate")
+    answer = table_console.write("idea.hide", {"id": idea_id, "hidden": True})
+
+    assert table_console.received("revoked") == [{}]
+    assert not table_console.connected or answer["ok"] is False
+    assert [i.hidden for i in ideas(app)] == [False]
+
+
+def test_the_facilitator_designates_the_reporter(app, table, other_table):
+    bob_id, bob = phone(app, table, "Bob")
+    carol_id, _ = phone(app, other_table, "Carol")
+    table_console = console(app, table)
+    bob.forget()
+
+    refused = table_console.write("table.reporter", {"participant_id": carol_id})
+    answer = table_console.write("table.reporter", {"participant_id": bob_id})
+
+    assert refused["ok"] is False
+    assert answer["changes"][0]["reporter"] == "Bob"
+    state = of_type(bob.changes_until(lambda c: of_type(c, "table")), "table")[-1]
+    assert state["reporter_id"] == bob_id
+
+
+def test_the_console_posts_for_a_participant_without_a_phone(app, table):
+    alice_id, alice = phone(app, table, "Alice")
+    table_console = console(app, table)
+    alice.forget()
+
+    answer = post(table_console, "Une idée dite à voix haute", participant_id=alice_id)
+    missing = post(table_console, "Pour personne")
+
+    assert answer["ok"] and answer["changes"][0]["author"] == "Alice"
+    assert missing["error"] == "not_found"
+    pushed = of_type(alice.changes_until(lambda c: c), "idea")
+    assert {(i["author_id"], i["text"]) for i in pushed} == {
+        (alice_id, "Une idée dite à voix haute")
+    }
+
+
+def test_the_console_catch_up_lists_the_participants_without_contacts(app, table):
+    phone(app, table, "Alice")
+    table_console = console(app, table)
+
+    [person] = of_type(table_console.sync(0)["changes"], "participant")
+
+    assert person["name"] == "Alice" and "contact" not in person
+
+
+def test_introductions_reach_the_table(app, table):
+    alice_id, alice = phone(app, table, "Alice", category="business")
+    table_console = console(app, table)
+    table_console.forget()
+
+    answer = alice.write(
+        "intro.save", {"intro": "Boulangère", "brings": "Un four", "expects": "Des clients"}
+    )
+    too_long = alice.write("intro.save", {"intro": "x" * 301})
+
+    assert answer["ok"] and too_long["error"] == "too_long"
+    [person] = of_type(table_console.changes_until(lambda c: c), "participant")
+    assert (person["id"], person["intro"], person["brings"], person["expects"]) == (
+        alice_id,
+        "Boulangère",
+        "Un four",
+        "Des clients",
+    )
+    assert person["category"] == "business"
+
+
+def test_hiding_names_takes_authors_off_the_other_phones(app, table):
+    alice_id, alice = phone(app, table, "Alice")
+    _, bob = phone(app, table, "Bob")
+    table_console = console(app, table)
+    post(alice, "Signée")
+
+    table_console.write("table.anonymous", {"anonymous": True})
+
+    [for_bob] = of_type(bob.sync(0)["changes"], "idea")
+    [for_alice] = of_type(alice.sync(0)["changes"], "idea")
+    [for_console] = of_type(table_console.sync(0)["changes"], "idea")
+    assert (for_bob["author"], for_bob["author_id"]) == ("", None)
+    assert for_alice["author_id"] == alice_id
+    assert for_console["author"] == "Alice"
+
+
+# --- the organizers' screens ------------------------------------------------------------------
+
+
+def test_the_organizer_overview_gets_counts_and_ideas_live(app, evening, table):
+    overview = organizer_screen(app, evening)
+    assert overview.connected
+    _, alice = phone(app, table)
+    overview.forget()
+
+    post(alice, "Une ressourcerie")
+
+    [idea] = of_type(overview.changes_until(lambda c: of_type(c, "idea")), "idea")
+    assert idea["table_id"] == table.id and idea["text"] == "Une ressourcerie"
+    overview.changes_until(
+        lambda _c: (
+            {"participants": 1, "ideas": 1}
+            in [c.get(str(table.id)) for c in overview.received("counts")]
+        )
+    )
+    assert overview.sync()["counts"][str(table.id)]["ideas"] == 1
+
+
+def test_an_organizer_of_another_territory_can_neither_watch_nor_write(app, evening, table):
+    with app.app_context():
+        make_organizer("other@example.org", "Autre pays")
+        db.session.remove()
+    http = signed_in(app, "other@example.org")
+
+    spy = organizer_screen(app, evening, http)
+
+    assert not spy.connected
+
+
+def test_an_organizer_writes_to_a_table_of_their_evening_only(app, evening, table):
+    overview = organizer_screen(app, evening)
+    steps = of_type(console(app, table).sync(0)["changes"], "table")[0]["steps"]
+
+    answer = overview.write("step.go", {"step_id": steps[0]["id"]}, table_id=table.id)
+    no_table = overview.write("step.go", {"step_id": steps[0]["id"]})
+
+    assert answer["ok"] and answer["changes"][0]["step_id"] == steps[0]["id"]
+    assert no_table["error"] == "forbidden"
+
+
+def test_the_projector_receives_totals(app, evening, table):
+    screen = Screen(app, {"role": "projector", "event": evening.join_code})
+    _, alice = phone(app, table)
+    screen.forget()
+
+    post(alice)
+
+    screen.changes_until(lambda _c: screen.received("totals"))
+    assert screen.received("totals")[-1] == {"tables": 2, "participants": 1, "ideas": 1}
+
+
+def test_counters_of_a_burst_of_posts_arrive_folded_but_complete(app, evening, table):
+    """Counters are throttled (bench/live_load.py), never left stale."""
+    screen = Screen(app, {"role": "projector", "event": evening.join_code})
+    _, alice = phone(app, table)
+    screen.forget()
+
+    for n in range(5):
+        post(alice, f"Idée {n}")
+
+    screen.changes_until(
+        lambda _c: screen.received("totals") and screen.received("totals")[-1]["ideas"] == 5
+    )
+    assert len(screen.received("totals")) < 5  # folded: not one send per post
+
+
+def test_signing_out_closes_the_organizers_open_overview(app, evening):
+    http = signed_in(app)
+    overview = organizer_screen(app, evening, http)
+    overview.forget()
+
+    http.post("/logout")
+
+    assert not overview.connected
+
+
+# --- every number reaches every screen ----------------------------------------------------
+
+
+def test_a_write_that_a_handler_did_not_commit_would_be_lost(app, table):
+    """The fixtures hold no app context: this test reads a fresh session."""
+    alice_id, alice = phone(app, table)
+
+    post(alice, "Engagée")
+
+    assert read(app, lambda s: s.get(Participant, alice_id).display_name) == "Alice"
+    assert read(app, lambda s: s.get(Table, table.id).last_seq) == alice.sync(0)["seq"]
+    assert [i.text for i in ideas(app)] == ["Engagée"]

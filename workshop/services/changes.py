@@ -150,9 +150,7 @@ class LiveType:
         if self.model is Table:
             return [table] if since < table.state_seq <= upto else []
         seq = getattr(self.model, self.seq_attr)
-        query = select(self.model).where(
-            self.model.table_id == table.id, seq > since, seq <= upto
-        )
+        query = select(self.model).where(self.model.table_id == table.id, seq > since, seq <= upto)
         if self.model is Idea:
             query = query.options(selectinload(Idea.author))
         return list(db.session.scalars(query))

@@ -5,6 +5,7 @@ Every write here is an operation of the one write path
 from the table's counter and pushed after commit by touching what it changes.
 """
 
+import uuid
 from datetime import timedelta
 
 from flask import current_app
@@ -85,7 +86,11 @@ def join_table(
 
 def participant_cookie(table: Table) -> str:
     """Name of the cookie holding a participant's token for ``table``."""
-    return f"wt_{table.join_code}"
+    return participant_cookie_name(table.join_code)
+
+
+def participant_cookie_name(join_code: str) -> str:
+    return f"wt_{join_code}"
 
 
 def participant_for(table: Table, token: str | None) -> Participant | None:
@@ -157,9 +162,7 @@ def _check_edit_rate(idea: Idea) -> None:
     updated = idea.updated_at
     if updated.tzinfo is None:
         updated = updated.replace(tzinfo=utcnow().tzinfo)
-    if idea.updated_at != idea.created_at and utcnow() - updated < timedelta(
-        seconds=EDIT_INTERVAL
-    ):
+    if idea.updated_at != idea.created_at and utcnow() - updated < timedelta(seconds=EDIT_INTERVAL):
         raise _too_fast(retry_after=EDIT_INTERVAL)
 
 
@@ -220,7 +223,9 @@ def post_idea(req: Request) -> None:
         updated_at=now,
         table_id=table.id,
         participant_id=author.id,
-        client_id=req.client_id,
+        # The card's handle for its author's later edits; a card written by
+        # the console gets its own (the console's write id is its receipt's).
+        client_id=req.client_id if req.actor.participant is not None else str(uuid.uuid4()),
         kind=kind,
         text=text,
         step_id=step.id if step is not None else None,
@@ -327,9 +332,7 @@ def set_reporter(req: Request) -> None:
     table.reporter_id = new_id
     table.reporter = participant
     touch(table)
-    _journal(
-        req, "table.reporter_set", f"participant:{participant.id}" if participant else ""
-    )
+    _journal(req, "table.reporter_set", f"participant:{participant.id}" if participant else "")
 
 
 @op("table.anonymous", *MODERATORS)

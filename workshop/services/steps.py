@@ -207,8 +207,10 @@ def clean_settings(kind: StepKind, settings) -> dict:
             if value is None or not 1 <= value <= 20:
                 raise ServiceError("bad_step", _l("Votes are counted from 1 to 20."))
         elif expected is list:
-            if not isinstance(value, list) or not value or not all(
-                v in IdeaKind._value2member_map_ for v in value
+            if (
+                not isinstance(value, list)
+                or not value
+                or not all(v in IdeaKind._value2member_map_ for v in value)
             ):
                 raise ServiceError("bad_step", _l("Choose at least one kind of card."))
             value = list(dict.fromkeys(value))
@@ -368,8 +370,10 @@ def reveal(req: Request) -> None:
     table = req.actor.table
     for step in table.steps:
         settings = step.settings or {}
-        if step.kind == StepKind.diverge and settings.get("private") and not settings.get(
-            "revealed"
+        if (
+            step.kind == StepKind.diverge
+            and settings.get("private")
+            and not settings.get("revealed")
         ):
             step.settings = {**settings, "revealed": True}
             touch(table)

@@ -148,6 +148,32 @@ def _replay(receipt: Write, actor: Actor) -> dict:
     }
 
 
+def _carry_out(operation_: Op, req: Request) -> dict:
+    """Run the operation, keep its receipt, commit; the writer's answer."""
+    operation_.run(req)
+    changes.assign()
+    touched = changes.pending()
+    seq = max((changes.seq_of(obj) for obj in touched), default=None)
+    db.session.add(
+        Write(
+            actor=req.actor.key,
+            client_id=req.client_id,
+            table_id=req.actor.table.id,
+            op=operation_.name,
+            seq=seq,
+            refs=changes.refs(touched),
+        )
+    )
+    # Rendered before the commit: nothing is reloaded afterwards.
+    answer = {
+        "ok": True,
+        "seq": seq,
+        "changes": [changes.view(obj, req.actor.viewer) for obj in touched],
+    }
+    db.session.commit()
+    return answer
+
+
 def perform(actor: Actor, envelope) -> dict:
     """Carry out one write envelope for ``actor``, exactly once."""
     if not isinstance(envelope, dict):
@@ -162,27 +188,10 @@ def perform(actor: Actor, envelope) -> dict:
     done = _receipt(actor, client_id)
     if done is not None:
         return _replay(done, actor)
-    operation_.run(Request(actor, data, client_id, integer(envelope.get("base_seq"))))
-    changes.assign()
-    touched = changes.pending()
-    seq = max((changes.seq_of(obj) for obj in touched), default=None)
-    db.session.add(
-        Write(
-            actor=actor.key,
-            client_id=client_id,
-            table_id=actor.table.id,
-            op=operation_.name,
-            seq=seq,
-            refs=changes.refs(touched),
-        )
-    )
-    answer = {
-        "ok": True,
-        "seq": seq,
-        "changes": [changes.view(obj, actor.viewer) for obj in touched],
-    }
     try:
-        db.session.commit()
+        answer = _carry_out(
+            operation_, Request(actor, data, client_id, integer(envelope.get("base_seq")))
+        )
     except IntegrityError:
         # The same write arrived twice at once (a resend racing the first send).
         db.session.rollback()

@@ -1,0 +1,214 @@
+/* The connection of a live screen, and its outbox (DESIGN.md §6).
+
+   - Every write gets a client id and waits in an outbox kept in localStorage;
+     it leaves the outbox only when the server answers it.
+   - Writes are sent one at a time; without an answer in 10 s the same write
+     is sent again (the server answers a resend from its receipt).
+   - A temporary refusal stays first in line and is retried later; a
+     permanent one moves to a "not sent" list, with its reason, and never
+     blocks the writes behind it.
+   - On every (re)connect the screen asks for every change since the last
+     sequence number it knows, and again 2 s after a number went missing.
+
+   The vendored Socket.IO client is a classic script: it defines ``io``. */
+
+const ACK_TIMEOUT = 10000;
+const RESEND_DELAY = 2000; // after an unanswered write
+const GAP_DELAY = 2000; // a missing number is fetched if still missing then
+const SERVER_ERROR_DELAY = 5000;
+
+/** A version 4 UUID. crypto.randomUUID needs a secure context, and a venue's
+    LAN address is plain http. */
+export function newClientId() {
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => (b + 0x100).toString(16).slice(1)).join("");
+  return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join("-");
+}
+
+function stored(key) {
+  try { return JSON.parse(localStorage.getItem(key)) || []; } catch (e) { return []; }
+}
+
+function store(key, list) {
+  try { localStorage.setItem(key, JSON.stringify(list)); } catch (e) { /* full or blocked: kept in memory only */ }
+}
+
+/**
+ * Connect a screen of table ``table`` as ``role`` (participant | console).
+ * ``onUpdate()`` is called whenever the store, the outbox or the not-sent
+ * list changed; ``onConnection(state)`` with connected | connecting |
+ * offline | refused; ``onMessage(text)`` with a refusal to show (or "").
+ */
+export function connect({ auth, table, role, store: state, onUpdate, onConnection, onMessage }) {
+  const outboxKey = `outbox:${table}:${role}`;
+  const unsentKey = `unsent:${table}:${role}`;
+  let sending = null; // the write waiting for its answer
+  let generation = 0; // bumped at every disconnect: late answers are ignored
+  let waitTimer = null; // a pause before sending again
+  let refused = false;
+  let syncing = false;
+  let syncAgain = false;
+  let gapTimer = null;
+
+  const socket = io({
+    auth,
+    reconnectionDelay: 1000,
+    reconnectionDelayMax: 5000,
+    randomizationFactor: 0.5,
+  });
+
+  // --- outbox ------------------------------------------------------------------
+
+  function outbox() { return stored(outboxKey); }
+  function unsent() { return stored(unsentKey); }
+
+  function write(op, data) {
+    const item = { client_id: newClientId(), op, data };
+    store(outboxKey, outbox().concat([item]));
+    onUpdate();
+    flush();
+    return item.client_id;
+  }
+
+  function drop(clientId) {
+    store(outboxKey, outbox().filter((item) => item.client_id !== clientId));
+  }
+
+  function dismiss(clientId) {
+    store(unsentKey, unsent().filter((item) => item.client_id !== clientId));
+    onUpdate();
+  }
+
+  function later(delay) {
+    clearTimeout(waitTimer);
+    waitTimer = setTimeout(() => { waitTimer = null; flush(); }, delay);
+  }
+
+  function answered(item, res) {
+    sending = null;
+    if (res && res.ok) {
+      drop(item.client_id);
+      if (typeof res.now === "number") { state.setServerNow(res.now); }
+      state.applyAll(res.changes);
+      onMessage("");
+      onUpdate();
+      checkGap();
+      flush();
+      return;
+    }
+    const message = (res && res.message) || "";
+    if (res && res.permanent === false) {
+      // Temporary (posting too fast, a server hiccup): first in line, later.
+      onMessage(message);
+      onUpdate();
+      later(res.retry_after ? res.retry_after * 1000 : SERVER_ERROR_DELAY);
+      return;
+    }
+    // Refused for good: kept on this device with the reason, out of the way.
+    drop(item.client_id);
+    store(unsentKey, unsent().concat([{ ...item, message }]));
+    onMessage(message);
+    onUpdate();
+    flush();
+  }
+
+  function flush() {
+    if (sending || waitTimer || refused || !socket.connected) { return; }
+    const item = outbox()[0];
+    if (!item) { return; }
+    sending = item;
+    const mine = generation;
+    socket.timeout(ACK_TIMEOUT).emit(
+      "write",
+      { op: item.op, client_id: item.client_id, data: item.data },
+      (err, res) => {
+        if (mine !== generation) { return; } // disconnected meanwhile: sent again on reconnect
+        if (err) { // no answer in time: send the same write again
+          sending = null;
+          later(RESEND_DELAY);
+          return;
+        }
+        answered(item, res);
+      },
+    );
+  }
+
+  // --- catching up ---------------------------------------------------------------
+
+  function sync() {
+    if (refused || !socket.connected) { return; }
+    if (syncing) { syncAgain = true; return; }
+    syncing = true;
+    syncAgain = false;
+    const mine = generation;
+    socket.timeout(ACK_TIMEOUT).emit("sync", { since: state.lastSeq }, (err, res) => {
+      if (mine !== generation) { return; }
+      syncing = false;
+      if (err) { setTimeout(sync, RESEND_DELAY); return; }
+      if (res && res.ok) { state.catchUp(res); onUpdate(); }
+      if (syncAgain) { sync(); }
+      flush();
+    });
+  }
+
+  // A number was skipped (a push lost on its way): fetch the missing changes
+  // soon, not only at the next reconnect.
+  function checkGap() {
+    if (gapTimer || !state.hasGap()) { return; }
+    gapTimer = setTimeout(() => {
+      gapTimer = null;
+      if (state.hasGap()) { sync(); }
+    }, GAP_DELAY);
+  }
+
+  // --- connection --------------------------------------------------------------------
+
+  function setConnection(name) { onConnection(name); }
+  function lost() { return navigator.onLine ? "connecting" : "offline"; }
+
+  function stop() {
+    refused = true;
+    socket.disconnect();
+    setConnection("refused");
+  }
+
+  socket.on("connect", () => { setConnection("connected"); sync(); });
+  socket.on("disconnect", () => {
+    generation += 1;
+    sending = null;
+    syncing = false;
+    if (!refused) { setConnection(lost()); }
+  });
+  socket.on("connect_error", (err) => {
+    if (err && err.message === "unauthorized") { stop(); return; }
+    setConnection(lost());
+  });
+  socket.on("changes", (push) => {
+    if (!push) { return; }
+    if (typeof push.now === "number") { state.setServerNow(push.now); }
+    state.applyAll(push.changes);
+    onUpdate();
+    checkGap();
+  });
+  // The facilitator link was replaced: this console stops at once.
+  socket.on("revoked", stop);
+
+  // Phones know before Socket.IO does that the network is gone or back.
+  window.addEventListener("offline", () => { socket.disconnect(); setConnection("offline"); });
+  window.addEventListener("online", () => { if (!refused) { socket.connect(); } });
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible" && !socket.connected && !refused && navigator.onLine) {
+      socket.connect();
+    }
+  });
+  // Another tab of this device wrote or sent something.
+  window.addEventListener("storage", (event) => {
+    if (event.key === outboxKey || event.key === unsentKey) { onUpdate(); flush(); }
+  });
+
+  setConnection(navigator.onLine ? "connecting" : "offline");
+  return { socket, write, outbox, unsent, dismiss };
+}

@@ -1,0 +1,138 @@
+/* The live state of one table, as one screen knows it (DESIGN.md §6).
+
+   Pure: no DOM, no socket. It keeps the latest view of every entity (by type
+   and id), the sequence numbers seen, the server's clock, and answers the
+   questions the views ask (current step, visible ideas, time left…). */
+
+const WARNING = 120; // seconds left when a timer turns amber
+const DANGER = 30; // … and red
+
+// How much of an entity a view shows: a placeholder shows nothing; the
+// author's own view carries more fields than the table's.
+function richness(entity) {
+  return entity.withheld ? 0 : Object.keys(entity).length;
+}
+
+export function createStore({ clock = () => Date.now() } = {}) {
+  const entities = new Map(); // type -> Map(id -> entity)
+  const beyond = new Set(); // seqs seen past a gap
+  let lastSeq = 0; // every change up to this number is known
+  let offset = 0; // server clock minus this device's clock, in ms
+
+  function byType(type) {
+    if (!entities.has(type)) { entities.set(type, new Map()); }
+    return entities.get(type);
+  }
+
+  function noteSeq(seq) {
+    if (typeof seq !== "number" || seq <= lastSeq) { return; }
+    beyond.add(seq);
+    while (beyond.has(lastSeq + 1)) { beyond.delete(lastSeq + 1); lastSeq += 1; }
+  }
+
+  /** Keep the newer view of an entity; on a tie, the one that shows more. */
+  function apply(change) {
+    if (!change || !change.type || change.id === undefined) { return false; }
+    const known = byType(change.type).get(change.id);
+    let changed = false;
+    if (!known || change.seq > known.seq || (change.seq === known.seq && richness(change) > richness(known))) {
+      byType(change.type).set(change.id, change);
+      changed = true;
+    }
+    noteSeq(change.seq);
+    return changed;
+  }
+
+  function applyAll(changes) {
+    let changed = false;
+    (changes || []).forEach((change) => { changed = apply(change) || changed; });
+    return changed;
+  }
+
+  /** A catch-up answer: every change up to ``result.seq`` is now known. */
+  function catchUp(result) {
+    applyAll(result.changes);
+    if (typeof result.seq === "number") { lastSeq = Math.max(lastSeq, result.seq); }
+    beyond.forEach((seq) => { if (seq <= lastSeq) { beyond.delete(seq); } });
+    while (beyond.has(lastSeq + 1)) { beyond.delete(lastSeq + 1); lastSeq += 1; }
+    if (typeof result.now === "number") { setServerNow(result.now); }
+  }
+
+  function setServerNow(now) { offset = now - clock(); }
+  function serverNow() { return clock() + offset; }
+
+  function get(type, id) { return byType(type).get(id); }
+  function all(type) { return Array.from(byType(type).values()); }
+
+  function table() { return all("table")[0] || null; }
+  function steps() { const t = table(); return (t && t.steps) || []; }
+  function stepIndex() {
+    const t = table();
+    return t && t.step_id != null ? steps().findIndex((s) => s.id === t.step_id) : -1;
+  }
+  function currentStep() { const i = stepIndex(); return i >= 0 ? steps()[i] : null; }
+  function previousStep() { const i = stepIndex(); return i > 0 ? steps()[i - 1] : null; }
+  function nextStep() {
+    const i = stepIndex();
+    return steps()[i + 1] || null; // no step yet: the first one
+  }
+
+  /** The card kinds to offer: the diverge step's own, else every kind. */
+  function cardKinds(allKinds) {
+    const step = currentStep();
+    const wanted = step && step.kind === "diverge" && step.settings && step.settings.card_kinds;
+    const offered = (wanted || []).filter((kind) => allKinds.includes(kind));
+    return offered.length ? offered : allKinds.slice();
+  }
+
+  /** Ideas whose content this screen may show, newest first. Phones do not
+      show hidden ideas, not even their author's. */
+  function visibleIdeas({ moderator = false } = {}) {
+    return all("idea")
+      .filter((idea) => !idea.deleted && !idea.withheld && (moderator || !idea.hidden))
+      .sort((a, b) => b.id - a.id);
+  }
+
+  /** Other people's ideas kept private until the facilitator reveals them. */
+  function privateCount() {
+    return all("idea").filter((i) => i.withheld && i.private && !i.deleted && !i.hidden).length;
+  }
+
+  function participants() { return all("participant").sort((a, b) => a.id - b.id); }
+
+  /** The table's mix: how many participants per actor category. */
+  function mix() {
+    const counts = {};
+    participants().forEach((p) => { counts[p.category] = (counts[p.category] || 0) + 1; });
+    return counts;
+  }
+
+  /** The timer: seconds left (negative past the end), paused or not; null without one. */
+  function timer() {
+    const t = table();
+    const state = t && t.timer;
+    if (!state) { return null; }
+    if (state.left != null) { return { left: state.left, paused: true }; }
+    if (state.ends_at == null) { return null; }
+    return { left: Math.ceil((state.ends_at - serverNow()) / 1000), paused: false };
+  }
+
+  function timeLeft() { const t = timer(); return t ? t.left : null; }
+
+  /** ok | warning (amber) | danger (red) | overtime. */
+  function timerLevel(left) {
+    if (left == null) { return "none"; }
+    if (left < 0) { return "overtime"; }
+    if (left <= DANGER) { return "danger"; }
+    if (left <= WARNING) { return "warning"; }
+    return "ok";
+  }
+
+  return {
+    apply, applyAll, catchUp, setServerNow, serverNow, get, all,
+    get lastSeq() { return lastSeq; },
+    hasGap() { return beyond.size > 0; },
+    table, steps, currentStep, previousStep, nextStep, cardKinds,
+    visibleIdeas, privateCount, participants, mix, timer, timeLeft, timerLevel,
+  };
+}

@@ -1,0 +1,59 @@
+/* What a participant must understand about the network: the connection,
+   the writes waiting to be sent, and those refused for good ("Not sent"). */
+
+import { button, el, excerpt, fill } from "../dom.js";
+
+export function createStatus({ t, connection, pendingNote, unsentSection, pendingWords, restorers, onDismiss }) {
+  const unsentList = unsentSection && unsentSection.querySelector("[data-unsent-list]");
+  let shown = null; // the list as last rendered: rebuilt only when it changes
+
+  function setConnection(state) {
+    connection.textContent = t[state];
+    connection.dataset.state = state;
+  }
+
+  function text(item) {
+    const data = item.data || {};
+    if (typeof data.text === "string") { return data.text; }
+    return ["intro", "brings", "expects"].map((field) => data[field]).filter(Boolean).join(" · ");
+  }
+
+  function renderUnsent(unsent) {
+    const signature = JSON.stringify(unsent);
+    if (!unsentSection || signature === shown) { return; }
+    shown = signature;
+    unsentSection.hidden = !unsent.length;
+    unsentList.replaceChildren();
+    unsent.forEach((item) => {
+      const li = el("li", "unsent-item");
+      li.dataset.clientId = item.client_id;
+      li.dataset.op = item.op;
+      const said = text(item);
+      if (said) { li.appendChild(el("p", "idea-text", said)); }
+      li.appendChild(el("p", "error", item.message));
+      const tools = el("div", "idea-tools");
+      const restore = restorers[item.op];
+      if (restore) {
+        tools.appendChild(button(t.write_again, "write-again", () => {
+          onDismiss(item.client_id);
+          restore(item.data || {});
+        }, { ariaLabel: said ? `${t.write_again}: ${excerpt(said)}` : undefined }));
+      }
+      tools.appendChild(button(t.dismiss, "dismiss", () => onDismiss(item.client_id),
+        { ariaLabel: said ? `${t.dismiss}: ${excerpt(said)}` : undefined }));
+      li.appendChild(tools);
+      unsentList.appendChild(li);
+    });
+  }
+
+  function render(outbox, unsent) {
+    const n = outbox.length;
+    const words = pendingWords || { one: t.pending_one, many: t.pending_many };
+    const message = n === 0 ? "" : n === 1 ? words.one : fill(words.many, { n });
+    if (pendingNote.textContent !== message) { pendingNote.textContent = message; }
+    pendingNote.dataset.count = String(n);
+    renderUnsent(unsent);
+  }
+
+  return { setConnection, render };
+}

@@ -1,0 +1,309 @@
+"""The method at a table: scripts, steps, timers on the server's clock,
+private diverge and reveal. Timers are tested by setting the clock, never by
+sleeping."""
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from workshop import clock
+from workshop.models import Challenge, Step, WorkshopKind
+from workshop.services import ServiceError, steps
+
+from .helpers import console, phone, read
+
+T0 = datetime(2026, 11, 30, 19, 0, tzinfo=UTC)
+
+
+def of_type(changes, kind):
+    return [c for c in changes if c["type"] == kind]
+
+
+def state(screen) -> dict:
+    return of_type(screen.sync(0)["changes"], "table")[-1]
+
+
+@pytest.fixture
+def table(evening):
+    return evening.tables[0]
+
+
+def step_of(screen, kind):
+    return next(s for s in state(screen)["steps"] if s["kind"] == kind)
+
+
+# --- scripts -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("challenge", list(Challenge))
+@pytest.mark.parametrize("workshop_kind", list(WorkshopKind))
+def test_every_challenge_and_kind_has_a_complete_default_script(ctx, challenge, workshop_kind):
+    script = steps.default_script(challenge, workshop_kind)
+
+    assert [s["kind"] for s in script] == [
+        "intro",
+        "brief",
+        "diverge",
+        "cluster",
+        "vote",
+        "sheet",
+        "commit",
+        "plenary",
+    ]
+    assert all(s["title"] and s["prompt"] and s["duration"] > 0 for s in script)
+    assert steps.clean_script(script) == script  # plain data that survives a round trip
+
+
+def test_default_scripts_fit_the_challenge(ctx):
+    def diverge(challenge, kind=WorkshopKind.starter):
+        return steps.default_script(challenge, kind)[2]["settings"]["card_kinds"]
+
+    assert diverge(Challenge.territorial)[0] == "need"
+    assert diverge(Challenge.creative)[0] == "idea"
+    assert diverge(Challenge.prototyping)[:2] == ["feature", "resource"]
+    vote = steps.default_script(Challenge.creative, WorkshopKind.starter)[4]["settings"]
+    assert (vote["votes"], vote["max_per_card"]) == (3, 2)
+
+
+def test_default_scripts_speak_the_current_language(app):
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        english = steps.default_script(Challenge.territorial, WorkshopKind.starter)
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        french = steps.default_script(Challenge.territorial, WorkshopKind.starter)
+
+    assert english[0]["title"] == "Introductions" and english[2]["title"] == "Needs"
+    assert french[2]["title"] == "Besoins"
+    assert french[0]["prompt"] != english[0]["prompt"]
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        [],
+        "intro",
+        [{"kind": "dance", "title": "x", "duration": 60}],
+        [{"kind": "intro", "title": "", "duration": 60}],
+        [{"kind": "intro", "title": "x", "duration": -1}],
+        [{"kind": "intro", "title": "x", "duration": True}],
+        [{"kind": "diverge", "title": "x", "duration": 60, "settings": {"card_kinds": []}}],
+        [{"kind": "vote", "title": "x", "duration": 60, "settings": {"votes": 99}}],
+        [{"kind": "intro", "title": "x", "duration": 60}] * 21,
+    ],
+)
+def test_broken_scripts_are_refused_whole(ctx, script):
+    with pytest.raises(ServiceError):
+        steps.clean_script(script)
+
+
+def test_a_new_table_gets_the_default_script_of_its_challenge(app, table):
+    table_console = console(app, table)
+
+    kinds = [s["kind"] for s in state(table_console)["steps"]]
+
+    assert kinds[:3] == ["intro", "brief", "diverge"] and len(kinds) == 8
+
+
+# --- running the steps ------------------------------------------------------------------
+
+
+def test_the_console_moves_every_phone_to_a_step_and_starts_its_timer(app, table):
+    clock.set_now(T0)
+    _, alice = phone(app, table)
+    table_console = console(app, table)
+    intro = step_of(table_console, "intro")
+    alice.forget()
+
+    answer = table_console.write("step.go", {"step_id": intro["id"]})
+
+    assert answer["ok"] is True
+    pushed = of_type(alice.changes_until(lambda c: of_type(c, "table")), "table")[-1]
+    assert pushed["step_id"] == intro["id"]
+    assert pushed["timer"] == {
+        "ends_at": clock.epoch_ms(T0) + intro["duration"] * 1000,
+        "left": None,
+    }
+
+
+def test_going_to_the_current_step_again_changes_nothing(app, table):
+    table_console = console(app, table)
+    intro = step_of(table_console, "intro")
+    table_console.write("step.go", {"step_id": intro["id"]})
+
+    again = table_console.write("step.go", {"step_id": intro["id"]})
+
+    assert again["ok"] and again["changes"] == []
+
+
+def test_forward_back_and_skip(app, table):
+    clock.set_now(T0)
+    table_console = console(app, table)
+    script = state(table_console)["steps"]
+
+    for step in (script[0], script[3], script[1], None):
+        table_console.write("step.go", {"step_id": step and step["id"]})
+        assert state(table_console)["step_id"] == (step and step["id"])
+    assert state(table_console)["timer"] == {"ends_at": None, "left": None}
+
+
+def test_a_step_of_another_table_is_refused(app, evening, table):
+    other = console(app, evening.tables[1])
+    foreign = step_of(other, "intro")
+
+    answer = console(app, table).write("step.go", {"step_id": foreign["id"]})
+
+    assert answer["error"] == "not_found"
+
+
+def test_pause_resume_and_add_five_minutes(app, table):
+    clock.set_now(T0)
+    table_console = console(app, table)
+    diverge = step_of(table_console, "diverge")  # 15 minutes
+    table_console.write("step.go", {"step_id": diverge["id"]})
+
+    clock.advance(5 * 60)
+    table_console.write("timer.pause")
+    assert state(table_console)["timer"] == {"ends_at": None, "left": 10 * 60}
+
+    clock.advance(60 * 60)  # a long pause costs nothing
+    table_console.write("timer.add", {"seconds": 300})
+    assert state(table_console)["timer"]["left"] == 15 * 60
+
+    table_console.write("timer.resume")
+    resumed = clock.now()
+    assert state(table_console)["timer"] == {
+        "ends_at": clock.epoch_ms(resumed) + 15 * 60 * 1000,
+        "left": None,
+    }
+
+    table_console.write("timer.add", {})  # five minutes by default, while running
+    assert state(table_console)["timer"]["ends_at"] == clock.epoch_ms(resumed) + 20 * 60 * 1000
+
+
+def test_timer_writes_without_a_timer_or_with_bad_amounts_are_refused(app, table):
+    table_console = console(app, table)
+
+    assert table_console.write("timer.pause")["error"] == "no_timer"
+    table_console.write("step.go", {"step_id": step_of(table_console, "intro")["id"]})
+    for seconds in (0, 10**6, "300", True, 2**70):
+        assert table_console.write("timer.add", {"seconds": seconds})["error"] == "bad_request"
+
+
+def test_the_timer_is_kept_in_the_database(app, table):
+    clock.set_now(T0)
+    table_console = console(app, table)
+    table_console.write("step.go", {"step_id": step_of(table_console, "vote")["id"]})
+
+    from workshop.models import Table
+
+    stored = read(app, lambda s: s.get(Table, table.id))
+    assert clock.aware(stored.timer_ends_at) == datetime(2026, 11, 30, 19, 5, tzinfo=UTC)
+
+
+def test_the_facilitator_adjusts_a_step_live(app, table):
+    _, alice = phone(app, table)
+    table_console = console(app, table)
+    diverge = step_of(table_console, "diverge")
+
+    answer = table_console.write(
+        "step.update",
+        {
+            "step_id": diverge["id"],
+            "prompt": "Quels besoins ?",
+            "duration": 1200,
+            "settings": {"private": True},
+        },
+    )
+    bad = table_console.write("step.update", {"step_id": diverge["id"], "duration": -5})
+
+    assert answer["ok"] and bad["error"] == "bad_step"
+    seen = step_of(alice, "diverge")
+    assert (seen["prompt"], seen["duration"], seen["settings"]["private"]) == (
+        "Quels besoins ?",
+        1200,
+        True,
+    )
+    assert seen["settings"]["card_kinds"] == diverge["settings"]["card_kinds"]
+
+
+# --- private diverge and reveal -----------------------------------------------------------
+
+
+def test_private_ideas_reach_the_others_as_numbered_placeholders_until_revealed(app, table):
+    alice_id, alice = phone(app, table, "Alice")
+    _, bob = phone(app, table, "Bob")
+    table_console = console(app, table)
+    diverge = step_of(table_console, "diverge")
+    table_console.write("step.update", {"step_id": diverge["id"], "settings": {"private": True}})
+    table_console.write("step.go", {"step_id": diverge["id"]})
+    bob.forget()
+
+    mine = alice.write("idea.post", {"kind": "idea", "text": "Mon idée secrète"})
+
+    [own] = mine["changes"]
+    assert own["private"] is True and own["text"] == "Mon idée secrète"
+    placeholder = of_type(bob.changes_until(lambda c: of_type(c, "idea")), "idea")[-1]
+    assert placeholder == {
+        "type": "idea",
+        "id": own["id"],
+        "seq": own["seq"],
+        "step_id": diverge["id"],
+        "hidden": False,
+        "private": True,
+        "deleted": False,
+        "withheld": True,
+    }
+    assert of_type(bob.sync(0)["changes"], "idea") == [placeholder]
+    assert of_type(table_console.sync(0)["changes"], "idea")[0]["text"] == "Mon idée secrète"
+    assert of_type(alice.sync(0)["changes"], "idea")[0]["author_id"] == alice_id
+
+    bob.forget()
+    revealed = table_console.write("step.reveal")
+
+    assert revealed["ok"]
+    shown = of_type(bob.changes_until(lambda c: of_type(c, "idea")), "idea")[-1]
+    assert (shown["text"], shown["private"], shown["seq"] > own["seq"]) == (
+        "Mon idée secrète",
+        False,
+        True,
+    )
+    assert step_of(bob, "diverge")["settings"]["revealed"] is True
+    # Posts after the reveal are public at once.
+    later = alice.write("idea.post", {"kind": "idea", "text": "Après"})
+    assert later["changes"][0]["private"] is False
+
+
+def test_every_sequence_number_reaches_every_phone(app, table):
+    """Private posts, hidden cards and state changes leave no gap on any phone."""
+    _, alice = phone(app, table, "Alice")
+    _, bob = phone(app, table, "Bob")
+    table_console = console(app, table)
+    start = bob.sync(0)["seq"]
+    bob.forget()
+    diverge = step_of(table_console, "diverge")
+    table_console.write("step.update", {"step_id": diverge["id"], "settings": {"private": True}})
+    table_console.write("step.go", {"step_id": diverge["id"]})
+    first = alice.write("idea.post", {"text": "Privée"})
+    alice.write("intro.save", {"intro": "Alice, maraîchère"})
+    table_console.write("idea.hide", {"id": first["changes"][0]["id"], "hidden": True})
+    table_console.write("step.reveal")
+    end = table_console.sync(0)["seq"]
+
+    pushed = bob.changes_until(lambda c: max((x["seq"] for x in c), default=0) >= end)
+
+    assert sorted({c["seq"] for c in pushed}) == list(range(start + 1, end + 1))
+
+
+def test_the_step_of_a_card_is_recorded(app, table):
+    _, alice = phone(app, table)
+    table_console = console(app, table)
+    diverge = step_of(table_console, "diverge")
+    table_console.write("step.go", {"step_id": diverge["id"]})
+
+    answer = alice.write("idea.post", {"text": "Dans l'étape"})
+
+    assert answer["changes"][0]["step_id"] == diverge["id"]
+    assert (
+        read(app, lambda s: s.scalar(select(Step.kind).where(Step.id == diverge["id"])))
+        == "diverge"
+    )

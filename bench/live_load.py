@@ -3,9 +3,12 @@
 Starts run.py (gevent, a temporary SQLite file it migrates), prepares one live event of
 --tables tables x --phones participants through the services, and connects every phone
 with a python-socketio AsyncClient (websocket) in one asyncio loop. Phones behave like
-static/js/live.js: a post gets a fresh client id and stays in the phone's outbox until
-acknowledged (resent with the same id after a timeout or a drop); every (re)connect
-starts with sync {since: last contiguous seq}; a phone the server drops comes back.
+static/js/live/protocol.js: a post is a write envelope ({op: "idea.post", client_id,
+data}) that stays in the phone's outbox until acknowledged (resent with the same id after
+a timeout or a drop); every (re)connect starts with sync {since: last contiguous seq}; a
+phone the server drops comes back. With --method, every table also has its facilitator's
+console connected, and every --step-every seconds all tables move to their next step at
+once (a burst of step writes, each pushed to every screen of its table).
 Posts go out at --rate per second (Poisson) from random connected phones, while --drop
 of the phones lose their connection once, abruptly, and come back 1-5 s later.
 
@@ -17,6 +20,7 @@ server: its CPU use and event-loop lag are reported too.
 
     .venv/bin/python bench/live_load.py --tables 20 --phones 10 --rate 20 --duration 30
     .venv/bin/python bench/live_load.py      # the §11 budget: 200 x 10 phones, 100/s, 60 s
+    .venv/bin/python bench/live_load.py --method   # the same, running the method's steps
     .venv/bin/python bench/live_load.py --url http://HOST:PORT --database-url sqlite:///PATH
 """
 
@@ -40,7 +44,7 @@ import requests
 import socketio
 
 ROOT = Path(__file__).resolve().parent.parent
-ACK_TIMEOUT = 10.0  # as static/js/live.js
+ACK_TIMEOUT = 10.0  # as static/js/live/protocol.js
 FAILED = (asyncio.TimeoutError, ConnectionError, socketio.exceptions.SocketIOError)
 
 
@@ -61,7 +65,7 @@ class Phone:
         self.sio = socketio.AsyncClient(reconnection=False)  # reconnects below, as a phone
         self.sio.on("connect", self.on_connect)
         self.sio.on("disconnect", self.on_disconnect)
-        self.sio.on("idea", lambda idea: self.apply(idea, "broadcast"))
+        self.sio.on("changes", lambda push: self.apply_all(push["changes"], "broadcast"))
         self.online = self.dropping = False
         self.epoch, self.last_seq, self.seen = 0, 0, set()
         self.view: dict[str, set] = {}  # client id -> idea ids this screen shows for it
@@ -102,14 +106,25 @@ class Phone:
         finally:
             self.pending.discard(future)
 
-    def apply(self, idea, source):
+    def apply_all(self, changes, source):
+        for change in changes:
+            self.apply(change, source)
+
+    def apply(self, change, source):
         t = time.monotonic()
-        self.view.setdefault(idea["client_id"], set()).add(idea["id"])
-        self.seen.add(idea["seq"])  # advance over contiguous numbers only, as live.js
+        self.seen.add(change["seq"])  # advance over contiguous numbers only, as the phone
         while self.last_seq + 1 in self.seen:
             self.seen.discard(self.last_seq + 1)
             self.last_seq += 1
-        post = self.bench.posts.get(idea["client_id"])
+        if change["type"] == "table":
+            self.bench.step_seen(self, change)
+        if change["type"] != "idea" or "text" not in change:
+            return
+        # Other phones' views carry no client id: a post is known by its unique text.
+        post = self.bench.by_text.get(change["text"])
+        if post is None:
+            return
+        self.view.setdefault(post.cid, set()).add(change["id"])
         if post and post.expected.get(self.index) == self.epoch and self.index not in post.got:
             post.got[self.index] = t
             self.bench.missed_broadcasts += source == "final"  # online, yet never pushed
@@ -122,8 +137,7 @@ class Phone:
             except FAILED:
                 await asyncio.sleep(2)
                 continue
-            for idea in reply["ideas"]:
-                self.apply(idea, source)
+            self.apply_all(reply["changes"], source)
             self.last_seq = max(self.last_seq, reply["seq"])
             self.seen = {s for s in self.seen if s > self.last_seq}
             self.wake.set()  # then flush the outbox
@@ -137,15 +151,16 @@ class Phone:
             post = self.outbox[0]
             post.sends += 1
             try:
-                data = {"client_id": post.cid, "kind": "idea", "text": post.text}
-                reply = await self.call("post_idea", data)
+                data = {"kind": "idea", "text": post.text}
+                envelope = {"op": "idea.post", "client_id": post.cid, "data": data}
+                reply = await self.call("write", envelope)
             except FAILED:
                 await asyncio.sleep(0.5)  # keep it: the server dedups the resend
                 continue
             self.outbox.pop(0)
             if reply and reply.get("ok"):
                 post.acked = time.monotonic()
-                self.apply(reply["idea"], "ack")
+                self.apply_all(reply["changes"], "ack")
             else:
                 self.bench.refused.append(reply)
 
@@ -161,13 +176,57 @@ class Phone:
         self.dropping = False
 
 
+class Console:
+    """A facilitator's console: moves its table to the next step when told."""
+
+    def __init__(self, bench, table_id, secret):
+        self.bench, self.table_id = bench, table_id
+        self.sio = socketio.AsyncClient(reconnection=True)
+        self.how = dict(auth={"role": "facilitator", "secret": secret}, transports=["websocket"])
+        self.steps: list[int] = []
+        self.position = -1
+
+    async def connect(self):
+        await self.sio.connect(self.bench.url, **self.how, wait_timeout=20)
+        reply = await self.sio.call("sync", {"since": 0}, timeout=ACK_TIMEOUT)
+        state = [c for c in reply["changes"] if c["type"] == "table"][-1]
+        self.steps = [step["id"] for step in state["steps"]]
+
+    async def next_step(self):
+        self.position = (self.position + 1) % len(self.steps)
+        step_id = self.steps[self.position]
+        mates = self.bench.tables[self.table_id]
+        online = {p.index for p in mates if p.online and not p.dropping}
+        self.bench.step_sent[(self.table_id, step_id)] = (time.monotonic(), online)
+        envelope = {"op": "step.go", "client_id": str(uuid.uuid4()), "data": {"step_id": step_id}}
+        try:
+            await self.sio.call("write", envelope, timeout=ACK_TIMEOUT)
+        except FAILED:
+            self.bench.refused.append({"error": "step write failed"})
+
+
 class Bench:
     def __init__(self, args, url, server_pid):
         self.args, self.url, self.server_pid = args, url, server_pid
         self.posts: dict[str, Post] = {}
+        self.by_text: dict[str, Post] = {}
+        self.step_pushes: list[float] = []  # step write to every phone of its table, ms
+        self.step_sent: dict[tuple[int, int], tuple[float, set]] = {}
         self.refused, self.lags, self.tables = [], [], {}
         self.missed_broadcasts = self.unexpected = 0
         self.closing = False
+
+    def step_seen(self, phone, state):
+        sent = self.step_sent.get((phone.table_id, state["step_id"]))
+        if sent and phone.index in sent[1]:
+            sent[1].discard(phone.index)
+            if not sent[1]:  # the last phone of the table has the new step
+                self.step_pushes.append((time.monotonic() - sent[0]) * 1000)
+
+    async def step_loop(self, stop_at):
+        while time.monotonic() + self.args.step_every < stop_at:
+            await asyncio.sleep(self.args.step_every)
+            await asyncio.gather(*(console.next_step() for console in self.consoles))
 
     async def lag_monitor(self):  # how late this loop wakes up: the generator's own delay
         while not self.closing:
@@ -184,6 +243,7 @@ class Bench:
                 mates = self.tables[phone.table_id]
                 post = Post(phone, {p.index: p.epoch for p in mates if p.online and not p.dropping})
                 self.posts[post.cid] = post
+                self.by_text[post.text] = post
                 phone.outbox.append(post)
                 phone.wake.set()
                 break
@@ -192,12 +252,14 @@ class Bench:
         for i in range(0, len(coroutines), size):
             await asyncio.gather(*coroutines[i : i + size], return_exceptions=True)
 
-    async def run(self, people):
+    async def run(self, people, secrets):
         self.phones = [Phone(self, i, *person) for i, person in enumerate(people)]
+        self.consoles = [Console(self, *pair) for pair in secrets] if self.args.method else []
         for phone in self.phones:
             self.tables.setdefault(phone.table_id, []).append(phone)
         monitor, t = asyncio.ensure_future(self.lag_monitor()), time.monotonic()
         await self.batches([p.connect() for p in self.phones], 50)
+        await self.batches([c.connect() for c in self.consoles], 50)
         self.connect_s, self.online_start = time.monotonic() - t, self.online()
         gc.freeze()  # 2,000 long-lived clients: keep this loop's full collections short
         senders = [asyncio.ensure_future(p.sender()) for p in self.phones]
@@ -207,7 +269,10 @@ class Bench:
         drops = [asyncio.ensure_future(p.drop(random.uniform(0, duration))) for p in dropped]
         self.load = [os.getloadavg()[0]]
         cpu0, own0, t0 = self.server_cpu(), sum(os.times()[:2]), time.monotonic()
+        steps = self.consoles and asyncio.ensure_future(self.step_loop(t0 + duration))
         await self.post_loop(t0 + duration)
+        if steps:
+            await steps
         self.elapsed = time.monotonic() - t0
         self.cpu = cpu0 is not None and (self.server_cpu() - cpu0) / self.elapsed * 100
         self.own_cpu = (sum(os.times()[:2]) - own0) / self.elapsed * 100
@@ -225,6 +290,7 @@ class Bench:
         for task in [*senders, monitor]:
             task.cancel()
         await self.batches([p.sio.disconnect() for p in phones], 100)
+        await self.batches([c.sio.disconnect() for c in self.consoles], 100)
 
     def online(self):
         return sum(p.online for p in self.phones)
@@ -233,6 +299,17 @@ class Bench:
         if self.server_pid:
             fields = Path(f"/proc/{self.server_pid}/stat").read_text().rsplit(")", 1)[1].split()
             return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def steps_line(bench: Bench, ms) -> str:
+    if not bench.consoles:
+        return "steps: not run (give --method)"
+    pushes = sorted(bench.step_pushes)
+    return (
+        f"step pushes (all tables at once, every {bench.args.step_every:g} s): "
+        f"n={len(pushes)} tables reached; step write to every phone of the table "
+        f"p50={ms(pushes, 50)} p99={ms(pushes, 99)} max={ms(pushes, 100)}"
+    )
 
 
 def report(args, bench: Bench, database_path: str, table_ids: list[int]) -> bool:
@@ -269,6 +346,7 @@ all settled {bench.settle_s:.1f} s after posting ended
 post-to-every-screen: n={len(screen)} p50={ms(screen, 50)} p95={ms(screen, 95)} \
 p99={ms(screen, 99)} max={ms(screen, 100)} (budget p99 <= 250 ms: {verdict})
 ack: p50={ms(ack, 50)} p99={ms(ack, 99)} max={ms(ack, 100)}
+{steps_line(bench, ms)}
 broadcasts an online phone never got (found by the final sync): {bench.missed_broadcasts}
 CPU while posting (100% = one core): server {cpu}, load generator {bench.own_cpu:.0f}%; \
 generator loop lag p99={ms(lags, 99)} max={ms(lags, 100)}
@@ -303,7 +381,7 @@ def start_server(workdir: Path, database_url: str) -> tuple[subprocess.Popen, st
     sys.exit("server did not start:\n" + (workdir / "server.log").read_text())
 
 
-def prepare(database_url: str, tables: int, phones: int) -> tuple[list[int], list[tuple]]:
+def prepare(database_url: str, tables: int, phones: int) -> tuple[list[int], list, list]:
     """One organizer, one live event, its tables and participants, through the services."""
     os.environ.setdefault("SECRET_KEY", "bench-secret")
     from workshop import create_app
@@ -326,9 +404,10 @@ def prepare(database_url: str, tables: int, phones: int) -> tuple[list[int], lis
         join = lambda t, k: live.join_table(t, f"Tel {t.number}.{k}", "citizen")[1]  # noqa: E731
         people = [(t.id, t.join_code, join(t, k)) for t in event.tables for k in range(phones)]
         table_ids = [t.id for t in event.tables]
+        secrets = [(t.id, t.facilitator_secret) for t in event.tables]
         db.session.remove()
         db.engine.dispose()
-    return table_ids, people
+    return table_ids, people, secrets
 
 
 def main() -> None:
@@ -338,6 +417,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=100, help="posts per second, all tables")
     parser.add_argument("--duration", type=float, default=60, help="seconds of posting")
     parser.add_argument("--drop", type=float, default=0.1, help="fraction of phones that drop")
+    parser.add_argument("--method", action="store_true", help="consoles move every table's steps")
+    parser.add_argument("--step-every", type=float, default=15, help="seconds between step pushes")
     parser.add_argument("--url", help="a running server instead (needs --database-url)")
     parser.add_argument("--database-url", help="that server's database: sqlite:///PATH")
     parser.add_argument("--server-pid", type=int, help="that server's process, for its CPU use")
@@ -353,10 +434,10 @@ def main() -> None:
             print(f"server: run.py pid {server.pid} on {url}", flush=True)
         try:
             t = time.monotonic()
-            table_ids, people = prepare(database_url, args.tables, args.phones)
+            table_ids, people, secrets = prepare(database_url, args.tables, args.phones)
             print(f"prepared {len(people)} phones in {time.monotonic() - t:.1f} s", flush=True)
             bench = Bench(args, url, server.pid if server else args.server_pid)
-            asyncio.run(bench.run(people))
+            asyncio.run(bench.run(people, secrets))
             ok = report(args, bench, database_url.removeprefix("sqlite:///"), table_ids)
         finally:
             if server:

@@ -10,10 +10,9 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
-
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import requests
 import socketio

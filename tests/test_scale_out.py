@@ -3,7 +3,6 @@ a Redis message queue; same code, configuration only. Phones of one table
 connected to different processes see each other's ideas, and screens follow."""
 
 import threading
-import uuid
 
 import socketio
 

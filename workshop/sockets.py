@@ -169,9 +169,7 @@ def answers(handler):
             log.exception("socket event failed (who: %s)", session.get("who"))
             return ServiceError(
                 "server_error",
-                _l(
-                    "Something went wrong on the server. Your change is kept and will be sent again."
-                ),
+                _l("Something went wrong on the server. Your change is kept and sent again."),
                 permanent=False,
             ).as_dict()
 

@@ -2,8 +2,8 @@
 
 from flask import Blueprint, abort, render_template
 
-from ..forms import category_choices
 from ..extensions import db
+from ..forms import category_choices
 from ..services import events, steps
 
 bp = Blueprint("facilitator", __name__)

@@ -8,16 +8,18 @@ participant reads, it compares with the strings of the page's own config.
 
 import re
 import uuid
+from dataclasses import dataclass
 
 import pytest
+from flask import Flask
 from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import select
 
 from workshop.extensions import db
-from workshop.models import Idea
+from workshop.models import Event, Idea, Organizer, Table
 from workshop.services import events
 
-from .helpers import PASSWORD, join, make_event, make_organizer
+from .helpers import PASSWORD, Evening, LiveServer, TableRef, join, make_evening, read
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -30,11 +32,21 @@ CHROMIUM_ARGS = [
 PHONE = {"viewport": {"width": 360, "height": 740}, "locale": "fr-FR"}
 LAPTOP = {"viewport": {"width": 1280, "height": 800}, "locale": "fr-FR"}
 RECONNECT = 15_000  # ms: Socket.IO retries at most every 5 s (plus jitter)
+ADDED = 300  # seconds: the console's "+5 min"
 
 expect.set_options(timeout=10_000)
 
 
 # --- fixtures -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Site:
+    """The running server, an app on the same database, and an open evening."""
+
+    server: LiveServer
+    app: Flask
+    evening: Evening
 
 
 @pytest.fixture(scope="module")
@@ -46,15 +58,16 @@ def browser(chromium_path):
 
 
 @pytest.fixture
-def evening(live_server):
+def site(live_server) -> Site:
     """The running server and a live evening with two tables."""
-    server, _app = live_server
-    return server, make_event(make_organizer())
+    server, app = live_server
+    return Site(server, app, make_evening(app))
 
 
 @pytest.fixture
-def new_page(browser, evening):
-    """``new_page(laptop=False)``: a page in a browser context of its own."""
+def new_page(browser, site):
+    """``new_page(laptop=False)``: a page in a browser context of its own
+    (closed before the server stops)."""
     contexts = []
 
     def new_page(laptop=False):
@@ -70,15 +83,15 @@ def new_page(browser, evening):
 # --- helpers --------------------------------------------------------------------
 
 
-def table_url(server, table) -> str:
-    return f"{server.url}/t/{table.join_code}"
+def table_url(site: Site, table: TableRef) -> str:
+    return f"{site.server.url}/t/{table.join_code}"
 
 
-def console_url(server, table) -> str:
-    return f"{server.url}/f/{table.facilitator_secret}"
+def console_url(site: Site, table: TableRef) -> str:
+    return f"{site.server.url}/f/{table.facilitator_secret}"
 
 
-def i18n(page, key: str) -> str:
+def i18n(page, key: str):
     """A string of the page's live config, in the page's language."""
     return page.evaluate(
         "key => JSON.parse(document.getElementById('live-config').textContent).i18n[key]", key
@@ -91,8 +104,8 @@ def expect_connected(page, timeout=None):
     )
 
 
-def sign_in(page, server):
-    page.goto(f"{server.url}/login")
+def sign_in(page, site: Site):
+    page.goto(f"{site.server.url}/login")
     page.fill("[name=email]", "orga@example.org")
     page.fill("[name=password]", PASSWORD)
     page.click("main form [type=submit]")
@@ -108,24 +121,24 @@ def join_table(page, url, name, category="citizen"):
     expect_connected(page)
 
 
-def open_console(page, server, table):
-    page.goto(console_url(server, table))
+def open_console(page, site: Site, table: TableRef):
+    page.goto(console_url(site, table))
     expect_connected(page)
 
 
-def console_and_two_phones(new_page, server, table):
+def console_and_two_phones(new_page, site: Site, table: TableRef):
     """The table's console, then Alice's and Bruno's phones joined to it."""
     console = new_page(laptop=True)
-    open_console(console, server, table)
+    open_console(console, site, table)
     alice, bruno = new_page(), new_page()
-    join_table(alice, table_url(server, table), "Alice")
-    join_table(bruno, table_url(server, table), "Bruno")
+    join_table(alice, table_url(site, table), "Alice")
+    join_table(bruno, table_url(site, table), "Bruno")
     return console, alice, bruno
 
 
 def post(page, text):
     page.fill("#idea-text", text)
-    page.click("[data-submit]")
+    page.click("[data-composer] [data-submit]")
 
 
 def cards(page, text):
@@ -137,38 +150,72 @@ def cards(page, text):
 
 
 def expect_sent(page):
-    """The phone's outbox is empty: the server acknowledged everything."""
+    """The page's outbox is empty: the server acknowledged everything."""
     pending = page.locator("[data-pending]")
     expect(pending).to_have_attribute("data-count", "0")
     expect(pending).to_have_text("")
 
 
-def stored(text) -> list[Idea]:
-    """The ideas with this text in the server's database."""
-    db.session.rollback()  # forget what this session cached: read the file afresh
-    return list(db.session.scalars(select(Idea).where(Idea.text == text)))
+def step(console, kind):
+    """The console's entry for the script's (first) step of ``kind``."""
+    return console.locator(f"[data-steps] li[data-step-kind={kind}]").first
 
 
-# --- tests ----------------------------------------------------------------------
+def go_to(console, kind):
+    step(console, kind).locator("[data-action=go]").click()
+    expect(step(console, kind)).to_have_class(re.compile(r"\bcurrent\b"))
 
 
-def test_two_phones_join_through_the_qr_url_and_see_each_others_ideas(evening, new_page):
+def mm_ss(seconds: int) -> str:
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def stored(site: Site, text) -> list[tuple[int, bool]]:
+    """(table id, deleted) of the ideas with this text in the server's database."""
+    return read(
+        site.app,
+        lambda session: [
+            (idea.table_id, idea.deleted)
+            for idea in session.scalars(select(Idea).where(Idea.text == text))
+        ],
+    )
+
+
+def close_evening(site: Site):
+    with site.app.app_context():
+        organizer = db.session.get(Organizer, site.evening.organizer_id)
+        event = db.session.get(Event, site.evening.event_id)
+        events.update_event(organizer, event, status="closed")
+        db.session.remove()
+
+
+def joined(site: Site, table: TableRef, name) -> str:
+    """A participant of ``table`` made on the server side; their token."""
+    with site.app.app_context():
+        _participant, token = join(db.session.get(Table, table.id), name)
+        db.session.remove()
+    return token
+
+
+# --- the wall -------------------------------------------------------------------
+
+
+def test_two_phones_join_through_the_qr_url_and_see_each_others_ideas(site, new_page):
     """A table works from the printed tent: scan, join, post, everyone sees everything."""
-    server, event = evening
-    table = event.tables[0]
+    table = site.evening.tables[0]
 
     organizer = new_page(laptop=True)
-    sign_in(organizer, server)
-    organizer.goto(f"{server.url}/organizer/events/{event.id}/tents")
+    sign_in(organizer, site)
+    organizer.goto(f"{site.server.url}/organizer/events/{site.evening.event_id}/tents")
     url = (
         organizer.locator("section.tent[aria-label='Table 1'] .tent-face:not(.tent-back) .tent-url")
         .inner_text()
         .strip()
     )
-    assert url == table_url(server, table)
+    assert url == table_url(site, table)
 
     console = new_page(laptop=True)
-    open_console(console, server, table)
+    open_console(console, site, table)
     alice, bruno = new_page(), new_page()
     join_table(alice, url, "Alice", "citizen")
     join_table(bruno, url, "Bruno", "business")
@@ -189,11 +236,10 @@ def test_two_phones_join_through_the_qr_url_and_see_each_others_ideas(evening, n
     assert cards(bruno, "Une navette solidaire le samedi").evaluate("node => node.kept === true")
 
 
-def test_an_idea_posted_offline_is_sent_once_when_the_network_returns(evening, new_page):
+def test_an_idea_posted_offline_is_sent_once_when_the_network_returns(site, new_page):
     """A phone that loses the Wi-Fi keeps its idea, says so, and sends it exactly once."""
-    server, event = evening
-    table = event.tables[0]
-    console, alice, bruno = console_and_two_phones(new_page, server, table)
+    table = site.evening.tables[0]
+    console, alice, bruno = console_and_two_phones(new_page, site, table)
     text = "Un jardin partagé derrière la mairie"
 
     alice.context.set_offline(True)
@@ -206,12 +252,13 @@ def test_an_idea_posted_offline_is_sent_once_when_the_network_returns(evening, n
     expect(pending).to_have_attribute("data-count", "1")
     expect(pending).to_have_text(i18n(alice, "pending_one"))
     expect(cards(alice, text)).to_have_count(1)
+    expect(cards(alice, text)).to_have_class(re.compile(r"\bpending\b"))
     # Bruno's later idea reaching the console proves the server has moved on.
     post(bruno, "Une idée de Bruno")
     expect(cards(console, "Une idée de Bruno")).to_have_count(1)
     expect(cards(bruno, text)).to_have_count(0)
     expect(cards(console, text)).to_have_count(0)
-    assert stored(text) == []
+    assert stored(site, text) == []
 
     alice.context.set_offline(False)
 
@@ -220,28 +267,29 @@ def test_an_idea_posted_offline_is_sent_once_when_the_network_returns(evening, n
     expect_sent(alice)
     for page in (alice, bruno, console):
         expect(cards(page, text)).to_have_count(1)
-    assert len(stored(text)) == 1
+    expect(cards(alice, text)).not_to_have_class(re.compile(r"\bpending\b"))
+    assert len(stored(site, text)) == 1
 
 
-def test_an_idea_refused_after_the_evening_closed_stays_on_the_phone(evening, new_page):
+def test_an_idea_refused_after_the_evening_closed_stays_on_the_phone(site, new_page):
     """Written offline, refused when back (the evening closed): never lost silently."""
-    server, event = evening
-    table = event.tables[0]
+    table = site.evening.tables[0]
     alice = new_page()
-    join_table(alice, table_url(server, table), "Alice")
+    join_table(alice, table_url(site, table), "Alice")
     text = "Une idée écrite trop tard"
 
     alice.context.set_offline(True)
     expect(alice.locator("[data-connection]")).to_have_attribute("data-state", "offline")
     post(alice, text)
-    events.update_event(event.territory.organizers[0], event, status="closed")
+    close_evening(site)
     alice.context.set_offline(False)
 
     unsent = alice.locator("[data-unsent]")
     expect(unsent).to_be_visible(timeout=RECONNECT)
     expect(unsent.locator(".idea-text")).to_have_text([text])
+    expect(unsent.locator(".error")).not_to_have_text([""])
     expect(alice.locator("[data-pending]")).to_have_attribute("data-count", "0")
-    assert stored(text) == []
+    assert stored(site, text) == []
     alice.reload()  # kept on the phone, not only on the page
     expect(alice.locator("[data-unsent] .idea-text")).to_have_text([text])
     alice.locator("[data-unsent] [data-action=write-again]").click()
@@ -249,13 +297,12 @@ def test_an_idea_refused_after_the_evening_closed_stays_on_the_phone(evening, ne
     expect(alice.locator("[data-unsent]")).to_be_hidden()
 
 
-def test_a_participant_cannot_post_into_another_table(evening, new_page):
+def test_a_participant_cannot_post_into_another_table(site, new_page):
     """A table's cookie opens that table only, whatever a crafted message claims."""
-    server, event = evening
-    table_a, table_b = event.tables[0], event.tables[1]
+    table_a, table_b = site.evening.tables[0], site.evening.tables[1]
     alice, bea = new_page(), new_page()
-    join_table(alice, table_url(server, table_a), "Alice")
-    join_table(bea, table_url(server, table_b), "Béa")
+    join_table(alice, table_url(site, table_a), "Alice")
+    join_table(bea, table_url(site, table_b), "Béa")
     text = "Intrusion dans la table B"
 
     refusal = alice.evaluate(
@@ -269,68 +316,81 @@ def test_a_participant_cannot_post_into_another_table(evening, new_page):
     )
     assert refusal == "refused: unauthorized"
 
-    ack = alice.evaluate(
-        """async ([codeA, codeB, idB, clientId, text]) => {
+    answers = alice.evaluate(
+        """async ([codeA, codeB, idB, clientIds, text]) => {
             const s = io({auth: {role: "participant", table: codeA},
                           forceNew: true, reconnection: false});
             await new Promise((resolve, reject) => {
                 s.on("connect", resolve);
                 s.on("connect_error", reject);
             });
-            const ack = await s.timeout(10000).emitWithAck("post_idea", {
-                client_id: clientId, kind: "idea", text: text,
-                table_id: idB, table: codeB, table_code: codeB,
+            const claims = {table_id: idB, table: codeB, table_code: codeB};
+            const post = await s.timeout(10000).emitWithAck("write", {
+                op: "idea.post", client_id: clientIds[0], ...claims,
+                data: {kind: "idea", text: text, ...claims},
+            });
+            const moderate = await s.timeout(10000).emitWithAck("write", {
+                op: "step.go", client_id: clientIds[1], ...claims, data: {step_id: null},
             });
             s.disconnect();
-            return ack;
+            return [post, moderate];
         }""",
-        [table_a.join_code, table_b.join_code, table_b.id, str(uuid.uuid4()), text],
+        [
+            table_a.join_code,
+            table_b.join_code,
+            table_b.id,
+            [str(uuid.uuid4()), str(uuid.uuid4())],
+            text,
+        ],
     )
 
-    ideas = stored(text)
-    assert all(idea.table_id == table_a.id for idea in ideas)
-    if ack.get("ok"):
+    post_answer, moderate_answer = answers
+    ideas = stored(site, text)
+    assert all(table_id == table_a.id for table_id, _deleted in ideas)
+    if post_answer.get("ok"):
         assert len(ideas) == 1
         expect(cards(alice, text)).to_have_count(1)
+    assert moderate_answer["ok"] is False
+    assert moderate_answer["error"] == "forbidden"
     # Béa's own idea reaching her screen proves the crafted one had its chance.
     post(bea, "Une idée de la table B")
     expect(cards(bea, "Une idée de la table B")).to_have_count(1)
     expect(cards(bea, text)).to_have_count(0)
 
 
-def test_phones_reconnect_by_themselves_after_a_server_restart(evening, new_page):
+def test_phones_reconnect_by_themselves_after_a_server_restart(site, new_page):
     """An acknowledged idea survives a crash; phones come back without a reload."""
-    server, event = evening
-    table = event.tables[0]
+    table = site.evening.tables[0]
     alice = new_page()
-    join_table(alice, table_url(server, table), "Alice")
+    join_table(alice, table_url(site, table), "Alice")
     text = "Une recyclerie dans l'ancienne gare"
     post(alice, text)
     expect_sent(alice)
     expect(cards(alice, text)).to_have_count(1)
 
-    server.kill()
+    site.server.kill()
     connection = alice.locator("[data-connection]")
     expect(connection).to_have_attribute("data-state", "connecting")
-    server.start()
+    site.server.start()
 
     expect_connected(alice, timeout=RECONNECT)
     expect(connection).to_have_text(i18n(alice, "connected"))
     expect(cards(alice, text)).to_have_count(1)
     expect_sent(alice)
     late = new_page()
-    join_table(late, table_url(server, table), "Léa")
+    join_table(late, table_url(site, table), "Léa")
     expect(cards(late, text)).to_have_count(1)
-    assert len(stored(text)) == 1
+    assert len(stored(site, text)) == 1
 
 
-def test_the_first_phone_page_is_light_and_fits_a_small_screen(evening, new_page):
+def test_the_first_phone_page_is_light_and_fits_a_small_screen(site, new_page):
     """A phone on a weak venue Wi-Fi gets the wall in at most 100 KB, without sideways scrolling."""
-    server, event = evening
-    table = event.tables[0]
-    _participant, token = join(table, "Zoé")
+    table = site.evening.tables[0]
+    token = joined(site, table, "Zoé")
     page = new_page()
-    page.context.add_cookies([{"name": f"wt_{table.join_code}", "value": token, "url": server.url}])
+    page.context.add_cookies(
+        [{"name": f"wt_{table.join_code}", "value": token, "url": site.server.url}]
+    )
     cdp = page.context.new_cdp_session(page)
     cdp.send("Network.enable")
     transferred = []
@@ -340,7 +400,7 @@ def test_the_first_phone_page_is_light_and_fits_a_small_screen(evening, new_page
         lambda e: transferred.append(len(e["response"]["payloadData"])),
     )
 
-    page.goto(table_url(server, table))
+    page.goto(table_url(site, table))
     expect_connected(page)
     expect(page.locator("[data-wall] li")).to_have_count(1)  # the "no idea yet" note
 
@@ -353,23 +413,22 @@ def test_the_first_phone_page_is_light_and_fits_a_small_screen(evening, new_page
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
 
 
-def test_the_overview_and_the_projector_follow_the_tables_live(evening, new_page):
+def test_the_overview_and_the_projector_follow_the_tables_live(site, new_page):
     """Organizers and the room see the evening grow without reloading."""
-    server, event = evening
-    table = event.tables[0]
+    table = site.evening.tables[0]
     overview = new_page(laptop=True)
-    sign_in(overview, server)
-    overview.goto(f"{server.url}/organizer/events/{event.id}/live")
+    sign_in(overview, site)
+    overview.goto(f"{site.server.url}/organizer/events/{site.evening.event_id}/live")
     expect(overview.locator("[data-connection]")).to_have_text(i18n(overview, "connected"))
     table_card = overview.locator(f'[data-table="{table.id}"]')
     expect(table_card.locator('[data-count="ideas"]')).to_have_text("0")
     projector = new_page(laptop=True)
-    projector.goto(f"{server.url}/p/{event.join_code}")
+    projector.goto(f"{site.server.url}/p/{site.evening.join_code}")
     expect(projector.locator("body")).to_have_attribute("data-connection", "connected")
     expect(projector.locator('[data-total="ideas"]')).to_have_text("0")
 
     alice = new_page()
-    join_table(alice, table_url(server, table), "Alice")
+    join_table(alice, table_url(site, table), "Alice")
     post(alice, "Des bancs à l'ombre")
 
     expect(table_card.locator('[data-count="ideas"]')).to_have_text("1")
@@ -379,11 +438,10 @@ def test_the_overview_and_the_projector_follow_the_tables_live(evening, new_page
     expect(projector.locator('[data-total="participants"]')).to_have_text("1")
 
 
-def test_the_facilitator_hides_an_idea_and_shows_it_again(evening, new_page):
+def test_the_facilitator_hides_an_idea_and_shows_it_again(site, new_page):
     """Moderation reaches every phone at once, and can be undone."""
-    server, event = evening
-    table = event.tables[0]
-    console, alice, bruno = console_and_two_phones(new_page, server, table)
+    table = site.evening.tables[0]
+    console, alice, bruno = console_and_two_phones(new_page, site, table)
     text = "Une idée à modérer"
     post(alice, text)
     expect(cards(bruno, text)).to_have_count(1)
@@ -401,21 +459,48 @@ def test_the_facilitator_hides_an_idea_and_shows_it_again(evening, new_page):
     expect(cards(console, text)).not_to_have_class(re.compile(r"\bhidden-idea\b"))
 
 
-def test_a_participant_edits_and_deletes_their_own_idea(evening, new_page):
+def test_a_console_offline_keeps_its_actions_and_sends_them_when_back(site, new_page):
+    """The facilitator's tablet writes through an outbox too: a drop-out loses nothing."""
+    table = site.evening.tables[0]
+    console, alice, bruno = console_and_two_phones(new_page, site, table)
+    text = "Une idée à masquer hors ligne"
+    post(alice, text)
+    expect(cards(console, text)).to_have_count(1)
+
+    console.context.set_offline(True)
+    expect(console.locator("[data-connection]")).to_have_attribute("data-state", "offline")
+    cards(console, text).locator("[data-action=hide]").click()
+    expect(console.locator("[data-pending]")).to_have_attribute("data-count", "1")
+    expect(console.locator("[data-pending]")).to_have_text(i18n(console, "changes_pending_one"))
+    expect(cards(console, text)).to_have_class(re.compile(r"\bpending\b"))
+    expect(cards(bruno, text)).to_have_count(1)
+
+    console.reload()  # kept on the tablet, not only on the page
+    console.context.set_offline(False)
+
+    expect_connected(console, timeout=RECONNECT)
+    expect_sent(console)
+    expect(cards(console, text)).to_have_class(re.compile(r"\bhidden-idea\b"))
+    expect(cards(alice, text)).to_have_count(0)
+    expect(cards(bruno, text)).to_have_count(0)
+
+
+def test_a_participant_edits_and_deletes_their_own_idea(site, new_page):
     """A participant stays in control of what they posted; the table follows."""
-    server, event = evening
-    table = event.tables[0]
+    table = site.evening.tables[0]
     alice, bruno = new_page(), new_page()
-    join_table(alice, table_url(server, table), "Alice")
-    join_table(bruno, table_url(server, table), "Bruno")
+    join_table(alice, table_url(site, table), "Alice")
+    join_table(bruno, table_url(site, table), "Bruno")
     post(alice, "Une premiere version")
     expect(cards(bruno, "Une premiere version")).to_have_count(1)
     expect(cards(bruno, "Une premiere version").locator("[data-action]")).to_have_count(0)
 
-    cards(alice, "Une premiere version").locator("[data-action=edit]").click()
+    edit = cards(alice, "Une premiere version").locator("[data-action=edit]")
+    expect(edit).to_have_attribute("aria-label", re.compile("Une premiere version"))
+    edit.click()
     expect(alice.locator("#idea-text")).to_have_value("Une premiere version")
     alice.fill("#idea-text", "Une version corrigée")
-    alice.click("[data-submit]")
+    alice.click("[data-composer] [data-submit]")
 
     for page in (alice, bruno):
         expect(cards(page, "Une version corrigée")).to_have_count(1)
@@ -427,5 +512,245 @@ def test_a_participant_edits_and_deletes_their_own_idea(evening, new_page):
     for page in (alice, bruno):
         expect(cards(page, "Une version corrigée")).to_have_count(0)
     expect_sent(alice)
-    [idea] = stored("Une version corrigée")
-    assert idea.deleted
+    assert stored(site, "Une version corrigée") == [(table.id, True)]
+
+
+# --- the method's steps -------------------------------------------------------------
+
+
+def test_a_table_runs_its_introductions_then_a_private_round_of_ideas(site, new_page):
+    """The console leads the script; three phones follow it step by step."""
+    table = site.evening.tables[0]
+    console = new_page(laptop=True)
+    open_console(console, site, table)
+    people = [("Alice", "citizen"), ("Bruno", "business"), ("Chloé", "citizen")]
+    phones = []
+    for name, category in people:
+        page = new_page()
+        join_table(page, table_url(site, table), name, category)
+        phones.append(page)
+    alice, bruno, chloe = phones
+    for page in phones:
+        expect(page.locator("[data-step]")).to_be_hidden()  # no step yet: the wall
+        expect(page.locator("[data-composer]")).to_be_visible()
+
+    # Introductions: every phone shows the form, the console gathers the answers.
+    go_to(console, "intro")
+    for page in phones:
+        expect(page.locator("[data-live]")).to_have_attribute("data-screen", "intro")
+        expect(page.locator("[data-intro-form]")).to_be_visible()
+        expect(page.locator("[data-composer]")).to_be_hidden()
+        expect(page.locator("[data-step-title]")).to_have_text(
+            console.locator("[data-step-title]").inner_text()
+        )
+    for page, (name, _category) in zip(phones, people, strict=True):
+        page.fill("[name=intro]", f"{name}, d'ici")
+        page.fill("[name=brings]", f"Le carnet d'adresses de {name}")
+        page.fill("[name=expects]", "Un projet concret")
+        page.click("[data-intro-submit]")
+        expect(page.locator("[data-intro-status]")).to_have_attribute("data-state", "saved")
+    expect(console.locator("[data-people] [data-field=intro]")).to_have_text(
+        ["Alice, d'ici", "Bruno, d'ici", "Chloé, d'ici"]
+    )
+    expect(alice.locator("[data-intros] [data-field=brings]")).to_have_text(
+        [f"Le carnet d'adresses de {name}" for name, _category in people]
+    )
+    expect(console.locator("[data-mix] [data-category=citizen] [data-count]")).to_have_text("2")
+    expect(console.locator("[data-mix] [data-category=business] [data-count]")).to_have_text("1")
+
+    # Ideas, kept private until the facilitator reveals them.
+    step(console, "diverge").locator("[data-setting=private]").check()
+    expect_sent(console)
+    go_to(console, "diverge")
+    prompt = console.locator("[data-step-prompt]").inner_text()
+    assert prompt
+    for page in phones:
+        expect(page.locator("[data-live]")).to_have_attribute("data-screen", "diverge")
+        expect(page.locator("[data-step-prompt]")).to_have_text(prompt)
+        expect(page.locator("[data-step-prompt]")).to_be_visible()
+        # The creative challenge asks for ideas and questions, ideas first.
+        kinds = page.locator("[data-composer] input[name=kind]")
+        expect(kinds).to_have_count(2)
+        assert [kinds.nth(i).get_attribute("value") for i in range(2)] == ["idea", "question"]
+        expect(kinds.first).to_be_checked()
+        expect(page.locator("[data-composer] [data-text-label]")).to_have_text(
+            i18n(page, "your_kind")["idea"]
+        )
+    chloe.check("[data-composer] input[name=kind][value=question]")
+    expect(chloe.locator("[data-composer] [data-text-label]")).to_have_text(
+        i18n(chloe, "your_kind")["question"]
+    )
+
+    post(alice, "L'idée secrète d'Alice")
+    post(bruno, "L'idée secrète de Bruno")
+    expect_sent(alice)
+    expect_sent(bruno)
+    expect(cards(alice, "L'idée secrète d'Alice")).to_have_class(re.compile(r"\bprivate-idea\b"))
+    private = chloe.locator("[data-private-count]")
+    expect(private).to_have_attribute("data-count", "2")
+    expect(private).to_be_visible()
+    expect(cards(chloe, "L'idée secrète d'Alice")).to_have_count(0)
+    expect(cards(chloe, "L'idée secrète de Bruno")).to_have_count(0)
+    expect(bruno.locator("[data-private-count]")).to_have_attribute("data-count", "1")
+    expect(cards(bruno, "L'idée secrète d'Alice")).to_have_count(0)
+    for text in ("L'idée secrète d'Alice", "L'idée secrète de Bruno"):
+        expect(cards(console, text)).to_have_count(1)
+
+    # The timer is server time: the same on every screen, paused and extended by the console.
+    for page in (console, *phones):
+        expect(page.locator("[data-timer]")).to_be_visible()
+    console.click("[data-action=pause]")
+    timer = console.locator("[data-timer]")
+    expect(timer).to_have_attribute("data-paused", "true")
+    left = int(timer.get_attribute("data-seconds"))
+    assert 0 < left <= 15 * 60
+    for page in phones:
+        expect(page.locator("[data-timer]")).to_have_attribute("data-paused", "true")
+        expect(page.locator("[data-timer-value]")).to_have_text(mm_ss(left))
+    console.click("[data-action=add-time]")
+    expect(timer).to_have_attribute("data-seconds", str(left + ADDED))
+    for page in phones:
+        expect(page.locator("[data-timer-value]")).to_have_text(mm_ss(left + ADDED))
+    console.click("[data-action=pause]")  # now "resume"
+    expect(timer).to_have_attribute("data-paused", "false")
+    expect(alice.locator("[data-timer]")).to_have_attribute("data-paused", "false")
+
+    console.click("[data-action=reveal]")
+    for page in (console, *phones):
+        for text in ("L'idée secrète d'Alice", "L'idée secrète de Bruno"):
+            expect(cards(page, text)).to_have_count(1)
+    for page in phones:
+        expect(page.locator("[data-private-count]")).to_be_hidden()
+
+    # Later steps without a screen of their own: the question and the wall.
+    console.click("[data-action=next-step]")
+    expect(step(console, "cluster")).to_have_class(re.compile(r"\bcurrent\b"))
+    expect(alice.locator("[data-live]")).to_have_attribute("data-screen", "step")
+    expect(alice.locator("[data-step-prompt]")).to_have_text(
+        console.locator("[data-step-prompt]").inner_text()
+    )
+    expect(cards(alice, "L'idée secrète de Bruno")).to_have_count(1)
+    for page in phones:
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def test_the_console_posts_a_card_for_someone_without_a_phone(site, new_page):
+    """A participant without a phone still has their idea on the wall, under their name."""
+    table = site.evening.tables[0]
+    assert joined(site, table, "Dominique")  # at the table, writing on paper
+    console, alice, bruno = console_and_two_phones(new_page, site, table)
+    expect(console.locator("[data-people-count]")).to_have_text("3")
+    text = "Un marché de producteurs le mardi"
+
+    behalf = console.locator("[data-behalf]")
+    behalf.locator("[name=participant_id]").select_option(label="Dominique")
+    behalf.locator("[name=kind][value=question]").check()
+    behalf.locator("textarea").fill(text)
+    behalf.locator("[data-submit]").click()
+
+    expect_sent(console)
+    for page in (console, alice, bruno):
+        card = cards(page, text)
+        expect(card).to_have_count(1)
+        expect(card.locator("[data-author]")).to_have_text("Dominique")
+        expect(card).to_have_attribute("data-kind", "question")
+    expect(behalf.locator("textarea")).to_have_value("")
+
+
+def test_the_facilitator_hides_the_names_of_the_authors(site, new_page):
+    """Hide names: the phones stop seeing who wrote what; the console still knows."""
+    table = site.evening.tables[0]
+    console, alice, bruno = console_and_two_phones(new_page, site, table)
+    text = "Une idée signée"
+    post(alice, text)
+    expect(cards(bruno, text).locator("[data-author]")).to_have_text("Alice")
+
+    console.check("[data-setting=anonymous]")
+
+    expect(cards(bruno, text).locator("[data-author]")).to_have_count(0)
+    expect(cards(bruno, text)).to_have_count(1)
+    expect(cards(alice, text).locator("[data-author]")).to_have_text(i18n(alice, "you"))
+    expect(cards(console, text).locator("[data-author]")).to_have_text("Alice")
+    post(bruno, "Une idée anonyme de Bruno")
+    expect(cards(alice, "Une idée anonyme de Bruno")).to_have_count(1)
+    expect(cards(alice, "Une idée anonyme de Bruno").locator("[data-author]")).to_have_count(0)
+
+    console.uncheck("[data-setting=anonymous]")
+
+    expect(cards(bruno, text).locator("[data-author]")).to_have_text("Alice")
+
+
+def test_the_console_fits_a_small_tablet_with_large_touch_targets(site, new_page):
+    """A facilitator on a phone-sized screen: no sideways scrolling, fingers fit every control."""
+    table = site.evening.tables[0]
+    console = new_page()
+    open_console(console, site, table)
+    alice = new_page()
+    join_table(alice, table_url(site, table), "Alice")
+    post(alice, "Une idée pour la console")
+    expect(cards(console, "Une idée pour la console")).to_have_count(1)
+    go_to(console, "diverge")
+
+    assert console.evaluate("document.documentElement.scrollWidth") <= 360
+    small = console.evaluate(
+        """() => Array.from(document.querySelectorAll(
+                "[data-console] button, [data-console] select, [data-console] label.toggle"))
+            .filter(node => node.offsetParent !== null)
+            .filter(node => node.getBoundingClientRect().height < 44)
+            .map(node => node.outerHTML.slice(0, 80))"""
+    )
+    assert small == []
+    names = console.evaluate(
+        """() => Array.from(document.querySelectorAll("[data-console] button"))
+            .filter(node => node.offsetParent !== null)
+            .map(node => node.getAttribute("aria-label") || node.textContent.trim())"""
+    )
+    assert len(names) == len(set(names)), names
+
+
+def test_the_store_keeps_the_fullest_view_and_counts_only_contiguous_numbers(site, new_page):
+    """The pure state store, run in the browser as the pages run it."""
+    page = new_page()
+    page.goto(f"{site.server.url}/")
+    result = page.evaluate(
+        """async () => {
+            const { createStore } = await import("/static/js/live/store.js");
+            let now = 1000000;
+            const store = createStore({ clock: () => now });
+            const out = {};
+            const full = {type: "idea", id: 1, seq: 1, text: "Mine", client_id: "c1",
+                          author_id: 7, private: true, hidden: false, deleted: false};
+            store.apply(full);
+            store.apply({type: "idea", id: 1, seq: 1, private: true, hidden: false,
+                         deleted: false, withheld: true});
+            out.keptFull = store.get("idea", 1).text;
+            store.apply({type: "idea", id: 2, seq: 3, withheld: true, private: true,
+                         hidden: false, deleted: false});
+            out.afterGap = [store.lastSeq, store.hasGap(), store.privateCount()];
+            store.apply({type: "participant", id: 7, seq: 2, name: "A", category: "citizen"});
+            out.filled = [store.lastSeq, store.hasGap()];
+            store.apply({type: "idea", id: 3, seq: 6, text: "Later", private: false,
+                         hidden: false, deleted: false});
+            store.catchUp({seq: 5, changes: [], now: 1060000});
+            out.caughtUp = [store.lastSeq, store.hasGap(), store.serverNow()];
+            store.apply({type: "table", id: 1, seq: 7, step_id: 11,
+                         steps: [{id: 10, kind: "intro", title: "I"},
+                                 {id: 11, kind: "diverge", title: "D",
+                                  settings: {card_kinds: ["need", "question"]}}],
+                         timer: {ends_at: 1060000 + 25000, left: null}});
+            out.step = [store.currentStep().title, store.previousStep().title, store.nextStep()];
+            out.kinds = store.cardKinds(["need", "idea", "question"]);
+            out.timer = [store.timeLeft(), store.timerLevel(store.timeLeft()),
+                         store.timerLevel(100), store.timerLevel(500), store.timerLevel(-3)];
+            out.mix = store.mix();
+            return out;
+        }"""
+    )
+    assert result["keptFull"] == "Mine"
+    assert result["afterGap"] == [1, True, 1]
+    assert result["filled"] == [3, False]
+    assert result["caughtUp"] == [6, False, 1060000]
+    assert result["step"] == ["D", "I", None]
+    assert result["kinds"] == ["need", "question"]
+    assert result["timer"] == [25, "danger", "warning", "ok", "overtime"]
+    assert result["mix"] == {"citizen": 1}

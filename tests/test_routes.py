@@ -550,3 +550,139 @@ def test_language_switch_never_redirects_to_another_site(client):
         # What a browser would follow: tabs and newlines dropped, "\\" read as "/".
         followed = re.sub(r"[\t\r\n]", "", location).replace("\\", "/")
         assert not urlsplit(followed).netloc and not followed.startswith("//"), (sneaky, location)
+
+
+# --- scripts and facilitator kits ------------------------------------------------------
+
+
+def script_form(table, **changes) -> dict:
+    """The script page's form as a browser would send it back, with ``changes``."""
+    from workshop.services import steps
+
+    form = {"steps": str(len(table.steps))}
+    for i, step in enumerate(steps.script_of(table)):
+        form.update(
+            {
+                f"step-{i}-kind": step["kind"],
+                f"step-{i}-title": step["title"],
+                f"step-{i}-prompt": step["prompt"],
+                f"step-{i}-minutes": str(step["duration"] // 60),
+            }
+        )
+        if step["kind"] == "diverge":
+            form[f"step-{i}-card_kinds"] = step["settings"]["card_kinds"]
+        if step["kind"] == "vote":
+            form.update({f"step-{i}-votes": "3", f"step-{i}-max_per_card": "2"})
+    form.update(changes)
+    return form
+
+
+def titles(table_id) -> list[str]:
+    return [s.title for s in fresh(Table, table_id).steps]
+
+
+def test_the_script_page_edits_reorders_adds_and_removes_steps(signed_in, table):
+    page(signed_in.get(f"/organizer/tables/{table.id}/script"))
+    url = f"/organizer/tables/{table.id}/script"
+
+    signed_in.post(
+        url,
+        data=script_form(
+            table, **{"step-0-title": "Tour de table", "step-0-minutes": "7", "action": "save"}
+        ),
+    )
+    assert titles(table.id)[0] == "Tour de table"
+    assert fresh(Table, table.id).steps[0].duration == 7 * 60
+
+    signed_in.post(url, data=script_form(fresh(Table, table.id), action="down:0"))
+    assert titles(table.id)[1] == "Tour de table"
+
+    signed_in.post(url, data=script_form(fresh(Table, table.id), action="remove:1"))
+    assert "Tour de table" not in titles(table.id)
+    assert len(titles(table.id)) == 7
+
+    signed_in.post(url, data=script_form(fresh(Table, table.id), action="add", new_kind="vote"))
+    assert [s.kind.value for s in fresh(Table, table.id).steps][-1] == "vote"
+    assert len(titles(table.id)) == 8
+
+
+def test_the_script_page_keeps_diverge_and_vote_settings(signed_in, table):
+    url = f"/organizer/tables/{table.id}/script"
+    diverge = next(i for i, s in enumerate(table.steps) if s.kind.value == "diverge")
+    vote = next(i for i, s in enumerate(table.steps) if s.kind.value == "vote")
+
+    signed_in.post(
+        url,
+        data=script_form(
+            table,
+            **{
+                f"step-{diverge}-card_kinds": ["need", "resource"],
+                f"step-{diverge}-private": "on",
+                f"step-{vote}-votes": "5",
+                f"step-{vote}-no_self_vote": "on",
+                "action": "save",
+            },
+        ),
+    )
+
+    steps_now = fresh(Table, table.id).steps
+    assert steps_now[diverge].settings == {"card_kinds": ["need", "resource"], "private": True}
+    assert steps_now[vote].settings == {"votes": 5, "max_per_card": 2, "no_self_vote": True}
+
+
+def test_a_broken_script_is_refused_with_a_message_and_changes_nothing(signed_in, table):
+    before = titles(table.id)
+
+    response = signed_in.post(
+        f"/organizer/tables/{table.id}/script",
+        data=script_form(
+            table, **{"step-2-minutes": "douze", "step-0-title": "Nouveau", "action": "save"}
+        ),
+    )
+
+    assert "240" in page(response)
+    assert titles(table.id) == before
+
+
+def test_a_script_applies_to_chosen_tables_that_have_not_started(
+    signed_in, event, table, other_table
+):
+    third = events.add_table(fresh(Organizer, 1), event, name="Troisième", challenge="territorial")
+    third.step_id = third.steps[0].id  # already running its script
+    db.session.commit()
+    third_titles = titles(third.id)
+
+    signed_in.post(
+        f"/organizer/tables/{table.id}/script",
+        data=script_form(
+            table,
+            **{
+                "step-0-title": "Même ouverture",
+                "action": "copy",
+                "tables": [str(other_table.id), str(third.id)],
+            },
+        ),
+    )
+
+    assert titles(other_table.id) == titles(table.id)
+    assert titles(other_table.id)[0] == "Même ouverture"
+    assert titles(third.id) == third_titles
+    assert any("Troisième" in message for _c, message in flashes(signed_in))
+
+
+def test_facilitator_kits_print_the_brief_timed_script_and_console_qr(signed_in, event, table):
+    html = page(signed_in.get(f"/organizer/events/{event.id}/kits"))
+
+    assert html.count("data-kit=") == 2
+    assert f"{PUBLIC_URL}/f/{table.facilitator_secret}" in html
+    assert html.count("<svg") >= 2
+    assert table.brief in html
+    # Default script: 10 + 5 + 15 + 10 minutes before the vote starts.
+    assert re.search(
+        r"<td>40 min</td><td><strong>[^<]+</strong><br><span class=\"muted\">Vote", html
+    )
+
+    old = table.facilitator_secret
+    signed_in.post(f"/organizer/tables/{table.id}/rotate")
+    html = page(signed_in.get(f"/organizer/events/{event.id}/kits"))
+    assert old not in html

@@ -7,6 +7,8 @@
   });
   document.addEventListener("click", function (event) {
     var target = event.target;
+    var ask = target.closest && target.closest("[data-confirm-click]");
+    if (ask && !window.confirm(ask.dataset.confirmClick)) { event.preventDefault(); return; }
     if (target.dataset && target.dataset.copy) {
       var input = document.getElementById(target.dataset.copy);
       input.select();

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from .. import clock
 from ..extensions import db
 from ..models import Challenge, Idea, IdeaKind, Step, StepKind, Table, WorkshopKind
-from . import ServiceError
+from . import ServiceError, journal
 from .changes import touch
 from .writes import MODERATORS, Request, bad_request, integer, op
 
@@ -249,6 +249,60 @@ def set_script(table: Table, script: list[dict]) -> None:
     touch(table)
 
 
+def edit_script(organizer, table: Table, script) -> None:
+    """An organizer replaces a table's script before the table starts it."""
+    _require_not_started(table)
+    set_script(table, script)
+    _journal(organizer, table, "table.script_edited")
+    db.session.commit()
+
+
+def copy_script(organizer, source: Table, targets: list[Table]) -> list[Table]:
+    """Apply ``source``'s script to other tables of its event that have not
+    started; return the tables left untouched because they have."""
+    script = script_of(source)
+    started = []
+    for table in targets:
+        if table.event_id != source.event_id or table.id == source.id:
+            continue
+        if table.step_id is not None:
+            started.append(table)
+            continue
+        set_script(table, script)
+        _journal(organizer, table, "table.script_copied", source_table_id=source.id)
+    db.session.commit()
+    return started
+
+
+def _require_not_started(table: Table) -> None:
+    if table.step_id is not None:
+        raise ServiceError(
+            "script_started",
+            _l("This table has started its script: its facilitator adjusts it from the console."),
+        )
+
+
+def _journal(organizer, table: Table, action: str, **data) -> None:
+    journal.record(
+        f"organizer:{organizer.id}",
+        action,
+        table.name,
+        territory_id=table.event.territory_id,
+        event_id=table.event_id,
+        table_id=table.id,
+        **data,
+    )
+
+
+def timings(table: Table) -> list[tuple[Step, int]]:
+    """Each step with the minute it starts at, counted from the first."""
+    start, found = 0, []
+    for step in table.steps:
+        found.append((step, start // MINUTE))
+        start += step.duration
+    return found
+
+
 def ensure_script(table: Table) -> None:
     """Give a table without steps its default script (the caller commits)."""
     if not table.steps:
@@ -346,7 +400,13 @@ def update_step(req: Request) -> None:
     """Adjust a step live: title, question, duration, settings (private…)."""
     table = req.actor.table
     step = _step_of(table, req.data.get("step_id"))
-    current = script_of(table)[step.position] if step.position < len(table.steps) else {}
+    current = {
+        "kind": step.kind.value,
+        "title": step.title,
+        "prompt": step.prompt,
+        "duration": step.duration,
+        "settings": step.settings or {},
+    }
     wanted = {
         "kind": step.kind.value,
         "title": req.data.get("title", step.title),

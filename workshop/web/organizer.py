@@ -1,15 +1,15 @@
 """Organizer pages: events, tables, facilitator links, tents, live overview."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import broadcast
 from ..extensions import db
 from ..forms import EventForm, TableForm
-from ..models import Event, EventStatus, Table
+from ..models import Event, EventStatus, IdeaKind, StepKind, Table
 from ..qr import public_base_url, qr_svg
-from ..services import accounts, events
+from ..services import ServiceError, accounts, events, steps
 
 bp = Blueprint("organizer", __name__, url_prefix="/organizer")
 
@@ -167,3 +167,118 @@ def overview(event_id: int):
     return render_template(
         "organizer/overview.html", event=event, counts=events.table_counts(event)
     )
+
+
+# --- scripts and facilitator kits ----------------------------------------------------
+
+
+def _number(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _script_from_form(form) -> list[dict]:
+    """The script as the organizer left it in the form (checked when saved)."""
+    count = min(_number(form.get("steps")) or 0, steps.MAX_STEPS + 1)
+    script = []
+    for index in range(count):
+        prefix = f"step-{index}-"
+        kind = form.get(prefix + "kind", "")
+        minutes = _number(form.get(prefix + "minutes"))
+        settings: dict = {}
+        if kind == StepKind.diverge:
+            settings = {
+                "card_kinds": form.getlist(prefix + "card_kinds"),
+                "private": prefix + "private" in form,
+            }
+        elif kind == StepKind.vote:
+            settings = {
+                "votes": _number(form.get(prefix + "votes")),
+                "max_per_card": _number(form.get(prefix + "max_per_card")),
+                "no_self_vote": prefix + "no_self_vote" in form,
+            }
+        script.append(
+            {
+                "kind": kind,
+                "title": form.get(prefix + "title", ""),
+                "prompt": form.get(prefix + "prompt", ""),
+                "duration": None if minutes is None else minutes * steps.MINUTE,
+                "settings": settings,
+            }
+        )
+    return script
+
+
+def _rearranged(script: list[dict], action: str, table: Table) -> list[dict]:
+    """The script after a move, removal or addition asked by a form button."""
+    name, _sep, where = action.partition(":")
+    index = _number(where)
+    if name == "reset":
+        return steps.default_script(table.challenge, table.workshop_kind)
+    if name == "add":
+        kind = request.form.get("new_kind", StepKind.diverge.value)
+        default = steps.default_script(table.challenge, table.workshop_kind)
+        return script + [next((s for s in default if s["kind"] == kind), default[2])]
+    if index is None or not 0 <= index < len(script):
+        return script
+    if name == "remove":
+        return script[:index] + script[index + 1 :]
+    target = index - 1 if name == "up" else index + 1 if name == "down" else index
+    if 0 <= target < len(script):
+        script[index], script[target] = script[target], script[index]
+    return script
+
+
+@bp.route("/tables/<int:table_id>/script", methods=["GET", "POST"])
+def script(table_id: int):
+    """Edit a table's script before the evening; apply it to other tables."""
+    table = _my_table(table_id)
+    steps.ensure_script(table)
+    db.session.commit()
+    script = steps.script_of(table)
+    if request.method == "POST":
+        action = request.form.get("action", "save")
+        script = _rearranged(_script_from_form(request.form), action, table)
+        try:
+            steps.edit_script(current_user, table, script)
+        except ServiceError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+        else:
+            if action == "copy":
+                wanted = {_number(v) for v in request.form.getlist("tables")}
+                targets = [t for t in table.event.tables if t.id in wanted]
+                skipped = steps.copy_script(current_user, table, targets)
+                flash(_("Script applied to the chosen tables."), "success")
+                for other in skipped:
+                    flash(
+                        _("%(table)s has started its script: left unchanged.", table=other.name),
+                        "error",
+                    )
+            elif action == "save":
+                flash(_("Script saved."), "success")
+            return redirect(url_for("organizer.script", table_id=table.id))
+    return render_template(
+        "organizer/script.html",
+        table=table,
+        event=table.event,
+        script=script,
+        step_kinds=list(StepKind),
+        card_kinds=list(IdeaKind),
+    )
+
+
+@bp.get("/events/<int:event_id>/kits")
+def kits(event_id: int):
+    """Printable facilitator kits: brief, timed script and the console's QR code."""
+    event = _my_event(event_id)
+    for table in event.tables:
+        steps.ensure_script(table)
+    db.session.commit()
+    kits = []
+    for table in event.tables:
+        link = public_base_url() + url_for("facilitator.console", secret=table.facilitator_secret)
+        kits.append((table, link, qr_svg(link), steps.timings(table)))
+    return render_template("organizer/kits.html", event=event, kits=kits)

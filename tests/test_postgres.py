@@ -11,8 +11,8 @@ from flask_migrate import upgrade
 
 from workshop import create_app
 from workshop.extensions import db
-from workshop.models import Idea, Participant, Table
-from workshop.services import writes
+from workshop.models import Idea, Participant, Table, Vote
+from workshop.services import ServiceError, writes
 
 from .helpers import join, make_event, make_organizer
 
@@ -96,3 +96,33 @@ def test_a_resend_racing_its_original_is_stored_once(concurrent_app):
 
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count(Idea.id))) == 1
+
+
+def test_a_vote_budget_holds_against_concurrent_writers(concurrent_app):
+    """Six writers spend one participant's 3 votes at once: exactly 3 count."""
+    table = make_event(make_organizer()).tables[0]
+    voter_id = join(table, "Votante")[0].id
+    author = join(table, "Autrice")[0]
+    cards = [post(author, str(uuid.uuid4()), f"Carte {n}")["changes"][0]["id"] for n in range(3)]
+    vote = next(s for s in table.steps if s.kind.value == "vote")
+    console = writes.as_facilitator(table)
+    for op, data in (("step.go", {"step_id": vote.id}), ("vote.open", {})):
+        writes.perform(console, {"op": op, "client_id": str(uuid.uuid4()), "data": data})
+    db.session.remove()
+
+    def cast(n):
+        voter = db.session.get(Participant, voter_id)
+        envelope = {
+            "op": "vote.cast",
+            "client_id": str(uuid.uuid4()),
+            "data": {"idea_id": cards[n % 3]},
+        }
+        try:
+            writes.perform(writes.as_participant(voter), envelope)
+        except ServiceError as error:
+            assert error.code == "no_votes_left"
+
+    _in_threads(concurrent_app, 6, cast)
+
+    active = sa.select(sa.func.count(Vote.id)).where(Vote.participant_id == voter_id, Vote.active)
+    assert db.session.scalar(active) == 3

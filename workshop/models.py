@@ -188,6 +188,7 @@ class Table(db.Model):
         foreign_keys=[reporter_id], post_update=True
     )
     ideas: Mapped[list[Idea]] = relationship(back_populates="table", cascade="all, delete-orphan")
+    votes: Mapped[list[Vote]] = relationship(cascade="all, delete-orphan")
     steps: Mapped[list[Step]] = relationship(
         back_populates="table",
         foreign_keys="Step.table_id",
@@ -273,6 +274,26 @@ class Idea(db.Model):
 
     table: Mapped[Table] = relationship(back_populates="ideas")
     author: Mapped[Participant | None] = relationship()
+
+
+class Vote(db.Model):
+    """One dot of a dot vote: a participant's vote for a card in a vote step.
+
+    Taking a vote back keeps the row (``active`` false) with a new sequence
+    number, so that every screen learns it.
+    """
+
+    __tablename__ = "votes"
+    __table_args__ = (Index("ix_votes_step_participant", "step_id", "participant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    table_id: Mapped[int] = mapped_column(ForeignKey("tables.id"), index=True)
+    step_id: Mapped[int] = mapped_column(ForeignKey("steps.id", ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Write(db.Model):

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from .. import clock
 from ..extensions import db
-from ..models import EventStatus, Idea, Participant, Table
+from ..models import EventStatus, Idea, Participant, Table, Vote
 
 PENDING = "live_pending"  # session.info key: entities touched, waiting for a number
 
@@ -131,6 +131,26 @@ def idea_view(idea: Idea, viewer: Viewer) -> dict:
     return view
 
 
+def vote_view(vote: Vote, viewer: Viewer) -> dict:
+    """One dot: its voter sees where it went; the facilitator sees who voted
+    (not for what); the others only that a vote changed. Results are the
+    vote step's tally, shown once the vote is closed."""
+    view: dict[str, Any] = {
+        "type": "vote",
+        "id": vote.id,
+        "seq": vote.seq,
+        "step_id": vote.step_id,
+        "active": vote.active,
+    }
+    if viewer.owns(vote.participant_id):
+        view.update(idea_id=vote.idea_id, participant_id=vote.participant_id)
+    elif viewer.moderator:
+        view.update(participant_id=vote.participant_id, withheld=True)
+    else:
+        view["withheld"] = True
+    return view
+
+
 @dataclass(frozen=True)
 class LiveType:
     """One kind of live entity: its model, its sequence column, its view."""
@@ -160,6 +180,7 @@ TYPES: dict[type, LiveType] = {
     Table: LiveType("table", Table, "state_seq", table_view),
     Participant: LiveType("participant", Participant, "seq", participant_view, counted=True),
     Idea: LiveType("idea", Idea, "seq", idea_view, counted=True),
+    Vote: LiveType("vote", Vote, "seq", vote_view),
 }
 BY_NAME = {live_type.name: live_type for live_type in TYPES.values()}
 

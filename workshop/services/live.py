@@ -166,7 +166,8 @@ def _check_edit_rate(idea: Idea) -> None:
         raise _too_fast(retry_after=EDIT_INTERVAL)
 
 
-def _member(table: Table, participant_id) -> Participant:
+def member(table: Table, participant_id) -> Participant:
+    """The participant ``participant_id`` of ``table``, or a refusal."""
     participant_id = integer(participant_id)
     participant = db.session.get(Participant, participant_id) if participant_id else None
     if participant is None or participant.table_id != table.id:
@@ -204,7 +205,7 @@ def post_idea(req: Request) -> None:
     if req.actor.participant is not None:
         author = req.actor.participant
     else:
-        author = _member(table, req.data.get("participant_id"))
+        author = member(table, req.data.get("participant_id"))
     text = clean_text(req.data.get("text"))
     kind = _clean_kind(req.data.get("kind"))
     require_open(table)
@@ -306,7 +307,7 @@ def hide_idea(req: Request) -> None:
 def save_intro(req: Request) -> None:
     """The introduction round: who I am, what I bring, what I expect."""
     table = req.actor.table
-    participant = req.actor.participant or _member(table, req.data.get("participant_id"))
+    participant = req.actor.participant or member(table, req.data.get("participant_id"))
     fields = {
         "intro": clean_text(req.data.get("intro"), MAX_BRINGS_LENGTH, required=False),
         "brings": clean_text(req.data.get("brings"), MAX_BRINGS_LENGTH, required=False),
@@ -325,7 +326,7 @@ def set_reporter(req: Request) -> None:
     """Designate the table's reporter (null to clear)."""
     table = req.actor.table
     wanted = req.data.get("participant_id")
-    participant = None if wanted is None else _member(table, wanted)
+    participant = None if wanted is None else member(table, wanted)
     new_id = participant.id if participant else None
     if table.reporter_id == new_id:
         return

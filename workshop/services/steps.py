@@ -34,9 +34,11 @@ DEFAULT_MAX_PER_CARD = 2
 
 # Settings each step kind understands, with their type (validated on every write).
 SETTINGS = {
-    StepKind.diverge: {"card_kinds": list, "private": bool, "revealed": bool},
+    StepKind.diverge: {"card_kinds": list, "private": bool},
     StepKind.vote: {"votes": int, "max_per_card": int, "no_self_vote": bool},
 }
+# What running a step adds to its settings; never taken from a client.
+RUNTIME = ("revealed", "state", "results")
 
 
 def _diverge(challenge: Challenge, workshop_kind: WorkshopKind) -> dict:
@@ -417,6 +419,8 @@ def update_step(req: Request) -> None:
     if not isinstance(req.data.get("settings", {}), dict):
         raise bad_request()
     clean = clean_step(wanted)
+    running = {k: v for k, v in (step.settings or {}).items() if k in RUNTIME}
+    clean["settings"] = {**clean["settings"], **running}
     if clean == current:
         return
     step.title, step.prompt = clean["title"], clean["prompt"]

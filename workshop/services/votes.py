@@ -1,0 +1,156 @@
+"""Dot votes (DESIGN.md §5, step 5): N votes each, at most M on one card,
+results hidden until the facilitator closes the vote.
+
+A vote step's live state is in its settings: ``state`` (``ready``, ``open``,
+``closed``) and, once closed, ``results`` (votes per card). Budgets are
+checked under a lock on the voter's row, so two tabs or crafted messages
+sent at once cannot overspend them, on SQLite and on PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+
+from ..extensions import db
+from ..models import Idea, Participant, Step, StepKind, Table, Vote
+from . import ServiceError
+from .changes import touch
+from .live import member, require_open
+from .writes import MODERATORS, Request, integer, op
+
+
+def _vote_step(table: Table, step_id=None) -> Step:
+    """The vote step named by ``step_id``, or the table's current step."""
+    step = table.step
+    if step_id is not None:
+        step_id = integer(step_id)
+        step = db.session.get(Step, step_id) if step_id else None
+    if step is None or step.table_id != table.id or step.kind != StepKind.vote:
+        raise ServiceError("no_vote", _l("There is no vote at this step."))
+    return step
+
+
+def _settings(step: Step) -> dict:
+    return dict(step.settings or {})
+
+
+def _set_state(table: Table, step: Step, state: str, **extra) -> None:
+    settings = _settings(step)
+    settings.pop("results", None)
+    step.settings = {**settings, "state": state, **extra}
+    touch(table)
+
+
+@op("vote.open", *MODERATORS)
+def open_vote(req: Request) -> None:
+    """Open (or reopen) the vote of the current step."""
+    table = req.actor.table
+    step = _vote_step(table, req.data.get("step_id"))
+    if _settings(step).get("state") != "open":
+        _set_state(table, step, "open")
+
+
+@op("vote.close", *MODERATORS)
+def close_vote(req: Request) -> None:
+    """Close the vote: its results (votes per card) show on every screen."""
+    table = req.actor.table
+    step = _vote_step(table, req.data.get("step_id"))
+    if _settings(step).get("state") == "closed":
+        return
+    tally = db.session.execute(
+        select(Vote.idea_id, func.count(Vote.id))
+        .join(Idea, Idea.id == Vote.idea_id)
+        .where(
+            Vote.step_id == step.id,
+            Vote.active.is_(True),
+            Idea.deleted.is_(False),
+            Idea.hidden.is_(False),
+        )
+        .group_by(Vote.idea_id)
+    )
+    results = {str(idea_id): n for idea_id, n in tally}
+    _set_state(table, step, "closed", results=results)
+
+
+def _voter(req: Request) -> Participant:
+    return req.actor.participant or member(req.actor.table, req.data.get("participant_id"))
+
+
+def _open_step(table: Table) -> Step:
+    step = _vote_step(table)
+    if _settings(step).get("state") != "open":
+        raise ServiceError("vote_closed", _l("The vote is not open."))
+    return step
+
+
+def _lock(voter: Participant) -> None:
+    # A write on the voter's row: later writes of the same voter (another tab)
+    # wait until this one commits, then count what it spent.
+    db.session.execute(
+        update(Participant).where(Participant.id == voter.id).values(seq=Participant.seq),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def _active(step: Step, voter: Participant, idea_id: int | None = None):
+    query = select(Vote).where(
+        Vote.step_id == step.id, Vote.participant_id == voter.id, Vote.active.is_(True)
+    )
+    if idea_id is not None:
+        query = query.where(Vote.idea_id == idea_id)
+    return list(db.session.scalars(query.order_by(Vote.id)))
+
+
+def _card(table: Table, idea_id) -> Idea:
+    idea_id = integer(idea_id)
+    idea = db.session.get(Idea, idea_id) if idea_id else None
+    if (
+        idea is None
+        or idea.table_id != table.id
+        or idea.deleted
+        or idea.hidden
+        or idea.private
+    ):
+        raise ServiceError("not_found", _l("This idea does not exist (any more)."))
+    return idea
+
+
+@op("vote.cast", "participant", *MODERATORS)
+def cast(req: Request) -> None:
+    """Put one vote on a card, within the voter's budget."""
+    table = req.actor.table
+    require_open(table)
+    voter = _voter(req)
+    step = _open_step(table)
+    idea = _card(table, req.data.get("idea_id"))
+    settings = _settings(step)
+    if settings.get("no_self_vote") and idea.participant_id == voter.id:
+        raise ServiceError("own_card", _l("You cannot vote for your own card in this vote."))
+    _lock(voter)
+    spent = _active(step, voter)
+    if len(spent) >= settings.get("votes", 3):
+        raise ServiceError("no_votes_left", _l("You have used all your votes."))
+    if sum(v.idea_id == idea.id for v in spent) >= settings.get("max_per_card", 2):
+        raise ServiceError(
+            "card_full", _l("You have put as many votes on this card as allowed.")
+        )
+    vote = Vote(table_id=table.id, step_id=step.id, participant_id=voter.id, idea_id=idea.id)
+    db.session.add(vote)
+    touch(vote)
+
+
+@op("vote.withdraw", "participant", *MODERATORS)
+def withdraw(req: Request) -> None:
+    """Take back one of one's votes on a card while the vote is open."""
+    table = req.actor.table
+    require_open(table)
+    voter = _voter(req)
+    step = _open_step(table)
+    idea_id = integer(req.data.get("idea_id"))
+    _lock(voter)
+    mine = _active(step, voter, idea_id)
+    if not mine:
+        raise ServiceError("not_found", _l("You have no vote on this card."))
+    mine[-1].active = False
+    touch(mine[-1])

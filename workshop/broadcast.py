@@ -8,6 +8,7 @@ by :mod:`workshop.publisher` after the commit; this module sends the
 throttled counters and cuts off revoked screens.
 """
 
+import logging
 import threading
 import time
 
@@ -15,7 +16,7 @@ from flask import current_app
 
 from .extensions import db, socketio
 from .models import Event, Table
-from .services import events
+from .services import control, events
 
 
 def table_room(table_id: int) -> str:
@@ -145,3 +146,54 @@ def send_counts(event: Event) -> None:
 def counts_payload(counts: dict[int, dict[str, int]]) -> dict[str, dict[str, int]]:
     """Counts keyed by table id as text (JSON object keys are text)."""
     return {str(table_id): value for table_id, value in counts.items()}
+
+
+# --- consoles' presence, for the control room ---------------------------------------
+
+
+def consoles_here() -> list[int]:
+    """Tables whose console this server process holds open."""
+    rooms = socketio.server.manager.rooms.get("/", {})
+    return [
+        int(room.split(":", 1)[1])
+        for room, members in list(rooms.items())
+        if isinstance(room, str) and room.startswith("console:") and members
+    ]
+
+
+def console_presence(table: Table, connected: bool, leaving_sid: str | None = None) -> None:
+    """Record that a table's console came or went, and tell the organizers.
+
+    A console leaving counts only if no other console of that table stays
+    open on this server.
+    """
+    if not connected:
+        members = socketio.server.manager.rooms.get("/", {}).get(console_room(table.id)) or {}
+        if any(sid != leaving_sid for sid in members):
+            return
+    control.mark_consoles([table.id], connected)
+    socketio.emit(
+        "presence",
+        {"table_id": table.id, "console": connected},
+        to=organizers_room(table.event_id),
+    )
+    _presence_refresher(current_app._get_current_object())
+
+
+def _presence_refresher(app) -> None:
+    """Start, once per app, the task that keeps this server's consoles marked
+    as connected (every PRESENCE_REFRESH seconds, one UPDATE)."""
+    if app.extensions.get("presence_refresher"):
+        return
+    app.extensions["presence_refresher"] = True
+
+    def refresh():
+        while True:
+            socketio.sleep(control.PRESENCE_REFRESH)
+            try:
+                with app.app_context():
+                    control.mark_consoles(consoles_here(), True)
+            except Exception:  # the next round tries again
+                logging.getLogger(__name__).exception("refreshing consoles' presence failed")
+
+    socketio.start_background_task(refresh)

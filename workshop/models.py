@@ -175,6 +175,12 @@ class Table(db.Model):
     timer_left: Mapped[int | None] = mapped_column(Integer)
     # Authors' names hidden from the other phones (still stored for moderation).
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    # For the organizers' control room: the table's latest live change, the
+    # last time a server saw its console connected, the organizers' message.
+    last_activity_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    console_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    console_message: Mapped[str] = mapped_column(String(300), default="")
+    console_message_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     event: Mapped[Event] = relationship(back_populates="tables")

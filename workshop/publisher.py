@@ -51,7 +51,7 @@ def render(obj, session: Session) -> tuple[list[tuple[str, dict]], int | None]:
         if own != public:
             pushes.append((broadcast.participant_room(owner), own))
     event_id = _event_id(obj, session)
-    if isinstance(obj, Idea) and event_id is not None:
+    if isinstance(obj, Idea | Table) and event_id is not None:
         pushes.append(
             (
                 broadcast.organizers_room(event_id),

@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload
 from . import broadcast, clock
 from .extensions import db, socketio
 from .models import Event, Participant, Table
-from .services import ServiceError, accounts, changes, events, live, writes
+from .services import ServiceError, accounts, changes, control, events, live, writes
 from .services.changes import Viewer
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,18 @@ def on_connect(auth):
     session["who"] = who
     for room in rooms:
         join_room(room)
+    if role == "facilitator":
+        broadcast.console_presence(db.session.get(Table, who["table_id"]), True)
+
+
+@socketio.on("disconnect")
+def on_disconnect(*_reason):
+    """A console that leaves shows as disconnected in the control room."""
+    who = session.get("who") or {}
+    if who.get("role") == "facilitator":
+        table = db.session.get(Table, who["table_id"])
+        if table is not None:
+            broadcast.console_presence(table, False, leaving_sid=request.sid)
 
 
 # --- who is calling --------------------------------------------------------------
@@ -199,6 +211,7 @@ def _organizer_catch_up(_data) -> dict:
     return {
         "ok": True,
         "now": clock.epoch_ms(),
+        "tables": control.summaries(event),
         "counts": broadcast.counts_payload(events.table_counts(event)),
         "recent": [
             {**changes.view(idea, changes.ORGANIZER), "table_id": idea.table_id}

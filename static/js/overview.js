@@ -1,25 +1,75 @@
-/* The organizer's live overview: counters and latest ideas of every table. */
+/* The organizers' control room: every table's step, time left, counts, last
+   activity and console, on server time; late and stalled tables filtered;
+   steps pushed and messages sent to the selected tables through the one
+   write path (one write envelope per table). */
 (function () {
   "use strict";
   var cfg = JSON.parse(document.getElementById("live-config").textContent);
+  var t = cfg.i18n;
   var connection = document.querySelector("[data-connection]");
+  var rowsBody = document.querySelector("[data-rows]");
+  var tools = document.querySelector("[data-room-tools]");
+  var result = document.querySelector("[data-room-result]");
+  var tables = new Map(); // table id -> summary (table view + number, name, console…)
+  var counts = {}; // table id (text) -> {participants, ideas}
   var recent = new Map(); // table id -> latest ideas, newest first
+  var offset = 0; // server time minus this screen's time
+  var STALLED_MS = 5 * 60 * 1000;
 
-  function card(tableId) { return document.querySelector('[data-table="' + tableId + '"]'); }
+  function serverNow() { return Date.now() + offset; }
+  function row(id) { return rowsBody.querySelector('[data-table="' + id + '"]'); }
 
-  function setCounts(tableId, counts) {
-    var node = card(tableId);
-    if (!node) { return; }
-    node.querySelector('[data-count="participants"]').textContent = counts.participants;
-    node.querySelector('[data-count="ideas"]').textContent = counts.ideas;
+  function secondsLeft(table) {
+    if (!table.timer) { return null; }
+    if (table.timer.left !== null && table.timer.left !== undefined) { return table.timer.left; }
+    if (!table.timer.ends_at) { return null; }
+    return Math.ceil((table.timer.ends_at - serverNow()) / 1000);
+  }
+  function isLate(table) { var left = secondsLeft(table); return left !== null && left <= 0; }
+  function isStalled(table) {
+    return table.step_id !== null && table.open &&
+      (!table.last_activity || serverNow() - table.last_activity > STALLED_MS);
   }
 
-  function renderRecent(tableId) {
-    var node = card(tableId);
+  function clockText(seconds) {
+    var sign = seconds < 0 ? "+" : "";
+    var s = Math.abs(seconds);
+    return sign + Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+  }
+
+  function renderRow(table) {
+    var node = row(table.id);
+    if (!node) { return; }
+    var steps = table.steps || [];
+    var index = steps.findIndex(function (s) { return s.id === table.step_id; });
+    node.querySelector("[data-step]").textContent = index < 0 ? t.not_started :
+      t.step_of.replace("{n}", index + 1).replace("{total}", steps.length).replace("{title}", steps[index].title);
+    var left = secondsLeft(table);
+    var leftCell = node.querySelector("[data-left]");
+    leftCell.textContent = left === null ? "–" :
+      clockText(left) + (table.timer.left !== null && table.timer.left !== undefined ? " (" + t.paused + ")" : "");
+    leftCell.dataset.level = left === null ? "" : left <= 30 ? "red" : left <= 120 ? "amber" : "";
+    var minutes = table.last_activity ? Math.floor((serverNow() - table.last_activity) / 60000) : null;
+    node.querySelector("[data-activity]").textContent = minutes === null ? t.never :
+      minutes < 1 ? t.just_now : t.minutes_ago.replace("{n}", minutes);
+    var consoleCell = node.querySelector("[data-console]");
+    consoleCell.textContent = table.console ? t.console_on : t.console_off;
+    consoleCell.dataset.state = table.console ? "on" : "off";
+    node.dataset.late = isLate(table);
+    node.dataset.stalled = isStalled(table);
+    var c = counts[String(table.id)];
+    if (c) {
+      node.querySelector('[data-count="participants"]').textContent = c.participants;
+      node.querySelector('[data-count="ideas"]').textContent = c.ideas;
+    }
+  }
+
+  function renderRecent(id) {
+    var node = row(id);
     if (!node) { return; }
     var list = node.querySelector("[data-recent]");
     list.replaceChildren();
-    (recent.get(tableId) || []).forEach(function (idea) {
+    (recent.get(id) || []).forEach(function (idea) {
       var li = document.createElement("li");
       li.textContent = idea.text; // user text is always text
       list.appendChild(li);
@@ -28,31 +78,151 @@
 
   function addIdea(idea) {
     var list = (recent.get(idea.table_id) || []).filter(function (i) { return i.id !== idea.id; });
-    if (!idea.deleted && !idea.hidden) { list.unshift(idea); }
+    if (!idea.deleted && !idea.hidden && !idea.withheld && !idea.private) { list.unshift(idea); }
     list.sort(function (a, b) { return b.id - a.id; });
     recent.set(idea.table_id, list.slice(0, 3));
     renderRecent(idea.table_id);
   }
 
-  window.watchEvent(
+  function setTotal(key, value) {
+    var node = document.querySelector('[data-total="' + key + '"]');
+    if (node) { node.textContent = value; }
+  }
+
+  function arrange() {
+    var filter = tools.querySelector('input[name="filter"]:checked').value;
+    var sort = tools.querySelector('select[name="sort"]').value;
+    var all = Array.from(tables.values());
+    var late = 0, stalled = 0, consoles = 0;
+    all.forEach(function (table) {
+      renderRow(table);
+      late += isLate(table); stalled += isStalled(table); consoles += !!table.console;
+      var shown = filter === "all" || (filter === "late" ? isLate(table) : isStalled(table));
+      row(table.id).hidden = !shown;
+    });
+    setTotal("late", late); setTotal("stalled", stalled); setTotal("consoles", consoles);
+    var key = {
+      number: function (x) { return x.number; },
+      left: function (x) { var l = secondsLeft(x); return l === null ? Infinity : l; },
+      activity: function (x) { return x.last_activity || 0; }
+    }[sort];
+    all.sort(function (a, b) { return key(a) - key(b) || a.number - b.number; })
+      .forEach(function (table) { rowsBody.appendChild(row(table.id)); });
+    var participants = 0, ideas = 0;
+    Object.keys(counts).forEach(function (id) { participants += counts[id].participants; ideas += counts[id].ideas; });
+    setTotal("participants", participants); setTotal("ideas", ideas); setTotal("tables", all.length);
+  }
+
+  function selected() {
+    return Array.from(rowsBody.querySelectorAll("tr")).filter(function (tr) {
+      return !tr.hidden && tr.querySelector("[data-select]").checked;
+    }).map(function (tr) { return tables.get(Number(tr.dataset.table)); }).filter(Boolean);
+  }
+
+  // crypto.randomUUID needs a secure context; a venue's LAN address is plain http.
+  function newClientId() {
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return (b + 0x100).toString(16).slice(1); }).join("");
+  }
+
+  // One write per table; a lost answer is sent again with the same id (the
+  // server answers a resend from its receipt), a refusal is reported.
+  function write(tableId, op, data) {
+    var envelope = { op: op, client_id: newClientId(), data: data, table_id: tableId };
+    return new Promise(function (resolve) {
+      (function attempt(tries) {
+        socket.timeout(10000).emit("write", envelope, function (err, res) {
+          if (err && tries < 3) { setTimeout(function () { attempt(tries + 1); }, 1000); return; }
+          resolve(err ? { ok: false, message: "" } : res);
+        });
+      })(1);
+    });
+  }
+
+  function report(answers, doneText) {
+    var refused = answers.filter(function (a) { return !a.ok; });
+    var text = doneText.replace("{n}", answers.length - refused.length);
+    if (refused.length) {
+      text += " " + t.failed.replace("{n}", refused.length).replace("{reason}", refused[0].message || "");
+    }
+    result.textContent = text;
+  }
+
+  tools.querySelector("[data-push-step]").addEventListener("click", function () {
+    var kind = tools.querySelector('select[name="step_kind"]').value;
+    var chosen = selected();
+    if (!chosen.length) { result.textContent = t.none_selected; return; }
+    var missing = 0;
+    var writes = chosen.map(function (table) {
+      var step = (table.steps || []).find(function (s) { return s.kind === kind; });
+      if (!step) { missing += 1; return null; }
+      return write(table.id, "step.go", { step_id: step.id });
+    }).filter(Boolean);
+    Promise.all(writes).then(function (answers) {
+      answers.forEach(function (a) { (a.changes || []).forEach(applyChange); });
+      report(answers, t.moved);
+      if (missing) { result.textContent += " " + t.no_step.replace("{n}", missing); }
+      arrange();
+    });
+  });
+
+  tools.querySelector("[data-send-message]").addEventListener("click", function () {
+    var input = tools.querySelector('input[name="message"]');
+    var text = input.value.trim();
+    var chosen = selected();
+    if (!chosen.length) { result.textContent = t.none_selected; return; }
+    if (!text) { input.focus(); return; }
+    Promise.all(chosen.map(function (table) {
+      return write(table.id, "console.message", { text: text });
+    })).then(function (answers) {
+      report(answers, t.sent);
+      if (answers.every(function (a) { return a.ok; })) { input.value = ""; }
+    });
+  });
+
+  tools.addEventListener("change", arrange);
+  document.querySelector("[data-select-all]").addEventListener("change", function (event) {
+    rowsBody.querySelectorAll("tr:not([hidden]) [data-select]").forEach(function (box) {
+      box.checked = event.target.checked;
+    });
+  });
+
+  function applyChange(change) {
+    if (change.type === "idea") { addIdea(change); return; }
+    if (change.type !== "table") { return; }
+    var known = tables.get(change.id);
+    if (known && known.seq > change.seq) { return; }
+    // Pushes carry the live state only: keep what the catch-up gave (number, console…).
+    tables.set(change.id, Object.assign({}, known || {}, change));
+  }
+
+  function setNow(now) { if (now) { offset = now - Date.now(); } }
+
+  var socket = window.watchEvent(
     cfg.auth,
     function (res) {
-      Object.keys(res.counts).forEach(function (id) { setCounts(id, res.counts[id]); });
+      setNow(res.now);
+      res.tables.forEach(function (table) { tables.set(table.id, table); });
+      counts = res.counts;
       recent.clear();
       res.recent.slice().reverse().forEach(addIdea);
-      document.querySelectorAll("[data-table]").forEach(function (node) {
-        renderRecent(Number(node.dataset.table));
-      });
+      rowsBody.querySelectorAll("tr").forEach(function (tr) { renderRecent(Number(tr.dataset.table)); });
+      arrange();
     },
     {
-      counts: function (counts) {
-        Object.keys(counts).forEach(function (id) { setCounts(id, counts[id]); });
-      },
-      idea: addIdea,
+      counts: function (c) { counts = c; arrange(); },
+      changes: function (push) { setNow(push.now); push.changes.forEach(applyChange); arrange(); },
+      presence: function (p) {
+        var table = tables.get(p.table_id);
+        if (table) { table.console = p.console; arrange(); }
+      }
     },
     function (state) {
-      connection.textContent = cfg.i18n[state];
+      connection.textContent = t[state];
       connection.dataset.state = state;
     }
   );
+  // Time left and "last activity" move on their own.
+  setInterval(arrange, 1000);
 })();

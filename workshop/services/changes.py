@@ -52,10 +52,11 @@ ORGANIZER = Viewer("organizer")
 # --- views -----------------------------------------------------------------------
 
 
-def table_view(table: Table, _viewer: Viewer) -> dict:
-    """The table's live state: event open, current step and timer, reporter, display."""
+def table_view(table: Table, viewer: Viewer) -> dict:
+    """The table's live state: event open, current step and timer, reporter,
+    display; for the facilitator and organizers, the organizers' message."""
     reporter = table.reporter
-    return {
+    view = {
         "type": "table",
         "id": table.id,
         "seq": table.state_seq,
@@ -81,6 +82,12 @@ def table_view(table: Table, _viewer: Viewer) -> dict:
             "left": table.timer_left,
         },
     }
+    if viewer.moderator:
+        view["message"] = table.console_message
+        view["message_at"] = (
+            clock.epoch_ms(table.console_message_at) if table.console_message_at else None
+        )
+    return view
 
 
 def participant_view(participant: Participant, _viewer: Viewer) -> dict:
@@ -235,7 +242,7 @@ def assign(session: Session | None = None) -> None:
             last = session.execute(
                 update(Table)
                 .where(Table.id == table_id)
-                .values(last_seq=Table.last_seq + len(objs))
+                .values(last_seq=Table.last_seq + len(objs), last_activity_at=clock.now())
                 .returning(Table.last_seq),
                 execution_options={"synchronize_session": False},
             ).scalar_one()

@@ -105,13 +105,7 @@ def _active(step: Step, voter: Participant, idea_id: int | None = None):
 def _card(table: Table, idea_id) -> Idea:
     idea_id = integer(idea_id)
     idea = db.session.get(Idea, idea_id) if idea_id else None
-    if (
-        idea is None
-        or idea.table_id != table.id
-        or idea.deleted
-        or idea.hidden
-        or idea.private
-    ):
+    if idea is None or idea.table_id != table.id or idea.deleted or idea.hidden or idea.private:
         raise ServiceError("not_found", _l("This idea does not exist (any more)."))
     return idea
 
@@ -132,9 +126,7 @@ def cast(req: Request) -> None:
     if len(spent) >= settings.get("votes", 3):
         raise ServiceError("no_votes_left", _l("You have used all your votes."))
     if sum(v.idea_id == idea.id for v in spent) >= settings.get("max_per_card", 2):
-        raise ServiceError(
-            "card_full", _l("You have put as many votes on this card as allowed.")
-        )
+        raise ServiceError("card_full", _l("You have put as many votes on this card as allowed."))
     vote = Vote(table_id=table.id, step_id=step.id, participant_id=voter.id, idea_id=idea.id)
     db.session.add(vote)
     touch(vote)

@@ -204,4 +204,4 @@ def perform(actor: Actor, envelope) -> dict:
 
 
 # The operations register themselves when their modules are imported.
-from . import live, steps, votes  # noqa: E402, F401
+from . import control, live, steps, votes  # noqa: E402, F401

@@ -162,10 +162,13 @@ def tents(event_id: int):
 
 @bp.get("/events/<int:event_id>/live")
 def overview(event_id: int):
-    """Every table at a glance, updated live."""
+    """The control room: every table at a glance, updated live, steered at once."""
     event = _my_event(event_id)
     return render_template(
-        "organizer/overview.html", event=event, counts=events.table_counts(event)
+        "organizer/overview.html",
+        event=event,
+        counts=events.table_counts(event),
+        step_kinds=list(StepKind),
     )
 
 

@@ -1,0 +1,67 @@
+"""The organizers' control room (DESIGN.md §5, §11): every table at a glance,
+steps pushed to many tables, a word to every console.
+
+Whether a table's console is connected is kept in the database (each server
+refreshes the tables whose consoles it holds), so that it holds across
+processes and a crashed server's consoles fade out by themselves.
+"""
+
+from datetime import timedelta
+
+from sqlalchemy import update
+
+from .. import clock
+from ..extensions import db
+from ..models import Event, Table
+from .changes import ORGANIZER, table_view, touch
+from .live import clean_text
+from .writes import Request, op
+
+PRESENCE_REFRESH = 30  # seconds between two refreshes by a server of its consoles
+PRESENCE_TTL = 75  # seconds after which an unrefreshed console counts as gone
+MAX_MESSAGE = 300
+
+
+def console_connected(table: Table) -> bool:
+    seen = clock.aware(table.console_seen_at)
+    return seen is not None and clock.now() - seen < timedelta(seconds=PRESENCE_TTL)
+
+
+def table_summary(table: Table) -> dict:
+    """One table's row in the control room."""
+    return {
+        **table_view(table, ORGANIZER),
+        "number": table.number,
+        "name": table.name,
+        "challenge": str(table.challenge),
+        "last_activity": clock.epoch_ms(table.last_activity_at) if table.last_activity_at else None,
+        "console": console_connected(table),
+    }
+
+
+def summaries(event: Event) -> list[dict]:
+    """Every table of ``event``, in number order."""
+    return [table_summary(table) for table in event.tables]
+
+
+def mark_consoles(table_ids, connected: bool) -> None:
+    """Record that this server holds (or no longer holds) these tables' consoles."""
+    if not table_ids:
+        return
+    db.session.execute(
+        update(Table)
+        .where(Table.id.in_(list(table_ids)))
+        .values(console_seen_at=clock.now() if connected else None),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.commit()
+
+
+@op("console.message", "organizer")
+def message_console(req: Request) -> None:
+    """A short message from the organizers, shown on the table's console."""
+    table = req.actor.table
+    text = clean_text(req.data.get("text"), MAX_MESSAGE)
+    table.console_message = text
+    table.console_message_at = clock.now()
+    touch(table)

@@ -130,6 +130,9 @@ class Event(db.Model):
     venue: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[EventStatus] = mapped_column(_enum(EventStatus), default=EventStatus.draft)
     join_code: Mapped[str] = mapped_column(String(16), unique=True)
+    # What the projector shows in plenary: mode (off, table, cloud), the table
+    # shown, automatic turns (seconds) and since when (DESIGN.md §5, step 8).
+    plenary: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     territory: Mapped[Territory] = relationship(back_populates="events")
@@ -317,7 +320,10 @@ class Write(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     actor: Mapped[str] = mapped_column(String(40))
     client_id: Mapped[str] = mapped_column(String(64))
-    table_id: Mapped[int] = mapped_column(ForeignKey("tables.id", ondelete="CASCADE"), index=True)
+    # None for an organizer's write to the whole evening (the plenary).
+    table_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tables.id", ondelete="CASCADE"), index=True
+    )
     op: Mapped[str] = mapped_column(String(40))
     seq: Mapped[int | None] = mapped_column(Integer)
     refs: Mapped[list] = mapped_column(JSON, default=list)

@@ -28,6 +28,7 @@ from .services.changes import CONSOLE, ORGANIZER, PHONE, TYPES, Viewer
 
 log = logging.getLogger(__name__)
 OUTBOX = "live_outbox"  # session.info key: rendered pushes waiting for the commit
+EXTRA = "live_extra"  # session.info key: event-wide pushes (plenary) waiting for the commit
 
 
 def _event_id(obj, session: Session) -> int | None:
@@ -61,17 +62,26 @@ def render(obj, session: Session) -> tuple[list[tuple[str, dict]], int | None]:
     return pushes, event_id if live_type.counted else None
 
 
+def push_after_commit(room: str, name: str, payload: dict, session: Session | None = None) -> None:
+    """Emit ``name`` to ``room`` once the open transaction has committed (for
+    what is not a table's live entity: the plenary)."""
+    from .extensions import db
+
+    (session or db.session).info.setdefault(EXTRA, []).append((room, name, payload))
+
+
 @event.listens_for(Session, "before_commit")
 def _render_before_commit(session: Session) -> None:
-    if not session.info.get(changes.PENDING):
+    if not session.info.get(changes.PENDING) and not session.info.get(EXTRA):
         return
     changes.assign(session)
-    outbox = session.info.setdefault(OUTBOX, {"pushes": [], "counted": set()})
+    outbox = session.info.setdefault(OUTBOX, {"pushes": [], "counted": set(), "extra": []})
     for obj in changes.clear(session):
         pushes, counted = render(obj, session)
         outbox["pushes"].extend(pushes)
         if counted is not None:
             outbox["counted"].add(counted)
+    outbox["extra"].extend(session.info.pop(EXTRA, []))
     outbox["app"] = current_app._get_current_object()
 
 
@@ -79,12 +89,13 @@ def _render_before_commit(session: Session) -> None:
 def _publish_after_commit(session: Session) -> None:
     outbox = session.info.pop(OUTBOX, None)
     if outbox:
-        publisher(outbox["app"]).put(outbox["pushes"], outbox["counted"])
+        publisher(outbox["app"]).put(outbox["pushes"], outbox["counted"], outbox["extra"])
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
     session.info.pop(OUTBOX, None)
+    session.info.pop(EXTRA, None)
     changes.clear(session)
 
 
@@ -99,9 +110,9 @@ class Publisher:
         self.lock = threading.Lock()
         self.running = False
 
-    def put(self, pushes: list[tuple[str, dict]], counted: set[int]) -> None:
+    def put(self, pushes: list[tuple[str, dict]], counted: set[int], extra=()) -> None:
         with self.lock:
-            self.queue.put((pushes, counted))
+            self.queue.put((pushes, counted, list(extra)))
             if not self.running:
                 self.running = True
                 socketio.start_background_task(self.run)
@@ -135,13 +146,17 @@ class Publisher:
     def emit(self, batch) -> None:
         by_room: dict[str, list[dict]] = {}
         counted: set[int] = set()
-        for pushes, events in batch:
+        extra: list[tuple[str, str, dict]] = []
+        for pushes, events, others in batch:
             for room, view in pushes:
                 by_room.setdefault(room, []).append(view)
             counted |= events
+            extra.extend(others)
         now = clock.epoch_ms()
         for room, views in by_room.items():
             socketio.emit("changes", {"now": now, "changes": views}, to=room)
+        for room, name, payload in extra:
+            socketio.emit(name, {**payload, "now": now}, to=room)
         if counted:
             with self.app.app_context():
                 for event_id in counted:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload
 from . import broadcast, clock
 from .extensions import db, socketio
 from .models import Event, Participant, Table
-from .services import ServiceError, accounts, changes, control, events, live, writes
+from .services import ServiceError, accounts, changes, control, events, live, plenary, writes
 from .services.changes import Viewer
 
 log = logging.getLogger(__name__)
@@ -154,8 +154,10 @@ def _actor(envelope: dict) -> writes.Actor:
     if role == "facilitator":
         return writes.as_facilitator(_facilitated_table())
     if role == "organizer":
-        table = _organized_table(envelope.get("table_id"))
-        return writes.as_organizer(current_user._get_current_object(), table)
+        organizer = current_user._get_current_object()
+        if envelope.get("table_id") is None:  # a write to the whole evening
+            return writes.as_organizer_of(organizer, _watched_event())
+        return writes.as_organizer(organizer, _organized_table(envelope.get("table_id")))
     raise writes.refused()
 
 
@@ -212,6 +214,7 @@ def _organizer_catch_up(_data) -> dict:
         "ok": True,
         "now": clock.epoch_ms(),
         "tables": control.summaries(event),
+        "plenary": {**plenary.payload(event), "cloud": []},
         "counts": broadcast.counts_payload(events.table_counts(event)),
         "recent": [
             {**changes.view(idea, changes.ORGANIZER), "table_id": idea.table_id}
@@ -221,7 +224,13 @@ def _organizer_catch_up(_data) -> dict:
 
 
 def _projector_catch_up(_data) -> dict:
-    return {"ok": True, "now": clock.epoch_ms(), "totals": events.event_totals(_watched_event())}
+    event = _watched_event()
+    return {
+        "ok": True,
+        "now": clock.epoch_ms(),
+        "totals": events.event_totals(event),
+        "plenary": plenary.payload(event),
+    }
 
 
 CATCH_UP = {

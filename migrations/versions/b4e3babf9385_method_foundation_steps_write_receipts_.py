@@ -39,7 +39,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('actor', sa.String(length=40), nullable=False),
     sa.Column('client_id', sa.String(length=64), nullable=False),
-    sa.Column('table_id', sa.Integer(), nullable=False),
+    sa.Column('table_id', sa.Integer(), nullable=True),
     sa.Column('op', sa.String(length=40), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=True),
     sa.Column('refs', sa.JSON(), nullable=False),

@@ -129,7 +129,8 @@
   // One write per table; a lost answer is sent again with the same id (the
   // server answers a resend from its receipt), a refusal is reported.
   function write(tableId, op, data) {
-    var envelope = { op: op, client_id: newClientId(), data: data, table_id: tableId };
+    var envelope = { op: op, client_id: newClientId(), data: data };
+    if (tableId !== null) { envelope.table_id = tableId; } // none: a write to the whole evening
     return new Promise(function (resolve) {
       (function attempt(tries) {
         socket.timeout(10000).emit("write", envelope, function (err, res) {
@@ -188,6 +189,41 @@
     });
   });
 
+  // --- the plenary on the projector --------------------------------------------------
+
+  var plenaryTools = document.querySelector("[data-plenary-tools]");
+  var plenaryState = { mode: "off" };
+
+  function showPlenaryState(state) {
+    plenaryState = state;
+    var text = t["plenary_" + state.mode] || "";
+    if (state.mode === "table") {
+      var table = tables.get(state.table_id);
+      text = state.auto ? t.plenary_turns.replace("{s}", state.auto) :
+        t.plenary_table.replace("{n}", table ? table.number : "");
+      plenaryTools.querySelector('[name="table_id"]').value = String(state.table_id);
+    }
+    plenaryTools.querySelector("[data-plenary-state]").textContent = text;
+  }
+
+  plenaryTools.addEventListener("click", function (event) {
+    var action = event.target.dataset && event.target.dataset.plenary;
+    if (!action) { return; }
+    var select = plenaryTools.querySelector('[name="table_id"]');
+    var ids = Array.from(select.options).map(function (o) { return Number(o.value); });
+    var at = ids.indexOf(Number(select.value));
+    var data = { mode: action === "off" || action === "cloud" ? action : "table" };
+    if (action === "previous" || action === "next") {
+      at = (at + (action === "next" ? 1 : ids.length - 1)) % ids.length;
+    }
+    if (data.mode === "table") { data.table_id = ids[at]; }
+    if (action === "turns") { data.auto = Number(plenaryTools.querySelector('[name="auto"]').value) || 0; }
+    write(null, "plenary.show", data).then(function (res) {
+      if (!res.ok) { result.textContent = res.message; return; }
+      showPlenaryState(Object.assign({}, data, { auto: data.auto || 0 }));
+    });
+  });
+
   function applyChange(change) {
     if (change.type === "idea") { addIdea(change); return; }
     if (change.type !== "table") { return; }
@@ -204,6 +240,7 @@
     function (res) {
       setNow(res.now);
       res.tables.forEach(function (table) { tables.set(table.id, table); });
+      showPlenaryState(res.plenary);
       counts = res.counts;
       recent.clear();
       res.recent.slice().reverse().forEach(addIdea);
@@ -213,6 +250,7 @@
     {
       counts: function (c) { counts = c; arrange(); },
       changes: function (push) { setNow(push.now); push.changes.forEach(applyChange); arrange(); },
+      plenary: showPlenaryState,
       presence: function (p) {
         var table = tables.get(p.table_id);
         if (table) { table.console = p.console; arrange(); }

@@ -1,22 +1,111 @@
-/* The projector: live counters of the evening. */
+/* The projector: how to join and the live counters; in plenary, each table's
+   result in turn (turns computed from server time, so every projector shows
+   the same table) or the evening's word cloud. */
 (function () {
   "use strict";
   var cfg = JSON.parse(document.getElementById("live-config").textContent);
+  var t = cfg.i18n;
+  var plenary = { mode: "off", tables: [] };
+  var offset = 0;
 
-  function show(totals) {
+  function $(selector) { return document.querySelector(selector); }
+  function serverNow() { return Date.now() + offset; }
+
+  function showTotals(totals) {
     Object.keys(totals).forEach(function (key) {
       var node = document.querySelector('[data-total="' + key + '"]');
       if (node) { node.textContent = totals[key]; }
     });
   }
 
+  function currentTable() {
+    var tables = plenary.tables;
+    if (!tables.length) { return null; }
+    var start = Math.max(0, tables.findIndex(function (x) { return x.id === plenary.table_id; }));
+    var turns = plenary.auto ? Math.floor((serverNow() - plenary.since) / (plenary.auto * 1000)) : 0;
+    var index = (start + Math.max(0, turns)) % tables.length;
+    return { table: tables[index], index: index };
+  }
+
+  var shownKey = null;
+  function render() {
+    var mode = plenary.mode;
+    $("[data-join]").hidden = mode !== "off";
+    $("[data-plenary]").hidden = mode !== "table";
+    $("[data-cloud]").hidden = mode !== "cloud";
+    $("[data-corner]").hidden = mode === "off";
+    document.body.dataset.mode = mode;
+    if (mode === "table") { renderTable(); }
+    if (mode === "cloud") { renderCloud(); }
+  }
+
+  function renderTable() {
+    var found = currentTable();
+    if (!found) { return; }
+    var table = found.table;
+    var key = JSON.stringify(table);
+    if (key === shownKey) { return; } // redraw only on change: the screen does not flicker
+    shownKey = key;
+    $("[data-plenary-position]").textContent = t.position.replace("{n}", table.number)
+      .replace("{i}", found.index + 1).replace("{total}", plenary.tables.length);
+    $("[data-plenary-challenge]").textContent = t.challenges[table.challenge] || "";
+    $("[data-plenary-name]").textContent = table.name;
+    $("[data-plenary-brief]").textContent = table.brief_title;
+    var list = $("[data-plenary-top]");
+    list.replaceChildren();
+    table.top.forEach(function (card) {
+      var li = document.createElement("li");
+      var text = document.createElement("span");
+      text.className = "plenary-card";
+      text.textContent = card.text; // user text is always text
+      var votes = document.createElement("span");
+      votes.className = "plenary-votes";
+      votes.textContent = card.votes === 1 ? t.votes_one : t.votes_many.replace("{n}", card.votes);
+      li.append(text, " ", votes);
+      list.appendChild(li);
+    });
+    $("[data-plenary-none]").hidden = table.top.length > 0;
+    $("[data-plenary-reporter]").textContent = table.reporter || t.nobody;
+    $("[data-plenary-commitments]").textContent = table.commitments;
+  }
+
+  function renderCloud() {
+    var list = $("[data-cloud-words]");
+    list.replaceChildren();
+    var top = plenary.cloud.length ? plenary.cloud[0][1] : 1;
+    plenary.cloud.forEach(function (pair) {
+      var li = document.createElement("li");
+      li.textContent = pair[0];
+      li.dataset.count = pair[1];
+      // From 1.2 to 4.5 rem by frequency: the most used words stand out.
+      li.style.fontSize = (1.2 + 3.3 * Math.sqrt(pair[1] / top)) + "rem";
+      list.appendChild(li);
+    });
+  }
+
+  function setPlenary(data) {
+    if (data.now) { offset = data.now - Date.now(); }
+    plenary = data;
+    shownKey = null;
+    render();
+  }
+
   // No visible indicator on the big screen; the state is kept for inspection.
   function setConnection(state) { document.body.dataset.connection = state; }
 
-  window.watchEvent(
+  var socket = window.watchEvent(
     cfg.auth,
-    function (res) { show(res.totals); },
-    { totals: show },
+    function (res) { showTotals(res.totals); setPlenary(Object.assign({ now: res.now }, res.plenary)); },
+    { totals: showTotals, plenary: setPlenary },
     setConnection
   );
+  // Timed turns move by themselves; results voted meanwhile arrive every 30 s.
+  setInterval(render, 1000);
+  setInterval(function () {
+    if (plenary.mode !== "off" && socket.connected) {
+      socket.emit("sync", {}, function (res) {
+        if (res && res.ok) { setPlenary(Object.assign({ now: res.now }, res.plenary)); }
+      });
+    }
+  }, 30000);
 })();

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import clock
 from ..extensions import db
-from ..models import Organizer, Participant, Table, Write
+from ..models import Event, Organizer, Participant, Table, Write
 from . import ServiceError, changes
 from .changes import Viewer
 
@@ -38,9 +38,14 @@ class Actor:
 
     key: str  # the idempotency key: p:<participant>, f:<table>, o:<organizer>
     role: str  # participant | facilitator | organizer
-    table: Table
+    table: Table | None  # None: an organizer writing to the whole evening
     participant: Participant | None = None
     organizer: Organizer | None = None
+    event: Event | None = None
+
+    def __post_init__(self):
+        if self.event is None and self.table is not None:
+            self.event = self.table.event
 
     @property
     def viewer(self) -> Viewer:
@@ -67,6 +72,11 @@ def as_organizer(organizer: Organizer, table: Table) -> Actor:
     return Actor(f"o:{organizer.id}", "organizer", table, organizer=organizer)
 
 
+def as_organizer_of(organizer: Organizer, event: Event) -> Actor:
+    """An organizer writing to the evening as a whole (the plenary)."""
+    return Actor(f"o:{organizer.id}", "organizer", None, organizer=organizer, event=event)
+
+
 @dataclass
 class Request:
     """One write being carried out."""
@@ -82,17 +92,18 @@ class Op:
     name: str
     roles: frozenset[str]
     run: Callable[[Request], None]
+    event_wide: bool  # about the whole evening rather than one table
 
 
 OPS: dict[str, Op] = {}
 MODERATORS = ("facilitator", "organizer")
 
 
-def op(name: str, *roles: str):
+def op(name: str, *roles: str, event_wide: bool = False):
     """Register an operation that ``roles`` may perform."""
 
     def register(run: Callable[[Request], None]):
-        OPS[name] = Op(name, frozenset(roles), run)
+        OPS[name] = Op(name, frozenset(roles), run, event_wide)
         return run
 
     return register
@@ -158,7 +169,7 @@ def _carry_out(operation_: Op, req: Request) -> dict:
         Write(
             actor=req.actor.key,
             client_id=req.client_id,
-            table_id=req.actor.table.id,
+            table_id=req.actor.table.id if req.actor.table is not None else None,
             op=operation_.name,
             seq=seq,
             refs=changes.refs(touched),
@@ -183,7 +194,7 @@ def perform(actor: Actor, envelope) -> dict:
     data = envelope.get("data", {})
     if not isinstance(data, dict):
         raise bad_request()
-    if actor.role not in operation_.roles:
+    if actor.role not in operation_.roles or operation_.event_wide != (actor.table is None):
         raise refused()
     done = _receipt(actor, client_id)
     if done is not None:
@@ -204,4 +215,4 @@ def perform(actor: Actor, envelope) -> dict:
 
 
 # The operations register themselves when their modules are imported.
-from . import control, live, steps, votes  # noqa: E402, F401
+from . import control, live, plenary, steps, votes  # noqa: E402, F401

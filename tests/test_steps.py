@@ -251,6 +251,7 @@ def test_private_ideas_reach_the_others_as_numbered_placeholders_until_revealed(
         "hidden": False,
         "private": True,
         "deleted": False,
+        "cluster_id": None,
         "withheld": True,
     }
     assert of_type(bob.sync(0)["changes"], "idea") == [placeholder]

@@ -66,6 +66,14 @@ class IdeaKind(enum.StrEnum):
     question = "question"
 
 
+class CommitRole(enum.StrEnum):
+    """What a participant commits to (interest alignment, DESIGN.md §5 step 7)."""
+
+    carry = "carry"
+    contribute = "contribute"
+    follow = "follow"
+
+
 class StepKind(enum.StrEnum):
     """The steps of the method (DESIGN.md §5)."""
 
@@ -198,6 +206,9 @@ class Table(db.Model):
     )
     ideas: Mapped[list[Idea]] = relationship(back_populates="table", cascade="all, delete-orphan")
     votes: Mapped[list[Vote]] = relationship(cascade="all, delete-orphan")
+    clusters: Mapped[list[Cluster]] = relationship(cascade="all, delete-orphan")
+    sheet_fields: Mapped[list[SheetField]] = relationship(cascade="all, delete-orphan")
+    commitments: Mapped[list[Commitment]] = relationship(cascade="all, delete-orphan")
     steps: Mapped[list[Step]] = relationship(
         back_populates="table",
         foreign_keys="Step.table_id",
@@ -278,11 +289,70 @@ class Idea(db.Model):
     # see it until the facilitator reveals the step's ideas.
     private: Mapped[bool] = mapped_column(Boolean, default=False)
     step_id: Mapped[int | None] = mapped_column(ForeignKey("steps.id", ondelete="SET NULL"))
+    cluster_id: Mapped[int | None] = mapped_column(
+        ForeignKey("clusters.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     table: Mapped[Table] = relationship(back_populates="ideas")
     author: Mapped[Participant | None] = relationship()
+
+
+class Cluster(db.Model):
+    """A named group of a table's cards, made by the facilitator."""
+
+    __tablename__ = "clusters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    table_id: Mapped[int] = mapped_column(ForeignKey("tables.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SheetField(db.Model):
+    """One field of the table's sheet (its structured result).
+
+    ``version`` counts the field's edits: an edit based on an older version
+    is refused, so that no one silently overwrites someone else's text.
+    """
+
+    __tablename__ = "sheet_fields"
+    __table_args__ = (UniqueConstraint("table_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    table_id: Mapped[int] = mapped_column(ForeignKey("tables.id"), index=True)
+    key: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    edited_by: Mapped[str] = mapped_column(String(80), default="")
+    # Who has the field open right now (shown to the others), and since when.
+    editing_by: Mapped[str] = mapped_column(String(80), default="")
+    editing_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Commitment(db.Model):
+    """A participant's commitment to the table's result: carry, contribute or
+    be kept informed, with what they bring, expect and can give (hours)."""
+
+    __tablename__ = "commitments"
+    __table_args__ = (UniqueConstraint("table_id", "participant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    table_id: Mapped[int] = mapped_column(ForeignKey("tables.id"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    role: Mapped[CommitRole] = mapped_column(_enum(CommitRole))
+    contribution: Mapped[str] = mapped_column(String(300), default="")
+    expects: Mapped[str] = mapped_column(String(300), default="")
+    hours_per_month: Mapped[int | None] = mapped_column(Integer)
+    withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Vote(db.Model):

@@ -19,7 +19,17 @@ from sqlalchemy.orm import joinedload
 from . import broadcast, clock
 from .extensions import db, socketio
 from .models import Event, Participant, Table
-from .services import ServiceError, accounts, changes, control, events, live, plenary, writes
+from .services import (
+    ServiceError,
+    accounts,
+    changes,
+    control,
+    events,
+    inputs,
+    live,
+    plenary,
+    writes,
+)
 from .services.changes import Viewer
 
 log = logging.getLogger(__name__)
@@ -103,7 +113,7 @@ def on_disconnect(*_reason):
 def _who(role: str | None = None) -> dict:
     who = session.get("who") or {}
     if role is not None and who.get("role") != role:
-        raise writes.refused()
+        raise inputs.refused()
     return who
 
 
@@ -114,7 +124,7 @@ def _participant() -> Participant:
         options=[joinedload(Participant.table).joinedload(Table.event)],
     )
     if participant is None:
-        raise writes.refused()
+        raise inputs.refused()
     return participant
 
 
@@ -123,7 +133,7 @@ def _facilitated_table() -> Table:
     table = db.session.get(Table, who["table_id"], options=[joinedload(Table.event)])
     # Checked at every event: a rotated link stops working at once.
     if table is None or table.facilitator_secret != who["secret"]:
-        raise writes.refused()
+        raise inputs.refused()
     return table
 
 
@@ -134,16 +144,16 @@ def _watched_event() -> Event:
         _who()["role"] == "organizer"
         and not (current_user.is_authenticated and accounts.can_manage(current_user, event))
     ):
-        raise writes.refused()
+        raise inputs.refused()
     return event
 
 
 def _organized_table(table_id) -> Table:
     event = _watched_event()
-    table_id = writes.integer(table_id)
+    table_id = inputs.integer(table_id)
     table = db.session.get(Table, table_id) if table_id else None
     if table is None or table.event_id != event.id:
-        raise writes.refused()
+        raise inputs.refused()
     return table
 
 
@@ -158,7 +168,7 @@ def _actor(envelope: dict) -> writes.Actor:
         if envelope.get("table_id") is None:  # a write to the whole evening
             return writes.as_organizer_of(organizer, _watched_event())
         return writes.as_organizer(organizer, _organized_table(envelope.get("table_id")))
-    raise writes.refused()
+    raise inputs.refused()
 
 
 def answers(handler):
@@ -247,7 +257,7 @@ def on_sync(data):
     """Everything a screen missed since the sequence number it last saw."""
     role = _who().get("role")
     if role not in CATCH_UP:
-        raise writes.refused()
+        raise inputs.refused()
     return CATCH_UP[role](data)
 
 

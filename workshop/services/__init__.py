@@ -22,12 +22,14 @@ class ServiceError(Exception):
         message: LazyString | str,
         retry_after: int | None = None,
         permanent: bool | None = None,
+        **details,
     ):
         super().__init__(code)
         self.code = code
         self.message = message
         self.retry_after = retry_after
         self.permanent = retry_after is None if permanent is None else permanent
+        self.details = details  # what the writer needs to recover (a conflict's text)
 
     def as_dict(self) -> dict:
         """The error as sent to a client (message translated now)."""
@@ -39,4 +41,4 @@ class ServiceError(Exception):
         }
         if self.retry_after is not None:
             data["retry_after"] = self.retry_after
-        return data
+        return {**data, **self.details}

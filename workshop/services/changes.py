@@ -24,7 +24,16 @@ from sqlalchemy.orm import Session, selectinload
 
 from .. import clock
 from ..extensions import db
-from ..models import EventStatus, Idea, Participant, Table, Vote
+from ..models import (
+    Cluster,
+    Commitment,
+    EventStatus,
+    Idea,
+    Participant,
+    SheetField,
+    Table,
+    Vote,
+)
 
 PENDING = "live_pending"  # session.info key: entities touched, waiting for a number
 
@@ -81,6 +90,7 @@ def table_view(table: Table, viewer: Viewer) -> dict:
             "ends_at": clock.epoch_ms(table.timer_ends_at) if table.timer_ends_at else None,
             "left": table.timer_left,
         },
+        "sheet": sheets.template(table.challenge),
     }
     if viewer.moderator:
         view["message"] = table.console_message
@@ -119,6 +129,7 @@ def idea_view(idea: Idea, viewer: Viewer) -> dict:
         "hidden": idea.hidden,
         "private": idea.private,
         "deleted": idea.deleted,
+        "cluster_id": idea.cluster_id,
     }
     withheld = idea.deleted or (
         not viewer.moderator and ((idea.hidden and not owner) or (idea.private and not owner))
@@ -158,6 +169,53 @@ def vote_view(vote: Vote, viewer: Viewer) -> dict:
     return view
 
 
+def cluster_view(cluster: Cluster, _viewer: Viewer) -> dict:
+    return {
+        "type": "cluster",
+        "id": cluster.id,
+        "seq": cluster.seq,
+        "name": cluster.name,
+        "position": cluster.position,
+        "deleted": cluster.deleted,
+    }
+
+
+def sheet_field_view(field: SheetField, _viewer: Viewer) -> dict:
+    return {
+        "type": "sheet_field",
+        "id": field.id,
+        "seq": field.seq,
+        "key": field.key,
+        "text": field.text,
+        "version": field.version,
+        "edited_by": field.edited_by,
+        "editing_by": sheets.editing(field),
+    }
+
+
+def commitment_view(commitment: Commitment, viewer: Viewer) -> dict:
+    """A commitment, shown openly to the table (that is the point of stating
+    one's interests), never with a contact."""
+    view = {
+        "type": "commitment",
+        "id": commitment.id,
+        "seq": commitment.seq,
+        "participant_id": commitment.participant_id,
+        "withdrawn": commitment.withdrawn,
+    }
+    if not commitment.withdrawn:
+        view.update(
+            role=commitment.role.value,
+            contribution=commitment.contribution,
+            expects=commitment.expects,
+            hours_per_month=commitment.hours_per_month,
+        )
+    if viewer.owns(commitment.participant_id) or viewer.moderator:
+        participant = db.session.get(Participant, commitment.participant_id)
+        view["consent"] = bool(participant and participant.contact_consent)
+    return view
+
+
 @dataclass(frozen=True)
 class LiveType:
     """One kind of live entity: its model, its sequence column, its view."""
@@ -188,6 +246,9 @@ TYPES: dict[type, LiveType] = {
     Participant: LiveType("participant", Participant, "seq", participant_view, counted=True),
     Idea: LiveType("idea", Idea, "seq", idea_view, counted=True),
     Vote: LiveType("vote", Vote, "seq", vote_view),
+    Cluster: LiveType("cluster", Cluster, "seq", cluster_view),
+    SheetField: LiveType("sheet_field", SheetField, "seq", sheet_field_view),
+    Commitment: LiveType("commitment", Commitment, "seq", commitment_view),
 }
 BY_NAME = {live_type.name: live_type for live_type in TYPES.values()}
 
@@ -296,3 +357,8 @@ def resolve(references) -> list:
         if obj is not None:
             found.append(obj)
     return found
+
+
+# The sheet's templates and who-is-editing rule live with the sheet (which
+# imports this module, hence the import at the end).
+from . import sheets  # noqa: E402

@@ -14,7 +14,7 @@ from .. import clock
 from ..extensions import db
 from ..models import Event, Table
 from .changes import ORGANIZER, table_view, touch
-from .live import clean_text
+from .inputs import clean_text
 from .writes import Request, op
 
 PRESENCE_REFRESH = 30  # seconds between two refreshes by a server of its consoles

@@ -16,7 +16,6 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..models import (
     ActorCategory,
-    EventStatus,
     Idea,
     IdeaKind,
     Participant,
@@ -27,11 +26,17 @@ from ..models import (
 from . import ServiceError, journal
 from .changes import touch
 from .codes import new_secret, token_hash
-from .writes import MODERATORS, Request, bad_request, integer, op
+from .inputs import (
+    MAX_BRINGS_LENGTH,
+    MAX_NAME_LENGTH,
+    bad_request,
+    clean_text,
+    integer,
+    member,
+    require_open,
+)
+from .writes import MODERATORS, Request, op
 
-MAX_IDEA_LENGTH = 500
-MAX_NAME_LENGTH = 60
-MAX_BRINGS_LENGTH = 300
 EDIT_INTERVAL = 2  # seconds between two edits of one idea
 # Tables fill beyond their seats (latecomers, a second phone); past this many
 # times the seats, joining is refused so that no one can flood a table.
@@ -104,27 +109,7 @@ def participant_for(table: Table, token: str | None) -> Participant | None:
     )
 
 
-def require_open(table: Table) -> None:
-    """Refuse a write to the wall of a closed evening."""
-    if table.event.status == EventStatus.closed:
-        raise ServiceError("event_closed", _l("This evening is over: the wall is read-only."))
-
-
 # --- text ----------------------------------------------------------------------
-
-
-def clean_text(text, max_length: int = MAX_IDEA_LENGTH, required: bool = True) -> str:
-    """Stripped text within ``max_length``; refused when missing or too long."""
-    if text is None and not required:
-        return ""
-    if not isinstance(text, str):
-        raise bad_request()
-    text = text.strip()
-    if not text and required:
-        raise ServiceError("empty", _l("Write something before posting."))
-    if len(text) > max_length:
-        raise ServiceError("too_long", _l("At most %(n)d characters, please.", n=max_length))
-    return text
 
 
 def _clean_kind(kind) -> IdeaKind:
@@ -164,15 +149,6 @@ def _check_edit_rate(idea: Idea) -> None:
         updated = updated.replace(tzinfo=utcnow().tzinfo)
     if idea.updated_at != idea.created_at and utcnow() - updated < timedelta(seconds=EDIT_INTERVAL):
         raise _too_fast(retry_after=EDIT_INTERVAL)
-
-
-def member(table: Table, participant_id) -> Participant:
-    """The participant ``participant_id`` of ``table``, or a refusal."""
-    participant_id = integer(participant_id)
-    participant = db.session.get(Participant, participant_id) if participant_id else None
-    if participant is None or participant.table_id != table.id:
-        raise ServiceError("not_found", _l("This participant is not at this table."))
-    return participant
 
 
 def _not_found() -> ServiceError:

@@ -20,7 +20,8 @@ from .. import clock
 from ..extensions import db
 from ..models import Event, Idea, Step, StepKind, Table
 from . import ServiceError
-from .writes import Request, bad_request, integer, op
+from .inputs import bad_request, integer
+from .writes import Request, op
 
 MODES = ("off", "table", "cloud")
 TOP_CARDS = 5

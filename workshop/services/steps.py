@@ -22,7 +22,8 @@ from ..extensions import db
 from ..models import Challenge, Idea, IdeaKind, Step, StepKind, Table, WorkshopKind
 from . import ServiceError, journal
 from .changes import touch
-from .writes import MODERATORS, Request, bad_request, integer, op
+from .inputs import bad_request, integer
+from .writes import MODERATORS, Request, op
 
 MINUTE = 60
 MAX_DURATION = 4 * 3600

@@ -16,8 +16,8 @@ from ..extensions import db
 from ..models import Idea, Participant, Step, StepKind, Table, Vote
 from . import ServiceError
 from .changes import touch
-from .live import member, require_open
-from .writes import MODERATORS, Request, integer, op
+from .inputs import integer, member, require_open
+from .writes import MODERATORS, Request, op
 
 
 def _vote_step(table: Table, step_id=None) -> Step:

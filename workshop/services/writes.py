@@ -15,7 +15,6 @@ an operation is declared with it and checked here, before anything is read.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -28,8 +27,7 @@ from ..extensions import db
 from ..models import Event, Organizer, Participant, Table, Write
 from . import ServiceError, changes
 from .changes import Viewer
-
-CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+from .inputs import bad_request, clean_client_id, integer, refused
 
 
 @dataclass
@@ -107,27 +105,6 @@ def op(name: str, *roles: str, event_wide: bool = False):
         return run
 
     return register
-
-
-def refused() -> ServiceError:
-    return ServiceError("forbidden", _l("You are not allowed to do this."))
-
-
-def bad_request() -> ServiceError:
-    return ServiceError("bad_request", _l("This request is not valid."))
-
-
-def clean_client_id(client_id) -> str:
-    if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
-        raise bad_request()
-    return client_id
-
-
-def integer(value) -> int | None:
-    """``value`` if it is a plain integer within 64 bits (JSON gives bools too)."""
-    if isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63:
-        return value
-    return None
 
 
 def operation(name) -> Op:
@@ -215,4 +192,13 @@ def perform(actor: Actor, envelope) -> dict:
 
 
 # The operations register themselves when their modules are imported.
-from . import control, live, plenary, steps, votes  # noqa: E402, F401
+from . import (  # noqa: E402, F401
+    clusters,
+    commitments,
+    control,
+    live,
+    plenary,
+    sheets,
+    steps,
+    votes,
+)

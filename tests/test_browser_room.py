@@ -1,0 +1,115 @@
+# ruff: noqa: F811 (pytest fixtures imported from test_browser are used as arguments)
+"""The organizers' screens in Chromium: the control room steering five tables
+at once, and the projector's plenary."""
+
+import re
+import uuid
+
+import socketio
+from playwright.sync_api import expect
+
+from .helpers import PASSWORD, make_evening
+from .test_browser import (  # noqa: F401 (fixtures)
+    browser,
+    expect_connected,
+    join_table,
+    new_page,
+    open_console,
+    site,
+    table_url,
+)
+
+ROOM = {"viewport": {"width": 1366, "height": 768}, "locale": "fr-FR"}
+
+
+def sign_in_as(page, site, email):
+    page.goto(f"{site.server.url}/login")
+    page.fill("[name=email]", email)
+    page.fill("[name=password]", PASSWORD)
+    page.click("main form [type=submit]")
+    expect(page).not_to_have_url(re.compile(r"/login"))
+
+
+def test_the_organizer_moves_five_tables_to_the_plenary_at_once(site, new_page):
+    evening = make_evening(site.app, tables=5, email="salle@example.org")
+    room = new_page(laptop=True)
+    room.set_viewport_size(ROOM["viewport"])
+    sign_in_as(room, site, "salle@example.org")
+    room.goto(f"{site.server.url}/organizer/events/{evening.event_id}/live")
+    expect(room.locator("[data-connection]")).to_have_attribute("data-state", "connected")
+    consoles, phones = [], []
+    for table in evening.tables:
+        console = new_page(laptop=True)
+        open_console(console, site, table)
+        consoles.append(console)
+        phone = new_page()
+        join_table(phone, table_url(site, table), f"P{table.number}")
+        phones.append(phone)
+    for table in evening.tables:
+        expect(room.locator(f'tr[data-table="{table.id}"] [data-console]')).to_have_attribute(
+            "data-state", "on"
+        )
+    projector = new_page(laptop=True)
+    projector.goto(f"{site.server.url}/p/{evening.join_code}")
+
+    room.select_option("[name=step_kind]", "plenary")
+    room.click("[data-push-step]")
+
+    for screen in consoles + phones:
+        expect(screen.locator("[data-step]")).to_have_attribute("data-step-kind", "plenary")
+    for table in evening.tables:
+        expect(room.locator(f'tr[data-table="{table.id}"] [data-step]')).to_contain_text("8/8")
+
+    room.click('[data-plenary="table"]')
+    expect(projector.locator("[data-plenary]")).to_be_visible()
+    expect(projector.locator("[data-plenary-name]")).to_have_text("Table 1")
+    room.click('[data-plenary="next"]')
+    expect(projector.locator("[data-plenary-name]")).to_have_text("Table 2")
+    expect(projector.locator("[data-corner]")).to_contain_text(evening.join_code)
+    room.click('[data-plenary="off"]')
+    expect(projector.locator("[data-join]")).to_be_visible()
+    expect(projector.locator("[data-plenary]")).to_be_hidden()
+
+
+def test_the_control_room_sends_a_message_to_the_consoles_and_filters_late_tables(site, new_page):
+    table, other = site.evening.tables
+    room = new_page(laptop=True)
+    sign_in_as(room, site, "orga@example.org")
+    room.goto(f"{site.server.url}/organizer/events/{site.evening.event_id}/live")
+    expect(room.locator("[data-connection]")).to_have_attribute("data-state", "connected")
+    console = new_page(laptop=True)
+    open_console(console, site, table)
+
+    room.locator(f'tr[data-table="{other.id}"] [data-select]').uncheck()
+    room.fill("[name=message]", "On passe à la restitution dans 5 minutes")
+    room.click("[data-send-message]")
+
+    expect(console.locator("[data-console-message]")).to_contain_text(
+        "On passe à la restitution dans 5 minutes"
+    )
+    room.check("input[name=filter][value=late]")
+    expect(room.locator(f'tr[data-table="{table.id}"]')).to_be_hidden()
+
+    # The other table runs a one-second step: it is late a second later.
+    other_console = socketio.Client(reconnection=False)
+    other_console.connect(
+        site.server.url,
+        auth={"role": "facilitator", "secret": other.facilitator_secret},
+        transports=["websocket"],
+        wait_timeout=10,
+    )
+    state = other_console.call("sync", {"since": 0}, timeout=10)
+    intro = next(c for c in state["changes"] if c["type"] == "table")["steps"][0]
+    for op, data in (
+        ("step.update", {"step_id": intro["id"], "duration": 1}),
+        ("step.go", {"step_id": intro["id"]}),
+    ):
+        envelope = {"op": op, "client_id": str(uuid.uuid4()), "data": data}
+        assert other_console.call("write", envelope, timeout=10)["ok"]
+    late = room.locator(f'tr[data-table="{other.id}"]')
+    expect(late).to_be_visible()
+    expect(late).to_have_attribute("data-late", "true")
+    expect(room.locator('[data-total="late"]')).to_have_text("1")
+    other_console.disconnect()
+    room.check("input[name=filter][value=all]")
+    expect(room.locator(f'tr[data-table="{table.id}"]')).to_be_visible()

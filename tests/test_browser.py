@@ -69,15 +69,21 @@ def new_page(browser, site):
     """``new_page(laptop=False)``: a page in a browser context of its own
     (closed before the server stops)."""
     contexts = []
+    errors = []  # uncaught script errors, on any page
+
+    def watch(page):
+        page.on("pageerror", lambda error: errors.append(error))
 
     def new_page(laptop=False):
         context = browser.new_context(**(LAPTOP if laptop else PHONE))
+        context.on("page", watch)  # every page of the context, reopened ones too
         contexts.append(context)
         return context.new_page()
 
     yield new_page
     for context in contexts:
         context.close()
+    assert errors == [], errors
 
 
 # --- helpers --------------------------------------------------------------------
@@ -489,6 +495,70 @@ def test_a_console_offline_keeps_its_actions_and_sends_them_when_back(site, new_
     expect(cards(bruno, text)).to_have_count(0)
 
 
+def drop_first_frame(page, matches):
+    """Route ``page``'s Socket.IO websocket through the test, dropping the
+    first frame from the server for which ``matches(frame)`` holds (a push or
+    an answer lost on its way). Returns the list the dropped frame goes to."""
+    dropped = []
+
+    def route(ws):
+        server = ws.connect_to_server()
+
+        def from_server(message):
+            if not dropped and isinstance(message, str) and matches(message):
+                dropped.append(message)
+                return
+            ws.send(message)
+
+        server.on_message(from_server)
+        ws.on_message(lambda message: server.send(message))
+
+    page.route_web_socket(re.compile(r"/socket\.io/"), route)
+    return dropped
+
+
+def test_a_lost_push_is_fetched_when_the_next_number_shows_the_gap(site, new_page):
+    """A push lost on its way leaves a hole in the numbers: the phone fills it by itself."""
+    table = site.evening.tables[0]
+    lost = "Une idee perdue en route"  # ASCII: frames carry JSON with \u escapes
+    alice, bruno = new_page(), new_page()
+    dropped = drop_first_frame(bruno, lambda frame: lost in frame and '"changes"' in frame)
+    join_table(alice, table_url(site, table), "Alice")
+    join_table(bruno, table_url(site, table), "Bruno")
+
+    post(alice, lost)
+    expect(cards(alice, lost)).to_have_count(1)
+    expect_sent(alice)
+    post(alice, "La suivante")
+
+    expect(cards(bruno, "La suivante")).to_have_count(1)
+    expect(cards(bruno, lost)).to_have_count(1)  # fetched 2 s after the gap showed
+    assert len(dropped) == 1
+
+
+def test_an_unanswered_write_is_sent_again_and_stored_once(site, new_page):
+    """No answer within 10 s: the phone sends the same write again; the server
+    answers it from its receipt, and the idea exists once."""
+    table = site.evening.tables[0]
+    text = "Une idee dont la reponse se perd"  # ASCII: frames carry JSON with \u escapes
+    alice, bruno = new_page(), new_page()
+    # A Socket.IO answer frame ("43<id>[...]") to the write carrying the text.
+    dropped = drop_first_frame(alice, lambda frame: frame.startswith("43") and text in frame)
+    join_table(alice, table_url(site, table), "Alice")
+    join_table(bruno, table_url(site, table), "Bruno")
+
+    post(alice, text)
+
+    expect(cards(bruno, text)).to_have_count(1)
+    expect(alice.locator("[data-pending]")).to_have_attribute("data-count", "1")
+    # The phone waits 10 s for the answer, then 2 s before sending again.
+    expect(alice.locator("[data-pending]")).to_have_attribute("data-count", "0", timeout=25_000)
+    assert len(dropped) == 1
+    for page in (alice, bruno):
+        expect(cards(page, text)).to_have_count(1)
+    assert len(stored(site, text)) == 1
+
+
 def test_a_participant_edits_and_deletes_their_own_idea(site, new_page):
     """A participant stays in control of what they posted; the table follows."""
     table = site.evening.tables[0]
@@ -625,6 +695,7 @@ def test_a_table_runs_its_introductions_then_a_private_round_of_ideas(site, new_
             expect(cards(page, text)).to_have_count(1)
     for page in phones:
         expect(page.locator("[data-private-count]")).to_be_hidden()
+    expect(step(console, "diverge").locator("[data-setting=private]")).to_be_disabled()
 
     # Later steps without a screen of their own: the question and the wall.
     console.click("[data-action=next-step]")
@@ -682,6 +753,42 @@ def test_the_facilitator_hides_the_names_of_the_authors(site, new_page):
     console.uncheck("[data-setting=anonymous]")
 
     expect(cards(bruno, text).locator("[data-author]")).to_have_text("Alice")
+
+
+def test_a_word_from_the_organizers_shows_on_the_console(site, new_page):
+    """The control room writes to a table's console; the console shows it as text."""
+    table = site.evening.tables[0]
+    console = new_page(laptop=True)
+    open_console(console, site, table)
+    expect(console.locator("[data-console-message]")).to_be_hidden()
+    organizer = new_page(laptop=True)
+    sign_in(organizer, site)
+    organizer.goto(f"{site.server.url}/organizer/events/{site.evening.event_id}/live")
+    text = "<b>Plénière</b> dans 5 minutes"
+
+    answer = organizer.evaluate(
+        """async ([eventId, tableId, clientId, text]) => {
+            const s = io({auth: {role: "organizer", event: eventId},
+                          forceNew: true, reconnection: false});
+            await new Promise((resolve, reject) => {
+                s.on("connect", resolve);
+                s.on("connect_error", reject);
+            });
+            const ack = await s.timeout(10000).emitWithAck("write", {
+                op: "console.message", client_id: clientId, table_id: tableId,
+                data: {text: text},
+            });
+            s.disconnect();
+            return ack;
+        }""",
+        [site.evening.event_id, table.id, str(uuid.uuid4()), text],
+    )
+
+    assert answer["ok"] is True, answer
+    message = console.locator("[data-console-message]")
+    expect(message).to_be_visible()
+    expect(message.locator("[data-console-message-text]")).to_have_text(text)
+    expect(message.locator("b")).to_have_count(0)  # text, never HTML
 
 
 def test_the_console_fits_a_small_tablet_with_large_touch_targets(site, new_page):

@@ -2,8 +2,9 @@
    of one table. Its actions go through an outbox of their own, so that a
    tablet on a flaky Wi-Fi keeps them (DESIGN.md §6). */
 
+import { setText } from "./live/dom.js";
 import { connect } from "./live/protocol.js";
-import { createStore } from "./live/store.js";
+import { KINDS, createStore } from "./live/store.js";
 import { createConsole } from "./live/views/console.js";
 import { createStatus } from "./live/views/status.js";
 import { createStepBar } from "./live/views/step.js";
@@ -11,7 +12,6 @@ import { createWall, wallCards } from "./live/views/wall.js";
 
 const cfg = JSON.parse(document.getElementById("live-config").textContent);
 const t = cfg.i18n;
-const ALL_KINDS = Object.keys(t.kinds);
 const q = (selector) => document.querySelector(selector);
 
 const store = createStore();
@@ -25,7 +25,7 @@ function participantName(id) {
   return person ? person.name : "";
 }
 
-const controls = createConsole(q("[data-console]"), { t, store, write, allKinds: ALL_KINDS });
+const controls = createConsole(q("[data-console]"), { t, store, write, allKinds: KINDS, categories: cfg.categories });
 
 const status = createStatus({
   t,
@@ -66,6 +66,6 @@ live = connect({
   store,
   onUpdate: render,
   onConnection: status.setConnection,
-  onMessage: (message) => { messageNote.textContent = message; },
+  onMessage: (message) => setText(messageNote, message),
 });
 render();

@@ -1,8 +1,9 @@
 /* A participant's phone: the screen of the table's current step, fed by the
    live connection (DESIGN.md §5-§6). */
 
+import { fill, setText } from "./live/dom.js";
 import { connect } from "./live/protocol.js";
-import { createStore } from "./live/store.js";
+import { KINDS, createStore } from "./live/store.js";
 import { createComposer } from "./live/views/composer.js";
 import { createIntro } from "./live/views/intro.js";
 import { createStatus } from "./live/views/status.js";
@@ -11,7 +12,6 @@ import { createWall, wallCards } from "./live/views/wall.js";
 
 const cfg = JSON.parse(document.getElementById("live-config").textContent);
 const t = cfg.i18n;
-const ALL_KINDS = Object.keys(t.kinds);
 const q = (selector) => document.querySelector(selector);
 
 const store = createStore();
@@ -88,21 +88,21 @@ function render() {
     page.dataset.screen = screen;
   }
   if (reporter) {
-    reporter.textContent = table && table.reporter ? t.reporter.replace("{name}", table.reporter) : "";
+    setText(reporter, table && table.reporter ? fill(t.reporter, { name: table.reporter }) : "");
   }
   stepBar.render();
 
   q("[data-intro]").hidden = screen !== "intro";
   intro.render(store, outbox, open);
 
-  composer.setKinds(store.cardKinds(ALL_KINDS));
+  composer.setKinds(store.cardKinds(KINDS));
   composer.setOpen(open);
   composerForm.hidden = !(screen === "wall" || screen === "diverge" || composer.busy);
 
   const waiting = store.privateCount();
   privateNote.hidden = !waiting || screen === "intro";
   privateNote.dataset.count = String(waiting);
-  privateNote.textContent = waiting === 1 ? t.private_one : t.private_many.replace("{n}", waiting);
+  setText(privateNote, waiting === 1 ? t.private_one : fill(t.private_many, { n: waiting }));
 
   wallSection.hidden = screen === "intro";
   wall.render(wallCards(store, outbox, { moderator: false, me: cfg.me }), { open });
@@ -116,6 +116,6 @@ live = connect({
   store,
   onUpdate: render,
   onConnection: status.setConnection,
-  onMessage: (message) => { messageNote.textContent = message; },
+  onMessage: (message) => setText(messageNote, message),
 });
 render();

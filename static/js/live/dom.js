@@ -17,6 +17,12 @@ export function button(label, action, onClick, { className = "small", ariaLabel 
   return b;
 }
 
+/** Set a node's text only when it changes: a live region is not re-announced. */
+export function setText(node, text) {
+  const value = String(text);
+  if (node.textContent !== value) { node.textContent = value; }
+}
+
 /** ``template`` with its {name} placeholders filled. */
 export function fill(template, values) {
   return String(template || "").replace(/\{(\w+)\}/g, (whole, name) =>
@@ -46,11 +52,20 @@ export function clock(seconds) {
  */
 export function renderKeyed(list, cache, items, { key, signature, build, empty }) {
   const next = new Map();
+  let refocus = null;
   let nodes = items.map((item) => {
     const k = key(item);
     const sig = signature(item);
     const known = cache.get(k);
-    const node = known && known.signature === sig ? known.node : build(item);
+    if (known && known.signature === sig) {
+      next.set(k, known);
+      return known.node;
+    }
+    const node = build(item);
+    // A keyboard user who just pressed "Hide" stays on that card ("Show again").
+    if (known && known.node.contains(document.activeElement)) {
+      refocus = { node, index: focusables(known.node).indexOf(document.activeElement) };
+    }
     next.set(k, { signature: sig, node });
     return node;
   });
@@ -61,4 +76,12 @@ export function renderKeyed(list, cache, items, { key, signature, build, empty }
     if (list.children[index] !== node) { list.insertBefore(node, list.children[index] || null); }
   });
   while (list.children.length > nodes.length) { list.removeChild(list.lastChild); }
+  if (refocus) {
+    const target = focusables(refocus.node)[refocus.index];
+    if (target) { target.focus(); }
+  }
+}
+
+function focusables(node) {
+  return Array.from(node.querySelectorAll("button, input, select, textarea, a[href]"));
 }

@@ -148,7 +148,7 @@ export function connect({ auth, table, role, store: state, onUpdate, onConnectio
       if (mine !== generation) { return; }
       syncing = false;
       if (err) { setTimeout(sync, RESEND_DELAY); return; }
-      if (res && res.ok) { state.catchUp(res); onUpdate(); }
+      if (res && res.ok) { state.catchUp(res); onUpdate(); checkGap(); }
       if (syncAgain) { sync(); }
       flush();
     });

@@ -4,6 +4,10 @@
    and id), the sequence numbers seen, the server's clock, and answers the
    questions the views ask (current step, visible ideas, time left…). */
 
+/** Every kind of card, in the order offered when a step does not choose:
+    the first is the one chosen by default. */
+export const KINDS = ["idea", "need", "resource", "feature", "question"];
+
 const WARNING = 120; // seconds left when a timer turns amber
 const DANGER = 30; // … and red
 
@@ -78,7 +82,7 @@ export function createStore({ clock = () => Date.now() } = {}) {
   }
 
   /** The card kinds to offer: the diverge step's own, else every kind. */
-  function cardKinds(allKinds) {
+  function cardKinds(allKinds = KINDS) {
     const step = currentStep();
     const wanted = step && step.kind === "diverge" && step.settings && step.settings.card_kinds;
     const offered = (wanted || []).filter((kind) => allKinds.includes(kind));

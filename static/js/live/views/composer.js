@@ -1,7 +1,7 @@
 /* The form that posts a card (or edits one): kinds offered by the current
    step, a label that names the chosen kind, characters left. */
 
-import { el, fill } from "../dom.js";
+import { el, fill, setText } from "../dom.js";
 
 export function createComposer(form, { t, idPrefix, onSubmit, labels = t.your_kind }) {
   const kindsBox = form.querySelector("[data-kinds]");
@@ -24,7 +24,7 @@ export function createComposer(form, { t, idPrefix, onSubmit, labels = t.your_ki
 
   function renderLabel() {
     const kind = chosen();
-    label.textContent = labels[kind] || labels.idea;
+    setText(label, labels[kind] || labels.idea);
   }
 
   function check(kind) {
@@ -73,7 +73,7 @@ export function createComposer(form, { t, idPrefix, onSubmit, labels = t.your_ki
     count.textContent = fill(t.chars_left, { n: textarea.maxLength - textarea.value.length });
   }
 
-  function showError(message) { errorNote.textContent = message || ""; }
+  function showError(message) { setText(errorNote, message || ""); }
 
   function edit(card) {
     editing = card;

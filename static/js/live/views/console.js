@@ -2,7 +2,7 @@
    and their reveal, names shown or hidden, the people at the table (with the
    table's mix and the reporter), and cards posted for someone without a phone. */
 
-import { button, el, fill, renderKeyed } from "../dom.js";
+import { button, el, fill, renderKeyed, setText } from "../dom.js";
 import { createComposer } from "./composer.js";
 import { introDetails, introSignature } from "./intro.js";
 
@@ -14,7 +14,7 @@ function pending(outbox, op, match, pick) {
   return items.length ? pick(items[items.length - 1].data) : undefined;
 }
 
-export function createConsole(root, { t, store, write, allKinds }) {
+export function createConsole(root, { t, store, write, allKinds, categories }) {
   const q = (selector) => root.querySelector(selector);
   const stepList = q("[data-steps]");
   const prev = q("[data-action=prev-step]");
@@ -30,6 +30,7 @@ export function createConsole(root, { t, store, write, allKinds }) {
   const reporter = q("[data-reporter]");
   const behalfForm = q("[data-behalf]");
   const behalfWho = behalfForm.elements.participant_id;
+  const message = q("[data-console-message]");
   const stepCache = new Map();
   const peopleCache = new Map();
   let outbox = [];
@@ -70,9 +71,7 @@ export function createConsole(root, { t, store, write, allKinds }) {
       box.type = "checkbox";
       box.dataset.setting = "private";
       box.addEventListener("change", () => {
-        // Private again after a reveal: a new private round.
-        const settings = box.checked ? { private: true, revealed: false } : { private: false };
-        write("step.update", { step_id: step.id, settings });
+        write("step.update", { step_id: step.id, settings: { private: box.checked } });
       });
       toggle.appendChild(box);
       toggle.appendChild(document.createTextNode(` ${t.keep_private} `));
@@ -100,7 +99,10 @@ export function createConsole(root, { t, store, write, allKinds }) {
       if (box && step) {
         const wanted = pending(outbox, "step.update", (d) => d.step_id === step.id && d.settings
           && "private" in d.settings, (d) => d.settings.private);
-        box.checked = wanted !== undefined ? wanted : !!(step.settings && step.settings.private);
+        const settings = step.settings || {};
+        // Once revealed, a step's ideas stay public (the server keeps "revealed").
+        box.disabled = !!settings.revealed;
+        box.checked = !settings.revealed && (wanted !== undefined ? wanted : !!settings.private);
       }
     });
     prev.disabled = !store.previousStep();
@@ -113,7 +115,7 @@ export function createConsole(root, { t, store, write, allKinds }) {
     pauseButton.disabled = !timer;
     addTime.disabled = !timer;
     pauseButton.dataset.paused = String(paused);
-    pauseButton.textContent = paused ? t.resume : t.pause;
+    setText(pauseButton, paused ? t.resume : t.pause);
   }
 
   function renderPrivacy() {
@@ -124,7 +126,7 @@ export function createConsole(root, { t, store, write, allKinds }) {
     const privateRound = store.steps().some((step) => step.kind === "diverge" && step.settings
       && step.settings.private && !step.settings.revealed);
     reveal.hidden = !(waiting || privateRound);
-    privateIdeas.textContent = waiting || privateRound ? fill(t.private_ideas, { n: waiting }) : "";
+    setText(privateIdeas, waiting || privateRound ? fill(t.private_ideas, { n: waiting }) : "");
     privateIdeas.dataset.count = String(waiting);
   }
 
@@ -157,12 +159,12 @@ export function createConsole(root, { t, store, write, allKinds }) {
       build: buildPerson,
       empty: el("li", "empty muted", t.nobody_yet),
     });
-    peopleCount.textContent = String(everyone.length);
-    reporter.textContent = table && table.reporter ? fill(t.reporter, { name: table.reporter }) : t.no_reporter;
+    setText(peopleCount, everyone.length);
+    setText(reporter, table && table.reporter ? fill(t.reporter, { name: table.reporter }) : t.no_reporter);
 
     const mix = store.mix();
     mixList.replaceChildren();
-    Object.keys(t.categories).filter((category) => mix[category]).forEach((category) => {
+    (categories || Object.keys(t.categories)).filter((category) => mix[category]).forEach((category) => {
       const li = el("li", "mix-item");
       li.dataset.category = category;
       li.appendChild(document.createTextNode(`${t.categories[category]}: `));
@@ -189,9 +191,18 @@ export function createConsole(root, { t, store, write, allKinds }) {
     }
   }
 
+  /** A word from the organizers (a table view for moderators carries it). */
+  function renderMessage() {
+    const table = store.table();
+    const text = (table && table.message) || "";
+    message.hidden = !text;
+    setText(message.querySelector("[data-console-message-text]"), text);
+  }
+
   function render(currentOutbox) {
     outbox = currentOutbox;
     const table = store.table();
+    renderMessage();
     renderSteps();
     renderTimer();
     renderPrivacy();

@@ -1,7 +1,7 @@
 /* The round of introductions: the phone's form (who I am, what I bring,
    what I expect) and the table's introductions. */
 
-import { el, renderKeyed } from "../dom.js";
+import { el, renderKeyed, setText } from "../dom.js";
 
 const FIELDS = ["intro", "brings", "expects"];
 
@@ -68,7 +68,7 @@ export function createIntro(root, { t, me, onSave }) {
     }
     const sending = outbox.some((item) => item.op === "intro.save");
     const shared = mine && FIELDS.some((field) => mine[field]);
-    status.textContent = sending ? t.sending : shared ? t.intro_saved : "";
+    setText(status, sending ? t.sending : shared ? t.intro_saved : "");
     status.dataset.state = sending ? "sending" : shared ? "saved" : "none";
     renderKeyed(list, cache, store.participants(), {
       key: (person) => person.id,

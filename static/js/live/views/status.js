@@ -1,14 +1,14 @@
 /* What a participant must understand about the network: the connection,
    the writes waiting to be sent, and those refused for good ("Not sent"). */
 
-import { button, el, excerpt, fill } from "../dom.js";
+import { button, el, excerpt, fill, setText } from "../dom.js";
 
 export function createStatus({ t, connection, pendingNote, unsentSection, pendingWords, restorers, onDismiss }) {
   const unsentList = unsentSection && unsentSection.querySelector("[data-unsent-list]");
   let shown = null; // the list as last rendered: rebuilt only when it changes
 
   function setConnection(state) {
-    connection.textContent = t[state];
+    setText(connection, t[state]);
     connection.dataset.state = state;
   }
 
@@ -50,7 +50,7 @@ export function createStatus({ t, connection, pendingNote, unsentSection, pendin
     const n = outbox.length;
     const words = pendingWords || { one: t.pending_one, many: t.pending_many };
     const message = n === 0 ? "" : n === 1 ? words.one : fill(words.many, { n });
-    if (pendingNote.textContent !== message) { pendingNote.textContent = message; }
+    setText(pendingNote, message);
     pendingNote.dataset.count = String(n);
     renderUnsent(unsent);
   }

@@ -1,7 +1,7 @@
 /* The step bar: the step being run, its question, what comes next, and the
    timer (server time: the store knows the server's clock). */
 
-import { clock, fill } from "../dom.js";
+import { clock, fill, setText } from "../dom.js";
 
 export function createStepBar(root, { t, store, moderator }) {
   const title = root.querySelector("[data-step-title]");
@@ -19,7 +19,7 @@ export function createStepBar(root, { t, store, moderator }) {
     if (!state) { timer.dataset.level = "none"; return false; }
     const level = store.timerLevel(state.left);
     const text = clock(state.left);
-    if (value.textContent !== text) { value.textContent = text; }
+    setText(value, text);
     timer.dataset.level = level;
     timer.dataset.seconds = String(state.left);
     timer.dataset.paused = String(state.paused);
@@ -37,14 +37,12 @@ export function createStepBar(root, { t, store, moderator }) {
     // A phone shows the bar once the script has started; the console always.
     root.hidden = !step && !moderator;
     root.dataset.stepKind = step ? step.kind : "none";
-    title.textContent = step ? step.title : t.not_started;
-    position.textContent = step
-      ? fill(t.step_of, { n: steps.indexOf(step) + 1, total: steps.length })
-      : "";
-    prompt.textContent = step ? step.prompt : "";
+    setText(title, step ? step.title : t.not_started);
+    setText(position, step ? fill(t.step_of, { n: steps.indexOf(step) + 1, total: steps.length }) : "");
+    setText(prompt, step ? step.prompt : "");
     prompt.hidden = !(step && step.prompt);
     const upcoming = store.nextStep();
-    next.textContent = upcoming ? fill(t.step_next, { title: upcoming.title }) : "";
+    setText(next, upcoming ? fill(t.step_next, { title: upcoming.title }) : "");
     next.hidden = !upcoming;
     if (renderTimer()) {
       if (!ticking) { ticking = setInterval(tick, 250); }

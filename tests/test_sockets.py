@@ -581,3 +581,29 @@ def test_a_write_that_a_handler_did_not_commit_would_be_lost(app, table):
     assert read(app, lambda s: s.get(Participant, alice_id).display_name) == "Alice"
     assert read(app, lambda s: s.get(Table, table.id).last_seq) == alice.sync(0)["seq"]
     assert [i.text for i in ideas(app)] == ["Engagée"]
+
+
+def test_an_idea_stored_before_write_receipts_is_acknowledged_not_stored_twice(app, table):
+    """An outbox resent after an upgrade must not stay blocked on its old post."""
+    from workshop.models import Idea
+
+    alice_id, alice = phone(app, table)
+    client_id = new_client_id()
+    with app.app_context():
+        db.session.add(
+            Idea(
+                table_id=table.id,
+                participant_id=alice_id,
+                client_id=client_id,
+                seq=999,
+                kind="idea",
+                text="Avant la mise à jour",
+            )
+        )
+        db.session.commit()
+        db.session.remove()
+
+    answer = post(alice, "Avant la mise à jour", client_id=client_id)
+
+    assert answer["ok"] is True and answer["changes"] == []
+    assert idea_count(app) == 1

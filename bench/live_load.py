@@ -70,6 +70,8 @@ class Phone:
         self.online = self.dropping = False
         self.epoch, self.last_seq, self.seen = 0, 0, set()
         self.view: dict[str, set] = {}  # client id -> idea ids this screen shows for it
+        self.cards: set[int] = set()  # ideas of the table this phone can vote for
+        self.voted: set[int] = set()  # vote steps this phone has spent its votes in
         self.outbox: list[Post] = []
         self.pending: set[asyncio.Future] = set()
         self.wake = asyncio.Event()
@@ -119,8 +121,10 @@ class Phone:
             self.last_seq += 1
         if change["type"] == "table":
             self.bench.step_seen(self, change)
+            self.maybe_vote(change)
         if change["type"] != "idea" or "text" not in change:
             return
+        self.cards.add(change["id"])
         # Other phones' views carry no client id: a post is known by its unique text.
         post = self.bench.by_text.get(change["text"])
         if post is None:
@@ -129,6 +133,39 @@ class Phone:
         if post and post.expected.get(self.index) == self.epoch and self.index not in post.got:
             post.got[self.index] = t
             self.bench.missed_broadcasts += source == "final"  # online, yet never pushed
+
+    def maybe_vote(self, state):
+        """A vote just opened at this phone's table: spend the votes at once (a burst)."""
+        step = next((s for s in state["steps"] if s["id"] == state["step_id"]), None)
+        if step is None or step["kind"] != "vote" or step["settings"].get("state") != "open":
+            return
+        if step["id"] in self.voted or not self.cards or self.dropping:
+            return
+        self.voted.add(step["id"])
+        asyncio.ensure_future(self.vote_burst(step["settings"].get("votes", 3)))
+
+    async def vote_burst(self, votes):
+        # People read the cards first: the first vote comes within the first 60% of
+        # the step, the others a second or so apart (every table votes at once).
+        await asyncio.sleep(random.uniform(0, 0.6 * self.bench.args.step_every))
+        cards = random.sample(sorted(self.cards), min(votes, len(self.cards)))
+        for card in (cards * votes)[:votes]:  # repeats stay within 2 per card
+            await asyncio.sleep(random.uniform(0.5, 1.5))
+            t = time.monotonic()
+            envelope = {
+                "op": "vote.cast",
+                "client_id": str(uuid.uuid4()),
+                "data": {"idea_id": card},
+            }
+            try:
+                reply = await self.call("write", envelope)
+            except FAILED:
+                self.bench.vote_failed += 1
+                continue
+            if reply and reply.get("ok"):
+                self.bench.vote_acks.append((time.monotonic() - t) * 1000)
+            else:
+                self.bench.vote_refused[(reply or {}).get("error", "none")] += 1
 
     async def catch_up(self, source):
         epoch = self.epoch
@@ -184,26 +221,32 @@ class Console:
         self.bench, self.table_id = bench, table_id
         self.sio = socketio.AsyncClient(reconnection=True)
         self.how = dict(auth={"role": "facilitator", "secret": secret}, transports=["websocket"])
-        self.steps: list[int] = []
+        self.steps: list[dict] = []
         self.position = -1
 
     async def connect(self):
         await self.sio.connect(self.bench.url, **self.how, wait_timeout=20)
         reply = await self.sio.call("sync", {"since": 0}, timeout=ACK_TIMEOUT)
         state = [c for c in reply["changes"] if c["type"] == "table"][-1]
-        self.steps = [step["id"] for step in state["steps"]]
+        self.steps = state["steps"]
+        # Start just before the diverge step: within a minute, ideas, groups, then the vote.
+        self.position = [s["kind"] for s in self.steps].index("diverge") - 1
 
     async def next_step(self):
         self.position = (self.position + 1) % len(self.steps)
-        step_id = self.steps[self.position]
+        step = self.steps[self.position]
         mates = self.bench.tables[self.table_id]
         online = {p.index for p in mates if p.online and not p.dropping}
-        self.bench.step_sent[(self.table_id, step_id)] = (time.monotonic(), online)
-        envelope = {"op": "step.go", "client_id": str(uuid.uuid4()), "data": {"step_id": step_id}}
-        try:
-            await self.sio.call("write", envelope, timeout=ACK_TIMEOUT)
-        except FAILED:
-            self.bench.refused.append({"error": "step write failed"})
+        self.bench.step_sent[(self.table_id, step["id"])] = (time.monotonic(), online)
+        writes = [("step.go", {"step_id": step["id"]})]
+        if step["kind"] == "vote":
+            writes.append(("vote.open", {}))
+        for op, data in writes:
+            envelope = {"op": op, "client_id": str(uuid.uuid4()), "data": data}
+            try:
+                await self.sio.call("write", envelope, timeout=ACK_TIMEOUT)
+            except FAILED:
+                self.bench.refused.append({"error": f"{op} write failed"})
 
 
 class Bench:
@@ -213,6 +256,9 @@ class Bench:
         self.by_text: dict[str, Post] = {}
         self.step_pushes: list[float] = []  # step write to every phone of its table, ms
         self.step_sent: dict[tuple[int, int], tuple[float, set]] = {}
+        self.vote_acks: list[float] = []
+        self.vote_refused: Counter = Counter()
+        self.vote_failed = 0
         self.refused, self.lags, self.tables = [], [], {}
         self.missed_broadcasts = self.unexpected = 0
         self.closing = False
@@ -305,11 +351,15 @@ class Bench:
 def steps_line(bench: Bench, ms) -> str:
     if not bench.consoles:
         return "steps: not run (give --method)"
-    pushes = sorted(bench.step_pushes)
+    pushes, votes = sorted(bench.step_pushes), sorted(bench.vote_acks)
+    refused = ", ".join(f"{code}: {n}" for code, n in bench.vote_refused.items()) or "none"
     return (
         f"step pushes (all tables at once, every {bench.args.step_every:g} s): "
         f"n={len(pushes)} tables reached; step write to every phone of the table "
-        f"p50={ms(pushes, 50)} p99={ms(pushes, 99)} max={ms(pushes, 100)}"
+        f"p50={ms(pushes, 50)} p99={ms(pushes, 99)} max={ms(pushes, 100)}\n"
+        f"votes (every phone spends its votes during the vote step): n={len(votes)} acked, "
+        f"ack p50={ms(votes, 50)} p99={ms(votes, 99)} max={ms(votes, 100)}; "
+        f"refused by the rules: {refused}; no answer: {bench.vote_failed}"
     )
 
 

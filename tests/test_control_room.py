@@ -38,6 +38,7 @@ def test_the_control_room_shows_each_tables_step_timer_activity_and_console(app,
     assert (second["step_id"], second["console"]) == (None, False)
     assert summary["counts"][str(table.id)] == {"participants": 1, "ideas": 1}
     assert summary["now"] == clock.epoch_ms()
+    assert first["mix"] == {"citizen": 1} and second["mix"] == {}
 
 
 def test_a_console_coming_and_going_is_pushed_to_the_control_room(app, evening):
@@ -107,3 +108,18 @@ def test_a_message_reaches_the_console_and_never_the_phones(app, evening):
     assert state["message"] == "Plus que 5 minutes !" and state["message_at"]
     assert "message" not in of_type(alice.sync(0)["changes"], "table")[-1]
     assert row(room.sync(), other)["message"] == ""
+
+
+def test_the_tables_mix_reaches_the_control_room_live(app, evening):
+    table = evening.tables[0]
+    room = organizer_screen(app, evening)
+    room.forget()
+
+    phone(app, table, "Alice", category="business")
+    phone(app, table, "Bruno", category="research")
+
+    room.changes_until(
+        lambda _c: (
+            {"business": 1, "research": 1} in [m.get(str(table.id)) for m in room.received("mixes")]
+        )
+    )

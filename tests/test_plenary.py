@@ -37,6 +37,8 @@ def test_the_plenary_shows_each_tables_top_voted_cards(app, evening):
         alice.write("vote.cast", {"idea_id": card})
     table_console.write("vote.close")
     table_console.write("table.reporter", {"participant_id": alice_id})
+    table_console.write("sheet.edit", {"key": "solution", "text": "Une navette", "base_version": 0})
+    alice.write("commit.save", {"role": "carry"})
     screen = projector(app, evening)
     room = organizer_screen(app, evening)
     screen.forget()
@@ -50,6 +52,8 @@ def test_the_plenary_shows_each_tables_top_voted_cards(app, evening):
     first = next(t for t in pushed["tables"] if t["id"] == table.id)
     assert [(c["text"], c["votes"]) for c in first["top"]] == [("Deux", 2), ("Trois", 1)]
     assert first["reporter"] == "Alice" and first["number"] == 1
+    assert [(f["key"], f["text"]) for f in first["sheet"]] == [("solution", "Une navette")]
+    assert first["commitments"] == 1
     assert screen.sync()["plenary"]["table_id"] == table.id
     assert room.sync()["plenary"]["mode"] == "table"
 

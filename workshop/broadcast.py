@@ -137,9 +137,10 @@ def counts_changed(event_id: int) -> None:
 
 
 def send_counts(event: Event) -> None:
-    """Send every table's counts to the organizers and the totals to the projector."""
+    """Send every table's counts and mix to the organizers, the totals to the projector."""
     counts = events.table_counts(event)
     socketio.emit("counts", counts_payload(counts), to=organizers_room(event.id))
+    socketio.emit("mixes", counts_payload(control.mixes(event)), to=organizers_room(event.id))
     socketio.emit("totals", events.event_totals(event, counts), to=projector_room(event.id))
 
 

@@ -52,6 +52,11 @@
     var minutes = table.last_activity ? Math.floor((serverNow() - table.last_activity) / 60000) : null;
     node.querySelector("[data-activity]").textContent = minutes === null ? t.never :
       minutes < 1 ? t.just_now : t.minutes_ago.replace("{n}", minutes);
+    // The table's mix: the creative challenge wants a deliberately diverse table.
+    var mix = table.mix || {};
+    node.querySelector("[data-mix]").textContent = Object.keys(mix).sort(function (a, b) {
+      return mix[b] - mix[a];
+    }).map(function (key) { return (t.categories[key] || key) + " " + mix[key]; }).join(" · ");
     var consoleCell = node.querySelector("[data-console]");
     consoleCell.textContent = table.console ? t.console_on : t.console_off;
     consoleCell.dataset.state = table.console ? "on" : "off";
@@ -249,6 +254,10 @@
     },
     {
       counts: function (c) { counts = c; arrange(); },
+      mixes: function (mixes) {
+        tables.forEach(function (table) { table.mix = mixes[String(table.id)] || {}; });
+        arrange();
+      },
       changes: function (push) { setNow(push.now); push.changes.forEach(applyChange); arrange(); },
       plenary: showPlenaryState,
       presence: function (p) {

@@ -51,6 +51,15 @@
     $("[data-plenary-challenge]").textContent = t.challenges[table.challenge] || "";
     $("[data-plenary-name]").textContent = table.name;
     $("[data-plenary-brief]").textContent = table.brief_title;
+    var sheet = $("[data-plenary-sheet]");
+    sheet.replaceChildren();
+    (table.sheet || []).forEach(function (field) {
+      var dt = document.createElement("dt");
+      dt.textContent = field.label;
+      var dd = document.createElement("dd");
+      dd.textContent = field.text; // user text is always text
+      sheet.append(dt, dd);
+    });
     var list = $("[data-plenary-top]");
     list.replaceChildren();
     table.top.forEach(function (card) {

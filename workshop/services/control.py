@@ -6,13 +6,14 @@ refreshes the tables whose consoles it holds), so that it holds across
 processes and a crashed server's consoles fade out by themselves.
 """
 
+from collections import defaultdict
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from .. import clock
 from ..extensions import db
-from ..models import Event, Table
+from ..models import Event, Participant, Table
 from .changes import ORGANIZER, table_view, touch
 from .inputs import clean_text
 from .writes import Request, op
@@ -27,7 +28,21 @@ def console_connected(table: Table) -> bool:
     return seen is not None and clock.now() - seen < timedelta(seconds=PRESENCE_TTL)
 
 
-def table_summary(table: Table) -> dict:
+def mixes(event: Event) -> dict[int, dict[str, int]]:
+    """Each table's participants by actor category (the table's mix)."""
+    found: dict[int, dict[str, int]] = defaultdict(dict)
+    rows = db.session.execute(
+        select(Participant.table_id, Participant.category, func.count(Participant.id))
+        .join(Table, Table.id == Participant.table_id)
+        .where(Table.event_id == event.id)
+        .group_by(Participant.table_id, Participant.category)
+    )
+    for table_id, category, n in rows:
+        found[table_id][str(category)] = n
+    return found
+
+
+def table_summary(table: Table, mix: dict[str, int] | None = None) -> dict:
     """One table's row in the control room."""
     return {
         **table_view(table, ORGANIZER),
@@ -36,12 +51,14 @@ def table_summary(table: Table) -> dict:
         "challenge": str(table.challenge),
         "last_activity": clock.epoch_ms(table.last_activity_at) if table.last_activity_at else None,
         "console": console_connected(table),
+        "mix": mix or {},
     }
 
 
 def summaries(event: Event) -> list[dict]:
     """Every table of ``event``, in number order."""
-    return [table_summary(table) for table in event.tables]
+    mix = mixes(event)
+    return [table_summary(table, mix.get(table.id)) for table in event.tables]
 
 
 def mark_consoles(table_ids, connected: bool) -> None:

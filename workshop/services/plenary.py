@@ -18,8 +18,8 @@ from sqlalchemy import select
 
 from .. import clock
 from ..extensions import db
-from ..models import Event, Idea, Step, StepKind, Table
-from . import ServiceError
+from ..models import Commitment, Event, Idea, SheetField, Step, StepKind, Table
+from . import ServiceError, sheets
 from .inputs import bad_request, integer
 from .writes import Request, op
 
@@ -106,12 +106,35 @@ def _top_cards(event: Event) -> dict[int, list[dict]]:
     return top
 
 
+def _sheet_texts(event: Event) -> dict[int, dict[str, str]]:
+    """Each table's sheet, field key -> text."""
+    found: dict[int, dict[str, str]] = defaultdict(dict)
+    rows = db.session.execute(
+        select(SheetField.table_id, SheetField.key, SheetField.text)
+        .join(Table, Table.id == SheetField.table_id)
+        .where(Table.event_id == event.id)
+    )
+    for table_id, key, text in rows:
+        found[table_id][key] = text
+    return found
+
+
+def _commitments(event: Event) -> Counter[int]:
+    return Counter(
+        db.session.scalars(
+            select(Commitment.table_id)
+            .join(Table, Table.id == Commitment.table_id)
+            .where(Table.event_id == event.id, Commitment.withdrawn.is_(False))
+        )
+    )
+
+
 def payload(event: Event) -> dict:
     """What the projectors show: the mode and, in plenary, every table's result."""
     state = {"mode": "off", "table_id": None, "auto": 0, "since": None, **(event.plenary or {})}
     if state["mode"] == "off":
         return {**state, "tables": [], "cloud": []}
-    top = _top_cards(event)
+    top, texts, commitments = _top_cards(event), _sheet_texts(event), _commitments(event)
     tables = [
         {
             "id": table.id,
@@ -121,7 +144,12 @@ def payload(event: Event) -> dict:
             "brief_title": table.brief_title,
             "reporter": table.reporter.display_name if table.reporter else "",
             "top": top.get(table.id, []),
-            "commitments": 0,  # commitments arrive with the commitments step
+            "sheet": [
+                {**field, "text": texts[table.id].get(field["key"], "")}
+                for field in sheets.template(table.challenge)
+                if texts[table.id].get(field["key"])
+            ],
+            "commitments": commitments[table.id],
         }
         for table in event.tables
     ]

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 
 from .. import broadcast
 from ..extensions import db
-from ..forms import EventForm, TableForm
+from ..forms import EventForm, TableForm, category_choices
 from ..models import Event, EventStatus, IdeaKind, StepKind, Table
 from ..qr import public_base_url, qr_svg
 from ..services import ServiceError, accounts, events, steps
@@ -169,6 +169,7 @@ def overview(event_id: int):
         event=event,
         counts=events.table_counts(event),
         step_kinds=list(StepKind),
+        categories=dict(category_choices()),
     )
 
 

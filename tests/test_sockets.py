@@ -607,3 +607,22 @@ def test_an_idea_stored_before_write_receipts_is_acknowledged_not_stored_twice(a
 
     assert answer["ok"] is True and answer["changes"] == []
     assert idea_count(app) == 1
+
+
+def test_beacons_tell_every_screen_its_tables_latest_number(app, table, other_table):
+    """A screen that missed the last push of a quiet table learns it is behind."""
+    from workshop import broadcast
+
+    _, alice = phone(app, table)
+    table_console = console(app, table)
+    _, carol = phone(app, other_table, "Carol")
+    latest = post(alice, "La dernière")["seq"]
+    for screen in (alice, table_console, carol):
+        screen.forget()
+
+    with app.app_context():
+        broadcast.send_beacons()
+
+    assert [b["seq"] for b in alice.received("seq")] == [latest]
+    assert [b["seq"] for b in table_console.received("seq")] == [latest]
+    assert [b["seq"] for b in carol.received("seq")] == [carol.sync(0)["seq"]]

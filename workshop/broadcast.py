@@ -13,7 +13,9 @@ import threading
 import time
 
 from flask import current_app
+from sqlalchemy import select
 
+from . import clock
 from .extensions import db, socketio
 from .models import Event, Table
 from .services import control, events
@@ -152,14 +154,19 @@ def counts_payload(counts: dict[int, dict[str, int]]) -> dict[str, dict[str, int
 # --- consoles' presence, for the control room ---------------------------------------
 
 
-def consoles_here() -> list[int]:
-    """Tables whose console this server process holds open."""
+def _rooms_here(prefix: str) -> list[int]:
+    """Ids of the ``prefix:<id>`` rooms with a connection on this server process."""
     rooms = socketio.server.manager.rooms.get("/", {})
     return [
         int(room.split(":", 1)[1])
         for room, members in list(rooms.items())
-        if isinstance(room, str) and room.startswith("console:") and members
+        if isinstance(room, str) and room.startswith(prefix + ":") and members
     ]
+
+
+def consoles_here() -> list[int]:
+    """Tables whose console this server process holds open."""
+    return _rooms_here("console")
 
 
 def console_presence(table: Table, connected: bool, leaving_sid: str | None = None) -> None:
@@ -178,23 +185,47 @@ def console_presence(table: Table, connected: bool, leaving_sid: str | None = No
         {"table_id": table.id, "console": connected},
         to=organizers_room(table.event_id),
     )
-    _presence_refresher(current_app._get_current_object())
 
 
-def _presence_refresher(app) -> None:
-    """Start, once per app, the task that keeps this server's consoles marked
-    as connected (every PRESENCE_REFRESH seconds, one UPDATE)."""
-    if app.extensions.get("presence_refresher"):
+BEACON_INTERVAL = 10  # seconds
+
+
+def send_beacons() -> None:
+    """Tell every screen of this server its table's latest sequence number.
+
+    A screen learns of a lost push only when a later number arrives; on a
+    table gone quiet, that may be never. With the latest number every few
+    seconds, a screen that is behind catches up by itself.
+    """
+    table_ids = set(_rooms_here("table")) | set(_rooms_here("console"))
+    if not table_ids:
         return
-    app.extensions["presence_refresher"] = True
+    latest = db.session.execute(select(Table.id, Table.last_seq).where(Table.id.in_(table_ids)))
+    now = clock.epoch_ms()
+    for table_id, seq in latest:
+        for room in (table_room(table_id), console_room(table_id)):
+            socketio.emit("seq", {"seq": seq, "now": now}, to=room)
 
-    def refresh():
+
+def start_housekeeping(app) -> None:
+    """Start, once per app, the task that sends the beacons and keeps this
+    server's consoles marked as connected (every PRESENCE_REFRESH seconds)."""
+    if app.extensions.get("housekeeping"):
+        return
+    app.extensions["housekeeping"] = True
+    rounds_per_refresh = max(1, control.PRESENCE_REFRESH // BEACON_INTERVAL)
+
+    def run():
+        rounds = 0
         while True:
-            socketio.sleep(control.PRESENCE_REFRESH)
+            socketio.sleep(BEACON_INTERVAL)
+            rounds += 1
             try:
                 with app.app_context():
-                    control.mark_consoles(consoles_here(), True)
+                    send_beacons()
+                    if rounds % rounds_per_refresh == 0:
+                        control.mark_consoles(consoles_here(), True)
             except Exception:  # the next round tries again
-                logging.getLogger(__name__).exception("refreshing consoles' presence failed")
+                logging.getLogger(__name__).exception("housekeeping failed")
 
-    socketio.start_background_task(refresh)
+    socketio.start_background_task(run)

@@ -9,7 +9,7 @@ never trusted; every event re-reads the caller from the database.
 import logging
 from functools import wraps
 
-from flask import request, session
+from flask import current_app, request, session
 from flask_babel import lazy_gettext as _l
 from flask_babel import refresh
 from flask_login import current_user
@@ -95,6 +95,7 @@ def on_connect(auth):
         join_room(room)
     if role == "facilitator":
         broadcast.console_presence(db.session.get(Table, who["table_id"]), True)
+    broadcast.start_housekeeping(current_app._get_current_object())
 
 
 @socketio.on("disconnect")

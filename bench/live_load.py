@@ -8,7 +8,8 @@ data}) that stays in the phone's outbox until acknowledged (resent with the same
 a timeout or a drop); every (re)connect starts with sync {since: last contiguous seq}; a
 phone the server drops comes back. With --method, every table also has its facilitator's
 console connected, and every --step-every seconds all tables move to their next step at
-once (a burst of step writes, each pushed to every screen of its table).
+once (a burst of step writes, each pushed to every screen of its table); while
+the tables are at their vote step, the writes are votes (same --rate in all).
 Posts go out at --rate per second (Poisson) from random connected phones, while --drop
 of the phones lose their connection once, abruptly, and come back 1-5 s later.
 
@@ -71,7 +72,8 @@ class Phone:
         self.epoch, self.last_seq, self.seen = 0, 0, set()
         self.view: dict[str, set] = {}  # client id -> idea ids this screen shows for it
         self.cards: set[int] = set()  # ideas of the table this phone can vote for
-        self.voted: set[int] = set()  # vote steps this phone has spent its votes in
+        self.voted: set[int] = set()  # vote steps this phone has seen open
+        self.vote_step, self.votes_left = None, 0  # the open vote at its table
         self.outbox: list[Post] = []
         self.pending: set[asyncio.Future] = set()
         self.wake = asyncio.Event()
@@ -135,37 +137,29 @@ class Phone:
             self.bench.missed_broadcasts += source == "final"  # online, yet never pushed
 
     def maybe_vote(self, state):
-        """A vote just opened at this phone's table: spend the votes at once (a burst)."""
+        """Follow the table's vote: open at the current step, or not."""
         step = next((s for s in state["steps"] if s["id"] == state["step_id"]), None)
         if step is None or step["kind"] != "vote" or step["settings"].get("state") != "open":
-            return
-        if step["id"] in self.voted or not self.cards or self.dropping:
-            return
-        self.voted.add(step["id"])
-        asyncio.ensure_future(self.vote_burst(step["settings"].get("votes", 3)))
+            self.vote_step = None
+        elif step["id"] != self.vote_step and step["id"] not in self.voted:
+            self.voted.add(step["id"])
+            self.vote_step, self.votes_left = step["id"], step["settings"].get("votes", 3)
 
-    async def vote_burst(self, votes):
-        # People read the cards first: the first vote comes within the first 60% of
-        # the step, the others a second or so apart (every table votes at once).
-        await asyncio.sleep(random.uniform(0, 0.6 * self.bench.args.step_every))
-        cards = random.sample(sorted(self.cards), min(votes, len(self.cards)))
-        for card in (cards * votes)[:votes]:  # repeats stay within 2 per card
-            await asyncio.sleep(random.uniform(0.5, 1.5))
-            t = time.monotonic()
-            envelope = {
-                "op": "vote.cast",
-                "client_id": str(uuid.uuid4()),
-                "data": {"idea_id": card},
-            }
-            try:
-                reply = await self.call("write", envelope)
-            except FAILED:
-                self.bench.vote_failed += 1
-                continue
-            if reply and reply.get("ok"):
-                self.bench.vote_acks.append((time.monotonic() - t) * 1000)
-            else:
-                self.bench.vote_refused[(reply or {}).get("error", "none")] += 1
+    async def vote(self):
+        """Cast one vote for a card of the table (instead of posting, in the vote step)."""
+        self.votes_left -= 1
+        card = random.choice(sorted(self.cards))
+        envelope = {"op": "vote.cast", "client_id": str(uuid.uuid4()), "data": {"idea_id": card}}
+        t = time.monotonic()
+        try:
+            reply = await self.call("write", envelope)
+        except FAILED:
+            self.bench.vote_failed += 1
+            return
+        if reply and reply.get("ok"):
+            self.bench.vote_acks.append((time.monotonic() - t) * 1000)
+        else:
+            self.bench.vote_refused[(reply or {}).get("error", "none")] += 1
 
     async def catch_up(self, source):
         epoch = self.epoch
@@ -287,6 +281,9 @@ class Bench:
             await asyncio.sleep(max(0.0, t - time.monotonic()))
             some = random.sample(self.phones, min(20, len(self.phones)))
             for phone in (p for p in some if p.online and not p.dropping):
+                if phone.vote_step and phone.votes_left > 0 and phone.cards:
+                    asyncio.ensure_future(phone.vote())  # its table votes: a vote, not a post
+                    break
                 mates = self.tables[phone.table_id]
                 post = Post(phone, {p.index: p.epoch for p in mates if p.online and not p.dropping})
                 self.posts[post.cid] = post
@@ -357,7 +354,7 @@ def steps_line(bench: Bench, ms) -> str:
         f"step pushes (all tables at once, every {bench.args.step_every:g} s): "
         f"n={len(pushes)} tables reached; step write to every phone of the table "
         f"p50={ms(pushes, 50)} p99={ms(pushes, 99)} max={ms(pushes, 100)}\n"
-        f"votes (every phone spends its votes during the vote step): n={len(votes)} acked, "
+        f"votes (the writes of tables at their vote step): n={len(votes)} acked, "
         f"ack p50={ms(votes, 50)} p99={ms(votes, 99)} max={ms(votes, 100)}; "
         f"refused by the rules: {refused}; no answer: {bench.vote_failed}"
     )

@@ -24,7 +24,7 @@ from . import broadcast, clock
 from .extensions import socketio
 from .models import Idea, Table
 from .services import changes
-from .services.changes import CONSOLE, ORGANIZER, PHONE, TYPES, Viewer
+from .services.changes import CONSOLE, PHONE, TYPES, Viewer
 
 log = logging.getLogger(__name__)
 OUTBOX = "live_outbox"  # session.info key: rendered pushes waiting for the commit
@@ -41,14 +41,15 @@ def render(obj, session: Session) -> tuple[list[tuple[str, dict]], int | None]:
     counters it moves (if any)."""
     live_type = TYPES[type(obj)]
     table_id = changes.table_id_of(obj)
-    public = live_type.view(obj, PHONE)
+    public = changes.view(obj, PHONE, session)
+    moderator = changes.view(obj, CONSOLE, session)
     pushes = [
         (broadcast.table_room(table_id), public),
-        (broadcast.console_room(table_id), live_type.view(obj, CONSOLE)),
+        (broadcast.console_room(table_id), moderator),
     ]
     owner = live_type.owner(obj)
     if owner is not None:
-        own = live_type.view(obj, Viewer("participant", owner))
+        own = changes.view(obj, Viewer("participant", owner), session)
         if own != public:
             pushes.append((broadcast.participant_room(owner), own))
     event_id = _event_id(obj, session)
@@ -56,7 +57,7 @@ def render(obj, session: Session) -> tuple[list[tuple[str, dict]], int | None]:
         pushes.append(
             (
                 broadcast.organizers_room(event_id),
-                {**live_type.view(obj, ORGANIZER), "table_id": table_id},
+                {**moderator, "table_id": table_id},
             )
         )
     return pushes, event_id if live_type.counted else None
@@ -76,11 +77,12 @@ def _render_before_commit(session: Session) -> None:
         return
     changes.assign(session)
     outbox = session.info.setdefault(OUTBOX, {"pushes": [], "counted": set(), "extra": []})
-    for obj in changes.clear(session):
+    for obj in changes.pending(session):
         pushes, counted = render(obj, session)
         outbox["pushes"].extend(pushes)
         if counted is not None:
             outbox["counted"].add(counted)
+    changes.clear(session)
     outbox["extra"].extend(session.info.pop(EXTRA, []))
     outbox["app"] = current_app._get_current_object()
 

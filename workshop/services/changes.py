@@ -34,8 +34,10 @@ from ..models import (
     Table,
     Vote,
 )
+from . import sheet_template
 
 PENDING = "live_pending"  # session.info key: entities touched, waiting for a number
+VIEWS = "live_views"  # session.info key: views rendered in this transaction
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ def table_view(table: Table, viewer: Viewer) -> dict:
             "ends_at": clock.epoch_ms(table.timer_ends_at) if table.timer_ends_at else None,
             "left": table.timer_left,
         },
-        "sheet": sheets.template(table.challenge),
+        "sheet": sheet_template.template(table.challenge),
     }
     if viewer.moderator:
         view["message"] = table.console_message
@@ -189,7 +191,7 @@ def sheet_field_view(field: SheetField, _viewer: Viewer) -> dict:
         "text": field.text,
         "version": field.version,
         "edited_by": field.edited_by,
-        "editing_by": sheets.editing(field),
+        "editing_by": sheet_template.editing(field),
     }
 
 
@@ -253,9 +255,22 @@ TYPES: dict[type, LiveType] = {
 BY_NAME = {live_type.name: live_type for live_type in TYPES.values()}
 
 
-def view(obj, viewer: Viewer) -> dict:
-    """What ``viewer`` may see of a live entity."""
-    return TYPES[type(obj)].view(obj, viewer)
+def view(obj, viewer: Viewer, session: Session | None = None) -> dict:
+    """What ``viewer`` may see of a live entity.
+
+    Within a write's transaction an entity is rendered once per kind of
+    viewer (the writer's answer and the pushes share it): every moderator
+    sees the same, as does every phone but the owner's.
+    """
+    session = session or db.session
+    viewer = CONSOLE if viewer.moderator else viewer
+    if viewer.role == "participant" and not viewer.owns(TYPES[type(obj)].owner(obj)):
+        viewer = PHONE
+    views = session.info.setdefault(VIEWS, {})
+    key = (id(obj), viewer)
+    if key not in views:
+        views[key] = TYPES[type(obj)].view(obj, viewer)
+    return views[key]
 
 
 def table_id_of(obj) -> int:
@@ -316,6 +331,7 @@ def assign(session: Session | None = None) -> None:
 def clear(session: Session) -> list:
     """Forget the touched entities (after commit or rollback); return them."""
     session.info.pop("live_numbered", None)
+    session.info.pop(VIEWS, None)
     return session.info.pop(PENDING, [])
 
 
@@ -357,8 +373,3 @@ def resolve(references) -> list:
         if obj is not None:
             found.append(obj)
     return found
-
-
-# The sheet's templates and who-is-editing rule live with the sheet (which
-# imports this module, hence the import at the end).
-from . import sheets  # noqa: E402

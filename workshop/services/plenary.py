@@ -19,7 +19,7 @@ from sqlalchemy import select
 from .. import clock
 from ..extensions import db
 from ..models import Commitment, Event, Idea, SheetField, Step, StepKind, Table
-from . import ServiceError, sheets
+from . import ServiceError, sheet_template
 from .inputs import bad_request, integer
 from .writes import Request, op
 
@@ -146,7 +146,7 @@ def payload(event: Event) -> dict:
             "top": top.get(table.id, []),
             "sheet": [
                 {**field, "text": texts[table.id].get(field["key"], "")}
-                for field in sheets.template(table.challenge)
+                for field in sheet_template.template(table.challenge)
                 if texts[table.id].get(field["key"])
             ],
             "commitments": commitments[table.id],

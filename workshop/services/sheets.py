@@ -9,8 +9,6 @@ another. Who has a field open is shown to the others.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -20,39 +18,10 @@ from ..models import Challenge, SheetField, Table
 from . import ServiceError
 from .changes import touch
 from .inputs import bad_request, clean_text, integer, require_open
+from .sheet_template import TEMPLATES
 from .writes import Request, op
 
 MAX_FIELD = 2000
-EDITING_FOR = timedelta(seconds=60)  # a field shows as "being edited" this long
-
-TEMPLATES = {
-    Challenge.territorial: (
-        ("problem", _l("The problem")),
-        ("affected", _l("Who is affected")),
-        ("where", _l("Where")),
-        ("evidence", _l("What shows it")),
-        ("resources", _l("Resources already there")),
-    ),
-    Challenge.creative: (
-        ("solution", _l("The solution")),
-        ("users", _l("Its users")),
-        ("value", _l("Value for the territory")),
-        ("revenue", _l("How it could earn money")),
-        ("carriers", _l("Who could carry it")),
-    ),
-    Challenge.prototyping: (
-        ("features", _l("Key features")),
-        ("first_test", _l("The first test, here and now, with what we have")),
-        ("resources", _l("Resources and partners needed")),
-        ("next_steps", _l("Next steps")),
-        ("carrier", _l("Carrier (found or sought)")),
-    ),
-}
-
-
-def template(challenge: Challenge) -> list[dict]:
-    """The fields of a challenge's sheet, with their labels in the current language."""
-    return [{"key": key, "label": str(label)} for key, label in TEMPLATES[Challenge(challenge)]]
 
 
 def _keys(table: Table) -> set[str]:
@@ -132,11 +101,3 @@ def focus(req: Request) -> None:
     field = _field(table, key)
     field.editing_by, field.editing_at = name, clock.now()
     touch(field)
-
-
-def editing(field: SheetField) -> str:
-    """Who is writing the field now ("" when nobody is, or they left it long ago)."""
-    at = clock.aware(field.editing_at)
-    if not field.editing_by or at is None or clock.now() - at > EDITING_FOR:
-        return ""
-    return field.editing_by

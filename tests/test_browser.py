@@ -536,6 +536,22 @@ def test_a_lost_push_is_fetched_when_the_next_number_shows_the_gap(site, new_pag
     assert len(dropped) == 1
 
 
+def test_a_lost_push_on_a_quiet_table_is_fetched_after_the_tables_beacon(site, new_page):
+    """No later number shows the gap: the table's beacon (every 10 s) does."""
+    table = site.evening.tables[0]
+    lost = "La derniere idee de la soiree"  # ASCII: frames carry JSON with \u escapes
+    alice, bruno = new_page(), new_page()
+    dropped = drop_first_frame(bruno, lambda frame: lost in frame and '"changes"' in frame)
+    join_table(alice, table_url(site, table), "Alice")
+    join_table(bruno, table_url(site, table), "Bruno")
+
+    post(alice, lost)
+    expect_sent(alice)
+
+    expect(cards(bruno, lost)).to_have_count(1, timeout=RECONNECT)
+    assert len(dropped) == 1
+
+
 def test_an_unanswered_write_is_sent_again_and_stored_once(site, new_page):
     """No answer within 10 s: the phone sends the same write again; the server
     answers it from its receipt, and the idea exists once."""
@@ -697,10 +713,11 @@ def test_a_table_runs_its_introductions_then_a_private_round_of_ideas(site, new_
         expect(page.locator("[data-private-count]")).to_be_hidden()
     expect(step(console, "diverge").locator("[data-setting=private]")).to_be_disabled()
 
-    # Later steps without a screen of their own: the question and the wall.
+    # The groups step: the question and the wall, nothing to write.
     console.click("[data-action=next-step]")
     expect(step(console, "cluster")).to_have_class(re.compile(r"\bcurrent\b"))
-    expect(alice.locator("[data-live]")).to_have_attribute("data-screen", "step")
+    expect(alice.locator("[data-live]")).to_have_attribute("data-screen", "cluster")
+    expect(alice.locator("[data-composer]")).to_be_hidden()
     expect(alice.locator("[data-step-prompt]")).to_have_text(
         console.locator("[data-step-prompt]").inner_text()
     )
@@ -802,10 +819,28 @@ def test_the_console_fits_a_small_tablet_with_large_touch_targets(site, new_page
     expect(cards(console, "Une idée pour la console")).to_have_count(1)
     go_to(console, "diverge")
 
+    check_touch_targets(console)
+    # The later steps' controls too: groups, the vote, the sheet, commitments.
+    go_to(console, "cluster")
+    console.fill("#cluster-name", "Un groupe")
+    console.press("#cluster-name", "Enter")
+    console.fill("#cluster-name", "Un autre groupe")
+    console.press("#cluster-name", "Enter")
+    expect(console.locator("[data-groups] section.group")).to_have_count(2)
+    check_touch_targets(console)
+    for kind in ("vote", "sheet", "commit"):
+        go_to(console, kind)
+        check_touch_targets(console)
+
+
+def check_touch_targets(console):
+    """No sideways scrolling; every control at least 44 px high; no two
+    buttons with the same name."""
     assert console.evaluate("document.documentElement.scrollWidth") <= 360
     small = console.evaluate(
         """() => Array.from(document.querySelectorAll(
-                "[data-console] button, [data-console] select, [data-console] label.toggle"))
+                "[data-console] button, [data-console] select, [data-console] label.toggle,"
+                + " [data-console] input[type=text]"))
             .filter(node => node.offsetParent !== null)
             .filter(node => node.getBoundingClientRect().height < 44)
             .map(node => node.outerHTML.slice(0, 80))"""
@@ -865,3 +900,440 @@ def test_the_store_keeps_the_fullest_view_and_counts_only_contiguous_numbers(sit
     assert result["kinds"] == ["need", "question"]
     assert result["timer"] == [25, "danger", "warning", "ok", "overtime"]
     assert result["mix"] == {"citizen": 1}
+
+
+# --- one table, every step ---------------------------------------------------------
+
+
+def wall_card(page, text):
+    """The card whose text is exactly ``text``, in a group of the wall or not."""
+    exact = re.compile(f"^{re.escape(text)}$")
+    return page.locator("[data-wall-section] li.idea").filter(
+        has=page.locator(".idea-text", has_text=exact)
+    )
+
+
+def group(page, name):
+    """The wall's group named exactly ``name``."""
+    exact = re.compile(f"^{re.escape(name)}$")
+    return page.locator("[data-groups] section.group").filter(
+        has=page.locator("[data-group-name]", has_text=exact)
+    )
+
+
+def texts_of(locator) -> list[str]:
+    return [text.strip() for text in locator.locator(".idea-text").all_inner_texts()]
+
+
+def focused(page) -> dict:
+    """What has the keyboard focus: its data-field or data-action, and its card's text."""
+    return page.evaluate(
+        """() => {
+            const node = document.activeElement;
+            const card = node.closest("li.idea");
+            return {field: node.dataset.field || node.dataset.action || node.id,
+                    card: card ? card.querySelector(".idea-text").textContent : null};
+        }"""
+    )
+
+
+def pick_by_keyboard(page, label):
+    """Choose the option ``label`` of the focused list with the arrow keys."""
+    page.keyboard.press("Home")
+    for _ in range(20):
+        if page.evaluate("() => document.activeElement.selectedOptions[0].label") == label:
+            return
+        page.keyboard.press("ArrowDown")
+    raise AssertionError(f"no option {label!r}")
+
+
+def choose_by_keyboard(console, text):
+    """Tick a card's "Choose" box with the space bar."""
+    box = wall_card(console, text).locator("[data-field=choose]")
+    box.focus()
+    console.keyboard.press("Space")
+    expect(box).to_be_checked()
+
+
+def move_by_keyboard(console, text, group_name):
+    """Pick the group in the card's list by typing its name, Tab to Move, Enter."""
+    wall_card(console, text).locator("[data-field=move-to]").focus()
+    pick_by_keyboard(console, group_name)
+    console.keyboard.press("Tab")
+    assert focused(console) == {"field": "move", "card": text}
+    console.keyboard.press("Enter")
+    expect(group(console, group_name).locator("li.idea")).to_contain_text([text])
+    # The keyboard user stays on the card they moved, in its new group.
+    assert focused(console) == {"field": "move-to", "card": text}
+
+
+def new_group_by_keyboard(console, name):
+    console.locator("#cluster-name").focus()
+    console.keyboard.type(name)
+    console.keyboard.press("Enter")
+    expect(group(console, name)).to_have_count(1)
+
+
+def vote(page, text):
+    wall_card(page, text).locator("[data-action=vote]").click()
+
+
+def sheet_field(page, key):
+    return page.locator(f"[data-sheet] [data-key={key}]")
+
+
+def write_sheet(page, key, text):
+    """Type into a sheet field; it is saved a moment after the last keystroke."""
+    field = sheet_field(page, key).locator("[data-sheet-input]")
+    field.fill(text)
+    expect(sheet_field(page, key).locator("[data-sheet-state]")).not_to_have_attribute(
+        "data-state", "typing"
+    )
+
+
+def test_one_table_runs_every_step_of_the_method(site, new_page):
+    """A console and three phones go through the whole script: introductions,
+    private ideas then reveal, groups made with the keyboard, a dot vote, the
+    sheet written from two screens at once, commitments, and the plenary."""
+    table = site.evening.tables[0]
+    assert joined(site, table, "Dominique")  # at the table without a phone
+    console = new_page(laptop=True)
+    open_console(console, site, table)
+    people = [("Alice", "citizen"), ("Bruno", "business"), ("Chloé", "association")]
+    phones = []
+    for name, category in people:
+        page = new_page()
+        join_table(page, table_url(site, table), name, category)
+        phones.append(page)
+    alice, bruno, chloe = phones
+    expect(console.locator("[data-people-count]")).to_have_text("4")
+
+    # 1. Introductions.
+    go_to(console, "intro")
+    for page, (name, _category) in zip(phones, people, strict=True):
+        expect(page.locator("[data-intro-form]")).to_be_visible()
+        page.fill("[name=intro]", f"{name}, d'ici")
+        page.fill("[name=brings]", f"Le réseau de {name}")
+        page.click("[data-intro-submit]")
+        expect(page.locator("[data-intro-status]")).to_have_attribute("data-state", "saved")
+    expect(console.locator("[data-people] [data-field=intro]")).to_have_text(
+        ["Alice, d'ici", "Bruno, d'ici", "Chloé, d'ici"]
+    )
+
+    # 2. Ideas kept private, then revealed.
+    step(console, "diverge").locator("[data-setting=private]").check()
+    expect_sent(console)
+    go_to(console, "diverge")
+    ideas = {
+        alice: ["Une navette solidaire", "Un covoiturage de village"],
+        bruno: ["Un atelier vélo", "Une épicerie mobile"],
+        chloe: ["Un marché de producteurs"],
+    }
+    for page, texts in ideas.items():
+        for text in texts:
+            post(page, text)
+        expect_sent(page)
+    expect(chloe.locator("[data-private-count]")).to_have_attribute("data-count", "4")
+    expect(wall_card(chloe, "Une navette solidaire")).to_have_count(0)
+    console.click("[data-action=reveal]")
+    every = [text for texts in ideas.values() for text in texts]
+    for page in (console, *phones):
+        for text in every:
+            expect(wall_card(page, text)).to_have_count(1)
+
+    # 3. Groups, made with the keyboard only; the phones follow.
+    go_to(console, "cluster")
+    for page in phones:
+        expect(page.locator("[data-live]")).to_have_attribute("data-screen", "cluster")
+        expect(page.locator("[data-composer]")).to_be_hidden()
+    expect(console.locator("[data-cluster-board]")).to_be_visible()
+    choose_by_keyboard(console, "Une navette solidaire")
+    choose_by_keyboard(console, "Un covoiturage de village")
+    expect(console.locator("[data-cluster-chosen]")).to_have_attribute("data-count", "2")
+    new_group_by_keyboard(console, "Mobilité")  # takes the two chosen cards
+    expect(group(console, "Mobilité").locator("li.idea")).to_have_count(2)
+    new_group_by_keyboard(console, "Vélo")
+    move_by_keyboard(console, "Un atelier vélo", "Vélo")
+    new_group_by_keyboard(console, "Commerces")
+    move_by_keyboard(console, "Une épicerie mobile", "Commerces")
+    # With the mouse, a card is dragged onto a group just as well.
+    wall_card(console, "Un marché de producteurs").drag_to(group(console, "Commerces"))
+    expect(group(console, "Commerces").locator(".idea-text")).to_contain_text(
+        ["Un marché de producteurs"]
+    )
+
+    # Merge "Vélo" into "Mobilité": its list, Tab, Enter.
+    group(console, "Vélo").locator("[data-field=merge-into]").focus()
+    pick_by_keyboard(console, "Mobilité")
+    console.keyboard.press("Tab")
+    assert focused(console)["field"] == "merge"
+    console.keyboard.press("Enter")
+    expect(group(console, "Vélo")).to_have_count(0)
+    expect(group(console, "Mobilité").locator("li.idea")).to_have_count(3)
+
+    # Rename it: the name field, a new name, Enter.
+    rename = group(console, "Mobilité").locator("[data-field=rename]")
+    rename.focus()
+    console.keyboard.press("ControlOrMeta+a")
+    console.keyboard.type("Se déplacer")
+    console.keyboard.press("Enter")
+    expect(group(console, "Se déplacer")).to_have_count(1)
+
+    # Split: the chosen cards of one group go to a new group.
+    choose_by_keyboard(console, "Une navette solidaire")
+    choose_by_keyboard(console, "Un covoiturage de village")
+    new_group_by_keyboard(console, "Partager la voiture")
+    expect(group(console, "Partager la voiture").locator("li.idea")).to_have_count(2)
+    expect(group(console, "Se déplacer").locator("li.idea")).to_have_count(1)
+
+    # Delete "Commerces": its cards stay on the wall, out of any group.
+    group(console, "Commerces").locator("[data-action=delete-group]").focus()
+    console.keyboard.press("Enter")
+    expect(group(console, "Commerces")).to_have_count(0)
+    expect_sent(console)
+
+    groups_seen = ["Partager la voiture", "Se déplacer"]
+    for page in phones:
+        names = page.locator("[data-groups] [data-group-name]")
+        expect(names).to_have_count(2)
+        assert sorted(names.all_inner_texts()) == sorted(groups_seen)
+        expect(group(page, "Partager la voiture").locator(".idea-text")).to_have_text(
+            ["Un covoiturage de village", "Une navette solidaire"]
+        )
+        expect(group(page, "Se déplacer").locator(".idea-text")).to_have_text(["Un atelier vélo"])
+        # Cards out of any group come last, under their own heading.
+        expect(page.locator("[data-loose-title]")).to_be_visible()
+        expect(page.locator("[data-wall] li.idea .idea-text")).to_have_text(
+            ["Un marché de producteurs", "Une épicerie mobile"]
+        )
+        assert page.evaluate(
+            """() => {
+                const groups = document.querySelector("[data-groups]");
+                const loose = document.querySelector("[data-wall]");
+                return !!(groups.compareDocumentPosition(loose)
+                          & Node.DOCUMENT_POSITION_FOLLOWING);
+            }"""
+        )
+
+    # 4. The dot vote: 3 votes each, at most 2 on one card, results hidden until closed.
+    go_to(console, "vote")
+    panel = console.locator("[data-vote-panel]")
+    expect(panel).to_have_attribute("data-state", "ready")
+    for page in phones:
+        expect(page.locator("[data-live]")).to_have_attribute("data-screen", "vote")
+        expect(page.locator("[data-vote]")).to_have_attribute("data-state", "ready")
+        expect(wall_card(page, "Un atelier vélo").locator("[data-action=vote]")).to_have_count(0)
+    panel.locator("[data-action=vote-open]").click()
+    for page in phones:
+        expect(page.locator("[data-votes-left]")).to_have_attribute("data-left", "3")
+        expect(page.locator("[data-votes-left]")).to_be_visible()
+    left = alice.locator("[data-votes-left]")
+    error = alice.locator("[data-vote-error]")
+    vote(alice, "Un atelier vélo")
+    vote(alice, "Un atelier vélo")
+    expect(left).to_have_attribute("data-left", "1")
+    vote(alice, "Un atelier vélo")  # a third on one card: refused
+    expect(error).to_have_attribute("data-error", "card_full")
+    expect(error).to_be_visible()
+    vote(alice, "Une épicerie mobile")
+    expect(left).to_have_attribute("data-left", "0")
+    expect_sent(alice)
+    vote(alice, "Un marché de producteurs")  # a fourth vote: none left
+    expect(error).to_have_attribute("data-error", "no_votes_left")
+    expect(error).to_be_visible()
+    expect(error).not_to_have_text("")
+    expect(alice.locator("[data-unsent]")).to_be_hidden()  # said here, not "not sent"
+    mine = wall_card(alice, "Un atelier vélo").locator("[data-my-votes]")
+    expect(mine).to_have_attribute("data-my-votes", "2")
+    wall_card(alice, "Un atelier vélo").locator("[data-action=unvote]").click()
+    expect(mine).to_have_attribute("data-my-votes", "1")
+    expect(left).to_have_attribute("data-left", "1")
+    expect(error).to_have_text("")
+    vote(bruno, "Un atelier vélo")
+    vote(chloe, "Un atelier vélo")
+    vote(chloe, "Une épicerie mobile")
+    for page in (alice, bruno, chloe):
+        expect_sent(page)
+    progress = panel.locator("[data-vote-progress]")
+    expect(progress).to_have_attribute("data-voters", "3")
+    expect(progress).to_have_attribute("data-votes", "5")
+    # Nobody sees the tally while the vote is open.
+    for page in (console, *phones):
+        expect(page.locator("[data-vote-results]")).to_be_hidden()
+        expect(page.locator("[data-wall-section] .vote-count")).to_have_count(0)
+
+    panel.locator("[data-action=vote-close]").click()
+    expected = [("Un atelier vélo", "3"), ("Une épicerie mobile", "2")]
+    for page in (console, *phones):
+        ranking = page.locator("[data-vote-results] [data-ranking] li")
+        expect(ranking.locator(".ranked-text")).to_have_text([text for text, _n in expected])
+        for index, (_text, n) in enumerate(expected):
+            expect(ranking.nth(index)).to_have_attribute("data-votes", n)
+    for page in phones:
+        expect(page.locator("[data-votes-left]")).to_be_hidden()
+        expect(wall_card(page, "Un atelier vélo").locator("[data-votes]")).to_have_attribute(
+            "data-votes", "3"
+        )
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+    # 5. The sheet: the reporter and the facilitator write it, the others read it live.
+    console.locator("[data-people] li[data-participant-id]").filter(has_text="Bruno").locator(
+        "[data-action=make-reporter]"
+    ).click()
+    go_to(console, "sheet")
+    for page in phones:
+        expect(page.locator("[data-live]")).to_have_attribute("data-screen", "sheet")
+        expect(page.locator("[data-sheet]")).to_be_visible()
+    keys = console.locator("[data-sheet] [data-key]")
+    expect(keys).to_have_count(5)
+    key, other = keys.nth(0).get_attribute("data-key"), keys.nth(1).get_attribute("data-key")
+    expect(sheet_field(bruno, key).locator("[data-sheet-input]")).to_be_editable()
+    for page in (alice, chloe):
+        expect(page.locator("[data-sheet] [data-sheet-input]")).to_have_count(0)
+
+    write_sheet(console, key, "Une navette partagée entre trois villages")
+    for page in phones:
+        expect(sheet_field(page, key)).to_have_attribute("data-version", "1")
+    for page in (alice, chloe):
+        expect(sheet_field(page, key).locator("[data-sheet-text]")).to_have_text(
+            "Une navette partagée entre trois villages"
+        )
+    expect(sheet_field(bruno, key).locator("[data-sheet-input]")).to_have_value(
+        "Une navette partagée entre trois villages"
+    )
+
+    # Who is writing shows on the other screens.
+    sheet_field(console, other).locator("[data-sheet-input]").focus()
+    for page in (alice, bruno):
+        editing = sheet_field(page, other).locator("[data-sheet-editing]")
+        expect(editing).to_be_visible()
+        expect(editing).to_have_attribute("data-editing-by", i18n(console, "the_facilitator"))
+    sheet_field(console, other).locator("[data-sheet-input]").blur()
+    expect(sheet_field(alice, other).locator("[data-sheet-editing]")).to_be_hidden()
+
+    # Both write the same field at once (the reporter's phone is offline a moment):
+    # the reporter's edit, based on an older text, is refused with both texts.
+    bruno.context.set_offline(True)
+    expect(bruno.locator("[data-connection]")).to_have_attribute("data-state", "offline")
+    write_sheet(bruno, key, "Une navette à la demande, réservée par SMS")
+    write_sheet(console, key, "Une navette pour les trois villages, le samedi")
+    expect_sent(console)
+    bruno.context.set_offline(False)
+    expect_connected(bruno, timeout=RECONNECT)
+    conflict = sheet_field(bruno, key).locator("[data-conflict]")
+    expect(conflict).to_be_visible()
+    expect(conflict.locator("[data-conflict-mine]")).to_have_text(
+        "Une navette à la demande, réservée par SMS"
+    )
+    expect(conflict.locator("[data-conflict-theirs]")).to_have_text(
+        "Une navette pour les trois villages, le samedi"
+    )
+    expect(bruno.locator("[data-unsent]")).to_be_hidden()  # not a "not sent" item
+    expect(sheet_field(alice, key).locator("[data-sheet-text]")).to_have_text(
+        "Une navette pour les trois villages, le samedi"
+    )
+    conflict.locator("[data-action=keep-mine]").click()
+    expect(conflict).to_be_hidden()
+    for page in (alice, chloe):
+        expect(sheet_field(page, key).locator("[data-sheet-text]")).to_have_text(
+            "Une navette à la demande, réservée par SMS"
+        )
+    expect(sheet_field(console, key).locator("[data-sheet-input]")).to_have_value(
+        "Une navette à la demande, réservée par SMS"
+    )
+
+    # The other way round: the console, offline, takes the reporter's text.
+    console.context.set_offline(True)
+    expect(console.locator("[data-connection]")).to_have_attribute("data-state", "offline")
+    write_sheet(console, other, "Les habitants sans voiture")
+    write_sheet(bruno, other, "Les personnes âgées et les jeunes")
+    expect_sent(bruno)
+    console.context.set_offline(False)
+    expect_connected(console, timeout=RECONNECT)
+    conflict = sheet_field(console, other).locator("[data-conflict]")
+    expect(conflict).to_be_visible()
+    expect(conflict.locator("[data-conflict-mine]")).to_have_text("Les habitants sans voiture")
+    conflict.locator("[data-action=take-theirs]").click()
+    expect(conflict).to_be_hidden()
+    expect(sheet_field(console, other).locator("[data-sheet-input]")).to_have_value(
+        "Les personnes âgées et les jeunes"
+    )
+    expect(console.locator("[data-unsent]")).to_be_hidden()
+    expect_sent(console)
+    for page in (alice, chloe):
+        expect(sheet_field(page, other).locator("[data-sheet-text]")).to_have_text(
+            "Les personnes âgées et les jeunes"
+        )
+
+    # 6. Commitments: who carries, who contributes, in the open; a contact only with consent.
+    go_to(console, "commit")
+    for page in phones:
+        expect(page.locator("[data-live]")).to_have_attribute("data-screen", "commit")
+        expect(page.locator("[data-commit-form]")).to_be_visible()
+        expect(page.locator("[data-commit-form] [data-contact]")).to_be_hidden()
+    form = alice.locator("[data-commit-form]")
+    form.locator("[name=role][value=carry]").check()
+    form.locator("[name=contribution]").fill("Du temps et mon minibus")
+    form.locator("[name=expects]").fill("Un salaire à terme")
+    form.locator("[name=hours_per_month]").fill("20")
+    form.locator("[name=consent]").check()
+    expect(form.locator("[data-contact]")).to_be_visible()
+    form.locator("[name=contact]").fill("alice@example.org")
+    form.locator("[data-commit-submit]").click()
+    expect(alice.locator("[data-commit-status]")).to_have_attribute("data-state", "saved")
+
+    form = bruno.locator("[data-commit-form]")
+    form.locator("[name=role][value=contribute]").check()
+    form.locator("[name=contribution]").fill("Un local au centre-bourg")
+    form.locator("[name=hours_per_month]").fill("4")
+    form.locator("[data-commit-submit]").click()
+    expect(bruno.locator("[data-commit-status]")).to_have_attribute("data-state", "saved")
+
+    # The console records Dominique's, who has no phone.
+    record = console.locator("[data-commit-behalf]")
+    record.locator("[name=participant_id]").select_option(label="Dominique")
+    record.locator("[name=role][value=follow]").check()
+    record.locator("[name=expects]").fill("Des nouvelles du projet")
+    record.locator("[data-commit-submit]").click()
+    expect_sent(console)
+
+    alignment = console.locator("[data-commit] [data-alignment] tr[data-role]")
+    expect(alignment).to_have_count(3)
+    assert [alignment.nth(i).get_attribute("data-role") for i in range(3)] == [
+        "carry",
+        "contribute",
+        "follow",
+    ]
+    expect(alignment.locator("th")).to_have_text(["Alice", "Bruno", "Dominique"])
+    expect(alignment.nth(0).locator("[data-field=contribution]")).to_have_text(
+        "Du temps et mon minibus"
+    )
+    expect(alignment.nth(0).locator("[data-field=expects]")).to_have_text("Un salaire à terme")
+    expect(alignment.nth(1).locator("[data-field=contribution]")).to_have_text(
+        "Un local au centre-bourg"
+    )
+    summary = console.locator("[data-commit] [data-alignment-summary]")
+    expect(summary.locator("[data-role-count=carry]")).to_have_attribute("data-count", "1")
+    expect(summary.locator("[data-role-count=contribute]")).to_have_attribute("data-count", "1")
+    expect(summary.locator("[data-hours-total]")).to_have_attribute("data-hours-total", "24")
+    expect(chloe.locator("[data-alignment] li[data-role]")).to_have_count(3)
+    for page in (console, *phones):
+        expect(page.locator("body")).not_to_contain_text("alice@example.org")
+
+    # 7. The plenary: every phone shows the table's result, read-only.
+    go_to(console, "plenary")
+    for page in phones:
+        expect(page.locator("[data-live]")).to_have_attribute("data-screen", "plenary")
+        result = page.locator("[data-result]")
+        expect(result).to_be_visible()
+        expect(result.locator("[data-result-top] li .ranked-text")).to_have_text(
+            ["Un atelier vélo", "Une épicerie mobile"]
+        )
+        expect(result.locator("[data-result-top] li").first).to_have_attribute("data-votes", "3")
+        expect(result.locator("[data-commitments-count]")).to_have_attribute("data-count", "3")
+        expect(sheet_field(page, key).locator("[data-sheet-text]")).to_have_text(
+            "Une navette à la demande, réservée par SMS"
+        )
+        expect(page.locator("[data-sheet] [data-sheet-input]")).to_have_count(0)
+        expect(page.locator("[data-commit-form]")).to_be_hidden()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360

@@ -4,10 +4,14 @@
 import { fill, setText } from "./live/dom.js";
 import { connect } from "./live/protocol.js";
 import { KINDS, createStore } from "./live/store.js";
+import { createPhoneCommit } from "./live/views/commit.js";
 import { createComposer } from "./live/views/composer.js";
 import { createIntro } from "./live/views/intro.js";
+import { createResult } from "./live/views/result.js";
+import { createSheet } from "./live/views/sheet.js";
 import { createStatus } from "./live/views/status.js";
 import { createStepBar } from "./live/views/step.js";
+import { createPhoneVote } from "./live/views/vote.js";
 import { createWall, wallCards } from "./live/views/wall.js";
 
 const cfg = JSON.parse(document.getElementById("live-config").textContent);
@@ -22,10 +26,27 @@ const privateNote = q("[data-private-count]");
 const composerForm = q("[data-composer]");
 const wallSection = q("[data-wall-section]");
 const messageNote = q("[data-message]");
+const sheetSection = q("[data-sheet]");
+const sheetNote = q("[data-sheet-note]");
+const commitSection = q("[data-commit]");
+const resultSection = q("[data-result]");
+// Steps whose screen has no wall under it.
+const WITHOUT_WALL = ["intro", "commit", "plenary"];
+const SCREENS = ["intro", "brief", "diverge", "cluster", "vote", "sheet", "commit", "plenary"];
 let live = null;
 let screen = null;
 
 function write(op, data) { live.write(op, data); }
+
+function myName() {
+  const me = store.get("participant", cfg.me);
+  return me ? me.name : "";
+}
+
+function isReporter() {
+  const table = store.table();
+  return !!table && table.reporter_id === cfg.me;
+}
 
 const status = createStatus({
   t,
@@ -57,6 +78,8 @@ const wall = createWall(q("[data-wall]"), {
   t,
   moderator: false,
   me: cfg.me,
+  groupsRoot: q("[data-groups]"),
+  looseTitle: q("[data-loose-title]"),
   onEdit: (card) => { composer.edit(card); render(); composerForm.scrollIntoView({ block: "nearest" }); },
   onDelete: (card) => {
     if (window.confirm(t.confirm_delete)) { write("idea.delete", { target: card.client_id }); }
@@ -66,12 +89,33 @@ const wall = createWall(q("[data-wall]"), {
 
 const stepBar = createStepBar(q("[data-step]"), { t, store, moderator: false });
 const intro = createIntro(q("[data-intro]"), { t, me: cfg.me, onSave: (data) => write("intro.save", data) });
+const vote = createPhoneVote({ t, store, me: cfg.me, write, status: q("[data-vote-status]"), panel: q("[data-vote]") });
+const sheet = createSheet(sheetSection, {
+  t,
+  store,
+  write,
+  idPrefix: "sheet",
+  myName,
+  canEdit: () => screen === "sheet" && isReporter(),
+});
+const commit = createPhoneCommit(commitSection, { t, store, me: cfg.me, write });
+const result = createResult(resultSection, { t, store });
 
 /** Which screen the table's current step asks for. */
 function screenFor(step) {
   if (!step) { return "wall"; }
-  if (["intro", "brief", "diverge"].includes(step.kind)) { return step.kind; }
-  return "step"; // steps without their own screen yet: the question and the wall
+  return SCREENS.includes(step.kind) ? step.kind : "step";
+}
+
+function renderSheetNote(table) {
+  let note = t.sheet_facilitator_writes;
+  if (isReporter()) {
+    note = t.sheet_you_write;
+  } else if (table && table.reporter) {
+    note = fill(t.sheet_reporter_writes, { name: table.reporter });
+  }
+  setText(sheetNote, note);
+  sheetNote.hidden = screen !== "sheet";
 }
 
 function render() {
@@ -100,12 +144,25 @@ function render() {
   composerForm.hidden = !(screen === "wall" || screen === "diverge" || composer.busy);
 
   const waiting = store.privateCount();
-  privateNote.hidden = !waiting || screen === "intro";
+  privateNote.hidden = !waiting || WITHOUT_WALL.includes(screen);
   privateNote.dataset.count = String(waiting);
   setText(privateNote, waiting === 1 ? t.private_one : fill(t.private_many, { n: waiting }));
 
-  wallSection.hidden = screen === "intro";
-  wall.render(wallCards(store, outbox, { moderator: false, me: cfg.me }), { open });
+  vote.render(outbox);
+
+  sheetSection.hidden = !(screen === "sheet" || screen === "plenary");
+  renderSheetNote(table);
+  sheet.render(outbox);
+
+  commitSection.hidden = screen !== "commit";
+  commit.render(outbox, open);
+
+  resultSection.hidden = screen !== "plenary";
+  result.render();
+
+  wallSection.hidden = WITHOUT_WALL.includes(screen);
+  wall.render(wallCards(store, outbox, { moderator: false, me: cfg.me }),
+    { open, groups: store.clusters(), extra: vote.extra });
   status.render(outbox, live.unsent());
 }
 
@@ -117,5 +174,7 @@ live = connect({
   onUpdate: render,
   onConnection: status.setConnection,
   onMessage: (message) => setText(messageNote, message),
+  onRefusal: (item, answer) => vote.refused(item, answer) || sheet.refused(item, answer)
+    || commit.refused(item, answer),
 });
 render();

@@ -8,7 +8,8 @@
      permanent one moves to a "not sent" list, with its reason, and never
      blocks the writes behind it.
    - On every (re)connect the screen asks for every change since the last
-     sequence number it knows, and again 2 s after a number went missing.
+     sequence number it knows, and again 2 s after a number went missing
+     (seen in a later push, or in the table's beacon).
 
    The vendored Socket.IO client is a classic script: it defines ``io``. */
 
@@ -41,8 +42,11 @@ function store(key, list) {
  * ``onUpdate()`` is called whenever the store, the outbox or the not-sent
  * list changed; ``onConnection(state)`` with connected | connecting |
  * offline | refused; ``onMessage(text)`` with a refusal to show (or "").
+ * ``onRefusal(item, answer)`` may take a permanent refusal for a screen of
+ * its own (a vote over budget, a sheet conflict to resolve): when it returns
+ * true, the write leaves the outbox without going to the "not sent" list.
  */
-export function connect({ auth, table, role, store: state, onUpdate, onConnection, onMessage }) {
+export function connect({ auth, table, role, store: state, onUpdate, onConnection, onMessage, onRefusal }) {
   const outboxKey = `outbox:${table}:${role}`;
   const unsentKey = `unsent:${table}:${role}`;
   let sending = null; // the write waiting for its answer
@@ -52,6 +56,7 @@ export function connect({ auth, table, role, store: state, onUpdate, onConnectio
   let syncing = false;
   let syncAgain = false;
   let gapTimer = null;
+  let behindTimer = null; // a beacon said the table is further on
 
   const socket = io({
     auth,
@@ -107,8 +112,14 @@ export function connect({ auth, table, role, store: state, onUpdate, onConnectio
       later(res.retry_after ? res.retry_after * 1000 : SERVER_ERROR_DELAY);
       return;
     }
-    // Refused for good: kept on this device with the reason, out of the way.
+    // Refused for good: shown where it belongs, or kept on this device with
+    // the reason, out of the way.
     drop(item.client_id);
+    if (onRefusal && onRefusal(item, res || {})) {
+      onUpdate();
+      flush();
+      return;
+    }
     store(unsentKey, unsent().concat([{ ...item, message }]));
     onMessage(message);
     onUpdate();
@@ -192,6 +203,18 @@ export function connect({ auth, table, role, store: state, onUpdate, onConnectio
     state.applyAll(push.changes);
     onUpdate();
     checkGap();
+  });
+  // Every few seconds the server tells the table's latest number: a screen
+  // still behind it a moment later (a push lost on a quiet table) catches up.
+  socket.on("seq", (beacon) => {
+    if (!beacon || typeof beacon.seq !== "number") { return; }
+    if (typeof beacon.now === "number") { state.setServerNow(beacon.now); }
+    const latest = beacon.seq;
+    if (latest <= state.lastSeq || behindTimer) { return; }
+    behindTimer = setTimeout(() => {
+      behindTimer = null;
+      if (state.lastSeq < latest) { sync(); }
+    }, GAP_DELAY);
   });
   // The facilitator link was replaced: this console stops at once.
   socket.on("revoked", stop);

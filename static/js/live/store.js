@@ -104,6 +104,39 @@ export function createStore({ clock = () => Date.now() } = {}) {
 
   function participants() { return all("participant").sort((a, b) => a.id - b.id); }
 
+  /** The table's groups, in their order. */
+  function clusters() {
+    return all("cluster").filter((c) => !c.deleted).sort((a, b) => a.position - b.position || a.id - b.id);
+  }
+
+  /** The last closed vote's tally as [{idea, votes}], most voted first
+      (only the cards this screen may see). */
+  function ranking({ moderator = false } = {}) {
+    const closed = steps().filter((s) => s.kind === "vote" && s.settings && s.settings.state === "closed");
+    const step = closed[closed.length - 1];
+    if (!step) { return null; }
+    const visible = new Map(visibleIdeas({ moderator }).map((idea) => [idea.id, idea]));
+    return Object.entries(step.settings.results || {})
+      .map(([id, votes]) => ({ idea: visible.get(Number(id)), votes }))
+      .filter((row) => row.idea && row.votes > 0)
+      .sort((a, b) => b.votes - a.votes || a.idea.id - b.idea.id);
+  }
+
+  /** The active votes of a vote step (placeholders included). */
+  function votes(stepId) {
+    return all("vote").filter((v) => v.step_id === stepId && v.active).sort((a, b) => a.id - b.id);
+  }
+
+  /** A sheet field by key ({text: "", version: 0} until first written). */
+  function sheetField(key) {
+    return all("sheet_field").find((f) => f.key === key) || { key, text: "", version: 0, edited_by: "", editing_by: "" };
+  }
+
+  /** Commitments not taken back, in the order they were made. */
+  function commitments() {
+    return all("commitment").filter((c) => !c.withdrawn && c.role).sort((a, b) => a.id - b.id);
+  }
+
   /** The table's mix: how many participants per actor category. */
   function mix() {
     const counts = {};
@@ -138,5 +171,6 @@ export function createStore({ clock = () => Date.now() } = {}) {
     hasGap() { return beyond.size > 0; },
     table, steps, currentStep, previousStep, nextStep, cardKinds,
     visibleIdeas, privateCount, participants, mix, timer, timeLeft, timerLevel,
+    clusters, ranking, votes, sheetField, commitments,
   };
 }

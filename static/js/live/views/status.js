@@ -48,7 +48,11 @@ export function createStatus({ t, connection, pendingNote, unsentSection, pendin
 
   function render(outbox, unsent) {
     const n = outbox.length;
-    const words = pendingWords || { one: t.pending_one, many: t.pending_many };
+    // A phone counts its ideas; votes, sheet lines and commitments are changes.
+    const ideas = outbox.every((item) => item.op.startsWith("idea."));
+    const words = pendingWords || (ideas
+      ? { one: t.pending_one, many: t.pending_many }
+      : { one: t.changes_pending_one, many: t.changes_pending_many });
     const message = n === 0 ? "" : n === 1 ? words.one : fill(words.many, { n });
     setText(pendingNote, message);
     pendingNote.dataset.count = String(n);

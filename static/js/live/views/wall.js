@@ -1,6 +1,6 @@
 /* The table's wall of cards, on a phone or the console. */
 
-import { button, el, excerpt, fill, renderKeyed } from "../dom.js";
+import { button, el, excerpt, fill, renderKeyed, setText } from "../dom.js";
 
 /**
  * What the wall should show: the ideas the store lets this screen see, with
@@ -44,11 +44,17 @@ export function wallCards(store, outbox, { moderator, me, participantName }) {
   return pending.reverse().concat(cards).filter((card) => !card.deleted && (moderator || !card.hidden));
 }
 
-export function createWall(list, { t, moderator, me, onEdit, onDelete, onHide }) {
+/**
+ * ``list`` holds the cards outside any group (every card while there is no
+ * group); ``groupsRoot`` the table's groups, each a section of its own, and
+ * ``looseTitle`` the heading of the cards left out of the groups.
+ */
+export function createWall(list, { t, moderator, me, onEdit, onDelete, onHide, groupsRoot, looseTitle }) {
   const cache = new Map();
+  const groupCache = new Map(); // cluster id -> its section
   const emptyNote = el("li", "empty muted", t.empty_wall);
 
-  function build(card, open) {
+  function build(card, open, extra) {
     const mine = !moderator && card.author_id === me && me != null;
     const li = el("li", `idea kind-${card.kind}`);
     li.classList.toggle("mine", mine);
@@ -89,18 +95,86 @@ export function createWall(list, { t, moderator, me, onEdit, onDelete, onHide })
         { ariaLabel: fill(show ? t.show_label : t.hide_label, { text: start }) }));
     }
     if (tools.childNodes.length) { li.appendChild(tools); }
+    if (extra && card.id != null) { extra.build(card, li); }
     return li;
   }
 
-  /** Rebuild only the cards that changed: screen readers announce new cards only. */
-  function render(cards, { open }) {
-    renderKeyed(list, cache, cards, {
+  function renderCards(target, targetCache, cards, open, extra, empty) {
+    renderKeyed(target, targetCache, cards, {
       key: (card) => (card.id != null ? `i${card.id}` : `c${card.client_id}`),
       signature: (card) => JSON.stringify([card.id, card.kind, card.text, card.author, card.author_id,
-        !!card.pending, !!card.hidden, !!card.private, open]),
-      build: (card) => build(card, open),
-      empty: emptyNote,
+        !!card.pending, !!card.hidden, !!card.private, open, extra ? extra.signature(card) : ""]),
+      build: (card) => build(card, open, extra),
+      empty,
     });
+  }
+
+  function buildGroup(group) {
+    const section = el("section", "group");
+    section.dataset.clusterId = group.id;
+    section.dataset.dropCluster = group.id;
+    const titleId = `${list.id || "wall"}-group-${group.id}`;
+    section.setAttribute("aria-labelledby", titleId);
+    const head = el("div", "group-head");
+    const title = el("h3", "group-name");
+    title.id = titleId;
+    const name = el("span", "", group.name);
+    name.dataset.groupName = "";
+    const count = el("span", "group-count muted");
+    count.dataset.groupCount = "";
+    title.append(name, count);
+    head.appendChild(title);
+    const tools = el("div", "group-tools");
+    head.appendChild(tools);
+    const cards = el("ul", "wall");
+    cards.dataset.groupCards = "";
+    section.append(head, cards);
+    const empty = el("li", "empty muted", t.empty_group);
+    return { section, name, count, tools, cards, empty, cache: new Map(), toolsSignature: null };
+  }
+
+  /**
+   * Rebuild only the cards that changed: screen readers announce new cards
+   * only. ``groups`` (the table's groups, in order) sorts the cards into
+   * them; ``extra`` ({signature, build}) adds a step's controls to each card
+   * and ``groupTools`` ({signature, build}) to each group's head.
+   */
+  function render(cards, { open, groups = [], extra = null, groupTools = null }) {
+    const known = new Set(groups.map((group) => group.id));
+    const loose = groups.length ? cards.filter((card) => !known.has(card.cluster_id)) : cards;
+    renderCards(list, cache, loose, open, extra, cards.length ? null : emptyNote);
+    if (looseTitle) { looseTitle.hidden = !groups.length || !loose.length; }
+    if (!groupsRoot) { return; }
+    groupsRoot.hidden = !groups.length;
+    const sections = groups.map((group) => {
+      let known = groupCache.get(group.id);
+      if (!known) { known = buildGroup(group); }
+      return [group, known];
+    });
+    groupCache.clear();
+    sections.forEach(([group, known], index) => {
+      groupCache.set(group.id, known);
+      if (groupsRoot.children[index] !== known.section) {
+        groupsRoot.insertBefore(known.section, groupsRoot.children[index] || null);
+      }
+      const inside = cards.filter((card) => card.cluster_id === group.id);
+      setText(known.name, group.name);
+      setText(known.count, ` · ${inside.length === 1 ? t.cards_one : fill(t.cards_many, { n: inside.length })}`);
+      known.section.dataset.count = String(inside.length);
+      renderCards(known.cards, known.cache, inside, open, extra, known.empty);
+      const signature = groupTools ? groupTools.signature(group, inside) : "";
+      if (signature !== known.toolsSignature) {
+        const focused = known.tools.contains(document.activeElement) ? document.activeElement : null;
+        const wanted = focused && (focused.dataset.action || focused.dataset.field);
+        known.tools.replaceChildren(...(groupTools ? [groupTools.build(group, inside)] : []));
+        known.toolsSignature = signature;
+        if (wanted) {
+          const again = known.tools.querySelector(`[data-action="${wanted}"], [data-field="${wanted}"]`);
+          if (again) { again.focus(); }
+        }
+      }
+    });
+    while (groupsRoot.children.length > sections.length) { groupsRoot.removeChild(groupsRoot.lastChild); }
   }
 
   return { render };

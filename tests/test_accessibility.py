@@ -1,0 +1,215 @@
+# ruff: noqa: F811 (pytest fixtures imported from test_browser are used as arguments)
+"""Accessibility: axe-core (bundled by axe-playwright-python) finds no
+violation on the phone page (the join form, then the wall at every step),
+the facilitator's console, the control room and the projector, in French
+and in English."""
+
+import uuid
+
+import pytest
+import socketio
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+from .test_browser import (  # noqa: F401 (fixtures)
+    browser,
+    expect_connected,
+    new_page,
+    open_console,
+    post,
+    sign_in,
+    site,
+    table_url,
+)
+
+AXE = Axe()
+
+
+def assert_accessible(page, where: str):
+    """No axe-core violation on the page as it is now."""
+    results = AXE.run(page)
+    found = [
+        f"{violation['id']} ({violation['impact']}): {violation['help']} — "
+        + "; ".join(", ".join(node["target"]) for node in violation["nodes"][:5])
+        for violation in results.response["violations"]
+    ]
+    assert found == [], f"{where}: {len(found)} axe violation(s)\n" + "\n".join(found)
+
+
+def speak(page, site, lang: str):
+    """Choose the page's language with the cookie the language links set."""
+    page.context.add_cookies([{"name": "lang", "value": lang, "url": site.server.url}])
+
+
+class Facilitator:
+    """The table's console as a plain Socket.IO client, to move the table along."""
+
+    def __init__(self, site, table):
+        self.client = socketio.Client(reconnection=False)
+        self.client.connect(
+            site.server.url,
+            auth={"role": "facilitator", "secret": table.facilitator_secret},
+            transports=["websocket"],
+            wait_timeout=10,
+        )
+        state = self.client.call("sync", {"since": 0}, timeout=10)
+        self.table = next(c for c in state["changes"] if c["type"] == "table")
+
+    def write(self, op, data=None):
+        envelope = {"op": op, "client_id": str(uuid.uuid4()), "data": data or {}}
+        answer = self.client.call("write", envelope, timeout=10)
+        assert answer["ok"], answer
+        return answer
+
+    def go(self, kind):
+        step = next(s for s in self.table["steps"] if s["kind"] == kind)
+        self.write("step.go", {"step_id": step["id"]})
+
+    def close(self):
+        self.client.disconnect()
+
+
+def on_screen(page, kind):
+    expect(page.locator("[data-live]")).to_have_attribute("data-screen", kind)
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_phone_and_the_console_have_no_axe_violation_at_any_step(site, new_page, lang):
+    table = site.evening.tables[0]
+    phone = new_page()
+    speak(phone, site, lang)
+    phone.goto(table_url(site, table))
+    expect(phone.locator("html")).to_have_attribute("lang", lang)
+    assert_accessible(phone, "join form")
+    phone.fill("[name=display_name]", "Alice")
+    phone.select_option("[name=category]", "citizen")
+    phone.click("form[action$='/join'] [type=submit]")
+    expect_connected(phone)
+    other = new_page()
+    speak(other, site, lang)
+    other.goto(table_url(site, table))
+    other.fill("[name=display_name]", "Bruno")
+    other.select_option("[name=category]", "business")
+    other.click("form[action$='/join'] [type=submit]")
+    expect_connected(other)
+
+    console = new_page(laptop=True)
+    speak(console, site, lang)
+    open_console(console, site, table)
+    post(phone, "Une navette solidaire le samedi")
+    post(other, "Un atelier de réparation de vélos")
+    expect(console.locator("[data-wall] li.idea")).to_have_count(2)
+    assert_accessible(phone, "phone, wall")
+    assert_accessible(console, "console, before the script")
+
+    facilitator = Facilitator(site, table)
+    try:
+        facilitator.go("intro")
+        on_screen(phone, "intro")
+        phone.fill("[name=intro]", "Alice, d'ici")
+        phone.click("[data-intro-submit]")
+        expect(console.locator("[data-people] [data-field=intro]")).to_have_count(1)
+        assert_accessible(phone, "phone, introductions")
+        assert_accessible(console, "console, introductions")
+
+        facilitator.go("brief")
+        on_screen(phone, "brief")
+        assert_accessible(phone, "phone, brief")
+
+        facilitator.go("diverge")
+        on_screen(phone, "diverge")
+        assert_accessible(phone, "phone, ideas")
+        assert_accessible(console, "console, ideas")
+
+        facilitator.go("cluster")
+        on_screen(phone, "cluster")
+        ideas = console.locator("[data-wall-section] li.idea")
+        first = int(ideas.first.get_attribute("data-id"))
+        facilitator.write("cluster.create", {"name": "Mobilité", "idea_ids": [first]})
+        expect(phone.locator("[data-groups] section.group")).to_have_count(1)
+        expect(console.locator("[data-groups] section.group")).to_have_count(1)
+        assert_accessible(phone, "phone, groups")
+        assert_accessible(console, "console, groups")
+
+        facilitator.go("vote")
+        on_screen(phone, "vote")
+        facilitator.write("vote.open")
+        phone.locator("[data-wall-section] [data-action=vote]").first.click()
+        phone.locator("[data-wall-section] [data-action=vote]").first.click()
+        phone.locator("[data-wall-section] [data-action=vote]").first.click()  # refused
+        expect(phone.locator("[data-vote-error]")).not_to_have_text("")
+        assert_accessible(phone, "phone, vote open")
+        assert_accessible(console, "console, vote open")
+        facilitator.write("vote.close")
+        expect(phone.locator("[data-vote-results]")).to_be_visible()
+        expect(console.locator("[data-vote-results]")).to_be_visible()
+        assert_accessible(phone, "phone, vote closed")
+        assert_accessible(console, "console, vote closed")
+
+        alice = next(
+            int(li.get_attribute("data-participant-id"))
+            for li in console.locator("[data-people] li[data-participant-id]").all()
+            if "Alice" in li.inner_text()
+        )
+        facilitator.write("table.reporter", {"participant_id": alice})
+        facilitator.go("sheet")
+        on_screen(phone, "sheet")
+        key = facilitator.table["sheet"][0]["key"]
+        facilitator.write("sheet.edit", {"key": key, "text": "Une navette", "base_version": 0})
+        expect(other.locator(f"[data-sheet] [data-key={key}] [data-sheet-text]")).to_have_text(
+            "Une navette"
+        )
+        expect(phone.locator("[data-sheet] [data-sheet-input]").first).to_be_visible()
+        assert_accessible(phone, "phone, sheet (reporter)")
+        assert_accessible(other, "phone, sheet (reading)")
+        assert_accessible(console, "console, sheet")
+
+        facilitator.go("commit")
+        on_screen(phone, "commit")
+        form = phone.locator("[data-commit-form]")
+        form.locator("[name=role][value=carry]").check()
+        form.locator("[name=consent]").check()
+        form.locator("[name=contact]").fill("alice@example.org")
+        form.locator("[data-commit-submit]").click()
+        expect(console.locator("[data-alignment] tr[data-role]")).to_have_count(1)
+        assert_accessible(phone, "phone, commitments")
+        assert_accessible(console, "console, commitments")
+
+        facilitator.go("plenary")
+        on_screen(phone, "plenary")
+        assert_accessible(phone, "phone, plenary")
+        assert_accessible(console, "console, plenary")
+    finally:
+        facilitator.close()
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_control_room_and_the_projector_have_no_axe_violation(site, new_page, lang):
+    table = site.evening.tables[0]
+    phone = new_page()
+    speak(phone, site, lang)
+    phone.goto(table_url(site, table))
+    phone.fill("[name=display_name]", "Alice")
+    phone.select_option("[name=category]", "citizen")
+    phone.click("form[action$='/join'] [type=submit]")
+    expect_connected(phone)
+    post(phone, "Une navette solidaire le samedi")
+
+    room = new_page(laptop=True)
+    speak(room, site, lang)
+    sign_in(room, site)
+    room.goto(f"{site.server.url}/organizer/events/{site.evening.event_id}/live")
+    expect(room.locator("html")).to_have_attribute("lang", lang)
+    expect(room.locator("[data-connection]")).to_have_attribute("data-state", "connected")
+    expect(room.locator(f'[data-table="{table.id}"]').first).to_be_visible()
+    assert_accessible(room, "control room")
+
+    projector = new_page(laptop=True)
+    speak(projector, site, lang)
+    projector.goto(f"{site.server.url}/p/{site.evening.join_code}")
+    expect(projector.locator("body")).to_have_attribute("data-connection", "connected")
+    assert_accessible(projector, "projector, join screen")
+
+    room.click('[data-plenary="table"]')
+    expect(projector.locator("[data-plenary]")).to_be_visible()
+    assert_accessible(projector, "projector, plenary")

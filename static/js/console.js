@@ -70,7 +70,7 @@ const sheet = createSheet(sheetSection, {
   store,
   write,
   idPrefix: "sheet",
-  myName: () => t.the_facilitator,
+  myName: () => "@facilitator", // as the server marks the facilitator's writing
   canEdit: () => true,
 });
 const commit = createConsoleCommit(commitSection, { t, store, write });

@@ -55,7 +55,7 @@
     sheet.replaceChildren();
     (table.sheet || []).forEach(function (field) {
       var dt = document.createElement("dt");
-      dt.textContent = field.label;
+      dt.textContent = (t.sheet_labels[table.challenge] || {})[field.key] || field.key;
       var dd = document.createElement("dd");
       dd.textContent = field.text; // user text is always text
       sheet.append(dt, dd);

@@ -92,7 +92,8 @@ def table_view(table: Table, viewer: Viewer) -> dict:
             "ends_at": clock.epoch_ms(table.timer_ends_at) if table.timer_ends_at else None,
             "left": table.timer_left,
         },
-        "sheet": sheet_template.template(table.challenge),
+        # Keys only: each screen labels the fields in its own language.
+        "sheet": [field["key"] for field in sheet_template.template(table.challenge)],
     }
     if viewer.moderator:
         view["message"] = table.console_message
@@ -192,6 +193,8 @@ def sheet_field_view(field: SheetField, _viewer: Viewer) -> dict:
         "version": field.version,
         "edited_by": field.edited_by,
         "editing_by": sheet_template.editing(field),
+        # When the note "X is writing" started: screens let it fade by themselves.
+        "editing_at": clock.epoch_ms(field.editing_at) if sheet_template.editing(field) else None,
     }
 
 

@@ -55,6 +55,8 @@ def save(req: Request) -> None:
     if not isinstance(consent, bool):
         raise bad_request()
     contact = clean_text(req.data.get("contact"), MAX_CONTACT, required=False)
+    if consent and not contact and participant.contact_consent:
+        contact = participant.contact  # consent kept: the contact given before stays
     if consent and not contact:
         raise ServiceError("contact_needed", _l("Give a phone number or an email to be contacted."))
     commitment = _existing(req, participant)

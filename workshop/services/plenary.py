@@ -145,7 +145,7 @@ def payload(event: Event) -> dict:
             "reporter": table.reporter.display_name if table.reporter else "",
             "top": top.get(table.id, []),
             "sheet": [
-                {**field, "text": texts[table.id].get(field["key"], "")}
+                {"key": field["key"], "text": texts[table.id][field["key"]]}
                 for field in sheet_template.template(table.challenge)
                 if texts[table.id].get(field["key"])
             ],

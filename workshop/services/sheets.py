@@ -28,12 +28,15 @@ def _keys(table: Table) -> set[str]:
     return {key for key, _label in TEMPLATES[Challenge(table.challenge)]}
 
 
+# Who wrote, as stored and sent: a participant's name, or a marker each screen
+# translates itself (a view is pushed to screens in several languages).
+FACILITATOR, ORGANIZERS = "@facilitator", "@organizers"
+
+
 def _editor_name(req: Request) -> str:
     if req.actor.participant is not None:
         return req.actor.participant.display_name
-    if req.actor.role == "facilitator":
-        return str(_l("the facilitator"))
-    return str(_l("the organizers"))
+    return FACILITATOR if req.actor.role == "facilitator" else ORGANIZERS
 
 
 def _may_edit(req: Request) -> None:

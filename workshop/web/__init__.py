@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..extensions import db, login_manager
 from ..models import Organizer
+from ..services import sheet_template
 
 
 @login_manager.user_loader
@@ -19,6 +20,11 @@ def load_organizer(organizer_id: str) -> Organizer | None:
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = _l("Please sign in to open this page.")
+
+
+def sheet_labels(challenge) -> dict[str, str]:
+    """The labels of a challenge's sheet fields, in the page's language."""
+    return {field["key"]: field["label"] for field in sheet_template.template(challenge)}
 
 
 def _safe_next(target: str | None) -> str:
@@ -70,7 +76,11 @@ def register(app: Flask) -> None:
 
     @app.context_processor
     def page_globals():
-        return {"locale": str(get_locale()), "languages": app.config["LANGUAGES"]}
+        return {
+            "locale": str(get_locale()),
+            "languages": app.config["LANGUAGES"],
+            "sheet_labels": sheet_labels,
+        }
 
     @app.after_request
     def security_headers(response):

@@ -20,7 +20,14 @@ export function createSheet(root, { t, store, write, canEdit, myName, idPrefix }
   let outbox = [];
 
   function label(field) {
-    return (t.sheet_labels && t.sheet_labels[field.key]) || field.label || field.key;
+    return (t.sheet_labels && t.sheet_labels[field.key]) || field.key;
+  }
+
+  // The server sends who wrote as a name, or a marker this screen translates.
+  function person(by) {
+    if (by === "@facilitator") { return t.the_facilitator; }
+    if (by === "@organizers") { return t.the_organizers; }
+    return by || "";
   }
 
   function editPending(key) {
@@ -79,7 +86,7 @@ export function createSheet(root, { t, store, write, canEdit, myName, idPrefix }
     const field = store.sheetField(row.key);
     const current = row.conflict.current;
     return field.version >= current.version
-      ? { text: field.text, version: field.version, by: field.edited_by }
+      ? { text: field.text, version: field.version, by: person(field.edited_by) }
       : current;
   }
 
@@ -149,7 +156,9 @@ export function createSheet(root, { t, store, write, canEdit, myName, idPrefix }
 
   function syncRow(row) {
     const field = store.sheetField(row.key);
-    const by = field.editing_by && field.editing_by !== myName() ? field.editing_by : "";
+    // "X is writing" fades after a minute even if X's screen never said it left.
+    const writing = field.editing_by && field.editing_at && store.serverNow() - field.editing_at < 60000;
+    const by = writing && field.editing_by !== myName() ? person(field.editing_by) : "";
     row.editing.hidden = !by;
     row.editing.dataset.editingBy = by;
     setText(row.editing, by ? fill(t.sheet_editing, { name: by }) : "");
@@ -173,7 +182,8 @@ export function createSheet(root, { t, store, write, canEdit, myName, idPrefix }
       setText(row.ui.message, row.conflict.message);
       setText(row.ui.mine, row.input.value);
       setText(row.ui.theirs, other.text);
-      setText(row.ui.by, other.by ? fill(t.conflict_theirs_by, { name: other.by }) : t.conflict_theirs);
+      const name = person(other.by);
+      setText(row.ui.by, name ? fill(t.conflict_theirs_by, { name }) : t.conflict_theirs);
       setText(row.state, "");
       return;
     }
@@ -182,7 +192,7 @@ export function createSheet(root, { t, store, write, canEdit, myName, idPrefix }
       local.dirty = false;
       local.base = field.version;
     }
-    const state = pending ? t.sending : !local.dirty && field.edited_by ? fill(t.sheet_saved_by, { name: field.edited_by }) : "";
+    const state = pending ? t.sending : !local.dirty && field.edited_by ? fill(t.sheet_saved_by, { name: person(field.edited_by) }) : "";
     setText(row.state, state);
     row.state.dataset.state = pending ? "sending" : local.dirty ? "typing" : "saved";
     if (local.again && !pending) { setTimeout(() => save(row), 0); }
@@ -191,7 +201,7 @@ export function createSheet(root, { t, store, write, canEdit, myName, idPrefix }
   function render(currentOutbox) {
     outbox = currentOutbox;
     const table = store.table();
-    const template = (table && table.sheet) || [];
+    const template = ((table && table.sheet) || []).map((key) => ({ key }));
     const editable = canEdit();
     const wanted = JSON.stringify([template.map((field) => field.key), editable]);
     if (wanted !== signature) {

@@ -154,7 +154,7 @@ def test_the_phone_and_the_console_have_no_axe_violation_at_any_step(site, new_p
         facilitator.write("table.reporter", {"participant_id": alice})
         facilitator.go("sheet")
         on_screen(phone, "sheet")
-        key = facilitator.table["sheet"][0]["key"]
+        key = facilitator.table["sheet"][0]
         facilitator.write("sheet.edit", {"key": key, "text": "Une navette", "base_version": 0})
         expect(other.locator(f"[data-sheet] [data-key={key}] [data-sheet-text]")).to_have_text(
             "Une navette"

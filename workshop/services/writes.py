@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import clock
 from ..extensions import db
-from ..models import Event, Organizer, Participant, Table, Write
+from ..models import Event, Idea, Organizer, Participant, Table, Write
 from . import ServiceError, changes
 from .changes import Viewer
 from .inputs import bad_request, clean_client_id, integer, refused
@@ -125,6 +125,15 @@ def _receipt(actor: Actor, client_id: str) -> Write | None:
     )
 
 
+def _posted_before(actor: Actor, client_id: str) -> bool:
+    if actor.participant is None:
+        return False
+    found = select(Idea.id).where(
+        Idea.participant_id == actor.participant.id, Idea.client_id == client_id
+    )
+    return db.session.scalar(found) is not None
+
+
 def _replay(receipt: Write, actor: Actor) -> dict:
     # The changes' current state: the writer may have missed later ones too.
     return {
@@ -181,12 +190,15 @@ def perform(actor: Actor, envelope) -> dict:
             operation_, Request(actor, data, client_id, integer(envelope.get("base_seq")))
         )
     except IntegrityError:
-        # The same write arrived twice at once (a resend racing the first send).
+        # The same write arrived twice at once (a resend racing the first send),
+        # or an idea stored by an earlier version, before write receipts existed.
         db.session.rollback()
         done = _receipt(actor, client_id)
-        if done is None:
-            raise
-        return _replay(done, actor)
+        if done is not None:
+            return _replay(done, actor)
+        if operation_.name == "idea.post" and _posted_before(actor, client_id):
+            return {"ok": True, "seq": None, "changes": [], "now": clock.epoch_ms()}
+        raise
     answer["now"] = clock.epoch_ms()
     return answer
 

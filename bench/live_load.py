@@ -7,9 +7,10 @@ static/js/live/protocol.js: a post is a write envelope ({op: "idea.post", client
 data}) that stays in the phone's outbox until acknowledged (resent with the same id after
 a timeout or a drop); every (re)connect starts with sync {since: last contiguous seq}; a
 phone the server drops comes back. With --method, every table also has its facilitator's
-console connected, and every --step-every seconds all tables move to their next step at
-once (a burst of step writes, each pushed to every screen of its table); while
-the tables are at their vote step, the writes are votes (same --rate in all).
+console connected, and every --step-every seconds the organizer moves all tables to
+their next step at once (one write; each table's new state pushed to every screen of
+the table); while the tables are at their vote step, the writes are votes (same --rate
+in all).
 Posts go out at --rate per second (Poisson) from random connected phones, while --drop
 of the phones lose their connection once, abruptly, and come back 1-5 s later.
 
@@ -32,6 +33,7 @@ import gc
 import logging
 import os
 import random
+import re
 import socket
 import sqlite3
 import subprocess
@@ -209,38 +211,60 @@ class Phone:
 
 
 class Console:
-    """A facilitator's console: moves its table to the next step when told."""
+    """A facilitator's console: a screen of its table (steps are pushed by the organizer)."""
 
     def __init__(self, bench, table_id, secret):
         self.bench, self.table_id = bench, table_id
         self.sio = socketio.AsyncClient(reconnection=True)
         self.how = dict(auth={"role": "facilitator", "secret": secret}, transports=["websocket"])
-        self.steps: list[dict] = []
-        self.position = -1
 
     async def connect(self):
         await self.sio.connect(self.bench.url, **self.how, wait_timeout=20)
         reply = await self.sio.call("sync", {"since": 0}, timeout=ACK_TIMEOUT)
         state = [c for c in reply["changes"] if c["type"] == "table"][-1]
-        self.steps = state["steps"]
-        # Start just before the diverge step: within a minute, ideas, groups, then the vote.
-        self.position = [s["kind"] for s in self.steps].index("diverge") - 1
+        self.bench.steps_of[self.table_id] = {s["kind"]: s["id"] for s in state["steps"]}
+
+
+class Organizer:
+    """The organizer's control room: pushes every table to a step in one write."""
+
+    # From the diverge step: within a minute, ideas, groups, then the vote.
+    KINDS = ["diverge", "cluster", "vote", "sheet", "commit", "plenary", "intro", "brief"]
+
+    def __init__(self, bench, event_id, email, password):
+        self.bench, self.event_id = bench, event_id
+        self.email, self.password = email, password
+        self.sio = socketio.AsyncClient(reconnection=True)
+        self.position = -1
+
+    async def connect(self):
+        http = requests.Session()  # signs in like a browser, CSRF token included
+        page = http.get(f"{self.bench.url}/login").text
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        form = {"csrf_token": token, "email": self.email, "password": self.password}
+        http.post(f"{self.bench.url}/login", data=form, allow_redirects=False)
+        cookie = "; ".join(f"{k}={v}" for k, v in http.cookies.items())
+        auth = {"role": "organizer", "event": self.event_id}
+        await self.sio.connect(
+            self.bench.url, {"Cookie": cookie}, auth=auth, transports=["websocket"], wait_timeout=20
+        )
 
     async def next_step(self):
-        self.position = (self.position + 1) % len(self.steps)
-        step = self.steps[self.position]
-        mates = self.bench.tables[self.table_id]
-        online = {p.index for p in mates if p.online and not p.dropping}
-        self.bench.step_sent[(self.table_id, step["id"])] = (time.monotonic(), online)
-        writes = [("step.go", {"step_id": step["id"]})]
-        if step["kind"] == "vote":
-            writes.append(("vote.open", {}))
-        for op, data in writes:
-            envelope = {"op": op, "client_id": str(uuid.uuid4()), "data": data}
-            try:
-                await self.sio.call("write", envelope, timeout=ACK_TIMEOUT)
-            except FAILED:
-                self.bench.refused.append({"error": f"{op} write failed"})
+        self.position = (self.position + 1) % len(self.KINDS)
+        kind = self.KINDS[self.position]
+        now = time.monotonic()
+        for table_id, mates in self.bench.tables.items():
+            step_id = self.bench.steps_of.get(table_id, {}).get(kind)
+            online = {p.index for p in mates if p.online and not p.dropping}
+            self.bench.step_sent[(table_id, step_id)] = (now, online)
+        envelope = {"op": "tables.step", "client_id": str(uuid.uuid4()), "data": {"kind": kind}}
+        try:
+            reply = await self.sio.call("write", envelope, timeout=ACK_TIMEOUT)
+            self.bench.step_acks.append((time.monotonic() - now) * 1000)
+            if not reply.get("ok"):
+                self.bench.refused.append(reply)
+        except FAILED:
+            self.bench.refused.append({"error": "tables.step write failed"})
 
 
 class Bench:
@@ -250,6 +274,8 @@ class Bench:
         self.by_text: dict[str, Post] = {}
         self.step_pushes: list[float] = []  # step write to every phone of its table, ms
         self.step_sent: dict[tuple[int, int], tuple[float, set]] = {}
+        self.steps_of: dict[int, dict[str, int]] = {}  # table id -> step kind -> step id
+        self.step_acks: list[float] = []
         self.vote_acks: list[float] = []
         self.vote_refused: Counter = Counter()
         self.vote_failed = 0
@@ -267,7 +293,7 @@ class Bench:
     async def step_loop(self, stop_at):
         while time.monotonic() + self.args.step_every < stop_at:
             await asyncio.sleep(self.args.step_every)
-            await asyncio.gather(*(console.next_step() for console in self.consoles))
+            await self.organizer.next_step()
 
     async def lag_monitor(self):  # how late this loop wakes up: the generator's own delay
         while not self.closing:
@@ -296,14 +322,17 @@ class Bench:
         for i in range(0, len(coroutines), size):
             await asyncio.gather(*coroutines[i : i + size], return_exceptions=True)
 
-    async def run(self, people, secrets):
+    async def run(self, people, secrets, organizer):
         self.phones = [Phone(self, i, *person) for i, person in enumerate(people)]
         self.consoles = [Console(self, *pair) for pair in secrets] if self.args.method else []
+        self.organizer = Organizer(self, *organizer) if self.args.method else None
         for phone in self.phones:
             self.tables.setdefault(phone.table_id, []).append(phone)
         monitor, t = asyncio.ensure_future(self.lag_monitor()), time.monotonic()
         await self.batches([p.connect() for p in self.phones], 50)
         await self.batches([c.connect() for c in self.consoles], 50)
+        if self.organizer:
+            await self.organizer.connect()
         self.connect_s, self.online_start = time.monotonic() - t, self.online()
         gc.freeze()  # 2,000 long-lived clients: keep this loop's full collections short
         senders = [asyncio.ensure_future(p.sender()) for p in self.phones]
@@ -335,6 +364,8 @@ class Bench:
             task.cancel()
         await self.batches([p.sio.disconnect() for p in phones], 100)
         await self.batches([c.sio.disconnect() for c in self.consoles], 100)
+        if self.organizer:
+            await self.organizer.sio.disconnect()
 
     def online(self):
         return sum(p.online for p in self.phones)
@@ -348,12 +379,13 @@ class Bench:
 def steps_line(bench: Bench, ms) -> str:
     if not bench.consoles:
         return "steps: not run (give --method)"
-    pushes, votes = sorted(bench.step_pushes), sorted(bench.vote_acks)
+    pushes, votes, acks = sorted(bench.step_pushes), sorted(bench.vote_acks), bench.step_acks
     refused = ", ".join(f"{code}: {n}" for code, n in bench.vote_refused.items()) or "none"
     return (
-        f"step pushes (all tables at once, every {bench.args.step_every:g} s): "
-        f"n={len(pushes)} tables reached; step write to every phone of the table "
-        f"p50={ms(pushes, 50)} p99={ms(pushes, 99)} max={ms(pushes, 100)}\n"
+        f"step pushes (the organizer moves all tables at once, every {bench.args.step_every:g} s,"
+        f" one write; acked in {', '.join(f'{a:.0f}' for a in acks)} ms): n={len(pushes)} tables "
+        f"reached; the write to every phone of a table p50={ms(pushes, 50)} "
+        f"p99={ms(pushes, 99)} max={ms(pushes, 100)}\n"
         f"votes (the writes of tables at their vote step): n={len(votes)} acked, "
         f"ack p50={ms(votes, 50)} p99={ms(votes, 99)} max={ms(votes, 100)}; "
         f"refused by the rules: {refused}; no answer: {bench.vote_failed}"
@@ -443,7 +475,10 @@ def start_server(workdir: Path, database_url: str, relay=False) -> tuple[subproc
     sys.exit("server did not start:\n" + (workdir / "server.log").read_text())
 
 
-def prepare(database_url: str, tables: int, phones: int) -> tuple[list[int], list, list]:
+PASSWORD = "bench password 1234"
+
+
+def prepare(database_url: str, tables: int, phones: int) -> tuple[list[int], list, list, tuple]:
     """One organizer, one live event, its tables and participants, through the services."""
     os.environ.setdefault("SECRET_KEY", "bench-secret")
     from workshop import create_app
@@ -456,7 +491,7 @@ def prepare(database_url: str, tables: int, phones: int) -> tuple[list[int], lis
         territory = Territory(name="Banc d'essai", population=10000)
         db.session.add(territory)
         email = f"bench-{uuid.uuid4().hex[:8]}@example.org"
-        organizer = accounts.create_organizer("Bench", email, "bench password 1234", territory)
+        organizer = accounts.create_organizer("Bench", email, PASSWORD, territory)
         db.session.commit()
         event = events.create_event(organizer, territory, "Banc d'essai", None, "Salle")
         brief = dict(challenge=Challenge.creative, brief="Contexte et question.")
@@ -467,9 +502,10 @@ def prepare(database_url: str, tables: int, phones: int) -> tuple[list[int], lis
         people = [(t.id, t.join_code, join(t, k)) for t in event.tables for k in range(phones)]
         table_ids = [t.id for t in event.tables]
         secrets = [(t.id, t.facilitator_secret) for t in event.tables]
+        organizer_login = (event.id, email, PASSWORD)
         db.session.remove()
         db.engine.dispose()
-    return table_ids, people, secrets
+    return table_ids, people, secrets, organizer_login
 
 
 def main() -> None:
@@ -502,12 +538,13 @@ def main() -> None:
             if args.relay:  # no database: made-up tables and tokens, the same rooms
                 table_ids = list(range(1, args.tables + 1))
                 people = [(n, f"T{n}", "-") for n in table_ids for _k in range(args.phones)]
-                secrets = []
+                secrets, organizer = [], None
             else:
-                table_ids, people, secrets = prepare(database_url, args.tables, args.phones)
+                prepared = prepare(database_url, args.tables, args.phones)
+                table_ids, people, secrets, organizer = prepared
             print(f"prepared {len(people)} phones in {time.monotonic() - t:.1f} s", flush=True)
             bench = Bench(args, url, server.pid if server else args.server_pid)
-            asyncio.run(bench.run(people, secrets))
+            asyncio.run(bench.run(people, secrets, organizer))
             ok = report(args, bench, database_url.removeprefix("sqlite:///"), table_ids)
         finally:
             if server:

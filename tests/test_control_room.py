@@ -67,7 +67,7 @@ def test_a_second_console_of_the_same_table_keeps_it_connected(app, evening):
     assert second.connected and row(room.sync(), table)["console"] is True
 
 
-def test_the_organizer_pushes_a_step_to_five_tables_at_once(app):
+def test_the_organizer_pushes_a_step_to_five_tables_in_one_write(app):
     evening = make_evening(app, tables=5)
     room = organizer_screen(app, evening)
     phones = [phone(app, table, f"P{table.number}")[1] for table in evening.tables]
@@ -76,10 +76,9 @@ def test_the_organizer_pushes_a_step_to_five_tables_at_once(app):
     assert projector.connected
     summary = room.sync()
 
-    for table in evening.tables:
-        plenary = next(s for s in row(summary, table)["steps"] if s["kind"] == "plenary")
-        answer = room.write("step.go", {"step_id": plenary["id"]}, table_id=table.id)
-        assert answer["ok"], answer
+    answer = room.write("tables.step", {"kind": "plenary"})
+
+    assert answer["ok"] and answer["changes"] == []  # the changes come as pushes
 
     for screen, table in zip(phones + consoles, evening.tables * 2, strict=True):
         plenary = next(s for s in row(summary, table)["steps"] if s["kind"] == "plenary")
@@ -123,3 +122,38 @@ def test_the_tables_mix_reaches_the_control_room_live(app, evening):
             {"business": 1, "research": 1} in [m.get(str(table.id)) for m in room.received("mixes")]
         )
     )
+
+
+def test_pushing_the_vote_opens_it_on_the_chosen_tables_only(app, evening):
+    table, other = evening.tables
+    room = organizer_screen(app, evening)
+
+    answer = room.write("tables.step", {"kind": "vote", "table_ids": [table.id]})
+
+    summary = room.sync()
+    moved, stayed = row(summary, table), row(summary, other)
+    vote = next(s for s in moved["steps"] if s["kind"] == "vote")
+    assert answer["ok"] and moved["step_id"] == vote["id"]
+    assert vote["settings"]["state"] == "open"
+    assert stayed["step_id"] is None
+
+
+def test_pushing_steps_is_for_the_evenings_organizers_only(app, evening):
+    table = evening.tables[0]
+    room = organizer_screen(app, evening)
+    table_console = console(app, table)
+    _, alice = phone(app, table)
+
+    assert table_console.write("tables.step", {"kind": "plenary"})["error"] == "forbidden"
+    assert alice.write("tables.step", {"kind": "plenary"})["error"] == "forbidden"
+    for bad in (
+        {"kind": "dance"},
+        {"kind": "vote", "table_ids": "1"},
+        {"kind": "vote", "table_ids": [True]},
+        {"kind": "vote", "table_ids": [1] * 501},
+    ):
+        assert room.write("tables.step", bad)["error"] == "bad_request", bad
+    # A table of another evening is simply not among this evening's tables.
+    other = make_evening(app, tables=1, email="autre@example.org").tables[0]
+    assert room.write("tables.step", {"kind": "plenary", "table_ids": [other.id]})["ok"]
+    assert console(app, other).sync(0)["changes"][0]["step_id"] is None

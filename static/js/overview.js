@@ -155,21 +155,21 @@
     result.textContent = text;
   }
 
+  // One write moves every selected table (one commit on the server, however many).
   tools.querySelector("[data-push-step]").addEventListener("click", function () {
     var kind = tools.querySelector('select[name="step_kind"]').value;
     var chosen = selected();
     if (!chosen.length) { result.textContent = t.none_selected; return; }
-    var missing = 0;
-    var writes = chosen.map(function (table) {
-      var step = (table.steps || []).find(function (s) { return s.kind === kind; });
-      if (!step) { missing += 1; return null; }
-      return write(table.id, "step.go", { step_id: step.id });
-    }).filter(Boolean);
-    Promise.all(writes).then(function (answers) {
-      answers.forEach(function (a) { (a.changes || []).forEach(applyChange); });
-      report(answers, t.moved);
-      if (missing) { result.textContent += " " + t.no_step.replace("{n}", missing); }
-      arrange();
+    var withStep = chosen.filter(function (table) {
+      return (table.steps || []).some(function (s) { return s.kind === kind; });
+    });
+    var ids = chosen.map(function (table) { return table.id; });
+    write(null, "tables.step", { kind: kind, table_ids: ids }).then(function (res) {
+      if (!res.ok) { result.textContent = res.message; return; }
+      result.textContent = t.moved.replace("{n}", withStep.length);
+      if (withStep.length < chosen.length) {
+        result.textContent += " " + t.no_step.replace("{n}", chosen.length - withStep.length);
+      }
     });
   });
 

@@ -10,12 +10,14 @@ from collections import defaultdict
 from datetime import timedelta
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import selectinload
 
 from .. import clock
 from ..extensions import db
-from ..models import Event, Participant, Table
+from ..models import Event, Participant, StepKind, Table
+from . import journal, steps, votes
 from .changes import ORGANIZER, table_view, touch
-from .inputs import clean_text
+from .inputs import bad_request, clean_text, integer
 from .writes import Request, op
 
 PRESENCE_REFRESH = 30  # seconds between two refreshes by a server of its consoles
@@ -82,3 +84,48 @@ def message_console(req: Request) -> None:
     table.console_message = text
     table.console_message_at = clock.now()
     touch(table)
+
+
+MAX_TABLES = 500
+
+
+@op("tables.step", "organizer", event_wide=True)
+def push_step(req: Request) -> None:
+    """Move many tables at once to their step of a kind ("everyone to the
+    vote", "plenary"): one write, one commit, whatever the number of tables.
+    Tables without such a step stay where they are; a vote step opens its vote.
+    """
+    try:
+        kind = StepKind(req.data.get("kind"))
+    except ValueError:
+        raise bad_request() from None
+    wanted = req.data.get("table_ids")
+    if wanted is not None and (
+        not isinstance(wanted, list)
+        or len(wanted) > MAX_TABLES
+        or any(integer(table_id) is None for table_id in wanted)
+    ):
+        raise bad_request()
+    query = (
+        select(Table)
+        .options(selectinload(Table.steps))
+        .where(Table.event_id == req.actor.event.id)
+        .order_by(Table.number)
+    )
+    if wanted is not None:
+        query = query.where(Table.id.in_(wanted))
+    for table in db.session.scalars(query):
+        step = next((s for s in table.steps if s.kind == kind), None)
+        if step is None:
+            continue
+        steps.open_step(table, step)
+        if kind == StepKind.vote and (step.settings or {}).get("state") not in ("open", "closed"):
+            votes.set_state(table, step, "open")
+    journal.record(
+        req.actor.journal_name,
+        "tables.step_pushed",
+        str(kind),
+        territory_id=req.actor.event.territory_id,
+        event_id=req.actor.event.id,
+        tables=wanted,
+    )

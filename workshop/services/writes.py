@@ -150,7 +150,8 @@ def _carry_out(operation_: Op, req: Request) -> dict:
     operation_.run(req)
     changes.assign()
     touched = changes.pending()
-    seq = max((changes.seq_of(obj) for obj in touched), default=None)
+    # An evening-wide write numbers changes of many tables: no one number says it all.
+    seq = max((changes.seq_of(obj) for obj in touched), default=None) if req.actor.table else None
     db.session.add(
         Write(
             actor=req.actor.key,
@@ -161,11 +162,14 @@ def _carry_out(operation_: Op, req: Request) -> dict:
             refs=changes.refs(touched),
         )
     )
-    # Rendered before the commit: nothing is reloaded afterwards.
+    # Rendered before the commit: nothing is reloaded afterwards. An evening-wide
+    # write (many tables) is answered without its changes: they come as pushes.
     answer = {
         "ok": True,
         "seq": seq,
-        "changes": [changes.view(obj, req.actor.viewer) for obj in touched],
+        "changes": []
+        if req.actor.table is None
+        else [changes.view(obj, req.actor.viewer) for obj in touched],
     }
     db.session.commit()
     return answer

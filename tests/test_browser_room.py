@@ -113,3 +113,43 @@ def test_the_control_room_sends_a_message_to_the_consoles_and_filters_late_table
     other_console.disconnect()
     room.check("input[name=filter][value=all]")
     expect(room.locator(f'tr[data-table="{table.id}"]')).to_be_visible()
+
+
+SCREENS = [{"width": 1024, "height": 768}, {"width": 1920, "height": 1080}]
+
+
+def fits(page, selector) -> bool:
+    """The element is wholly on screen, and the page does not scroll."""
+    return page.evaluate(
+        """selector => {
+            const box = document.querySelector(selector).getBoundingClientRect();
+            const root = document.documentElement;
+            return box.top >= 0 && box.left >= 0 && box.bottom <= innerHeight
+                && box.right <= innerWidth && root.scrollHeight <= innerHeight
+                && root.scrollWidth <= innerWidth;
+        }""",
+        selector,
+    )
+
+
+def test_the_projector_fits_4_3_and_16_9_screens(site, new_page):
+    evening = site.evening
+    room = new_page(laptop=True)
+    sign_in_as(room, site, "orga@example.org")
+    room.goto(f"{site.server.url}/organizer/events/{evening.event_id}/live")
+    expect(room.locator("[data-connection]")).to_have_attribute("data-state", "connected")
+    for size in SCREENS:
+        projector = new_page(laptop=True)
+        projector.set_viewport_size(size)
+        projector.goto(f"{site.server.url}/p/{evening.join_code}")
+        expect(projector.locator(".projector-code")).to_have_text(evening.join_code)
+        for part in (".projector-code", ".projector-qr svg", ".projector-counters"):
+            assert fits(projector, part), (size, part)
+    room.click('[data-plenary="table"]')
+    for size in SCREENS:
+        projector = new_page(laptop=True)
+        projector.set_viewport_size(size)
+        projector.goto(f"{site.server.url}/p/{evening.join_code}")
+        expect(projector.locator("[data-plenary-name]")).to_have_text("Table 1")
+        for part in ("[data-plenary-name]", "[data-corner]"):
+            assert fits(projector, part), (size, part)

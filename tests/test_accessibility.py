@@ -1,4 +1,3 @@
-# ruff: noqa: F811 (pytest fixtures imported from test_browser are used as arguments)
 """Accessibility: axe-core (bundled by axe-playwright-python) finds no
 violation on the phone page (the join form, then the wall at every step),
 the facilitator's console, the control room and the projector, in French
@@ -11,16 +10,8 @@ import socketio
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from .test_browser import (  # noqa: F401 (fixtures)
-    browser,
-    expect_connected,
-    new_page,
-    open_console,
-    post,
-    sign_in,
-    site,
-    table_url,
-)
+from .browser import expect_connected, open_console, sign_in, table_url
+from .test_browser import post
 
 AXE = Axe()
 

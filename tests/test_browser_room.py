@@ -1,40 +1,22 @@
-# ruff: noqa: F811 (pytest fixtures imported from test_browser are used as arguments)
 """The organizers' screens in Chromium: the control room steering five tables
 at once, and the projector's plenary."""
 
-import re
 import uuid
 
 import socketio
 from playwright.sync_api import expect
 
-from .helpers import PASSWORD, make_evening
-from .test_browser import (  # noqa: F401 (fixtures)
-    browser,
-    expect_connected,
-    join_table,
-    new_page,
-    open_console,
-    site,
-    table_url,
-)
+from .browser import join_table, open_console, sign_in, table_url
+from .helpers import make_evening
 
 ROOM = {"viewport": {"width": 1366, "height": 768}, "locale": "fr-FR"}
-
-
-def sign_in_as(page, site, email):
-    page.goto(f"{site.server.url}/login")
-    page.fill("[name=email]", email)
-    page.fill("[name=password]", PASSWORD)
-    page.click("main form [type=submit]")
-    expect(page).not_to_have_url(re.compile(r"/login"))
 
 
 def test_the_organizer_moves_five_tables_to_the_plenary_at_once(site, new_page):
     evening = make_evening(site.app, tables=5, email="salle@example.org")
     room = new_page(laptop=True)
     room.set_viewport_size(ROOM["viewport"])
-    sign_in_as(room, site, "salle@example.org")
+    sign_in(room, site, "salle@example.org")
     room.goto(f"{site.server.url}/organizer/events/{evening.event_id}/live")
     expect(room.locator("[data-connection]")).to_have_attribute("data-state", "connected")
     consoles, phones = [], []
@@ -74,7 +56,7 @@ def test_the_organizer_moves_five_tables_to_the_plenary_at_once(site, new_page):
 def test_the_control_room_sends_a_message_to_the_consoles_and_filters_late_tables(site, new_page):
     table, other = site.evening.tables
     room = new_page(laptop=True)
-    sign_in_as(room, site, "orga@example.org")
+    sign_in(room, site, "orga@example.org")
     room.goto(f"{site.server.url}/organizer/events/{site.evening.event_id}/live")
     expect(room.locator("[data-connection]")).to_have_attribute("data-state", "connected")
     console = new_page(laptop=True)
@@ -135,7 +117,7 @@ def fits(page, selector) -> bool:
 def test_the_projector_fits_4_3_and_16_9_screens(site, new_page):
     evening = site.evening
     room = new_page(laptop=True)
-    sign_in_as(room, site, "orga@example.org")
+    sign_in(room, site, "orga@example.org")
     room.goto(f"{site.server.url}/organizer/events/{evening.event_id}/live")
     expect(room.locator("[data-connection]")).to_have_attribute("data-state", "connected")
     for size in SCREENS:

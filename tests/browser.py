@@ -1,0 +1,120 @@
+"""Browser tests' shared parts: Chromium driven by Playwright, one browser per
+module, a page per context, the running server with an open evening (the
+fixtures are made available to every test module by ``conftest.py``)."""
+
+import re
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+from playwright.sync_api import expect, sync_playwright
+
+from .helpers import PASSWORD, Evening, LiveServer, TableRef, make_evening
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PHONE = {"viewport": {"width": 360, "height": 740}, "locale": "fr-FR"}
+LAPTOP = {"viewport": {"width": 1280, "height": 800}, "locale": "fr-FR"}
+
+expect.set_options(timeout=10_000)
+
+
+# --- fixtures -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Site:
+    """The running server, an app on the same database, and an open evening."""
+
+    server: LiveServer
+    app: Flask
+    evening: Evening
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path):
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def site(live_server) -> Site:
+    """The running server and a live evening with two tables."""
+    server, app = live_server
+    return Site(server, app, make_evening(app))
+
+
+@pytest.fixture
+def new_page(browser, site):
+    """``new_page(laptop=False)``: a page in a browser context of its own
+    (closed before the server stops)."""
+    contexts = []
+    errors = []  # uncaught script errors, on any page
+
+    def watch(page):
+        page.on("pageerror", lambda error: errors.append(error))
+
+    def new_page(laptop=False):
+        context = browser.new_context(**(LAPTOP if laptop else PHONE))
+        context.on("page", watch)  # every page of the context, reopened ones too
+        contexts.append(context)
+        return context.new_page()
+
+    yield new_page
+    for context in contexts:
+        context.close()
+    assert errors == [], errors
+
+
+# --- helpers --------------------------------------------------------------------
+
+
+def table_url(site: Site, table: TableRef) -> str:
+    return f"{site.server.url}/t/{table.join_code}"
+
+
+def console_url(site: Site, table: TableRef) -> str:
+    return f"{site.server.url}/f/{table.facilitator_secret}"
+
+
+def i18n(page, key: str):
+    """A string of the page's live config, in the page's language."""
+    return page.evaluate(
+        "key => JSON.parse(document.getElementById('live-config').textContent).i18n[key]", key
+    )
+
+
+def expect_connected(page, timeout=None):
+    expect(page.locator("[data-connection]")).to_have_attribute(
+        "data-state", "connected", timeout=timeout
+    )
+
+
+def sign_in(page, site: Site, email="orga@example.org"):
+    page.goto(f"{site.server.url}/login")
+    page.fill("[name=email]", email)
+    page.fill("[name=password]", PASSWORD)
+    page.click("main form [type=submit]")
+    expect(page).not_to_have_url(re.compile(r"/login"))
+
+
+def join_table(page, url, name, category="citizen"):
+    """Open a table's QR address on a phone and fill the join form."""
+    page.goto(url)
+    page.fill("[name=display_name]", name)
+    page.select_option("[name=category]", category)
+    page.click("form[action$='/join'] [type=submit]")
+    expect_connected(page)
+
+
+def open_console(page, site: Site, table: TableRef):
+    page.goto(console_url(site, table))
+    expect_connected(page)

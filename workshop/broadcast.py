@@ -107,7 +107,8 @@ class CountsThrottle:
         except Exception:
             with self.lock:
                 self.flushing = False  # the next change starts a new flusher
-            raise
+            # Counters are a convenience: logged once, sent again at the next change.
+            logging.getLogger(__name__).exception("sending the counters failed")
 
     def _flush_once(self) -> bool:
         """Send what changed during the last interval; False once quiet."""

@@ -26,6 +26,11 @@ def epoch_ms(instant: datetime | None = None) -> int:
     return int(instant.timestamp() * 1000)
 
 
+def ms(instant: datetime | None) -> int | None:
+    """A stored instant as sent to screens (epoch milliseconds), or None."""
+    return None if instant is None else epoch_ms(instant)
+
+
 def aware(instant: datetime | None) -> datetime | None:
     """``instant`` as an aware UTC datetime (SQLite returns naive ones)."""
     if instant is not None and instant.tzinfo is None:

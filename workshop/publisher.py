@@ -21,7 +21,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from . import broadcast, clock
-from .extensions import socketio
+from .extensions import db, socketio
 from .models import Idea, Table
 from .services import changes
 from .services.changes import CONSOLE, PHONE, TYPES, Viewer
@@ -66,8 +66,6 @@ def render(obj, session: Session) -> tuple[list[tuple[str, dict]], int | None]:
 def push_after_commit(room: str, name: str, payload: dict, session: Session | None = None) -> None:
     """Emit ``name`` to ``room`` once the open transaction has committed (for
     what is not a table's live entity: the plenary)."""
-    from .extensions import db
-
     (session or db.session).info.setdefault(EXTRA, []).append((room, name, payload))
 
 

@@ -276,7 +276,4 @@ def on_write(envelope):
 def on_unknown(event_name, *_args):
     """Retired or unknown events are answered, never left without a reply."""
     refresh()
-    return ServiceError(
-        "unknown_op",
-        _l("This action is not known here. Reload the page to get the latest version."),
-    ).as_dict()
+    return inputs.unknown_op().as_dict()

@@ -89,17 +89,15 @@ def table_view(table: Table, viewer: Viewer) -> dict:
             for step in table.steps
         ],
         "timer": {
-            "ends_at": clock.epoch_ms(table.timer_ends_at) if table.timer_ends_at else None,
+            "ends_at": clock.ms(table.timer_ends_at),
             "left": table.timer_left,
         },
         # Keys only: each screen labels the fields in its own language.
-        "sheet": [field["key"] for field in sheet_template.template(table.challenge)],
+        "sheet": sheet_template.keys(table.challenge),
     }
     if viewer.moderator:
         view["message"] = table.console_message
-        view["message_at"] = (
-            clock.epoch_ms(table.console_message_at) if table.console_message_at else None
-        )
+        view["message_at"] = clock.ms(table.console_message_at)
     return view
 
 
@@ -194,7 +192,7 @@ def sheet_field_view(field: SheetField, _viewer: Viewer) -> dict:
         "edited_by": field.edited_by,
         "editing_by": sheet_template.editing(field),
         # When the note "X is writing" started: screens let it fade by themselves.
-        "editing_at": clock.epoch_ms(field.editing_at) if sheet_template.editing(field) else None,
+        "editing_at": clock.ms(field.editing_at) if sheet_template.editing(field) else None,
     }
 
 

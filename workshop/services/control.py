@@ -51,16 +51,29 @@ def table_summary(table: Table, mix: dict[str, int] | None = None) -> dict:
         "number": table.number,
         "name": table.name,
         "challenge": str(table.challenge),
-        "last_activity": clock.epoch_ms(table.last_activity_at) if table.last_activity_at else None,
+        "last_activity": clock.ms(table.last_activity_at),
         "console": console_connected(table),
         "mix": mix or {},
     }
 
 
+def tables_of(event: Event) -> list[Table]:
+    """An evening's tables in number order, with what their views read loaded
+    at once (a hundred tables: three queries, not three hundred)."""
+    return list(
+        db.session.scalars(
+            select(Table)
+            .options(selectinload(Table.steps), selectinload(Table.reporter))
+            .where(Table.event_id == event.id)
+            .order_by(Table.number)
+        )
+    )
+
+
 def summaries(event: Event) -> list[dict]:
     """Every table of ``event``, in number order."""
     mix = mixes(event)
-    return [table_summary(table, mix.get(table.id)) for table in event.tables]
+    return [table_summary(table, mix.get(table.id)) for table in tables_of(event)]
 
 
 def mark_consoles(table_ids, connected: bool) -> None:
@@ -106,15 +119,10 @@ def push_step(req: Request) -> None:
         or any(integer(table_id) is None for table_id in wanted)
     ):
         raise bad_request()
-    query = (
-        select(Table)
-        .options(selectinload(Table.steps))
-        .where(Table.event_id == req.actor.event.id)
-        .order_by(Table.number)
-    )
-    if wanted is not None:
-        query = query.where(Table.id.in_(wanted))
-    for table in db.session.scalars(query):
+    chosen = None if wanted is None else set(wanted)
+    for table in tables_of(req.actor.event):
+        if chosen is not None and table.id not in chosen:
+            continue
         step = next((s for s in table.steps if s.kind == kind), None)
         if step is None:
             continue

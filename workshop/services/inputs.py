@@ -24,6 +24,15 @@ def bad_request() -> ServiceError:
     return ServiceError("bad_request", _l("This request is not valid."))
 
 
+def unknown_op() -> ServiceError:
+    """An op (or an old event) this server does not know: refused for good, so
+    that a phone's outbox is never blocked by it."""
+    return ServiceError(
+        "unknown_op",
+        _l("This action is not known here. Reload the page to get the latest version."),
+    )
+
+
 def clean_client_id(client_id) -> str:
     if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
         raise bad_request()

@@ -170,10 +170,6 @@ def _journal(req: Request, action: str, subject: str = "", **data) -> None:
 # --- ideas -------------------------------------------------------------------------
 
 
-def _current_step(table: Table):
-    return table.step
-
-
 @op("idea.post", "participant", "facilitator", "organizer")
 def post_idea(req: Request) -> None:
     """Post a card; the console posts for a named participant without a phone."""
@@ -187,7 +183,7 @@ def post_idea(req: Request) -> None:
     require_open(table)
     if req.actor.participant is not None:
         _check_rate(author)
-    step = _current_step(table)
+    step = table.step
     private = bool(
         step is not None
         and step.kind == StepKind.diverge

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from .. import clock
 from ..extensions import db
 from ..models import Commitment, Event, Idea, SheetField, Step, StepKind, Table
-from . import ServiceError, sheet_template
+from . import ServiceError, control, sheet_template
 from .inputs import bad_request, integer
 from .writes import Request, op
 
@@ -151,7 +151,7 @@ def payload(event: Event) -> dict:
             ],
             "commitments": commitments[table.id],
         }
-        for table in event.tables
+        for table in control.tables_of(event)
     ]
     cloud = word_cloud(event) if state["mode"] == "cloud" else []
     return {**state, "tables": tables, "cloud": cloud}
@@ -185,8 +185,10 @@ def show(req: Request) -> None:
 
 def announce(event: Event) -> None:
     """Push the plenary to the projectors and organizers after the commit."""
-    from ..publisher import push_after_commit  # the publisher imports the services
+    # Imported here: the publisher and the rooms import the services.
+    from ..broadcast import organizers_room, projector_room
+    from ..publisher import push_after_commit
 
     data = payload(event)
-    push_after_commit(f"event:{event.id}:projector", "plenary", data)
-    push_after_commit(f"event:{event.id}:organizers", "plenary", {**data, "cloud": []})
+    push_after_commit(projector_room(event.id), "plenary", data)
+    push_after_commit(organizers_room(event.id), "plenary", {**data, "cloud": []})

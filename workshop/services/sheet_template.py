@@ -35,6 +35,11 @@ TEMPLATES = {
 }
 
 
+def keys(challenge: Challenge) -> list[str]:
+    """The field keys of a challenge's sheet (no translation needed)."""
+    return [key for key, _label in TEMPLATES[Challenge(challenge)]]
+
+
 def template(challenge: Challenge) -> list[dict]:
     """The fields of a challenge's sheet, with their labels in the current language."""
     return [{"key": key, "label": str(label)} for key, label in TEMPLATES[Challenge(challenge)]]

@@ -14,18 +14,13 @@ from sqlalchemy import select
 
 from .. import clock
 from ..extensions import db
-from ..models import Challenge, SheetField, Table
-from . import ServiceError
+from ..models import SheetField, Table
+from . import ServiceError, sheet_template
 from .changes import touch
 from .inputs import bad_request, clean_text, integer, require_open
-from .sheet_template import TEMPLATES
 from .writes import Request, op
 
 MAX_FIELD = 2000
-
-
-def _keys(table: Table) -> set[str]:
-    return {key for key, _label in TEMPLATES[Challenge(table.challenge)]}
 
 
 # Who wrote, as stored and sent: a participant's name, or a marker each screen
@@ -48,7 +43,7 @@ def _may_edit(req: Request) -> None:
 
 
 def _field(table: Table, key) -> SheetField:
-    if not isinstance(key, str) or key not in _keys(table):
+    if not isinstance(key, str) or key not in sheet_template.keys(table.challenge):
         raise bad_request()
     field = db.session.scalar(
         select(SheetField).where(SheetField.table_id == table.id, SheetField.key == key)

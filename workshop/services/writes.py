@@ -18,16 +18,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .. import clock
 from ..extensions import db
 from ..models import Event, Idea, Organizer, Participant, Table, Write
-from . import ServiceError, changes
+from . import changes
 from .changes import Viewer
-from .inputs import bad_request, clean_client_id, integer, refused
+from .inputs import bad_request, clean_client_id, integer, refused, unknown_op
 
 
 @dataclass
@@ -112,10 +111,7 @@ def operation(name) -> Op:
     for good, so that a phone's outbox is never blocked by them."""
     found = OPS.get(name) if isinstance(name, str) else None
     if found is None:
-        raise ServiceError(
-            "unknown_op",
-            _l("This action is not known here. Reload the page to get the latest version."),
-        )
+        raise unknown_op()
     return found
 
 

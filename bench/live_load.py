@@ -34,6 +34,7 @@ import logging
 import os
 import random
 import re
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -521,6 +522,7 @@ def main() -> None:
     parser.add_argument("--url", help="a running server instead (needs --database-url)")
     parser.add_argument("--database-url", help="that server's database: sqlite:///PATH")
     parser.add_argument("--server-pid", type=int, help="that server's process, for its CPU use")
+    parser.add_argument("--server-log", help="keep the started server's output in this file")
     args = parser.parse_args()
     if args.url and not (args.database_url or "").startswith("sqlite:///"):
         parser.error("--url needs --database-url sqlite:///PATH, that server's database")
@@ -550,6 +552,8 @@ def main() -> None:
             if server:
                 server.terminate()
                 server.wait(30)
+                if args.server_log:
+                    shutil.copy(Path(workdir) / "server.log", args.server_log)
     sys.exit(0 if ok else 1)
 
 

@@ -5,8 +5,10 @@ commit is lost, and ``read`` sees only what was committed."""
 import pytest
 from sqlalchemy import func, select
 
+from workshop import clock
 from workshop.extensions import db
 from workshop.models import Idea, Participant, Table, Write
+from workshop.services import live
 
 from .helpers import (
     Screen,
@@ -320,17 +322,21 @@ def test_posting_fast_is_a_temporary_refusal(app, table):
     assert idea_count(app) == 3
 
 
-def test_edits_of_one_idea_are_spaced(app, table):
+def test_edits_are_limited_per_person_not_per_card(app, table):
     _, alice = phone(app, table)
-    client_id = new_client_id()
-    post(alice, "V1", client_id=client_id)
+    cards = [new_client_id() for _ in range(3)]
+    for n, client_id in enumerate(cards):
+        post(alice, f"Carte {n}", client_id=client_id)
 
-    first = alice.write("idea.edit", {"target": client_id, "text": "V2"})
-    second = alice.write("idea.edit", {"target": client_id, "text": "V3"})
+    answers = [
+        alice.write("idea.edit", {"target": cards[n % 3], "text": f"V{n}"})
+        for n in range(live.EDITS_PER_MINUTE + 1)
+    ]
 
-    assert first["ok"] is True
-    assert second["error"] == "rate_limited" and second["retry_after"] > 0
-    assert [i.text for i in ideas(app)] == ["V2"]
+    assert all(a["ok"] for a in answers[:-1])
+    assert answers[-1]["error"] == "rate_limited" and answers[-1]["retry_after"] > 0
+    clock.advance(60)
+    assert alice.write("idea.edit", {"target": cards[0], "text": "Enfin"})["ok"] is True
 
 
 def test_a_closed_evening_refuses_posts_edits_and_deletes(app, evening, table):

@@ -5,10 +5,12 @@ can set the time (:func:`set_now`, :func:`advance`) instead of sleeping, and
 every screen counts down from the same instant whatever its own clock says.
 """
 
+import time
 from datetime import UTC, datetime, timedelta
 
 _fixed: datetime | None = None
 _offset = timedelta()
+_ticks_offset = 0.0  # seconds added to the monotonic clock (tests)
 
 
 def now() -> datetime:
@@ -16,6 +18,12 @@ def now() -> datetime:
     if _fixed is not None:
         return _fixed
     return datetime.now(UTC) + _offset
+
+
+def ticks() -> float:
+    """Seconds on a clock that never steps back (limits and intervals): an
+    adjustment of the wall clock neither locks anyone out nor lifts a limit."""
+    return time.monotonic() + _ticks_offset
 
 
 def epoch_ms(instant: datetime | None = None) -> int:
@@ -46,14 +54,15 @@ def set_now(instant: datetime | None) -> None:
 
 def advance(seconds: float) -> None:
     """Move the clock forward (tests): frozen time moves, running time shifts."""
-    global _fixed, _offset
+    global _fixed, _offset, _ticks_offset
     if _fixed is not None:
         _fixed += timedelta(seconds=seconds)
     else:
         _offset += timedelta(seconds=seconds)
+    _ticks_offset += seconds
 
 
 def reset() -> None:
     """Back to the real time."""
-    global _fixed, _offset
-    _fixed, _offset = None, timedelta()
+    global _fixed, _offset, _ticks_offset
+    _fixed, _offset, _ticks_offset = None, timedelta(), 0.0

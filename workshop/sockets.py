@@ -122,7 +122,11 @@ def _participant() -> Participant:
     participant = db.session.get(
         Participant,
         _who("participant")["id"],
-        options=[joinedload(Participant.table).joinedload(Table.event)],
+        # What a write needs of its table, in one query: the evening (open?)
+        # and the current step (private diverge? vote?).
+        options=[
+            joinedload(Participant.table).options(joinedload(Table.event), joinedload(Table.step))
+        ],
     )
     if participant is None:
         raise inputs.refused()

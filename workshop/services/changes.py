@@ -352,6 +352,8 @@ def since(table: Table, since_seq, viewer: Viewer) -> tuple[list[dict], int]:
     sees it, in sequence order; and the table's current number."""
     since_seq = since_seq if isinstance(since_seq, int) and since_seq >= 0 else 0
     upto = current_seq(table)
+    if upto <= since_seq:  # the usual catch-up after a beacon or a short drop
+        return [], upto
     found = [
         (seq_of(obj), live_type.view(obj, viewer))
         for live_type in TYPES.values()

@@ -6,7 +6,6 @@ from the table's counter and pushed after commit by touching what it changes.
 """
 
 import uuid
-from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -14,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
+from ..limits import limiter
 from ..models import (
     ActorCategory,
     Idea,
@@ -37,7 +37,7 @@ from .inputs import (
 )
 from .writes import MODERATORS, Request, op
 
-EDIT_INTERVAL = 2  # seconds between two edits of one idea
+EDITS_PER_MINUTE = 20  # edits of one's own cards per person
 # Tables fill beyond their seats (latecomers, a second phone); past this many
 # times the seats, joining is refused so that no one can flood a table.
 OVERFLOW_FACTOR = 3
@@ -129,26 +129,20 @@ def _too_fast(retry_after: int) -> ServiceError:
 
 
 def _check_rate(participant: Participant) -> None:
-    limit = current_app.config["RATE_LIMIT_POSTS"]
-    window = current_app.config["RATE_LIMIT_WINDOW"]
-    since = utcnow() - timedelta(seconds=window)
-    recent = db.session.scalar(
-        select(func.count(Idea.id)).where(
-            Idea.participant_id == participant.id, Idea.created_at > since
-        )
+    retry_after = limiter(current_app).hit(
+        f"post:{participant.id}",
+        current_app.config["RATE_LIMIT_POSTS"],
+        current_app.config["RATE_LIMIT_WINDOW"],
     )
-    if recent >= limit:
-        raise _too_fast(retry_after=max(5, window // limit))
+    if retry_after:
+        raise _too_fast(retry_after)
 
 
-def _check_edit_rate(idea: Idea) -> None:
-    # Every edit is pushed to every screen of the table: one per idea every
-    # EDIT_INTERVAL seconds is plenty for a person, and bounds a flood.
-    updated = idea.updated_at
-    if updated.tzinfo is None:
-        updated = updated.replace(tzinfo=utcnow().tzinfo)
-    if idea.updated_at != idea.created_at and utcnow() - updated < timedelta(seconds=EDIT_INTERVAL):
-        raise _too_fast(retry_after=EDIT_INTERVAL)
+def _check_edit_rate(participant: Participant) -> None:
+    # Every edit is pushed to every screen of the table: EDITS_PER_MINUTE per
+    # person is plenty for correcting typos, and bounds a flood.
+    if retry_after := limiter(current_app).hit(f"edit:{participant.id}", EDITS_PER_MINUTE, 60):
+        raise _too_fast(retry_after)
 
 
 def _not_found() -> ServiceError:
@@ -205,8 +199,6 @@ def post_idea(req: Request) -> None:
         private=private,
         seq=0,
     )
-    idea.table = table
-    idea.author = author
     db.session.add(idea)
     touch(idea)
     if req.actor.participant is None:
@@ -239,7 +231,7 @@ def edit_idea(req: Request) -> None:
     if idea.text == text and idea.kind == kind:
         return
     require_open(req.actor.table)
-    _check_edit_rate(idea)
+    _check_edit_rate(req.actor.participant)
     idea.text, idea.kind, idea.updated_at = text, kind, utcnow()
     touch(idea)
 

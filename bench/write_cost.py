@@ -8,6 +8,7 @@ time goes (cProfile, cumulative).
 
     .venv/bin/python bench/write_cost.py                 # idea.post, 2,000 writes
     .venv/bin/python bench/write_cost.py --op vote.cast  # votes at an open vote step
+    .venv/bin/python bench/write_cost.py --op tables.step --tables 200 --writes 20
     .venv/bin/python bench/write_cost.py --profile
 """
 
@@ -30,18 +31,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--writes", type=int, default=2000)
     parser.add_argument("--tables", type=int, default=20)
-    parser.add_argument("--op", default="idea.post", choices=["idea.post", "vote.cast", "sync"])
+    parser.add_argument(
+        "--op", default="idea.post", choices=["idea.post", "vote.cast", "sync", "tables.step"]
+    )
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
     os.environ.setdefault("SECRET_KEY", "bench-secret")
 
     from flask import session
+    from flask_login import login_user
     from flask_migrate import upgrade
     from sqlalchemy import event
 
     from workshop import create_app
     from workshop.extensions import db
-    from workshop.models import Challenge, StepKind, Territory
+    from workshop.models import Challenge, Organizer, StepKind, Territory
     from workshop.services import accounts, events, live, steps, writes
     from workshop.sockets import on_sync, on_write
 
@@ -72,6 +76,8 @@ def main() -> None:
                 for k in range(10):
                     participant, _token = live.join_table(table, f"P{k}", "citizen")
                     people.append((participant.id, table.id))
+                if args.op == "tables.step":
+                    steps.ensure_script(table)
                 if args.op == "vote.cast":
                     steps.ensure_script(table)
                     vote = next(s for s in table.steps if s.kind == StepKind.vote)
@@ -91,6 +97,7 @@ def main() -> None:
 
                 for idea in db.session.scalars(db.select(Idea)):
                     cards.setdefault(idea.table_id, []).append(idea.id)
+            evening_id, organizer_id = evening.id, organizer.id
             db.session.remove()
 
         statements = []
@@ -100,11 +107,19 @@ def main() -> None:
         @event.listens_for(engine, "before_cursor_execute")
         def count(_conn, _cursor, statement, *_args):
             statements.append(statement.split()[0].upper())
+            if os.environ.get("SHOW_SQL"):
+                print(statement[:300])
 
         def one(n: int):
             participant_id, table_id = people[n % len(people)]
             who = {"role": "participant", "id": participant_id, "table_id": table_id}
-            if args.op == "sync":
+            if args.op == "tables.step":
+                who = {"role": "organizer", "event_id": evening_id}
+                kind = ("diverge", "vote", "sheet", "plenary")[n % 4]
+                handler = on_write
+                payload = {"op": "tables.step", "client_id": str(uuid.uuid4()),
+                           "data": {"kind": kind}}  # fmt: skip
+            elif args.op == "sync":
                 handler, payload = on_sync, {"since": 0}
             elif args.op == "vote.cast":
                 ideas = cards[table_id]
@@ -117,12 +132,14 @@ def main() -> None:
                            "data": {"text": f"Idée numéro {n}", "kind": "idea"}}  # fmt: skip
             with app.test_request_context("/socket.io/"):
                 session["who"] = who
+                if who["role"] == "organizer":
+                    login_user(db.session.get(Organizer, organizer_id))
                 answer = handler(payload)
             # Budgets run out at a vote: its refusals are measured too.
             if not answer.get("ok") and args.op != "vote.cast":
                 sys.exit(f"write refused: {answer}")
 
-        for n in range(50):  # warm caches (compiled statements, translations)
+        for n in range(min(50, args.writes)):  # warm caches (compiled statements, translations)
             one(n)
         statements.clear()
         profile = cProfile.Profile() if args.profile else None

@@ -14,11 +14,13 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import refresh
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from . import broadcast, clock
 from .extensions import db, socketio
-from .models import Event, Participant, Table
+from .models import Event, Participant, Step, Table
 from .services import (
     ServiceError,
     accounts,
@@ -118,18 +120,30 @@ def _who(role: str | None = None) -> dict:
     return who
 
 
+# What a write needs of the caller, in one query built once: the participant,
+# its table, the evening (open?) and the current step (private diverge? vote?).
+# Loaded as four entities rather than with eager-loading options: same SQL,
+# a third of the work in the ORM (this runs for every write of every phone).
+_PARTICIPANT_AT_TABLE = (
+    select(Participant, Table, Event, Step)
+    .join(Table, Table.id == Participant.table_id)
+    .join(Event, Event.id == Table.event_id)
+    .outerjoin(Step, Step.id == Table.step_id)
+    .where(Participant.id == bindparam("participant_id"))
+)
+
+
 def _participant() -> Participant:
-    participant = db.session.get(
-        Participant,
-        _who("participant")["id"],
-        # What a write needs of its table, in one query: the evening (open?)
-        # and the current step (private diverge? vote?).
-        options=[
-            joinedload(Participant.table).options(joinedload(Table.event), joinedload(Table.step))
-        ],
-    )
-    if participant is None:
+    found = db.session.execute(
+        _PARTICIPANT_AT_TABLE, {"participant_id": _who("participant")["id"]}
+    ).first()
+    if found is None:
         raise inputs.refused()
+    participant, table, event, step = found
+    # Linked as loaded (the session keeps only weak references to them).
+    set_committed_value(participant, "table", table)
+    set_committed_value(table, "event", event)
+    set_committed_value(table, "step", step)
     return participant
 
 

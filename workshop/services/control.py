@@ -18,7 +18,7 @@ from ..models import Event, Participant, StepKind, Table
 from . import journal, steps, votes
 from .changes import ORGANIZER, table_view, touch
 from .inputs import bad_request, clean_text, integer
-from .writes import Request, op
+from .writes import Request, in_batches, op
 
 PRESENCE_REFRESH = 30  # seconds between two refreshes by a server of its consoles
 PRESENCE_TTL = 75  # seconds after which an unrefreshed console counts as gone
@@ -105,8 +105,9 @@ MAX_TABLES = 500
 @op("tables.step", "organizer", event_wide=True)
 def push_step(req: Request) -> None:
     """Move many tables at once to their step of a kind ("everyone to the
-    vote", "plenary"): one write, one commit, whatever the number of tables.
-    Tables without such a step stay where they are; a vote step opens its vote.
+    vote", "plenary"): one write, committed a few tables at a time so that
+    the phones' posts go on meanwhile. Tables without such a step, or already
+    at it, stay as they are; a vote step opens its vote.
     """
     try:
         kind = StepKind(req.data.get("kind"))
@@ -120,9 +121,8 @@ def push_step(req: Request) -> None:
     ):
         raise bad_request()
     chosen = None if wanted is None else set(wanted)
-    for table in tables_of(req.actor.event):
-        if chosen is not None and table.id not in chosen:
-            continue
+    tables = [t for t in tables_of(req.actor.event) if chosen is None or t.id in chosen]
+    for table in in_batches(tables):
         step = next((s for s in table.steps if s.kind == kind), None)
         if step is None:
             continue

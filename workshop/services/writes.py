@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .. import clock
-from ..extensions import db
+from ..extensions import db, socketio
 from ..models import Event, Idea, Organizer, Participant, Table, Write
 from . import ServiceError, changes
 from .changes import Viewer
@@ -141,6 +141,28 @@ def _replay(receipt: Write, actor: Actor) -> dict:
     }
 
 
+BATCH = 10  # tables per transaction in an evening-wide write
+
+
+def in_batches(items, size: int = BATCH):
+    """Yield ``items``, committing after every ``size`` of them and letting
+    other writes through in between, so that a write to a hundred tables never
+    holds the writers' queue (or the loop) for long. Safe because such writes
+    are idempotent per table: a resend after a failure half-way redoes only
+    what is left. Objects are not expired at these commits: the loop goes on
+    with what it loaded."""
+    session = db.session()
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        for done, item in enumerate(items, 1):
+            yield item
+            if done % size == 0:
+                session.commit()
+                socketio.sleep(0)
+    finally:
+        session.expire_on_commit = expire
+
+
 def _carry_out(operation_: Op, req: Request) -> dict:
     """Run the operation, keep its receipt, commit; the writer's answer."""
     operation_.run(req)
@@ -155,7 +177,8 @@ def _carry_out(operation_: Op, req: Request) -> dict:
             table_id=req.actor.table.id if req.actor.table is not None else None,
             op=operation_.name,
             seq=seq,
-            refs=changes.refs(touched),
+            # An evening-wide write is answered by pushes; a resend only needs to know it was done.
+            refs=changes.refs(touched) if req.actor.table else [],
         )
     )
     # Rendered before the commit: nothing is reloaded afterwards. An evening-wide

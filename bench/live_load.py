@@ -75,6 +75,7 @@ class Phone:
         self.epoch, self.last_seq, self.seen = 0, 0, set()
         self.view: dict[str, set] = {}  # client id -> idea ids this screen shows for it
         self.cards: set[int] = set()  # ideas of the table this phone can vote for
+        self.state, self.steps = None, {}  # the table's state, its steps by id
         self.voted: set[int] = set()  # vote steps this phone has seen open
         self.vote_step, self.votes_left = None, 0  # the open vote at its table
         self.outbox: list[Post] = []
@@ -125,8 +126,14 @@ class Phone:
             self.seen.discard(self.last_seq + 1)
             self.last_seq += 1
         if change["type"] == "table":
+            self.state = change
             self.bench.step_seen(self, change)
-            self.maybe_vote(change)
+            self.maybe_vote()
+        elif change["type"] == "step":
+            known = self.steps.get(change["id"])
+            if known is None or known["seq"] <= change["seq"]:
+                self.steps[change["id"]] = change
+            self.maybe_vote()
         if change["type"] != "idea" or "text" not in change:
             return
         self.cards.add(change["id"])
@@ -139,9 +146,9 @@ class Phone:
             post.got[self.index] = t
             self.bench.missed_broadcasts += source == "final"  # online, yet never pushed
 
-    def maybe_vote(self, state):
+    def maybe_vote(self):
         """Follow the table's vote: open at the current step, or not."""
-        step = next((s for s in state["steps"] if s["id"] == state["step_id"]), None)
+        step = self.steps.get(self.state["step_id"]) if self.state else None
         if step is None or step["kind"] != "vote" or step["settings"].get("state") != "open":
             self.vote_step = None
         elif step["id"] != self.vote_step and step["id"] not in self.voted:
@@ -222,8 +229,8 @@ class Console:
     async def connect(self):
         await self.sio.connect(self.bench.url, **self.how, wait_timeout=20)
         reply = await self.sio.call("sync", {"since": 0}, timeout=ACK_TIMEOUT)
-        state = [c for c in reply["changes"] if c["type"] == "table"][-1]
-        self.bench.steps_of[self.table_id] = {s["kind"]: s["id"] for s in state["steps"]}
+        steps = [c for c in reply["changes"] if c["type"] == "step"]
+        self.bench.steps_of[self.table_id] = {s["kind"]: s["id"] for s in steps}
 
 
 class Organizer:

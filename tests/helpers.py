@@ -26,6 +26,19 @@ ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery"
 
 
+def of_type(changes, kind) -> list[dict]:
+    """The changes of one type (``table``, ``step``, ``idea``…), in order."""
+    return [c for c in changes if c["type"] == kind]
+
+
+def script(changes) -> list[dict]:
+    """A table's steps in order, as a screen rebuilds them from a catch-up
+    (each step is an entity of its own; the table lists their ids)."""
+    table = of_type(changes, "table")[-1]
+    steps = {step["id"]: step for step in of_type(changes, "step")}
+    return [steps[step_id] for step_id in table["step_ids"]]
+
+
 def make_organizer(email="orga@example.org", territory_name="Pays test") -> Organizer:
     """An organizer with their own territory."""
     territory = Territory(name=territory_name, population=10000)

@@ -11,6 +11,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from .browser import expect_connected, open_console, sign_in, table_url
+from .helpers import of_type, script
 from .test_browser import post
 
 AXE = Axe()
@@ -44,7 +45,8 @@ class Facilitator:
             wait_timeout=10,
         )
         state = self.client.call("sync", {"since": 0}, timeout=10)
-        self.table = next(c for c in state["changes"] if c["type"] == "table")
+        self.table = of_type(state["changes"], "table")[-1]
+        self.script = script(state["changes"])
 
     def write(self, op, data=None):
         envelope = {"op": op, "client_id": str(uuid.uuid4()), "data": data or {}}
@@ -53,7 +55,7 @@ class Facilitator:
         return answer
 
     def go(self, kind):
-        step = next(s for s in self.table["steps"] if s["kind"] == kind)
+        step = next(s for s in self.script if s["kind"] == kind)
         self.write("step.go", {"step_id": step["id"]})
 
     def close(self):

@@ -778,10 +778,10 @@ def test_the_store_keeps_the_fullest_view_and_counts_only_contiguous_numbers(sit
                          hidden: false, deleted: false});
             store.catchUp({seq: 5, changes: [], now: 1060000});
             out.caughtUp = [store.lastSeq, store.hasGap(), store.serverNow()];
-            store.apply({type: "table", id: 1, seq: 7, step_id: 11,
-                         steps: [{id: 10, kind: "intro", title: "I"},
-                                 {id: 11, kind: "diverge", title: "D",
-                                  settings: {card_kinds: ["need", "question"]}}],
+            store.apply({type: "step", id: 10, seq: 7, kind: "intro", title: "I"});
+            store.apply({type: "step", id: 11, seq: 8, kind: "diverge", title: "D",
+                         settings: {card_kinds: ["need", "question"]}});
+            store.apply({type: "table", id: 1, seq: 9, step_id: 11, step_ids: [10, 11],
                          timer: {ends_at: 1060000 + 25000, left: null}});
             out.step = [store.currentStep().title, store.previousStep().title, store.nextStep()];
             out.kinds = store.cardKinds(["need", "idea", "question"]);

@@ -7,7 +7,7 @@ import socketio
 from playwright.sync_api import expect
 
 from .browser import join_table, open_console, sign_in, table_url
-from .helpers import make_evening
+from .helpers import make_evening, script
 
 ROOM = {"viewport": {"width": 1366, "height": 768}, "locale": "fr-FR"}
 
@@ -81,7 +81,7 @@ def test_the_control_room_sends_a_message_to_the_consoles_and_filters_late_table
         wait_timeout=10,
     )
     state = other_console.call("sync", {"since": 0}, timeout=10)
-    intro = next(c for c in state["changes"] if c["type"] == "table")["steps"][0]
+    intro = script(state["changes"])[0]
     for op, data in (
         ("step.update", {"step_id": intro["id"], "duration": 1}),
         ("step.go", {"step_id": intro["id"]}),

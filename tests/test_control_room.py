@@ -5,13 +5,9 @@ from datetime import UTC, datetime
 
 from workshop import clock
 
-from .helpers import Screen, console, make_evening, organizer_screen, phone
+from .helpers import Screen, console, make_evening, of_type, organizer_screen, phone, script
 
 T0 = datetime(2026, 11, 30, 20, 0, tzinfo=UTC)
-
-
-def of_type(changes, kind):
-    return [c for c in changes if c["type"] == kind]
 
 
 def row(summary, table):
@@ -24,7 +20,7 @@ def test_the_control_room_shows_each_tables_step_timer_activity_and_console(app,
     room = organizer_screen(app, evening)
     _, alice = phone(app, table)
     table_console = console(app, table)
-    intro = of_type(table_console.sync(0)["changes"], "table")[0]["steps"][0]
+    intro = script(table_console.sync(0)["changes"])[0]
     table_console.write("step.go", {"step_id": intro["id"]})
     clock.advance(60)
     alice.write("idea.post", {"text": "Une idée"})
@@ -156,4 +152,4 @@ def test_pushing_steps_is_for_the_evenings_organizers_only(app, evening):
     # A table of another evening is simply not among this evening's tables.
     other = make_evening(app, tables=1, email="autre@example.org").tables[0]
     assert room.write("tables.step", {"kind": "plenary", "table_ids": [other.id]})["ok"]
-    assert console(app, other).sync(0)["changes"][0]["step_id"] is None
+    assert of_type(console(app, other).sync(0)["changes"], "table")[0]["step_id"] is None

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from workshop import clock
 from workshop.models import Idea
 
-from .helpers import Phone, join_over_http, make_evening, read
+from .helpers import Phone, join_over_http, make_evening, read, script
 
 
 def ideas_of(changes):
@@ -52,8 +52,8 @@ def test_a_timed_step_keeps_its_step_and_end_time_across_a_restart(live_server):
         transports=["websocket"],
         wait_timeout=10,
     )
-    [state] = [c for c in phone.call("sync", {"since": 0})["changes"] if c["type"] == "table"]
-    diverge = next(s for s in state["steps"] if s["kind"] == "diverge")
+    steps = script(phone.call("sync", {"since": 0})["changes"])
+    diverge = next(s for s in steps if s["kind"] == "diverge")
     opened = console.call(
         "write",
         {"op": "step.go", "client_id": str(uuid.uuid4()), "data": {"step_id": diverge["id"]}},

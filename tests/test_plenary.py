@@ -3,17 +3,13 @@ table's result in turn and the evening's word cloud."""
 
 from workshop.services import plenary
 
-from .helpers import Screen, console, organizer_screen, phone
+from .helpers import Screen, console, organizer_screen, phone, script
 
 
 def projector(app, evening) -> Screen:
     screen = Screen(app, {"role": "projector", "event": evening.join_code})
     assert screen.connected
     return screen
-
-
-def of_type(changes, kind):
-    return [c for c in changes if c["type"] == kind]
 
 
 def test_the_projector_shows_how_to_join_outside_the_plenary(app, evening):
@@ -30,7 +26,7 @@ def test_the_plenary_shows_each_tables_top_voted_cards(app, evening):
     cards = [
         alice.write("idea.post", {"text": t})["changes"][0]["id"] for t in ("Un", "Deux", "Trois")
     ]
-    steps = of_type(table_console.sync(0)["changes"], "table")[0]["steps"]
+    steps = script(table_console.sync(0)["changes"])
     table_console.write("step.go", {"step_id": next(s["id"] for s in steps if s["kind"] == "vote")})
     table_console.write("vote.open")
     for card in (cards[1], cards[1], cards[2]):

@@ -8,11 +8,7 @@ from sqlalchemy import select
 
 from workshop.models import Participant, SheetField
 
-from .helpers import console, phone, read
-
-
-def of_type(changes, kind):
-    return [c for c in changes if c["type"] == kind]
+from .helpers import console, of_type, phone, read
 
 
 def latest(screen, kind) -> dict:

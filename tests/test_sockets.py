@@ -15,9 +15,11 @@ from .helpers import (
     console,
     make_organizer,
     new_client_id,
+    of_type,
     organizer_screen,
     phone,
     read,
+    script,
     signed_in,
 )
 
@@ -32,10 +34,6 @@ def ideas(app):
 
 def idea_count(app) -> int:
     return read(app, lambda s: s.scalar(select(func.count(Idea.id))))
-
-
-def of_type(changes, kind):
-    return [c for c in changes if c["type"] == kind]
 
 
 @pytest.fixture
@@ -530,7 +528,7 @@ def test_an_organizer_of_another_territory_can_neither_watch_nor_write(app, even
 
 def test_an_organizer_writes_to_a_table_of_their_evening_only(app, evening, table):
     overview = organizer_screen(app, evening)
-    steps = of_type(console(app, table).sync(0)["changes"], "table")[0]["steps"]
+    steps = script(console(app, table).sync(0)["changes"])
 
     answer = overview.write("step.go", {"step_id": steps[0]["id"]}, table_id=table.id)
     no_table = overview.write("step.go", {"step_id": steps[0]["id"]})

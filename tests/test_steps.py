@@ -11,13 +11,9 @@ from workshop import clock
 from workshop.models import Challenge, Step, WorkshopKind
 from workshop.services import ServiceError, steps
 
-from .helpers import console, phone, read
+from .helpers import console, of_type, phone, read, script
 
 T0 = datetime(2026, 11, 30, 19, 0, tzinfo=UTC)
-
-
-def of_type(changes, kind):
-    return [c for c in changes if c["type"] == kind]
 
 
 def state(screen) -> dict:
@@ -30,7 +26,7 @@ def table(evening):
 
 
 def step_of(screen, kind):
-    return next(s for s in state(screen)["steps"] if s["kind"] == kind)
+    return next(s for s in script(screen.sync(0)["changes"]) if s["kind"] == kind)
 
 
 # --- scripts -----------------------------------------------------------------------------
@@ -99,7 +95,7 @@ def test_broken_scripts_are_refused_whole(ctx, script):
 def test_a_new_table_gets_the_default_script_of_its_challenge(app, table):
     table_console = console(app, table)
 
-    kinds = [s["kind"] for s in state(table_console)["steps"]]
+    kinds = [s["kind"] for s in script(table_console.sync(0)["changes"])]
 
     assert kinds[:3] == ["intro", "brief", "diverge"] and len(kinds) == 8
 
@@ -138,9 +134,9 @@ def test_going_to_the_current_step_again_changes_nothing(app, table):
 def test_forward_back_and_skip(app, table):
     clock.set_now(T0)
     table_console = console(app, table)
-    script = state(table_console)["steps"]
+    steps = script(table_console.sync(0)["changes"])
 
-    for step in (script[0], script[3], script[1], None):
+    for step in (steps[0], steps[3], steps[1], None):
         table_console.write("step.go", {"step_id": step and step["id"]})
         assert state(table_console)["step_id"] == (step and step["id"])
     assert state(table_console)["timer"] == {"ends_at": None, "left": None}

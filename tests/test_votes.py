@@ -8,11 +8,7 @@ from sqlalchemy import func, select
 
 from workshop.models import Vote
 
-from .helpers import Screen, console, phone, read
-
-
-def of_type(changes, kind):
-    return [c for c in changes if c["type"] == kind]
+from .helpers import Screen, console, of_type, phone, read, script
 
 
 def state(screen) -> dict:
@@ -20,7 +16,7 @@ def state(screen) -> dict:
 
 
 def vote_step(screen) -> dict:
-    return next(s for s in state(screen)["steps"] if s["kind"] == "vote")
+    return next(s for s in script(screen.sync(0)["changes"]) if s["kind"] == "vote")
 
 
 def active_votes(app, participant_id=None) -> int:

@@ -233,6 +233,7 @@ class Step(db.Model):
     duration: Mapped[int] = mapped_column(Integer, default=600)  # seconds
     # Per kind: card kinds, private until reveal, votes per person…
     settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     table: Mapped[Table] = relationship(back_populates="steps", foreign_keys=[table_id])
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from . import broadcast, clock
 from .extensions import db, socketio
-from .models import Idea, Table
+from .models import Idea, Step, Table
 from .services import changes
 from .services.changes import CONSOLE, PHONE, TYPES, Viewer
 
@@ -53,7 +53,7 @@ def render(obj, session: Session) -> tuple[list[tuple[str, dict]], int | None]:
         if own != public:
             pushes.append((broadcast.participant_room(owner), own))
     event_id = _event_id(obj, session)
-    if isinstance(obj, Idea | Table) and event_id is not None:
+    if isinstance(obj, Idea | Table | Step) and event_id is not None:
         pushes.append(
             (
                 broadcast.organizers_room(event_id),

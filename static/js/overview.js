@@ -40,10 +40,10 @@
   function renderRow(table) {
     var node = row(table.id);
     if (!node) { return; }
-    var steps = table.steps || [];
-    var index = steps.findIndex(function (s) { return s.id === table.step_id; });
+    var script = stepsOf(table);
+    var index = script.findIndex(function (s) { return s.id === table.step_id; });
     node.querySelector("[data-step]").textContent = index < 0 ? t.not_started :
-      t.step_of.replace("{n}", index + 1).replace("{total}", steps.length).replace("{title}", steps[index].title);
+      t.step_of.replace("{n}", index + 1).replace("{total}", script.length).replace("{title}", script[index].title);
     var left = secondsLeft(table);
     var leftCell = node.querySelector("[data-left]");
     leftCell.textContent = left === null ? "–" :
@@ -155,13 +155,13 @@
     result.textContent = text;
   }
 
-  // One write moves every selected table (one commit on the server, however many).
+  // One write moves every selected table, however many.
   tools.querySelector("[data-push-step]").addEventListener("click", function () {
     var kind = tools.querySelector('select[name="step_kind"]').value;
     var chosen = selected();
     if (!chosen.length) { result.textContent = t.none_selected; return; }
     var withStep = chosen.filter(function (table) {
-      return (table.steps || []).some(function (s) { return s.kind === kind; });
+      return stepsOf(table).some(function (s) { return s.kind === kind; });
     });
     var ids = chosen.map(function (table) { return table.id; });
     write(null, "tables.step", { kind: kind, table_ids: ids }).then(function (res) {
@@ -229,8 +229,19 @@
     });
   });
 
+  // Steps are entities of their own: a table names its script's steps in order.
+  var steps = new Map(); // step id -> its latest view
+  function stepsOf(table) {
+    return (table.step_ids || []).map(function (id) { return steps.get(id); }).filter(Boolean);
+  }
+  function keepStep(step) {
+    var known = steps.get(step.id);
+    if (!known || known.seq <= step.seq) { steps.set(step.id, step); }
+  }
+
   function applyChange(change) {
     if (change.type === "idea") { addIdea(change); return; }
+    if (change.type === "step") { keepStep(change); return; }
     if (change.type !== "table") { return; }
     var known = tables.get(change.id);
     if (known && known.seq > change.seq) { return; }
@@ -244,7 +255,10 @@
     cfg.auth,
     function (res) {
       setNow(res.now);
-      res.tables.forEach(function (table) { tables.set(table.id, table); });
+      res.tables.forEach(function (table) {
+        (table.steps || []).forEach(keepStep);
+        tables.set(table.id, table);
+      });
       showPlenaryState(res.plenary);
       counts = res.counts;
       recent.clear();

@@ -31,6 +31,7 @@ from ..models import (
     Idea,
     Participant,
     SheetField,
+    Step,
     Table,
     Vote,
 )
@@ -64,8 +65,9 @@ ORGANIZER = Viewer("organizer")
 
 
 def table_view(table: Table, viewer: Viewer) -> dict:
-    """The table's live state: event open, current step and timer, reporter,
-    display; for the facilitator and organizers, the organizers' message."""
+    """The table's live state: event open, its script's steps in order, the
+    current step and timer, reporter, display; for the facilitator and
+    organizers, the organizers' message."""
     reporter = table.reporter
     view = {
         "type": "table",
@@ -77,17 +79,9 @@ def table_view(table: Table, viewer: Viewer) -> dict:
         "reporter": reporter.display_name if reporter else "",
         "anonymous": table.anonymous,
         "step_id": table.step_id,
-        "steps": [
-            {
-                "id": step.id,
-                "kind": step.kind.value,
-                "title": step.title,
-                "prompt": step.prompt,
-                "duration": step.duration,
-                "settings": step.settings or {},
-            }
-            for step in table.steps
-        ],
+        # The script's order; each step is its own entity, pushed when it
+        # changes (a step push to a hundred tables stays small).
+        "step_ids": [step.id for step in table.steps],
         "timer": {
             "ends_at": clock.ms(table.timer_ends_at),
             "left": table.timer_left,
@@ -99,6 +93,21 @@ def table_view(table: Table, viewer: Viewer) -> dict:
         view["message"] = table.console_message
         view["message_at"] = clock.ms(table.console_message_at)
     return view
+
+
+def step_view(step: Step, _viewer: Viewer) -> dict:
+    """One step of the script: what the table does, asks, for how long, and
+    its live settings (private round revealed, vote open or closed, results)."""
+    return {
+        "type": "step",
+        "id": step.id,
+        "seq": step.seq,
+        "kind": step.kind.value,
+        "title": step.title,
+        "prompt": step.prompt,
+        "duration": step.duration,
+        "settings": step.settings or {},
+    }
 
 
 def participant_view(participant: Participant, _viewer: Viewer) -> dict:
@@ -246,6 +255,7 @@ class LiveType:
 
 TYPES: dict[type, LiveType] = {
     Table: LiveType("table", Table, "state_seq", table_view),
+    Step: LiveType("step", Step, "seq", step_view),
     Participant: LiveType("participant", Participant, "seq", participant_view, counted=True),
     Idea: LiveType("idea", Idea, "seq", idea_view, counted=True),
     Vote: LiveType("vote", Vote, "seq", vote_view),

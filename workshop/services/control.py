@@ -16,7 +16,7 @@ from .. import clock
 from ..extensions import db
 from ..models import Event, Participant, StepKind, Table
 from . import journal, steps, votes
-from .changes import ORGANIZER, table_view, touch
+from .changes import ORGANIZER, step_view, table_view, touch
 from .inputs import bad_request, clean_text, integer
 from .writes import Request, in_batches, op
 
@@ -48,6 +48,7 @@ def table_summary(table: Table, mix: dict[str, int] | None = None) -> dict:
     """One table's row in the control room."""
     return {
         **table_view(table, ORGANIZER),
+        "steps": [step_view(step, ORGANIZER) for step in table.steps],
         "number": table.number,
         "name": table.name,
         "challenge": str(table.challenge),
@@ -128,7 +129,7 @@ def push_step(req: Request) -> None:
             continue
         steps.open_step(table, step)
         if kind == StepKind.vote and (step.settings or {}).get("state") not in ("open", "closed"):
-            votes.set_state(table, step, "open")
+            votes.set_state(step, "open")
     journal.record(
         req.actor.journal_name,
         "tables.step_pushed",

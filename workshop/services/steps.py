@@ -248,7 +248,9 @@ def set_script(table: Table, script: list[dict]) -> None:
     table.steps.clear()
     db.session.flush()
     for position, step in enumerate(script):
-        table.steps.append(Step(position=position, **{**step, "kind": StepKind(step["kind"])}))
+        new = Step(position=position, **{**step, "kind": StepKind(step["kind"])})
+        table.steps.append(new)
+        touch(new)
     touch(table)
 
 
@@ -426,7 +428,7 @@ def update_step(req: Request) -> None:
         return
     step.title, step.prompt = clean["title"], clean["prompt"]
     step.duration, step.settings = clean["duration"], clean["settings"]
-    touch(table)
+    touch(step)
 
 
 @op("step.reveal", *MODERATORS)
@@ -441,7 +443,7 @@ def reveal(req: Request) -> None:
             and not settings.get("revealed")
         ):
             step.settings = {**settings, "revealed": True}
-            touch(table)
+            touch(step)
     for idea in db.session.scalars(
         select(Idea).where(Idea.table_id == table.id, Idea.private.is_(True))
     ):

@@ -35,12 +35,12 @@ def _settings(step: Step) -> dict:
     return dict(step.settings or {})
 
 
-def set_state(table: Table, step: Step, state: str, **extra) -> None:
+def set_state(step: Step, state: str, **extra) -> None:
     """Open, close or reset a vote step (``extra``: its results)."""
     settings = _settings(step)
     settings.pop("results", None)
     step.settings = {**settings, "state": state, **extra}
-    touch(table)
+    touch(step)
 
 
 @op("vote.open", *MODERATORS)
@@ -49,7 +49,7 @@ def open_vote(req: Request) -> None:
     table = req.actor.table
     step = _vote_step(table, req.data.get("step_id"))
     if _settings(step).get("state") != "open":
-        set_state(table, step, "open")
+        set_state(step, "open")
 
 
 @op("vote.close", *MODERATORS)
@@ -71,7 +71,7 @@ def close_vote(req: Request) -> None:
         .group_by(Vote.idea_id)
     )
     results = {str(idea_id): n for idea_id, n in tally}
-    set_state(table, step, "closed", results=results)
+    set_state(step, "closed", results=results)
 
 
 def _voter(req: Request) -> Participant:

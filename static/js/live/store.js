@@ -69,7 +69,11 @@ export function createStore({ clock = () => Date.now() } = {}) {
   function all(type) { return Array.from(byType(type).values()); }
 
   function table() { return all("table")[0] || null; }
-  function steps() { const t = table(); return (t && t.steps) || []; }
+  /** The script's steps in order (each step is an entity of its own). */
+  function steps() {
+    const t = table();
+    return t ? (t.step_ids || []).map((id) => get("step", id)).filter(Boolean) : [];
+  }
   function stepIndex() {
     const t = table();
     return t && t.step_id != null ? steps().findIndex((s) => s.id === t.step_id) : -1;

@@ -18,6 +18,7 @@ from flask_migrate import upgrade  # noqa: E402
 from workshop import create_app  # noqa: E402
 from workshop.extensions import socketio  # noqa: E402
 from workshop.qr import lan_addresses  # noqa: E402
+from workshop.transport import TimedHandler, raise_open_files_limit  # noqa: E402
 
 
 def main() -> None:
@@ -36,16 +37,20 @@ def main() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(700, 10, 100)
+    open_files = raise_open_files_limit()
     print("Start-Up de Territoire is running:", flush=True)
     print(f"  on this computer:  http://localhost:{port}/", flush=True)
     for address in lan_addresses():
         print(f"  for phones (same Wi-Fi): http://{address}:{port}/", flush=True)
+    print(f"  up to about {open_files - 50} phones at once (open files allowed)", flush=True)
+    extra = {"handler_class": TimedHandler} if ASYNC_MODE == "gevent" else {}
     socketio.run(
         app,
         host=host,
         port=port,
         log_output=os.environ.get("LOG_REQUESTS") == "1",
         allow_unsafe_werkzeug=ASYNC_MODE == "threading",
+        **extra,
     )
 
 

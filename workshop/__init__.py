@@ -5,6 +5,7 @@ from pathlib import Path
 
 from flask import Flask, request
 
+from . import transport
 from .config import load_config
 from .extensions import babel, compress, csrf, db, login_manager, migrate, socketio
 from .sqlite import serialize_writes
@@ -60,7 +61,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Pings every 10 s: a phone that lost the Wi-Fi is noticed quickly.
         ping_interval=10,
         ping_timeout=20,
+        # A polling request's body is refused above this, before it is read.
+        max_http_buffer_size=transport.MAX_MESSAGE,
     )
+    transport.harden(app, socketio)
 
     web.register(app)
     cli.register(app)

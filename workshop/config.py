@@ -49,4 +49,7 @@ def load_config(instance_path: str) -> dict:
         "BABEL_DEFAULT_LOCALE": "fr",
         "LANGUAGES": ["fr", "en"],
         "WTF_CSRF_TIME_LIMIT": None,
+        # No form of the app comes near this: a bigger body is refused (413)
+        # before it is read.
+        "MAX_CONTENT_LENGTH": 512 * 1024,
     }

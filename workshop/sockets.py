@@ -41,7 +41,8 @@ log = logging.getLogger(__name__)
 
 
 def _connect_participant(auth) -> tuple[dict, list[str]]:
-    table = events.table_by_code(str(auth.get("table", "")))
+    code = inputs.token(auth.get("table"))
+    table = events.table_by_code(code) if code else None
     token = request.cookies.get(live.participant_cookie(table)) if table else None
     participant = live.participant_for(table, token) if table else None
     if participant is None:
@@ -51,8 +52,8 @@ def _connect_participant(auth) -> tuple[dict, list[str]]:
 
 
 def _connect_facilitator(auth) -> tuple[dict, list[str]]:
-    secret = str(auth.get("secret", ""))
-    table = events.table_by_facilitator_secret(secret)
+    secret = inputs.token(auth.get("secret"))
+    table = events.table_by_facilitator_secret(secret) if secret else None
     if table is None:
         raise ConnectionRefusedError("unauthorized")
     who = {"role": "facilitator", "secret": secret, "table_id": table.id}
@@ -60,8 +61,8 @@ def _connect_facilitator(auth) -> tuple[dict, list[str]]:
 
 
 def _connect_organizer(auth) -> tuple[dict, list[str]]:
-    event_id = auth.get("event")
-    event = db.session.get(Event, event_id) if isinstance(event_id, int) else None
+    event_id = inputs.integer(auth.get("event"))
+    event = db.session.get(Event, event_id) if event_id else None
     if not (event and current_user.is_authenticated and accounts.can_manage(current_user, event)):
         raise ConnectionRefusedError("unauthorized")
     who = {"role": "organizer", "event_id": event.id}
@@ -69,7 +70,8 @@ def _connect_organizer(auth) -> tuple[dict, list[str]]:
 
 
 def _connect_projector(auth) -> tuple[dict, list[str]]:
-    event = events.event_by_code(str(auth.get("event", "")))
+    code = inputs.token(auth.get("event"))
+    event = events.event_by_code(code) if code else None
     if event is None:
         raise ConnectionRefusedError("unauthorized")
     return {"role": "projector", "event_id": event.id}, [broadcast.projector_room(event.id)]

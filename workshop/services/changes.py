@@ -36,6 +36,7 @@ from ..models import (
     Vote,
 )
 from . import sheet_template
+from .inputs import integer
 
 PENDING = "live_pending"  # session.info key: entities touched, waiting for a number
 VIEWS = "live_views"  # session.info key: views rendered in this transaction
@@ -360,7 +361,8 @@ def current_seq(table: Table) -> int:
 def since(table: Table, since_seq, viewer: Viewer) -> tuple[list[dict], int]:
     """Every entity of ``table`` changed after ``since_seq``, as ``viewer``
     sees it, in sequence order; and the table's current number."""
-    since_seq = since_seq if isinstance(since_seq, int) and since_seq >= 0 else 0
+    since_seq = integer(since_seq)
+    since_seq = since_seq if since_seq is not None and since_seq >= 0 else 0
     upto = current_seq(table)
     if upto <= since_seq:  # the usual catch-up after a beacon or a short drop
         return [], upto

@@ -3,6 +3,7 @@ validated here before any rule of the method looks at them. Refusals are
 clear, translated and change nothing."""
 
 import re
+import unicodedata
 
 from flask_babel import lazy_gettext as _l
 
@@ -14,6 +15,7 @@ MAX_IDEA_LENGTH = 500
 MAX_NAME_LENGTH = 60
 MAX_BRINGS_LENGTH = 300
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 
 def refused() -> ServiceError:
@@ -33,6 +35,15 @@ def unknown_op() -> ServiceError:
     )
 
 
+def token(value) -> str | None:
+    """``value`` if it can be a code or a secret we hand out (join codes,
+    facilitator links: letters, digits, - and _), else None: whatever a
+    client sends in their place never reaches a query."""
+    if isinstance(value, str) and TOKEN.match(value):
+        return value
+    return None
+
+
 def clean_client_id(client_id) -> str:
     if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
         raise bad_request()
@@ -46,13 +57,35 @@ def integer(value) -> int | None:
     return None
 
 
+# Characters that change how the text around them is shown without being
+# seen: direction overrides (a card that reads backwards, a name that spoofs
+# another) and zero-width ones. Dropped from everything people write.
+INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# More than three combining marks on one letter only serve to overflow
+# lines ("Zalgo" text); a real language needs fewer.
+MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+STACKED_MARKS = re.compile(f"([{MARKS}]{{3}})[{MARKS}]+")
+
+
+def normalize(text: str) -> str:
+    """Text as stored: composed (NFC, so "é" is one character whichever
+    keyboard typed it), without invisible controls or stacked marks."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: no real keyboard sends one
+        raise bad_request() from None
+    text = unicodedata.normalize("NFC", text)
+    return STACKED_MARKS.sub(r"\1", INVISIBLE.sub("", text))
+
+
 def clean_text(text, max_length: int = MAX_IDEA_LENGTH, required: bool = True) -> str:
-    """Stripped text within ``max_length``; refused when missing or too long."""
+    """Normalized, stripped text within ``max_length``; refused when missing
+    or too long."""
     if text is None and not required:
         return ""
     if not isinstance(text, str):
         raise bad_request()
-    text = text.strip()
+    text = normalize(text).strip()
     if not text and required:
         raise ServiceError("empty", _l("Write something before posting."))
     if len(text) > max_length:

@@ -30,6 +30,7 @@ from .inputs import (
     MAX_BRINGS_LENGTH,
     MAX_NAME_LENGTH,
     bad_request,
+    clean_client_id,
     clean_text,
     integer,
     member,
@@ -207,9 +208,7 @@ def post_idea(req: Request) -> None:
 
 def _own_idea(req: Request) -> Idea:
     """The writer's idea named by ``data.target`` (the client id it was posted with)."""
-    target = req.data.get("target")
-    if not isinstance(target, str):
-        raise bad_request()
+    target = clean_client_id(req.data.get("target"))
     idea = db.session.scalar(
         select(Idea).where(
             Idea.participant_id == req.actor.participant.id, Idea.client_id == target

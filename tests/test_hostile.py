@@ -1,0 +1,224 @@
+"""Hostile input is normal input (DESIGN.md §7): what one phone on the venue's
+Wi-Fi may send, and the answer it gets. The transport tests run against the
+real server process (run.py, gevent), one for the module, with a short read
+timeout so that a silent client is dropped within a test's patience."""
+
+import re
+import shutil
+import socket
+import threading
+import uuid
+from pathlib import Path
+
+import engineio
+import pytest
+import requests
+import socketio
+from sqlalchemy import select
+
+from workshop.models import Idea
+
+from .helpers import LiveServer, of_type, phone, read
+
+READ_TIMEOUT = 1  # seconds the test server waits for a silent client
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, migrated_database):
+    workdir = tmp_path_factory.mktemp("hostile")
+    path = workdir / "live.db"
+    shutil.copy(migrated_database, path)
+    live = LiveServer(workdir, f"sqlite:///{path}", {"READ_TIMEOUT": str(READ_TIMEOUT)})
+    live.start()
+    yield live
+    live.stop()
+
+
+def raw(server, request: bytes = b"") -> socket.socket:
+    """A TCP connection to the server that sends ``request`` and no more."""
+    connection = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    if request:
+        connection.sendall(request)
+    return connection
+
+
+def closed_by_server(connection: socket.socket) -> bool:
+    """Read until the server closes; False if it keeps waiting (10 s)."""
+    try:
+        while connection.recv(4096):
+            pass
+        return True
+    except TimeoutError:
+        return False
+    finally:
+        connection.close()
+
+
+def polling_sid(server) -> str:
+    opened = requests.get(f"{server.url}/socket.io/?EIO=4&transport=polling", timeout=5)
+    return re.search(r'"sid":"([^"]+)"', opened.text).group(1)
+
+
+def still_serving(server) -> bool:
+    return requests.get(f"{server.url}/", timeout=5).status_code == 200
+
+
+# --- the transport -------------------------------------------------------------------
+
+
+def test_a_connection_that_never_sends_a_request_is_closed(server):
+    assert closed_by_server(raw(server))
+    assert still_serving(server)
+
+
+def test_a_body_announced_and_never_sent_is_given_up(server):
+    sid = polling_sid(server)
+    head = (
+        f"POST /socket.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\n"
+        f"Host: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: 5000\r\n\r\n"
+    )
+    assert closed_by_server(raw(server, head.encode()))
+    assert still_serving(server)
+
+
+def test_a_polling_body_over_the_limit_is_refused_before_it_is_read(server):
+    sid = polling_sid(server)
+    head = (
+        f"POST /socket.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\n"
+        f"Host: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: 200000\r\n\r\n"
+    )
+    connection = raw(server, head.encode())  # and not a byte of the body
+    answer = connection.recv(4096)
+    connection.close()
+    assert answer.startswith(b"HTTP/1.1 413")
+    assert still_serving(server)
+
+
+def test_websocket_compression_is_declined(server):
+    key = "dGhlIHNhbXBsZSBub25jZQ=="
+    connection = raw(
+        server,
+        (
+            "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
+            "Host: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+            "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n"
+        ).encode(),
+    )
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += connection.recv(4096)
+    connection.close()
+    assert head.startswith(b"HTTP/1.1 101")
+    # No compressed frame is ever accepted: nothing to inflate.
+    assert b"permessage-deflate" not in head.lower()
+
+
+def test_a_websocket_message_over_the_limit_closes_that_connection_only(server):
+    client = engineio.Client()
+    dropped = threading.Event()
+    client.on("disconnect", lambda *_: dropped.set())
+    client.connect(server.url, transports=["websocket"], engineio_path="socket.io")
+    client.send("x" * 200_000)
+    assert dropped.wait(10)
+    assert still_serving(server)
+
+
+def test_a_form_body_over_the_limit_is_refused(server):
+    answer = requests.post(f"{server.url}/login", data={"email": "x" * 2_000_000}, timeout=10)
+    assert answer.status_code == 413
+    assert still_serving(server)
+
+
+def test_the_server_raises_its_open_files_limit(server):
+    limits = Path(f"/proc/{server.process.pid}/limits").read_text()
+    soft, hard = re.search(r"Max open files\s+(\S+)\s+(\S+)", limits).groups()
+    assert soft == hard
+
+
+# --- the socket events, whatever their payload ---------------------------------------
+
+HOSTILE = [
+    None,
+    True,
+    2**64,
+    -(2**70),
+    1.5,
+    float("inf"),
+    "x" * 10_000,
+    "\ud800",
+    [],
+    [1, [2, [3]]],
+    {"nested": {"deep": [None]}},
+]
+
+
+def test_every_event_answers_any_payload_with_a_clear_error(app, evening):
+    table = evening.tables[0]
+    _, alice = phone(app, table)
+    answers = []
+    for value in HOSTILE:
+        answers += [
+            alice.emit("sync", value),
+            alice.emit("sync", {"since": value}),
+            alice.emit("write", value),
+            alice.emit("write", {"op": value, "client_id": str(uuid.uuid4()), "data": {}}),
+            alice.emit("write", {"op": "idea.post", "client_id": value, "data": {}}),
+            alice.write("idea.post", value),
+            alice.write("idea.post", {"text": value, "kind": value}),
+            alice.write("idea.edit", {"target": value, "text": value}),
+            alice.write("vote.cast", {"idea_id": value}),
+            alice.write("intro.save", {"intro": value, "brings": value}),
+            alice.write("commit.save", {"role": value, "hours_per_month": value}),
+            alice.write("idea.post", {"text": "ok"}, base_seq=value),
+            alice.emit("post_idea", value),  # an event of an older version
+        ]
+    assert all(isinstance(a, dict) and "ok" in a for a in answers), [
+        a for a in answers if not (isinstance(a, dict) and "ok" in a)
+    ]
+    refused = [a for a in answers if not a["ok"]]
+    # Refused for good, with a message a person can read; never "try again".
+    assert refused and all(a["message"] for a in refused)
+    assert [a for a in refused if not a["permanent"]] == []
+    assert not any(a.get("error") == "server_error" for a in answers)
+    texts = read(app, lambda s: list(s.scalars(select(Idea.text))))
+    assert set(texts) == {"ok"}  # only the valid posts (whatever base_seq came with them)
+
+
+def test_text_is_stored_composed_and_without_invisible_controls(app, evening):
+    _, alice = phone(app, evening.tables[0])
+
+    posted = alice.write("idea.post", {"text": "Cafe\u0301 \u202egnimmargorp\u202c\u200b ici"})
+
+    assert posted["ok"]
+    assert of_type(posted["changes"], "idea")[0]["text"] == "Café gnimmargorp ici"
+
+
+@pytest.mark.parametrize(
+    "auth",
+    [
+        None,
+        "participant",
+        [1, 2],
+        {"role": 2**64},
+        {"role": "participant", "table": 2**64},
+        {"role": "participant", "table": ["A"]},
+        {"role": "facilitator", "secret": {"x": 1}},
+        {"role": "organizer", "event": True},
+        {"role": "organizer", "event": 2**70},
+        {"role": "projector", "event": "\ud800"},
+    ],
+)
+def test_a_malformed_connection_is_refused_and_the_server_goes_on(server, auth):
+    client = socketio.Client(reconnection=False)
+    refusals = []
+    client.on("connect_error", refusals.append)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        client.connect(server.url, auth=auth, transports=["websocket"], wait_timeout=5)
+    assert refusals == [{"message": "unauthorized"}]
+    assert still_serving(server)
+
+
+def test_nothing_of_the_above_left_a_traceback(server):
+    log = server.log_path.read_text()
+    assert "Traceback" not in log, log[-3000:]

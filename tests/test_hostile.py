@@ -54,9 +54,15 @@ def closed_by_server(connection: socket.socket) -> bool:
         connection.close()
 
 
-def polling_sid(server) -> str:
+def polling_post_head(server, length: int) -> bytes:
+    """The head of a polling POST of an open Engine.IO session, announcing
+    ``length`` bytes of body."""
     opened = requests.get(f"{server.url}/socket.io/?EIO=4&transport=polling", timeout=5)
-    return re.search(r'"sid":"([^"]+)"', opened.text).group(1)
+    sid = re.search(r'"sid":"([^"]+)"', opened.text).group(1)
+    return (
+        f"POST /socket.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\n"
+        f"Host: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: {length}\r\n\r\n"
+    ).encode()
 
 
 def still_serving(server) -> bool:
@@ -72,22 +78,12 @@ def test_a_connection_that_never_sends_a_request_is_closed(server):
 
 
 def test_a_body_announced_and_never_sent_is_given_up(server):
-    sid = polling_sid(server)
-    head = (
-        f"POST /socket.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\n"
-        f"Host: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: 5000\r\n\r\n"
-    )
-    assert closed_by_server(raw(server, head.encode()))
+    assert closed_by_server(raw(server, polling_post_head(server, 5000)))
     assert still_serving(server)
 
 
 def test_a_polling_body_over_the_limit_is_refused_before_it_is_read(server):
-    sid = polling_sid(server)
-    head = (
-        f"POST /socket.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\n"
-        f"Host: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: 200000\r\n\r\n"
-    )
-    connection = raw(server, head.encode())  # and not a byte of the body
+    connection = raw(server, polling_post_head(server, 200_000))  # and not a byte of the body
     answer = connection.recv(4096)
     connection.close()
     assert answer.startswith(b"HTTP/1.1 413")

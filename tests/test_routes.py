@@ -7,9 +7,11 @@ import pytest
 from flask import url_for
 from sqlalchemy import func, select
 
+from workshop import clock, create_app
 from workshop.extensions import db
 from workshop.models import Event, EventStatus, Organizer, Participant, Table
 from workshop.services import events
+from workshop.web.participant import JOINS_PER_MINUTE
 
 from .helpers import PASSWORD, join, make_organizer
 
@@ -686,3 +688,38 @@ def test_facilitator_kits_print_the_brief_timed_script_and_console_qr(signed_in,
     signed_in.post(f"/organizer/tables/{table.id}/rotate")
     html = page(signed_in.get(f"/organizer/events/{event.id}/kits"))
     assert old not in html
+
+
+def test_a_script_filling_a_tables_seats_is_slowed_down(app, table):
+    browser = app.test_client()
+    code = table.join_code
+    answers = [
+        browser.post(f"/t/{code}/join", data={"display_name": f"Bot {n}", "category": "citizen"})
+        for n in range(JOINS_PER_MINUTE + 1)
+    ]
+
+    assert [a.status_code for a in answers[:-1]] == [302] * JOINS_PER_MINUTE
+    assert answers[-1].status_code == 429
+    assert "Réessayez dans une minute" in answers[-1].get_data(as_text=True)
+    clock.advance(60)
+    late = browser.post(f"/t/{code}/join", data={"display_name": "Léa", "category": "citizen"})
+    assert late.status_code == 302
+
+
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_addresses_come_from_a_proxy_only_when_it_is_trusted(app, table, proxies):
+    app.config["TRUSTED_PROXIES"] = proxies
+    behind = create_app({**app.config})  # the proxy fix is set up with the app
+    code = table.join_code
+
+    def join_from(address, n):
+        return behind.test_client().post(
+            f"/t/{code}/join",
+            data={"display_name": f"P{n}", "category": "citizen"},
+            headers={"X-Forwarded-For": address},
+        )
+
+    for n in range(JOINS_PER_MINUTE):
+        assert join_from("10.0.0.1", n).status_code == 302
+    # Believed, the header tells two people apart; not believed, it is a forgery.
+    assert join_from("10.0.0.2", 99).status_code == (302 if proxies else 429)

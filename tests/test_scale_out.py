@@ -3,6 +3,7 @@ a Redis message queue; same code, configuration only. Phones of one table
 connected to different processes see each other's ideas, and screens follow."""
 
 import threading
+import uuid
 
 import socketio
 
@@ -14,9 +15,14 @@ from .helpers import LiveServer, Phone, join_over_http, make_event, make_organiz
 
 def test_phones_on_two_processes_share_one_table(tmp_path, postgres_url, redis_url):
     servers = []
+    channel = f"test-{uuid.uuid4().hex}"  # this run's own: the machine's Redis is shared
     for name in ("first", "second"):
         (tmp_path / name).mkdir()
-        server = LiveServer(tmp_path / name, postgres_url, {"SOCKETIO_MESSAGE_QUEUE": redis_url})
+        server = LiveServer(
+            tmp_path / name,
+            postgres_url,
+            {"SOCKETIO_MESSAGE_QUEUE": redis_url, "SOCKETIO_CHANNEL": channel},
+        )
         server.start()  # the first one migrates the database
         servers.append(server)
     first, second = servers

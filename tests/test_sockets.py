@@ -9,6 +9,7 @@ from workshop import clock
 from workshop.extensions import db
 from workshop.models import Idea, Participant, Table, Write
 from workshop.services import live
+from workshop.sockets import MAX_SCREENS, SYNCS_PER_MINUTE
 
 from .helpers import (
     Screen,
@@ -631,3 +632,60 @@ def test_beacons_tell_every_screen_its_tables_latest_number(app, table, other_ta
     assert {b["seq"] for b in alice.received("seq")} == {latest}
     assert {b["seq"] for b in table_console.received("seq")} == {latest}
     assert {b["seq"] for b in carol.received("seq")} == {carol.sync(0)["seq"]}
+
+
+def test_catching_up_is_limited_per_screen(app, table):
+    _, alice = phone(app, table)
+    answers = [alice.sync(0) for _ in range(SYNCS_PER_MINUTE + 1)]
+
+    assert all(a["ok"] for a in answers[:-1])
+    assert answers[-1]["error"] == "rate_limited" and answers[-1]["retry_after"] > 0
+    assert answers[-1]["permanent"] is False
+    clock.advance(60)
+    assert alice.sync(0)["ok"] is True
+
+
+def test_one_person_holds_a_few_screens_not_a_hundred(app, table):
+    _, alice = phone(app, table)
+    http = alice.sio.flask_test_client
+    screens = [Screen(app, {"role": "participant", "table": table.join_code}, http)]
+    screens += [
+        Screen(app, {"role": "participant", "table": table.join_code}, http)
+        for _ in range(MAX_SCREENS)
+    ]
+
+    assert [s.connected for s in screens] == [True] * (MAX_SCREENS - 1) + [False, False]
+    _, bob = phone(app, table, "Bob")  # the others of the table are not concerned
+    assert bob.connected
+    screens[0].sio.disconnect()
+    assert Screen(app, {"role": "participant", "table": table.join_code}, http).connected
+
+
+def test_the_facilitator_takes_someone_off_the_table(app, table, other_table):
+    bot_id, bot = phone(app, table, "Bot")
+    alice_id, alice = phone(app, table, "Alice")
+    carol_id, _ = phone(app, other_table, "Carol")
+    table_console = console(app, table)
+    table_console.write("table.reporter", {"participant_id": bot_id})
+    post(bot, "Pub")
+    alice.forget()
+
+    assert alice.write("participant.remove", {"participant_id": bot_id})["error"] == "forbidden"
+    assert table_console.write("participant.remove", {"participant_id": carol_id})["ok"] is False
+    answer = table_console.write("participant.remove", {"participant_id": bot_id})
+
+    assert answer["ok"]
+    assert of_type(answer["changes"], "participant")[0]["removed"] is True
+    assert of_type(answer["changes"], "table")[0]["reporter_id"] is None
+    # Every screen of the table hears it; the removed one is closed.
+    seen = alice.changes_until(lambda c: of_type(c, "participant"))
+    assert of_type(seen, "participant")[-1] == {**of_type(seen, "participant")[-1], "removed": True}
+    # Its link opens nothing any more, its seat is free, what it wrote stays.
+    again_bot = Screen(
+        app, {"role": "participant", "table": table.join_code}, bot.sio.flask_test_client
+    )
+    assert not again_bot.connected
+    assert read(app, lambda s: s.get(Participant, bot_id).removed) is True
+    assert idea_count(app) == 1
+    again = table_console.write("participant.remove", {"participant_id": bot_id})
+    assert again["ok"] and again["changes"] == []

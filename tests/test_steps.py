@@ -142,6 +142,31 @@ def test_forward_back_and_skip(app, table):
     assert state(table_console)["timer"] == {"ends_at": None, "left": None}
 
 
+def test_the_facilitator_reorders_the_script_live(app, table):
+    _, alice = phone(app, table)
+    table_console = console(app, table)
+    before = [s["id"] for s in script(table_console.sync(0)["changes"])]
+    alice.forget()
+
+    moved = table_console.write("step.move", {"step_id": before[4], "position": 2})
+    refused = [
+        alice.write("step.move", {"step_id": before[4], "position": 0}),
+        table_console.write("step.move", {"step_id": before[4], "position": len(before)}),
+        table_console.write("step.move", {"step_id": before[4], "position": -1}),
+        table_console.write("step.move", {"step_id": before[4], "position": True}),
+    ]
+
+    assert moved["ok"]
+    after = before[:2] + [before[4]] + before[2:4] + before[5:]
+    assert of_type(moved["changes"], "table")[0]["step_ids"] == after
+    pushed = alice.changes_until(lambda c: of_type(c, "table"))
+    assert of_type(pushed, "table")[-1]["step_ids"] == after
+    assert [r["error"] for r in refused] == ["forbidden"] + ["bad_request"] * 3
+    # Kept as moved: a new screen, and the database, see the same order.
+    assert [s["id"] for s in script(console(app, table).sync(0)["changes"])] == after
+    assert table_console.write("step.move", {"step_id": before[4], "position": 2})["changes"] == []
+
+
 def test_a_step_of_another_table_is_refused(app, evening, table):
     other = console(app, evening.tables[1])
     foreign = step_of(other, "intro")

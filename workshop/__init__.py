@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 from flask import Flask, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import transport
 from .config import load_config
@@ -58,6 +59,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+        channel=app.config["SOCKETIO_CHANNEL"],
         # Pings every 10 s: a phone that lost the Wi-Fi is noticed quickly.
         ping_interval=10,
         ping_timeout=20,
@@ -65,6 +67,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         max_http_buffer_size=transport.MAX_MESSAGE,
     )
     transport.harden(app, socketio)
+    if app.config["TRUSTED_PROXIES"]:
+        proxies = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     web.register(app)
     cli.register(app)

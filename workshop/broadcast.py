@@ -45,17 +45,18 @@ def organizer_room(organizer_id: int) -> str:
     return f"organizer:{organizer_id}"
 
 
-def organizer_signed_out(organizer_id: int) -> None:
-    """Close the overviews an organizer left open when signing out.
-
-    Connections held by this process are closed here; those held by other
-    processes (when scaled out) are told to stop and close themselves.
-    """
-    room = organizer_room(organizer_id)
+def cut_off(room: str) -> None:
+    """Close every screen in ``room``: those of this process here, those of
+    other processes (when scaled out) told to stop and close themselves."""
     socketio.emit("revoked", {}, to=room)
     server = socketio.server
     for sid, _eio_sid in list(server.manager.get_participants("/", room)):
         server.disconnect(sid, namespace="/", ignore_queue=True)
+
+
+def organizer_signed_out(organizer_id: int) -> None:
+    """Close the overviews an organizer left open when signing out."""
+    cut_off(organizer_room(organizer_id))
 
 
 def facilitator_link_rotated(table: Table) -> None:
@@ -206,6 +207,11 @@ def send_beacons() -> None:
     for table_id, seq in latest:
         for room in (table_room(table_id), console_room(table_id)):
             socketio.emit("seq", {"seq": seq, "now": now}, to=room)
+
+
+def screens_in(room: str) -> int:
+    """How many connections of this process are in ``room``."""
+    return sum(1 for _ in socketio.server.manager.get_participants("/", room))
 
 
 def start_housekeeping(app) -> None:

@@ -31,6 +31,9 @@ def load_config(instance_path: str) -> dict:
         # "gevent" in production (run.py); tests of handlers use "threading".
         "SOCKETIO_ASYNC_MODE": os.environ.get("SOCKETIO_ASYNC_MODE", "gevent"),
         "SOCKETIO_MESSAGE_QUEUE": os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None,
+        # The message queue's channel: two deployments (or test runs) sharing
+        # one Redis never hear each other.
+        "SOCKETIO_CHANNEL": os.environ.get("SOCKETIO_CHANNEL") or "startup-territoire",
         # Base address printed on QR codes; guessed from the LAN address when unset.
         "PUBLIC_URL": os.environ.get("PUBLIC_URL") or None,
         "SESSION_COOKIE_HTTPONLY": True,
@@ -42,13 +45,18 @@ def load_config(instance_path: str) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "PARTICIPANT_COOKIE_DAYS": 30,
         # Posting limit per participant: at most RATE_LIMIT_POSTS new ideas
-        # in RATE_LIMIT_WINDOW seconds. Counted in the database, so it holds
-        # across processes and restarts.
+        # in RATE_LIMIT_WINDOW seconds, counted in this process's memory
+        # (workshop/limits.py): no query per post; a participant's connection
+        # stays with one process.
         "RATE_LIMIT_POSTS": int(os.environ.get("RATE_LIMIT_POSTS", "12")),
         "RATE_LIMIT_WINDOW": int(os.environ.get("RATE_LIMIT_WINDOW", "60")),
         "BABEL_DEFAULT_LOCALE": "fr",
         "LANGUAGES": ["fr", "en"],
         "WTF_CSRF_TIME_LIMIT": None,
+        # Proxies in front of the app (nginx: 1) whose X-Forwarded-For and
+        # X-Forwarded-Proto are believed: the phones' addresses, for the
+        # sign-in and joining limits. 0 (direct, at a venue): nothing is believed.
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
         # No form of the app comes near this: a bigger body is refused (413)
         # before it is read.
         "MAX_CONTENT_LENGTH": 512 * 1024,

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -255,6 +256,9 @@ class Participant(db.Model):
     seq: Mapped[int] = mapped_column(Integer, default=0)
     # Only a hash is kept: a leaked database does not let anyone post as them.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Taken off the table by its facilitator (a seat filled by a script, a
+    # duplicate): their token opens nothing any more; what they wrote stays.
+    removed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     table: Mapped[Table] = relationship(back_populates="participants", foreign_keys=[table_id])

@@ -29,6 +29,7 @@ from .services.changes import CONSOLE, PHONE, TYPES, Viewer
 log = logging.getLogger(__name__)
 OUTBOX = "live_outbox"  # session.info key: rendered pushes waiting for the commit
 EXTRA = "live_extra"  # session.info key: event-wide pushes (plenary) waiting for the commit
+CUT = "live_cut"  # session.info key: rooms whose screens are closed after the commit
 
 
 def _event_id(obj, session: Session) -> int | None:
@@ -69,12 +70,20 @@ def push_after_commit(room: str, name: str, payload: dict, session: Session | No
     (session or db.session).info.setdefault(EXTRA, []).append((room, name, payload))
 
 
+def cut_off_after_commit(room: str, session: Session | None = None) -> None:
+    """Close every screen in ``room`` once the open transaction has committed
+    (a participant taken off the table)."""
+    (session or db.session).info.setdefault(CUT, []).append(room)
+
+
 @event.listens_for(Session, "before_commit")
 def _render_before_commit(session: Session) -> None:
-    if not session.info.get(changes.PENDING) and not session.info.get(EXTRA):
+    if not any(session.info.get(key) for key in (changes.PENDING, EXTRA, CUT)):
         return
     changes.assign(session)
-    outbox = session.info.setdefault(OUTBOX, {"pushes": [], "counted": set(), "extra": []})
+    outbox = session.info.setdefault(
+        OUTBOX, {"pushes": [], "counted": set(), "extra": [], "cut": []}
+    )
     for obj in changes.pending(session):
         pushes, counted = render(obj, session)
         outbox["pushes"].extend(pushes)
@@ -82,6 +91,7 @@ def _render_before_commit(session: Session) -> None:
             outbox["counted"].add(counted)
     changes.clear(session)
     outbox["extra"].extend(session.info.pop(EXTRA, []))
+    outbox["cut"].extend(session.info.pop(CUT, []))
     outbox["app"] = current_app._get_current_object()
 
 
@@ -89,13 +99,15 @@ def _render_before_commit(session: Session) -> None:
 def _publish_after_commit(session: Session) -> None:
     outbox = session.info.pop(OUTBOX, None)
     if outbox:
-        publisher(outbox["app"]).put(outbox["pushes"], outbox["counted"], outbox["extra"])
+        publisher(outbox["app"]).put(
+            outbox["pushes"], outbox["counted"], outbox["extra"], outbox["cut"]
+        )
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
-    session.info.pop(OUTBOX, None)
-    session.info.pop(EXTRA, None)
+    for key in (OUTBOX, EXTRA, CUT):
+        session.info.pop(key, None)
     changes.clear(session)
 
 
@@ -110,9 +122,9 @@ class Publisher:
         self.lock = threading.Lock()
         self.running = False
 
-    def put(self, pushes: list[tuple[str, dict]], counted: set[int], extra=()) -> None:
+    def put(self, pushes: list[tuple[str, dict]], counted: set[int], extra=(), cut=()) -> None:
         with self.lock:
-            self.queue.put((pushes, counted, list(extra)))
+            self.queue.put((pushes, counted, list(extra), list(cut)))
             if not self.running:
                 self.running = True
                 socketio.start_background_task(self.run)
@@ -147,16 +159,20 @@ class Publisher:
         by_room: dict[str, list[dict]] = {}
         counted: set[int] = set()
         extra: list[tuple[str, str, dict]] = []
-        for pushes, events, others in batch:
+        cut: list[str] = []
+        for pushes, events, others, closing in batch:
             for room, view in pushes:
                 by_room.setdefault(room, []).append(view)
             counted |= events
             extra.extend(others)
+            cut.extend(closing)
         now = clock.epoch_ms()
         for room, views in by_room.items():
             socketio.emit("changes", {"now": now, "changes": views}, to=room)
         for room, name, payload in extra:
             socketio.emit(name, {**payload, "now": now}, to=room)
+        for room in cut:  # after the pushes: the change is the last thing they see
+            broadcast.cut_off(room)
         if counted:
             with self.app.app_context():
                 for event_id in counted:

@@ -20,6 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from . import broadcast, clock
 from .extensions import db, socketio
+from .limits import limiter
 from .models import Event, Participant, Step, Table
 from .services import (
     ServiceError,
@@ -39,6 +40,8 @@ log = logging.getLogger(__name__)
 
 # --- connecting ----------------------------------------------------------------
 
+MAX_SCREENS = 5  # connections of one participant at once (in this process)
+
 
 def _connect_participant(auth) -> tuple[dict, list[str]]:
     code = inputs.token(auth.get("table"))
@@ -47,6 +50,9 @@ def _connect_participant(auth) -> tuple[dict, list[str]]:
     participant = live.participant_for(table, token) if table else None
     if participant is None:
         raise ConnectionRefusedError("unauthorized")
+    # A person has a phone, maybe a tablet and a few tabs: past that, a script.
+    if broadcast.screens_in(broadcast.participant_room(participant.id)) >= MAX_SCREENS:
+        raise ConnectionRefusedError("too_many_screens")
     who = {"role": "participant", "id": participant.id, "table_id": table.id}
     return who, [broadcast.table_room(table.id), broadcast.participant_room(participant.id)]
 
@@ -131,7 +137,7 @@ _PARTICIPANT_AT_TABLE = (
     .join(Table, Table.id == Participant.table_id)
     .join(Event, Event.id == Table.event_id)
     .outerjoin(Step, Step.id == Table.step_id)
-    .where(Participant.id == bindparam("participant_id"))
+    .where(Participant.id == bindparam("participant_id"), Participant.removed.is_(False))
 )
 
 
@@ -272,6 +278,9 @@ CATCH_UP = {
 }
 
 
+SYNCS_PER_MINUTE = 30  # a screen catches up on connecting and on a gap: a few a minute
+
+
 @socketio.on("sync")
 @answers
 def on_sync(data):
@@ -279,6 +288,8 @@ def on_sync(data):
     role = _who().get("role")
     if role not in CATCH_UP:
         raise inputs.refused()
+    if retry_after := limiter(current_app).hit(f"sync:{request.sid}", SYNCS_PER_MINUTE, 60):
+        raise inputs.too_fast(retry_after)
     return CATCH_UP[role](data)
 
 

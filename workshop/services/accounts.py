@@ -1,5 +1,7 @@
 """Organizer accounts and territories."""
 
+import functools
+import secrets
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -60,6 +62,11 @@ def create_first_organizer(
     return organizer
 
 
+@functools.cache
+def _unknown_hash() -> str:
+    return generate_password_hash(secrets.token_hex(16))
+
+
 def authenticate(email: str, password: str, client: str = "") -> Organizer | None:
     """The organizer with these credentials, or None.
 
@@ -84,7 +91,10 @@ def authenticate(email: str, password: str, client: str = "") -> Organizer | Non
             _l("Too many failed sign-ins for this email. Try again in 15 minutes."),
         )
     organizer = db.session.scalar(select(Organizer).where(Organizer.email == email))
-    if organizer and check_password_hash(organizer.password_hash, password or ""):
+    # An unknown email costs the same hash check as a known one: the time of
+    # the answer does not tell which emails have an account.
+    known = organizer.password_hash if organizer else _unknown_hash()
+    if check_password_hash(known, password or "") and organizer:
         return organizer
     journal.record("anonymous", "login.failed", attempt)
     db.session.commit()

@@ -122,6 +122,7 @@ def participant_view(participant: Participant, _viewer: Viewer) -> dict:
         "intro": participant.intro,
         "brings": participant.brings,
         "expects": participant.expects,
+        "removed": participant.removed,
     }
 
 

@@ -36,7 +36,7 @@ def mixes(event: Event) -> dict[int, dict[str, int]]:
     rows = db.session.execute(
         select(Participant.table_id, Participant.category, func.count(Participant.id))
         .join(Table, Table.id == Participant.table_id)
-        .where(Table.event_id == event.id)
+        .where(Table.event_id == event.id, Participant.removed.is_(False))
         .group_by(Participant.table_id, Participant.category)
     )
     for table_id, category, n in rows:

@@ -185,7 +185,7 @@ def table_counts(event: Event) -> dict[int, dict[str, int]]:
     people = db.session.execute(
         select(Participant.table_id, func.count(Participant.id))
         .join(Table, Table.id == Participant.table_id)
-        .where(Table.event_id == event.id)
+        .where(Table.event_id == event.id, Participant.removed.is_(False))
         .group_by(Participant.table_id)
     )
     for table_id, n in people:

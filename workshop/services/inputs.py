@@ -44,6 +44,15 @@ def token(value) -> str | None:
     return None
 
 
+def too_fast(retry_after: int) -> ServiceError:
+    """A temporary refusal: the screen asks again after ``retry_after`` seconds."""
+    return ServiceError(
+        "rate_limited",
+        _l("Too many requests from this screen: it tries again in a few seconds."),
+        retry_after=retry_after,
+    )
+
+
 def clean_client_id(client_id) -> str:
     if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
         raise bad_request()
@@ -99,10 +108,15 @@ def require_open(table: Table) -> None:
         raise ServiceError("event_closed", _l("This evening is over: the wall is read-only."))
 
 
-def member(table: Table, participant_id) -> Participant:
-    """The participant ``participant_id`` of ``table``, or a refusal."""
+def member(table: Table, participant_id, removed: bool = False) -> Participant:
+    """The participant ``participant_id`` of ``table``, or a refusal; one
+    taken off the table only if ``removed`` says so."""
     participant_id = integer(participant_id)
     participant = db.session.get(Participant, participant_id) if participant_id else None
-    if participant is None or participant.table_id != table.id:
+    if (
+        participant is None
+        or participant.table_id != table.id
+        or (participant.removed and not removed)
+    ):
         raise ServiceError("not_found", _l("This participant is not at this table."))
     return participant

@@ -70,7 +70,9 @@ def join_table(
         )
     require_open(table)
     joined = db.session.scalar(
-        select(func.count(Participant.id)).where(Participant.table_id == table.id)
+        select(func.count(Participant.id)).where(
+            Participant.table_id == table.id, Participant.removed.is_(False)
+        )
     )
     if joined >= table.capacity * OVERFLOW_FACTOR:
         raise ServiceError(
@@ -105,7 +107,9 @@ def participant_for(table: Table, token: str | None) -> Participant | None:
         return None
     return db.session.scalar(
         select(Participant).where(
-            Participant.token_hash == token_hash(token), Participant.table_id == table.id
+            Participant.token_hash == token_hash(token),
+            Participant.table_id == table.id,
+            Participant.removed.is_(False),
         )
     )
 
@@ -282,6 +286,28 @@ def save_intro(req: Request) -> None:
     for name, value in fields.items():
         setattr(participant, name, value)
     touch(participant)
+
+
+@op("participant.remove", *MODERATORS)
+def remove_participant(req: Request) -> None:
+    """Take someone off the table (a seat filled by a script, a duplicate):
+    their screens are cut off, their link opens nothing any more and their
+    seat is free again; what they wrote stays, for the facilitator to hide."""
+    table = req.actor.table
+    participant = member(table, req.data.get("participant_id"), removed=True)
+    if participant.removed:
+        return
+    participant.removed = True
+    touch(participant)
+    if table.reporter_id == participant.id:
+        table.reporter_id, table.reporter = None, None
+        touch(table)
+    # Imported here: the publisher and the rooms import the services.
+    from ..broadcast import participant_room
+    from ..publisher import cut_off_after_commit
+
+    cut_off_after_commit(participant_room(participant.id))
+    _journal(req, "participant.removed", f"participant:{participant.id}")
 
 
 @op("table.reporter", *MODERATORS)

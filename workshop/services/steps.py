@@ -431,6 +431,26 @@ def update_step(req: Request) -> None:
     touch(step)
 
 
+@op("step.move", *MODERATORS)
+def move_step(req: Request) -> None:
+    """Move a step of the script to another place (0: first), live: the
+    facilitator adapts the evening to how the table is doing."""
+    table = req.actor.table
+    step = _step_of(table, req.data.get("step_id"))
+    position = integer(req.data.get("position"))
+    order = list(table.steps)
+    if position is None or not 0 <= position < len(order):
+        raise bad_request()
+    if order.index(step) == position:
+        return
+    order.remove(step)
+    order.insert(position, step)
+    for index, each in enumerate(order):
+        each.position = index
+    table.steps.sort(key=lambda each: each.position)
+    touch(table)
+
+
 @op("step.reveal", *MODERATORS)
 def reveal(req: Request) -> None:
     """Show every private idea of the table to everyone."""

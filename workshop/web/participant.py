@@ -14,9 +14,11 @@ from flask import (
 from flask_babel import gettext as _
 
 from ..forms import CodeForm, JoinForm, category_choices
+from ..limits import limiter
 from ..services import ServiceError, accounts, events, live
 
 bp = Blueprint("participant", __name__)
+JOINS_PER_MINUTE = 20  # per address and table
 
 
 @bp.get("/")
@@ -80,7 +82,14 @@ def join(code: str):
     if canonical:
         return canonical
     form = JoinForm()
-    if form.validate_on_submit():
+    # A table seats about ten: more joins than this from one address in a
+    # minute is a script filling the seats, not people arriving.
+    key = f"join:{request.remote_addr}:{table.id}"
+    valid = form.validate_on_submit()
+    if valid and limiter(current_app).hit(key, JOINS_PER_MINUTE, 60):
+        flash(_("Many people just joined this table from here. Please try again in a minute."))
+        return render_template("participant/join.html", table=table, form=form), 429
+    if valid:
         try:
             participant, token = live.join_table(
                 table, form.display_name.data, form.category.data, form.brings.data or ""

@@ -106,7 +106,8 @@ export function createStore({ clock = () => Date.now() } = {}) {
     return all("idea").filter((i) => i.withheld && i.private && !i.deleted && !i.hidden).length;
   }
 
-  function participants() { return all("participant").sort((a, b) => a.id - b.id); }
+  /** The people at the table (not those the facilitator took off it). */
+  function participants() { return all("participant").filter((p) => !p.removed).sort((a, b) => a.id - b.id); }
 
   /** The table's groups, in their order. */
   function clusters() {

@@ -65,6 +65,18 @@ export function createConsole(root, { t, store, write, allKinds, categories }) {
     li.dataset.stepKind = step.kind;
     const label = `${steps.indexOf(step) + 1}. ${step.title} · ${fill(t.minutes, { n: Math.round(step.duration / 60) })}`;
     li.appendChild(button(label, "go", () => go(step), { className: "step-go" }));
+    // Live reordering: the table needs more time here, or skips ahead there.
+    const index = steps.indexOf(step);
+    const earlier = button(t.move_earlier, "move-earlier",
+      () => write("step.move", { step_id: step.id, position: index - 1 }),
+      { ariaLabel: fill(t.move_earlier_label, { title: step.title }) });
+    const later = button(t.move_later, "move-later",
+      () => write("step.move", { step_id: step.id, position: index + 1 }),
+      { ariaLabel: fill(t.move_later_label, { title: step.title }) });
+    earlier.disabled = index === 0;
+    later.disabled = index === steps.length - 1;
+    li.appendChild(earlier);
+    li.appendChild(later);
     if (step.kind === "diverge") {
       const toggle = el("label", "toggle");
       const box = el("input");
@@ -86,7 +98,7 @@ export function createConsole(root, { t, store, write, allKinds, categories }) {
     const current = store.currentStep();
     renderKeyed(stepList, stepCache, steps, {
       key: (step) => step.id,
-      signature: (step) => JSON.stringify([step.title, step.kind, step.duration, steps.indexOf(step)]),
+      signature: (step) => JSON.stringify([step.title, step.kind, step.duration, steps.indexOf(step), steps.length]),
       build: buildStep,
     });
     Array.from(stepList.children).forEach((li) => {
@@ -147,6 +159,11 @@ export function createConsole(root, { t, store, write, allKinds, categories }) {
         () => write("table.reporter", { participant_id: person.id }),
         { ariaLabel: fill(t.make_reporter_label, { name: person.name }) }));
     }
+    li.appendChild(button(t.remove, "remove-person", () => {
+      if (window.confirm(fill(t.confirm_remove, { name: person.name }))) {
+        write("participant.remove", { participant_id: person.id });
+      }
+    }, { ariaLabel: fill(t.remove_label, { name: person.name }) }));
     return li;
   }
 

@@ -16,7 +16,9 @@ import requests
 import socketio
 from sqlalchemy import select
 
-from workshop.models import Idea
+from workshop.extensions import db
+from workshop.models import Idea, Table
+from workshop.services import ServiceError, live
 
 from .helpers import LiveServer, of_type, phone, read
 
@@ -218,3 +220,15 @@ def test_a_malformed_connection_is_refused_and_the_server_goes_on(server, auth):
 def test_nothing_of_the_above_left_a_traceback(server):
     log = server.log_path.read_text()
     assert "Traceback" not in log, log[-3000:]
+
+
+def test_text_made_only_of_invisible_characters_is_empty(app, evening):
+    table = evening.tables[0]
+    _, alice = phone(app, table)
+
+    answer = alice.write("idea.post", {"text": "\u200b\u202e\u2066\x07 \ufeff"})
+
+    assert answer["error"] == "empty"
+    with app.app_context(), pytest.raises(ServiceError) as refused:
+        live.join_table(db.session.get(Table, table.id), "\u200b\u200f\x00", "citizen")
+    assert refused.value.code == "name_required"

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from workshop import clock
 from workshop.extensions import db
-from workshop.models import Idea, Participant, Table, Write
+from workshop.models import Event, EventStatus, Idea, Participant, Table, Write
 from workshop.services import live
 from workshop.sockets import MAX_SCREENS, SYNCS_PER_MINUTE
 
@@ -689,3 +689,22 @@ def test_the_facilitator_takes_someone_off_the_table(app, table, other_table):
     assert idea_count(app) == 1
     again = table_console.write("participant.remove", {"participant_id": bot_id})
     assert again["ok"] and again["changes"] == []
+
+
+def test_an_evening_not_yet_open_keeps_posts_waiting(app, evening, table):
+    _, alice = phone(app, table)
+    with app.app_context():
+        db.session.get(Event, evening.event_id).status = EventStatus.draft
+        db.session.commit()
+    client_id = new_client_id()
+
+    early = post(alice, "Trop tôt", client_id=client_id)
+
+    assert early["error"] == "event_not_started"
+    assert early["permanent"] is False and early["retry_after"] > 0
+    assert idea_count(app) == 0
+    with app.app_context():
+        db.session.get(Event, evening.event_id).status = EventStatus.live
+        db.session.commit()
+    assert post(alice, "Trop tôt", client_id=client_id)["ok"] is True
+    assert idea_count(app) == 1

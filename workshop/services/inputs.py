@@ -11,6 +11,7 @@ from ..extensions import db
 from ..models import EventStatus, Participant, Table
 from . import ServiceError
 
+NOT_STARTED_RETRY = 30  # seconds between a phone's tries before the evening opens
 MAX_IDEA_LENGTH = 500
 MAX_NAME_LENGTH = 60
 MAX_BRINGS_LENGTH = 300
@@ -67,9 +68,13 @@ def integer(value) -> int | None:
 
 
 # Characters that change how the text around them is shown without being
-# seen: direction overrides (a card that reads backwards, a name that spoofs
-# another) and zero-width ones. Dropped from everything people write.
-INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# seen: control characters, direction overrides (a card that reads
+# backwards, a name that spoofs another) and zero-width ones. Dropped from
+# everything people write; a text made only of them is empty.
+INVISIBLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"  # control characters (line breaks and tabs kept)
+    "\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
 # More than three combining marks on one letter only serve to overflow
 # lines ("Zalgo" text); a real language needs fewer.
 MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
@@ -102,10 +107,22 @@ def clean_text(text, max_length: int = MAX_IDEA_LENGTH, required: bool = True) -
     return text
 
 
-def require_open(table: Table) -> None:
-    """Refuse a write to the wall of a closed evening."""
+def require_not_over(table: Table) -> None:
+    """Refuse a write to a closed evening (joining one still to come is fine)."""
     if table.event.status == EventStatus.closed:
         raise ServiceError("event_closed", _l("This evening is over: the wall is read-only."))
+
+
+def require_open(table: Table) -> None:
+    """Refuse a write to the wall of an evening not open: over, or not started
+    yet (then the phone keeps the write and sends it once the evening opens)."""
+    require_not_over(table)
+    if table.event.status == EventStatus.draft:
+        raise ServiceError(
+            "event_not_started",
+            _l("The evening has not started yet: this is kept and sent once it opens."),
+            retry_after=NOT_STARTED_RETRY,
+        )
 
 
 def member(table: Table, participant_id, removed: bool = False) -> Participant:

@@ -34,6 +34,8 @@ from .inputs import (
     clean_text,
     integer,
     member,
+    normalize,
+    require_not_over,
     require_open,
 )
 from .writes import MODERATORS, Request, op
@@ -51,7 +53,7 @@ def join_table(
     table: Table, display_name: str, category: str, brings: str = ""
 ) -> tuple[Participant, str]:
     """Add a participant to ``table``; return it and its secret token."""
-    name = (display_name or "").strip()
+    name = normalize(display_name).strip() if isinstance(display_name, str) else ""
     if not name:
         raise ServiceError("name_required", _l("Please give a name or a pseudonym."))
     if len(name) > MAX_NAME_LENGTH:
@@ -62,13 +64,13 @@ def join_table(
         category = ActorCategory(category)
     except ValueError:
         raise ServiceError("bad_category", _l("Please choose who you are here as.")) from None
-    brings = (brings or "").strip()
+    brings = normalize(brings).strip() if isinstance(brings, str) else ""
     if len(brings) > MAX_BRINGS_LENGTH:
         raise ServiceError(
             "brings_too_long",
             _l("“What I bring” has at most %(n)d characters.", n=MAX_BRINGS_LENGTH),
         )
-    require_open(table)
+    require_not_over(table)
     joined = db.session.scalar(
         select(func.count(Participant.id)).where(
             Participant.table_id == table.id, Participant.removed.is_(False)

@@ -65,18 +65,6 @@ export function createConsole(root, { t, store, write, allKinds, categories }) {
     li.dataset.stepKind = step.kind;
     const label = `${steps.indexOf(step) + 1}. ${step.title} · ${fill(t.minutes, { n: Math.round(step.duration / 60) })}`;
     li.appendChild(button(label, "go", () => go(step), { className: "step-go" }));
-    // Live reordering: the table needs more time here, or skips ahead there.
-    const index = steps.indexOf(step);
-    const earlier = button(t.move_earlier, "move-earlier",
-      () => write("step.move", { step_id: step.id, position: index - 1 }),
-      { ariaLabel: fill(t.move_earlier_label, { title: step.title }) });
-    const later = button(t.move_later, "move-later",
-      () => write("step.move", { step_id: step.id, position: index + 1 }),
-      { ariaLabel: fill(t.move_later_label, { title: step.title }) });
-    earlier.disabled = index === 0;
-    later.disabled = index === steps.length - 1;
-    li.appendChild(earlier);
-    li.appendChild(later);
     if (step.kind === "diverge") {
       const toggle = el("label", "toggle");
       const box = el("input");

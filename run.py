@@ -16,6 +16,7 @@ if ASYNC_MODE == "gevent":
 from flask_migrate import upgrade  # noqa: E402
 
 from workshop import create_app  # noqa: E402
+from workshop.broadcast import start_housekeeping  # noqa: E402
 from workshop.extensions import socketio  # noqa: E402
 from workshop.qr import lan_addresses  # noqa: E402
 from workshop.transport import TimedHandler, raise_open_files_limit  # noqa: E402
@@ -37,6 +38,9 @@ def main() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(700, 10, 100)
+    # From the start, not at the first phone: it also closes the transports
+    # of clients that never say who they are.
+    start_housekeeping(app)
     open_files = raise_open_files_limit()
     print("Start-Up de Territoire is running:", flush=True)
     print(f"  on this computer:  http://localhost:{port}/", flush=True)

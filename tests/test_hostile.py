@@ -122,6 +122,16 @@ def test_a_websocket_message_over_the_limit_closes_that_connection_only(server):
     assert still_serving(server)
 
 
+def test_a_transport_that_never_says_who_it_is_is_closed(server):
+    client = engineio.Client()  # Engine.IO only: never sends Socket.IO's CONNECT
+    dropped = threading.Event()
+    client.on("disconnect", lambda *_: dropped.set())
+    client.connect(server.url, transports=["websocket"], engineio_path="socket.io")
+    # Closed at the housekeeping round (every 10 s) after READ_TIMEOUT.
+    assert dropped.wait(30)
+    assert still_serving(server)
+
+
 def test_a_form_body_over_the_limit_is_refused(server):
     answer = requests.post(f"{server.url}/login", data={"email": "x" * 2_000_000}, timeout=10)
     assert answer.status_code == 413

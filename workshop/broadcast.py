@@ -15,7 +15,7 @@ import time
 from flask import current_app
 from sqlalchemy import select
 
-from . import clock
+from . import clock, transport
 from .extensions import db, socketio
 from .models import Event, Table
 from .services import control, events
@@ -214,9 +214,31 @@ def screens_in(room: str) -> int:
     return sum(1 for _ in socketio.server.manager.get_participants("/", room))
 
 
+def close_unidentified(first_seen: dict[str, float], grace: float) -> int:
+    """Close the transports of this process that have not said who they are
+    (no Socket.IO connection) within ``grace`` seconds: Engine.IO's pings
+    keep such a session open for ever, each holding a file descriptor.
+    ``first_seen`` (kept between calls) notes when each was first seen."""
+    server = socketio.server
+    now = clock.ticks()
+    open_now = set(server.eio.sockets)
+    for eio_sid in [sid for sid in first_seen if sid not in open_now]:
+        del first_seen[eio_sid]
+    closed = 0
+    for eio_sid in open_now:
+        if server.manager.sid_from_eio_sid(eio_sid, "/") is not None:
+            first_seen.pop(eio_sid, None)
+        elif now - first_seen.setdefault(eio_sid, now) >= grace:
+            server.eio.disconnect(eio_sid)
+            first_seen.pop(eio_sid, None)
+            closed += 1
+    return closed
+
+
 def start_housekeeping(app) -> None:
-    """Start, once per app, the task that sends the beacons and keeps this
-    server's consoles marked as connected (every PRESENCE_REFRESH seconds)."""
+    """Start, once per app, the task that sends the beacons, keeps this
+    server's consoles marked as connected (every PRESENCE_REFRESH seconds)
+    and closes transports that never said who they are."""
     if app.extensions.get("housekeeping"):
         return
     app.extensions["housekeeping"] = True
@@ -226,12 +248,14 @@ def start_housekeeping(app) -> None:
 
     def run():
         rounds = 0
+        unidentified: dict[str, float] = {}
         while True:
             socketio.sleep(BEACON_INTERVAL)
             if socketio.server is not server:  # replaced by another app's (tests): done
                 return
             rounds += 1
             try:
+                close_unidentified(unidentified, transport.READ_TIMEOUT)
                 with app.app_context():
                     send_beacons()
                     if rounds % rounds_per_refresh == 0:

@@ -10,6 +10,7 @@ time goes (cProfile, cumulative).
     .venv/bin/python bench/write_cost.py --op vote.cast  # votes at an open vote step
     .venv/bin/python bench/write_cost.py --op tables.step --tables 200 --writes 20
     .venv/bin/python bench/write_cost.py --profile
+    SHOW_SQL=1 .venv/bin/python bench/write_cost.py --writes 2   # the statements themselves
 """
 
 import argparse

@@ -214,7 +214,7 @@ def screens_in(room: str) -> int:
     return sum(1 for _ in socketio.server.manager.get_participants("/", room))
 
 
-def close_unidentified(first_seen: dict[str, float], grace: float) -> int:
+def close_unidentified(first_seen: dict[str, float], grace: float) -> None:
     """Close the transports of this process that have not said who they are
     (no Socket.IO connection) within ``grace`` seconds: Engine.IO's pings
     keep such a session open for ever, each holding a file descriptor.
@@ -224,15 +224,12 @@ def close_unidentified(first_seen: dict[str, float], grace: float) -> int:
     open_now = set(server.eio.sockets)
     for eio_sid in [sid for sid in first_seen if sid not in open_now]:
         del first_seen[eio_sid]
-    closed = 0
     for eio_sid in open_now:
         if server.manager.sid_from_eio_sid(eio_sid, "/") is not None:
             first_seen.pop(eio_sid, None)
         elif now - first_seen.setdefault(eio_sid, now) >= grace:
             server.eio.disconnect(eio_sid)
             first_seen.pop(eio_sid, None)
-            closed += 1
-    return closed
 
 
 def start_housekeeping(app) -> None:

@@ -42,11 +42,6 @@ class Limiter:
             hits.append(now)
             return 0
 
-    def reset(self) -> None:
-        """Forget every count (a new app, a test)."""
-        with self._lock:
-            self._hits.clear()
-
     def _sweep(self, now: float) -> None:
         # Bounded memory whatever the number of keys seen in an evening.
         self._since_sweep += 1

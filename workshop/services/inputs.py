@@ -45,11 +45,12 @@ def token(value) -> str | None:
     return None
 
 
-def too_fast(retry_after: int) -> ServiceError:
-    """A temporary refusal: the screen asks again after ``retry_after`` seconds."""
+def too_fast(retry_after: int, message=None) -> ServiceError:
+    """A temporary refusal: the screen keeps the request and asks again after
+    ``retry_after`` seconds."""
     return ServiceError(
         "rate_limited",
-        _l("Too many requests from this screen: it tries again in a few seconds."),
+        message or _l("Too many requests from this screen: it tries again in a few seconds."),
         retry_after=retry_after,
     )
 

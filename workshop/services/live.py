@@ -37,6 +37,7 @@ from .inputs import (
     normalize,
     require_not_over,
     require_open,
+    too_fast,
 )
 from .writes import MODERATORS, Request, op
 
@@ -127,11 +128,8 @@ def _clean_kind(kind) -> IdeaKind:
 
 
 def _too_fast(retry_after: int) -> ServiceError:
-    # The phone keeps the write in its outbox and sends it again after retry_after.
-    return ServiceError(
-        "rate_limited",
-        _l("You are posting very fast: your idea will be sent in a few seconds."),
-        retry_after=retry_after,
+    return too_fast(
+        retry_after, _l("You are writing very fast: this will be sent in a few seconds.")
     )
 
 

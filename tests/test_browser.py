@@ -504,6 +504,40 @@ def test_a_participant_edits_and_deletes_their_own_idea(site, new_page):
     assert stored(site, "Une version corrigée") == [(table.id, True)]
 
 
+def test_open_phones_follow_the_evening_closing_and_going_back_to_preparation(site, new_page):
+    """Closed: own cards lose their edit and delete buttons at once and the
+    composer says why; back in preparation, it says the evening has not started."""
+    table = site.evening.tables[0]
+    alice, organizer = new_page(), new_page(laptop=True)
+    join_table(alice, table_url(site, table), "Alice")
+    post(alice, "Avant la fermeture")
+    expect_sent(alice)
+    mine = cards(alice, "Avant la fermeture")
+    expect(mine.locator("[data-action=edit]")).to_have_count(1)
+    sign_in(organizer, site)
+    organizer.on("dialog", lambda dialog: dialog.accept())
+
+    def set_status(status):
+        organizer.goto(f"{site.server.url}/organizer/events/{site.evening.event_id}")
+        organizer.click(f"form[action$='/status/{status}'] button")
+        expect(organizer.locator(f".badge.status-{status}")).to_be_visible()
+
+    set_status("closed")
+    expect(mine.locator("[data-action]")).to_have_count(0)
+    composer = alice.locator("[data-composer]")
+    expect(composer.locator("[data-submit]")).to_be_disabled()
+    expect(composer.locator("[data-error]")).to_have_text(i18n(alice, "closed"))
+
+    set_status("draft")
+    expect(composer.locator("[data-error]")).to_have_text(i18n(alice, "draft"))
+    expect(composer.locator("[data-submit]")).to_be_disabled()
+
+    set_status("live")
+    expect(composer.locator("[data-submit]")).to_be_enabled()
+    expect(composer.locator("[data-error]")).to_have_text("")
+    expect(mine.locator("[data-action=edit]")).to_have_count(1)
+
+
 # --- the method's steps -------------------------------------------------------------
 
 

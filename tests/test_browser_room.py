@@ -135,3 +135,25 @@ def test_the_projector_fits_4_3_and_16_9_screens(site, new_page):
         expect(projector.locator("[data-plenary-name]")).to_have_text("Table 1")
         for part in ("[data-plenary-name]", "[data-corner]"):
             assert fits(projector, part), (size, part)
+
+
+def test_closing_the_evening_asks_first(site, new_page):
+    """One click among ordinary buttons must not end everyone's evening."""
+    page = new_page(laptop=True)
+    sign_in(page, site, "orga@example.org")
+    page.goto(f"{site.server.url}/organizer/events/{site.evening.event_id}")
+    close = page.locator("form[action$='/status/closed'] button")
+    expect(close).to_have_class("danger")
+    asked = []
+
+    def answer(dialog, accept):
+        asked.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    page.once("dialog", lambda dialog: answer(dialog, False))
+    close.click()
+    expect(page.locator(".badge.status-live")).to_be_visible()
+    page.once("dialog", lambda dialog: answer(dialog, True))
+    close.click()
+    expect(page.locator(".badge.status-closed")).to_be_visible()
+    assert len(asked) == 2 and asked[0]

@@ -140,7 +140,7 @@ function render() {
   intro.render(store, outbox, open);
 
   composer.setKinds(store.cardKinds(KINDS));
-  composer.setOpen(open);
+  composer.setOpen(open, table && table.status);
   composerForm.hidden = !(screen === "wall" || screen === "diverge" || composer.busy);
 
   const waiting = store.privateCount();

@@ -107,10 +107,12 @@ export function createComposer(form, { t, idPrefix, onSubmit, labels = t.your_ki
     textarea.focus();
   }
 
-  function setOpen(isOpen) {
+  /** Open or not; ``status`` (draft | closed) says why not. */
+  function setOpen(isOpen, status) {
     open = isOpen;
     submit.disabled = !open;
-    if (!open) { showError(t.closed); } else if (errorNote.textContent === t.closed) { showError(""); }
+    const why = status === "draft" ? t.draft : t.closed;
+    if (!open) { showError(why); } else if ([t.closed, t.draft].includes(errorNote.textContent)) { showError(""); }
   }
 
   form.addEventListener("submit", (event) => {

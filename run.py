@@ -4,6 +4,7 @@ python run.py            # PORT (default 5000), all interfaces
 """
 
 import gc
+import logging
 import os
 
 ASYNC_MODE = os.environ.get("SOCKETIO_ASYNC_MODE", "gevent")
@@ -17,12 +18,18 @@ from flask_migrate import upgrade  # noqa: E402
 
 from workshop import create_app  # noqa: E402
 from workshop.broadcast import start_housekeeping  # noqa: E402
+from workshop.config import protect_files  # noqa: E402
 from workshop.extensions import socketio  # noqa: E402
 from workshop.qr import lan_addresses  # noqa: E402
+from workshop.services import accounts  # noqa: E402
 from workshop.transport import TimedHandler, raise_open_files_limit  # noqa: E402
 
 
 def main() -> None:
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s [%(name)s] %(message)s",
+    )
     app = create_app()
     port = int(os.environ.get("PORT", "5000"))
     host = os.environ.get("HOST", "0.0.0.0")
@@ -32,6 +39,9 @@ def main() -> None:
             from workshop.cli import seed_demo
 
             seed_demo()
+        first_start = accounts.needs_setup()
+    protect_files(app)
+    logging.getLogger("workshop").info("database ready, files readable by their owner only")
     # Thousands of connections keep hundreds of thousands of objects alive;
     # a full garbage collection over them pauses every screen for ~300 ms.
     # Freeze what start-up created and make full collections rarer.
@@ -47,6 +57,9 @@ def main() -> None:
     for address in lan_addresses():
         print(f"  for phones (same Wi-Fi): http://{address}:{port}/", flush=True)
     print(f"  up to about {open_files - 50} phones at once (open files allowed)", flush=True)
+    if first_start:
+        code = accounts.setup_code(app.secret_key)
+        print(f"  first start: open /setup on this computer, or elsewhere with the code {code}")
     extra = {"handler_class": TimedHandler} if ASYNC_MODE == "gevent" else {}
     socketio.run(
         app,

@@ -160,9 +160,8 @@ POSTGRES_ADMIN_URL = os.environ.get(
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
-@pytest.fixture
-def postgres_url():
-    """The URL of a new, empty PostgreSQL database, dropped afterwards."""
+def _new_postgres_database():
+    """Yield the URL of a new, empty PostgreSQL database; drop it afterwards."""
     import sqlalchemy as sa
 
     admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
@@ -186,6 +185,18 @@ def postgres_url():
 
 
 @pytest.fixture
+def postgres_url():
+    """The URL of a new, empty PostgreSQL database, dropped afterwards."""
+    yield from _new_postgres_database()
+
+
+@pytest.fixture(scope="module")
+def module_postgres_url():
+    """A new PostgreSQL database shared by one module's tests."""
+    yield from _new_postgres_database()
+
+
+@pytest.fixture(scope="module")
 def redis_url():
     """The URL of the local Redis server (the Socket.IO message queue)."""
     import redis

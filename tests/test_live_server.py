@@ -1,13 +1,15 @@
 """The real server process (run.py, gevent) with real Socket.IO clients over
 the network: what a phone relies on when the venue's laptop restarts."""
 
+import stat
 import threading
 import uuid
+from pathlib import Path
 
 import socketio
 from sqlalchemy import func, select
 
-from workshop import clock
+from workshop import clock, config
 from workshop.models import Idea
 
 from .helpers import Phone, join_over_http, make_evening, read, script
@@ -118,3 +120,17 @@ def test_the_server_prints_where_to_reach_it(live_server):
     log = server.log_path.read_text()
     assert f"http://localhost:{server.port}/" in log
     assert "Running upgrade" in log or "Context impl SQLiteImpl" in log  # migrated at start
+
+
+def test_the_database_and_instance_files_are_readable_by_their_owner_only(live_server, tmp_path):
+    """They hold participants' names and organizers' password hashes."""
+    server, app = live_server
+    database = Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
+
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600
+    assert "[workshop] database ready" in server.log_path.read_text()
+    # A secret key made at first start is never readable by others.
+    key = config._instance_secret(tmp_path / "fresh")
+    assert len(key) == 64
+    assert stat.S_IMODE((tmp_path / "fresh" / "secret_key").stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "fresh").stat().st_mode) == 0o700

@@ -10,10 +10,11 @@ from sqlalchemy import func, select
 from workshop import clock, create_app
 from workshop.extensions import db
 from workshop.models import Event, EventStatus, Organizer, Participant, Table
-from workshop.services import events
+from workshop.services import accounts, events
 from workshop.web.participant import JOINS_PER_MINUTE
 
-from .helpers import PASSWORD, join, make_organizer
+from .helpers import PASSWORD, join, make_evening, make_organizer, read
+from .helpers import signed_in as sign_in
 
 PUBLIC_URL = "http://venue.test:5000"
 TABLE_FORM = {
@@ -161,6 +162,123 @@ def test_logout_is_post_only(signed_in):
 
     assert path(signed_in.post("/logout")) == "/login"
     assert path(signed_in.get("/organizer/")) == "/login"
+
+
+def copy_cookies(source, target, names=("session", "remember_token")):
+    for name in names:
+        cookie = source.get_cookie(name)
+        assert cookie is not None, name
+        target.set_cookie(name, cookie.value)
+
+
+# These tests hold no app context: each request has its own, as in production
+# (a shared one would keep the signed-in user in ``g`` from one request to the next).
+
+
+@pytest.fixture
+def account(app):
+    """An organizer (orga@example.org) made in a context of its own."""
+    make_evening(app, tables=1)
+    return app
+
+
+def test_signing_out_ends_the_sign_in_on_the_server(account):
+    """A copied session or remember-me cookie is worth nothing after sign-out."""
+    app, signed_in = account, sign_in(account)
+    both, remember_only = app.test_client(), app.test_client()
+    copy_cookies(signed_in, both)
+    copy_cookies(signed_in, remember_only, ["remember_token"])
+    page(both.get("/organizer/"))
+    page(remember_only.get("/organizer/"))
+
+    assert path(signed_in.post("/logout")) == "/login"
+
+    for http in (signed_in, both, remember_only):
+        assert path(http.get("/organizer/")) == "/login"
+
+
+def test_signing_out_on_one_computer_keeps_the_others_signed_in(account):
+    app, signed_in = account, sign_in(account)
+    laptop = app.test_client()
+    login(laptop)
+
+    signed_in.post("/logout")
+
+    page(laptop.get("/organizer/"))
+
+
+def test_changing_the_password_ends_the_other_sign_ins(account):
+    app, signed_in = account, sign_in(account)
+    stolen = app.test_client()
+    copy_cookies(signed_in, stolen)
+    other = app.test_client()
+    login(other)
+    new = "un nouveau mot de passe"
+    signed_in.set_cookie("lang", "en")
+
+    wrong = signed_in.post(
+        "/account/password", data={"current": "pas le bon", "new": new, "confirm": new}
+    )
+    differ = signed_in.post(
+        "/account/password", data={"current": PASSWORD, "new": new, "confirm": new + "x"}
+    )
+    short = signed_in.post(
+        "/account/password", data={"current": PASSWORD, "new": "court", "confirm": "court"}
+    )
+    assert "The current password is not right." in page(wrong)
+    assert "The two new passwords differ." in page(differ)
+    assert 'aria-invalid="true"' in page(short)
+    page(other.get("/organizer/"))  # nothing changed yet
+
+    done = signed_in.post(
+        "/account/password", data={"current": PASSWORD, "new": new, "confirm": new}
+    )
+
+    assert path(done) == "/organizer/"
+    page(signed_in.get("/organizer/"))  # this sign-in goes on
+    assert path(stolen.get("/organizer/")) == "/login"  # a copy of its old cookies is void
+    assert path(other.get("/organizer/")) == "/login"
+    assert login(app.test_client(), password=PASSWORD).status_code == 200  # refused
+    assert path(login(app.test_client(), password=new)) == "/organizer/"
+
+
+def test_a_guesser_on_the_same_address_does_not_lock_the_organizer_out(account):
+    """Behind one venue address, ten wrong passwords lock out that address,
+    but not a browser that has signed in to this account before."""
+    laptop, guesser, newcomer = (account.test_client() for _ in range(3))
+    assert path(login(laptop)) == "/organizer/"
+    laptop.post("/logout")
+    for _ in range(accounts.MAX_FAILED_LOGINS):
+        assert login(guesser, password="devinette").status_code == 200
+
+    assert login(guesser).status_code == 429  # the guesser, right password or not
+    assert login(newcomer).status_code == 429  # same address, never signed in here
+    assert path(login(laptop)) == "/organizer/"
+
+
+def test_setup_from_another_device_needs_the_code_printed_at_start(app, client):
+    """The first visitor on the venue Wi-Fi cannot take an empty instance."""
+    phone = app.test_client()
+    phone.environ_base["REMOTE_ADDR"] = "192.168.1.23"
+    form = {
+        "name": "Intrus",
+        "email": "intrus@example.org",
+        "password": "un mot de passe long",
+        "territory": "Ailleurs",
+    }
+    assert 'name="setup_code"' in page(phone.get("/setup"))
+    assert 'name="setup_code"' not in page(client.get("/setup"))  # the server's own computer
+
+    refused = phone.post("/setup", data={**form, "setup_code": "ABCD-EFGH"})
+    missing = phone.post("/setup", data=form)
+
+    assert refused.status_code == 403
+    assert missing.status_code == 200
+    assert read(app, lambda s: s.scalars(select(Organizer)).all()) == []
+    code = accounts.setup_code(app.secret_key)
+    spaced = f"{code[:4]}-{code[4:].lower()}"
+    assert path(phone.post("/setup", data={**form, "setup_code": spaced})) == "/organizer/"
+    assert read(app, lambda s: s.scalars(select(Organizer.email)).all()) == ["intrus@example.org"]
 
 
 # --- organizer pages: who may open them --------------------------------------------

@@ -1,66 +1,281 @@
 """Beyond one machine (DESIGN.md §9): two server processes share PostgreSQL and
 a Redis message queue; same code, configuration only. Phones of one table
-connected to different processes see each other's ideas, and screens follow."""
+connected to different processes see each other's ideas, screens follow, and
+the evening holds when Redis or the database goes away for a while or when
+one process dies.
 
-import threading
+Both processes reach PostgreSQL and Redis through links (tests/faults.py)
+that a test cuts and mends; the services themselves keep running.
+"""
+
+import re
+import time
 import uuid
+from dataclasses import dataclass
+from urllib.parse import urlsplit
 
+import pytest
+import requests
 import socketio
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from workshop import create_app
 from workshop.extensions import db
+from workshop.models import Idea, Organizer
 
-from .helpers import LiveServer, Phone, join_over_http, make_event, make_organizer
+from .faults import Link
+from .helpers import (
+    PASSWORD,
+    Evening,
+    LiveServer,
+    Phone,
+    join_over_http,
+    make_evening,
+    new_client_id,
+    read,
+)
+
+HOUSEKEEPING = 1  # seconds between beacons in these servers (10 in production)
 
 
-def test_phones_on_two_processes_share_one_table(tmp_path, postgres_url, redis_url):
+@dataclass
+class Pair:
+    first: LiveServer
+    second: LiveServer
+    app: Flask  # on the same database, directly (not through the link)
+    redis: Link
+    database: Link
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory, module_postgres_url, redis_url):
+    redis_target = urlsplit(redis_url)
+    redis_link = Link((redis_target.hostname, redis_target.port or 6379))
+    database = make_url(module_postgres_url)
+    database_link = Link((database.host or "127.0.0.1", database.port or 5432))
+    env = {
+        "SOCKETIO_MESSAGE_QUEUE": f"redis://127.0.0.1:{redis_link.port}{redis_target.path}",
+        # This run's own channel: the machine's Redis is shared.
+        "SOCKETIO_CHANNEL": f"test-{uuid.uuid4().hex}",
+        "BEACON_INTERVAL": str(HOUSEKEEPING),
+    }
+    through_link = database.set(host="127.0.0.1", port=database_link.port)
     servers = []
-    channel = f"test-{uuid.uuid4().hex}"  # this run's own: the machine's Redis is shared
     for name in ("first", "second"):
-        (tmp_path / name).mkdir()
-        server = LiveServer(
-            tmp_path / name,
-            postgres_url,
-            {"SOCKETIO_MESSAGE_QUEUE": redis_url, "SOCKETIO_CHANNEL": channel},
-        )
+        workdir = tmp_path_factory.mktemp(name)
+        server = LiveServer(workdir, through_link.render_as_string(hide_password=False), env)
         server.start()  # the first one migrates the database
         servers.append(server)
-    first, second = servers
-    app = create_app({"SQLALCHEMY_DATABASE_URI": postgres_url, "SOCKETIO_ASYNC_MODE": "threading"})
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": module_postgres_url, "SOCKETIO_ASYNC_MODE": "threading"}
+    )
     try:
-        with app.app_context():
-            event = make_event(make_organizer())
-            table = event.tables[0]
-            alice = Phone(first, table, join_over_http(first, table, "Alice"))
-            bob = Phone(second, table, join_over_http(second, table, "Bob"))
-            bob_saw = threading.Event()
-            bob.client.on(
-                "changes",
-                lambda push: any(c["type"] == "idea" for c in push["changes"]) and bob_saw.set(),
-            )
-            totals = []
-            totals_seen = threading.Event()
-            projector = socketio.Client(reconnection=False)
-            projector.on("totals", lambda t: (totals.append(t), totals_seen.set()))
-            projector.connect(
-                second.url,
-                auth={"role": "projector", "event": event.join_code},
-                transports=["websocket"],
-                wait_timeout=10,
-            )
-
-            ack = alice.write("idea.post", {"text": "Un fab-lab itinérant"})
-
-            assert ack["ok"]
-            assert bob_saw.wait(10), "the idea did not cross to the other process"
-            assert totals_seen.wait(10) and totals[-1]["ideas"] == 1
-            state = bob.call("sync", {"since": 0})
-            ideas = [c["text"] for c in state["changes"] if c["type"] == "idea"]
-            assert ideas == ["Un fab-lab itinérant"]
-            for client in (alice.client, bob.client, projector):
-                client.disconnect()
-            db.session.remove()
-            db.engine.dispose()
+        yield Pair(servers[0], servers[1], app, redis_link, database_link)
     finally:
         for server in servers:
             server.stop()
+        redis_link.close()
+        database_link.close()
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def evening(pair) -> Evening:
+    return make_evening(pair.app, tables=2, email=f"orga-{uuid.uuid4().hex[:8]}@example.org")
+
+
+def seen_by(phone: Phone, kind="idea") -> list:
+    """What ``phone`` receives live: the changes of ``kind`` pushed to it."""
+    seen = []
+    phone.client.on(
+        "changes", lambda push: seen.extend(c for c in push["changes"] if c["type"] == kind)
+    )
+    return seen
+
+
+def wait_for(condition, timeout=15.0, step=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(step)
+    return False
+
+
+def stored_texts(pair: Pair, table_id: int) -> list[str]:
+    return read(
+        pair.app,
+        lambda s: list(
+            s.scalars(select(Idea.text).where(Idea.table_id == table_id).order_by(Idea.seq))
+        ),
+    )
+
+
+def texts(catch_up: dict) -> list[str]:
+    return [c["text"] for c in catch_up["changes"] if c["type"] == "idea"]
+
+
+def test_phones_on_two_processes_share_one_table(pair, evening):
+    table = evening.tables[0]
+    alice = Phone(pair.first, table, join_over_http(pair.first, table, "Alice"))
+    bob = Phone(pair.second, table, join_over_http(pair.second, table, "Bob"))
+    bob_saw = seen_by(bob)
+    totals = []
+    projector = socketio.Client(reconnection=False)
+    projector.on("totals", totals.append)
+    projector.connect(
+        pair.second.url,
+        auth={"role": "projector", "event": evening.join_code},
+        transports=["websocket"],
+        wait_timeout=10,
+    )
+
+    ack = alice.write("idea.post", {"text": "Un fab-lab itinérant"})
+
+    assert ack["ok"]
+    assert wait_for(lambda: bob_saw), "the idea did not cross to the other process"
+    assert wait_for(lambda: totals and totals[-1]["ideas"] == 1)
+    assert texts(bob.call("sync", {"since": 0})) == ["Un fab-lab itinérant"]
+    for client in (alice.client, bob.client, projector):
+        client.disconnect()
+    # The server's own log goes on after the migrations run at start.
+    assert "[workshop] database ready" in pair.first.log_path.read_text()
+
+
+def signed_in_over_http(server: LiveServer, email: str) -> tuple[requests.Session, str]:
+    """Sign in like a browser; the session and a CSRF token of its pages."""
+    http = requests.Session()
+    form = http.get(f"{server.url}/login").text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
+    answer = http.post(
+        f"{server.url}/login",
+        data={"csrf_token": token, "email": email, "password": PASSWORD},
+        allow_redirects=False,
+    )
+    assert answer.status_code == 302 and "/organizer/" in answer.headers["Location"]
+    return http, token
+
+
+def test_signing_out_on_one_process_closes_an_overview_on_the_other(pair, evening):
+    """Even an overview that ignores the "revoked" message is closed: each
+    process checks its organizer screens against the sign-ins in the database."""
+    email = read(pair.app, lambda s: s.get(Organizer, evening.organizer_id).email)
+    http, token = signed_in_over_http(pair.first, email)
+    cookie = "; ".join(f"{k}={v}" for k, v in http.cookies.items())
+    overview = socketio.Client(reconnection=False)  # listens to nothing: ignores "revoked"
+    overview.connect(
+        pair.second.url,
+        headers={"Cookie": cookie},
+        auth={"role": "organizer", "event": evening.event_id},
+        transports=["websocket"],
+        wait_timeout=10,
+    )
+    assert overview.connected
+
+    http.post(f"{pair.first.url}/logout", data={"csrf_token": token}, allow_redirects=False)
+
+    assert wait_for(lambda: not overview.connected, timeout=5 * HOUSEKEEPING + 5)
+    assert (
+        requests.get(f"{pair.second.url}/organizer/", cookies=http.cookies, allow_redirects=False)
+        .headers["Location"]
+        .startswith("/login")
+    )
+
+
+def test_a_redis_outage_loses_nothing_and_live_delivery_resumes_by_itself(pair, evening):
+    table = evening.tables[0]
+    alice = Phone(pair.first, table, join_over_http(pair.first, table, "Alice"))
+    bob = Phone(pair.second, table, join_over_http(pair.second, table, "Bob"))
+    beacons = []
+    bob.client.on("seq", beacons.append)
+    bob_saw = seen_by(bob)
+
+    pair.redis.cut()
+    try:
+        during = [f"Pendant la panne {n}" for n in range(3)]
+        acks = [alice.write("idea.post", {"text": text}) for text in during]
+        # Acknowledged without the message queue: nothing waits on Redis.
+        assert [ack["ok"] for ack in acks] == [True] * 3
+        # Bob's own process tells him how far the table is (no queue needed);
+        # he catches up from the database.
+        last = acks[-1]["seq"]
+        assert wait_for(lambda: beacons and beacons[-1]["seq"] >= last)
+        assert texts(bob.call("sync", {"since": 0})) == during
+    finally:
+        pair.redis.mend()
+
+    assert wait_for(
+        lambda: (
+            alice.write("idea.post", {"text": f"Après {time.monotonic()}"})["ok"]
+            and any(c["text"].startswith("Après") for c in bob_saw)
+        ),
+        timeout=30,
+        step=1,
+    ), "live delivery did not resume after Redis came back"
+    stored = stored_texts(pair, table.id)
+    assert stored[:3] == during and all(t.startswith("Après") for t in stored[3:])
+    logs = pair.first.log_path.read_text() + pair.second.log_path.read_text()
+    assert "redis" in logs.lower()
+    for phone in (alice, bob):
+        phone.client.disconnect()
+
+
+def test_a_database_outage_keeps_the_post_on_the_phone_until_it_goes_through(pair, evening):
+    table = evening.tables[0]
+    alice = Phone(pair.first, table, join_over_http(pair.first, table, "Alice"))
+    client_id = new_client_id()
+
+    pair.database.cut()
+    try:
+        started = time.monotonic()
+        refused = alice.write("idea.post", {"text": "Pendant la coupure"}, client_id=client_id)
+        answered_in = time.monotonic() - started
+    finally:
+        pair.database.mend()
+
+    assert refused["ok"] is False and refused["permanent"] is False, refused
+    assert refused["message"]
+    assert answered_in < 10
+    assert stored_texts(pair, table.id) == []
+    # The phone sends the same write again: stored once, without a restart.
+    assert wait_for(
+        lambda: alice.write("idea.post", {"text": "Pendant la coupure"}, client_id=client_id)["ok"],
+        timeout=20,
+        step=0.5,
+    )
+    again = alice.write("idea.post", {"text": "Pendant la coupure"}, client_id=client_id)
+    assert again["ok"]
+    assert alice.write("idea.post", {"text": "Et ensuite"})["ok"]
+    assert stored_texts(pair, table.id) == ["Pendant la coupure", "Et ensuite"]
+    alice.client.disconnect()
+
+
+def test_when_one_process_dies_its_phones_go_on_with_the_other(pair, evening):
+    """Last in this module: the first process does not come back."""
+    table = evening.tables[0]
+    alice_http = join_over_http(pair.first, table, "Alice")
+    alice = Phone(pair.first, table, alice_http)
+    bob = Phone(pair.second, table, join_over_http(pair.second, table, "Bob"))
+    seen = alice.write("idea.post", {"text": "Avant la panne"})["seq"]
+    waiting = new_client_id()  # written on Alice's phone, not yet answered
+
+    pair.first.kill()
+    assert wait_for(lambda: not alice.client.connected)
+    alice.client.disconnect()  # stop trying the dead process
+    assert bob.write("idea.post", {"text": "Pendant que Alice est coupée"})["ok"]
+    # The proxy sends her phone to the process still running; her cookie
+    # holds there too, and she catches up from the number she knew.
+    alice = Phone(pair.second, table, alice_http)
+    assert texts(alice.call("sync", {"since": seen})) == ["Pendant que Alice est coupée"]
+    for _ in range(2):  # her outbox sends it, maybe twice: stored once
+        assert alice.write("idea.post", {"text": "Renvoyée"}, client_id=waiting)["ok"]
+    assert stored_texts(pair, table.id) == [
+        "Avant la panne",
+        "Pendant que Alice est coupée",
+        "Renvoyée",
+    ]
+    for phone in (alice, bob):
+        phone.client.disconnect()

@@ -7,7 +7,7 @@ from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import transport
-from .config import load_config
+from .config import engine_options, load_config
 from .extensions import babel, compress, csrf, db, login_manager, migrate, socketio
 from .sqlite import serialize_writes
 
@@ -38,6 +38,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(load_config(app.instance_path))
     if test_config:
         app.config.update(test_config)
+    app.config.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
+    )
 
     # Socket handlers must be declared before the first socketio.init_app():
     # Flask-SocketIO then keeps them and registers them on every app's server.

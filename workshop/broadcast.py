@@ -2,13 +2,14 @@
 
 Rooms: ``table:<id>`` (the table's phones), ``participant:<id>`` (one
 participant's own tabs), ``console:<id>`` (its facilitator),
-``event:<id>:organizers``, ``event:<id>:projector`` and ``organizer:<id>`` (one
-organizer's open pages, to close them at sign-out). Live entities are pushed
+``event:<id>:organizers``, ``event:<id>:projector`` and ``signin:<hash>`` (the
+open pages of one organizer sign-in, to close them when it ends). Live entities are pushed
 by :mod:`workshop.publisher` after the commit; this module sends the
 throttled counters and cuts off revoked screens.
 """
 
 import logging
+import os
 import threading
 import time
 
@@ -18,7 +19,7 @@ from sqlalchemy import select
 from . import clock, transport
 from .extensions import db, socketio
 from .models import Event, Table
-from .services import control, events
+from .services import accounts, codes, control, events
 
 
 def table_room(table_id: int) -> str:
@@ -41,8 +42,8 @@ def projector_room(event_id: int) -> str:
     return f"event:{event_id}:projector"
 
 
-def organizer_room(organizer_id: int) -> str:
-    return f"organizer:{organizer_id}"
+def sign_in_room(token_hash: str) -> str:
+    return f"signin:{token_hash}"
 
 
 def cut_off(room: str) -> None:
@@ -54,9 +55,45 @@ def cut_off(room: str) -> None:
         server.disconnect(sid, namespace="/", ignore_queue=True)
 
 
-def organizer_signed_out(organizer_id: int) -> None:
-    """Close the overviews an organizer left open when signing out."""
-    cut_off(organizer_room(organizer_id))
+# The organizer screens of this process: sid -> their sign-in's token hash.
+# The housekeeping closes those whose sign-in has ended in any process, even
+# if they ignore "revoked".
+_organizer_screens: dict[str, str] = {}
+
+
+def organizer_screen_opened(sid: str, token_hash: str) -> None:
+    _organizer_screens[sid] = token_hash
+
+
+def organizer_screen_closed(sid: str) -> None:
+    _organizer_screens.pop(sid, None)
+
+
+def sign_ins_ended(token_hashes) -> None:
+    """Close the live screens of these sign-ins: here at once, in other
+    processes at once if they obey, at the next housekeeping round if not."""
+    for token_hash in token_hashes:
+        cut_off(sign_in_room(token_hash))
+
+
+def sign_in_ended(token: str | None) -> None:
+    """Close the overviews left open by the sign-in of ``token``."""
+    if token:
+        sign_ins_ended([codes.token_hash(token)])
+
+
+def close_ended_sign_ins() -> None:
+    """Disconnect this process's organizer screens whose sign-in has ended
+    (signed out or password changed, possibly in another process)."""
+    if not _organizer_screens:
+        return
+    live = accounts.live_sessions(set(_organizer_screens.values()))
+    server = socketio.server
+    for sid, token_hash in list(_organizer_screens.items()):
+        if token_hash not in live:
+            _organizer_screens.pop(sid, None)
+            socketio.emit("revoked", {}, to=sid, ignore_queue=True)
+            server.disconnect(sid, namespace="/", ignore_queue=True)
 
 
 def facilitator_link_rotated(table: Table) -> None:
@@ -189,7 +226,9 @@ def console_presence(table: Table, connected: bool, leaving_sid: str | None = No
     )
 
 
-BEACON_INTERVAL = 10  # seconds
+# Seconds between housekeeping rounds (beacons, ended sign-ins, silent
+# transports); tests shorten it through the environment.
+BEACON_INTERVAL = float(os.environ.get("BEACON_INTERVAL", "10"))
 
 
 def send_beacons() -> None:
@@ -206,7 +245,9 @@ def send_beacons() -> None:
     now = clock.epoch_ms()
     for table_id, seq in latest:
         for room in (table_room(table_id), console_room(table_id)):
-            socketio.emit("seq", {"seq": seq, "now": now}, to=room)
+            # To this process's screens only, without the message queue: a
+            # screen that missed pushes while Redis was away catches up.
+            socketio.emit("seq", {"seq": seq, "now": now}, to=room, ignore_queue=True)
 
 
 def screens_in(room: str) -> int:
@@ -239,7 +280,7 @@ def start_housekeeping(app) -> None:
     if app.extensions.get("housekeeping"):
         return
     app.extensions["housekeeping"] = True
-    rounds_per_refresh = max(1, control.PRESENCE_REFRESH // BEACON_INTERVAL)
+    rounds_per_refresh = max(1, int(control.PRESENCE_REFRESH // BEACON_INTERVAL))
 
     server = socketio.server
 
@@ -255,6 +296,7 @@ def start_housekeeping(app) -> None:
                 close_unidentified(unidentified, transport.READ_TIMEOUT)
                 with app.app_context():
                     send_beacons()
+                    close_ended_sign_ins()
                     if rounds % rounds_per_refresh == 0:
                         control.mark_consoles(consoles_here(), True)
             except Exception:  # the next round tries again

@@ -13,12 +13,47 @@ def _instance_secret(instance_path: Path) -> str:
     A fixed key would be public (the code is open source); a key generated at
     every start would sign everyone out at every restart.
     """
-    instance_path.mkdir(parents=True, exist_ok=True)
+    instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
     key_file = instance_path / "secret_key"
     if not key_file.exists():
-        key_file.write_text(secrets.token_hex(32))
-        key_file.chmod(0o600)
+        # Created readable by its owner only: never world-readable, not even
+        # for a moment.
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(secrets.token_hex(32))
     return key_file.read_text().strip()
+
+
+def protect_files(app) -> None:
+    """Make the instance folder, its secret key and the SQLite database
+    (with its -wal and -shm files) readable by their owner only: they hold
+    the participants' names and the organizers' password hashes."""
+    instance = Path(app.instance_path)
+    paths = [instance, instance / "secret_key"]
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if url.startswith("sqlite:///"):
+        database = Path(url.removeprefix("sqlite:///"))
+        paths += [database, Path(f"{database}-wal"), Path(f"{database}-shm")]
+    for path in paths:
+        if path.exists():
+            path.chmod(0o700 if path.is_dir() else 0o600)
+
+
+def engine_options(database_url: str) -> dict:
+    """Connections to a database server are checked before use (one that
+    died with a restart or a network cut is replaced, not handed to a
+    request) and time out instead of hanging. SQLite needs neither."""
+    if database_url.startswith("sqlite"):
+        return {}
+    options = {"pool_pre_ping": True, "pool_timeout": 10, "pool_recycle": 1800}
+    if database_url.startswith("postgresql"):
+        options["connect_args"] = {
+            "connect_timeout": 5,
+            # A statement or an abandoned transaction never holds a
+            # connection (and its locks) for long.
+            "options": "-c statement_timeout=15000 -c idle_in_transaction_session_timeout=30000",
+        }
+    return options
 
 
 def load_config(instance_path: str) -> dict:

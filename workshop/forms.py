@@ -11,7 +11,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange, Optional
 
 from .models import ActorCategory, Challenge, WorkshopKind
 from .services.accounts import MIN_PASSWORD_LENGTH
@@ -54,6 +54,23 @@ class SetupForm(FlaskForm):
     territory = StringField(_l("Territory"), validators=[DataRequired(), Length(max=200)])
     population = IntegerField(
         _l("Inhabitants (optional)"), validators=[Optional(), NumberRange(min=0)]
+    )
+
+
+class SetupCodeForm(SetupForm):
+    """Set-up from another device than the server's own computer."""
+
+    setup_code = StringField(_l("Setup code"), validators=[DataRequired(), Length(max=40)])
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)]
+    )
+    confirm = PasswordField(
+        _l("New password, again"),
+        validators=[DataRequired(), EqualTo("new", message=_l("The two new passwords differ."))],
     )
 
 

@@ -128,6 +128,28 @@ class Organizer(UserMixin, db.Model):
         secondary=organizer_territories, back_populates="organizers"
     )
 
+    # Not stored: the sign-in (OrganizerSession) this object was loaded for.
+    # Flask-Login keeps it in the session and remember-me cookies, so that
+    # signing out ends that sign-in on the server, in every process.
+    session_token = None
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+
+class OrganizerSession(db.Model):
+    """One sign-in of an organizer (one browser); only a hash of its token is
+    kept. Deleted at sign-out, so a copied cookie stops working."""
+
+    __tablename__ = "organizer_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organizer_id: Mapped[int] = mapped_column(
+        ForeignKey("organizers.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
 
 class Event(db.Model):
     __tablename__ = "events"

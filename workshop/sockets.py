@@ -26,6 +26,7 @@ from .services import (
     ServiceError,
     accounts,
     changes,
+    codes,
     control,
     events,
     inputs,
@@ -71,8 +72,10 @@ def _connect_organizer(auth) -> tuple[dict, list[str]]:
     event = db.session.get(Event, event_id) if event_id else None
     if not (event and current_user.is_authenticated and accounts.can_manage(current_user, event)):
         raise ConnectionRefusedError("unauthorized")
+    sign_in = codes.token_hash(current_user.session_token)
+    broadcast.organizer_screen_opened(request.sid, sign_in)
     who = {"role": "organizer", "event_id": event.id}
-    return who, [broadcast.organizers_room(event.id), broadcast.organizer_room(current_user.id)]
+    return who, [broadcast.organizers_room(event.id), broadcast.sign_in_room(sign_in)]
 
 
 def _connect_projector(auth) -> tuple[dict, list[str]]:
@@ -112,6 +115,8 @@ def on_connect(auth):
 def on_disconnect(*_reason):
     """A console that leaves shows as disconnected in the control room."""
     who = session.get("who") or {}
+    if who.get("role") == "organizer":
+        broadcast.organizer_screen_closed(request.sid)
     if who.get("role") == "facilitator":
         table = db.session.get(Table, who["table_id"])
         if table is not None:

@@ -1,20 +1,23 @@
 """Organizer accounts and territories."""
 
 import functools
+import hmac
 import secrets
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..models import Event, JournalEntry, Organizer, Territory, utcnow
-from . import ServiceError, journal
+from ..models import Event, JournalEntry, Organizer, OrganizerSession, Territory, utcnow
+from . import ServiceError, codes, journal
 
 MIN_PASSWORD_LENGTH = 10
 MAX_FAILED_LOGINS = 10
 FAILED_LOGIN_WINDOW = timedelta(minutes=15)
+# A sign-in lasts as long as its remember-me cookie; older ones are pruned.
+SESSION_LIFETIME = timedelta(days=30)
 
 
 def needs_setup() -> bool:
@@ -22,14 +25,32 @@ def needs_setup() -> bool:
     return db.session.scalar(select(func.count(Organizer.id))) == 0
 
 
-def create_organizer(name: str, email: str, password: str, territory: Territory) -> Organizer:
-    """Create an organizer of ``territory`` with a hashed password."""
-    email = email.strip().lower()
+def setup_code(secret_key: str) -> str:
+    """The one-time code that lets a visitor who is not on the server's own
+    computer set up an empty instance (printed in its terminal at start).
+    Derived from the secret key: the same in every process, unknown to
+    anyone on the venue Wi-Fi."""
+    digest = hmac.new(secret_key.encode(), b"first-start", "sha256").digest()
+    return "".join(codes.ALPHABET[b % len(codes.ALPHABET)] for b in digest[:8])
+
+
+def check_setup_code(secret_key: str, typed: str) -> bool:
+    """True if ``typed`` is the setup code (spaces, dashes and case ignored)."""
+    return hmac.compare_digest(codes.normalize_code(typed), setup_code(secret_key))
+
+
+def _require_strong(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ServiceError(
             "weak_password",
             _l("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
         )
+
+
+def create_organizer(name: str, email: str, password: str, territory: Territory) -> Organizer:
+    """Create an organizer of ``territory`` with a hashed password."""
+    email = email.strip().lower()
+    _require_strong(password)
     if db.session.scalar(select(Organizer).where(Organizer.email == email)):
         raise ServiceError("email_taken", _l("An organizer with this email already exists."))
     # Werkzeug's default is scrypt, a maintained memory-hard algorithm.
@@ -99,6 +120,80 @@ def authenticate(email: str, password: str, client: str = "") -> Organizer | Non
     journal.record("anonymous", "login.failed", attempt)
     db.session.commit()
     return None
+
+
+def open_session(organizer: Organizer) -> str:
+    """Start a sign-in of ``organizer``; its token is set on the object (for
+    Flask-Login's cookies) and returned. Only its hash is stored."""
+    token = codes.new_secret()
+    db.session.execute(
+        delete(OrganizerSession).where(OrganizerSession.created_at < utcnow() - SESSION_LIFETIME)
+    )
+    db.session.add(OrganizerSession(organizer_id=organizer.id, token_hash=codes.token_hash(token)))
+    db.session.commit()
+    organizer.session_token = token
+    return token
+
+
+def organizer_for_session(user_id: str) -> Organizer | None:
+    """The organizer of a live sign-in, from Flask-Login's ``id:token``."""
+    organizer_id, _, token = (user_id or "").partition(":")
+    if not (organizer_id.isdigit() and token):
+        return None  # a cookie from before sign-ins were kept: signed out
+    organizer = db.session.scalar(
+        select(Organizer)
+        .join(OrganizerSession, OrganizerSession.organizer_id == Organizer.id)
+        .where(
+            Organizer.id == int(organizer_id),
+            OrganizerSession.token_hash == codes.token_hash(token),
+            OrganizerSession.created_at >= utcnow() - SESSION_LIFETIME,
+        )
+    )
+    if organizer is not None:
+        organizer.session_token = token
+    return organizer
+
+
+def close_session(organizer: Organizer) -> None:
+    """End the sign-in ``organizer`` was loaded for: its cookies stop working."""
+    if organizer.session_token:
+        db.session.execute(
+            delete(OrganizerSession).where(
+                OrganizerSession.token_hash == codes.token_hash(organizer.session_token)
+            )
+        )
+        journal.record(f"organizer:{organizer.id}", "organizer.signed_out", "")
+        db.session.commit()
+
+
+def live_sessions(token_hashes) -> set[str]:
+    """Which of these sign-ins (by token hash) are still valid."""
+    if not token_hashes:
+        return set()
+    return set(
+        db.session.scalars(
+            select(OrganizerSession.token_hash).where(
+                OrganizerSession.token_hash.in_(list(token_hashes)),
+                OrganizerSession.created_at >= utcnow() - SESSION_LIFETIME,
+            )
+        )
+    )
+
+
+def change_password(organizer: Organizer, current: str, new: str) -> list[str]:
+    """Change ``organizer``'s password and end every sign-in of the account
+    (stolen cookies too); returns their token hashes. The caller signs the
+    current browser in again."""
+    if not check_password_hash(organizer.password_hash, current or ""):
+        raise ServiceError("wrong_password", _l("The current password is not right."))
+    _require_strong(new)
+    organizer.password_hash = generate_password_hash(new)
+    mine = OrganizerSession.organizer_id == organizer.id
+    ended = list(db.session.scalars(select(OrganizerSession.token_hash).where(mine)))
+    db.session.execute(delete(OrganizerSession).where(mine))
+    journal.record(f"organizer:{organizer.id}", "organizer.password_changed", "")
+    db.session.commit()
+    return ended
 
 
 def can_manage(organizer: Organizer, event: Event) -> bool:

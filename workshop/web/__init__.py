@@ -8,14 +8,15 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from ..extensions import db, login_manager
+from ..extensions import login_manager
 from ..models import Organizer
-from ..services import sheet_template
+from ..services import accounts, sheet_template
 
 
 @login_manager.user_loader
-def load_organizer(organizer_id: str) -> Organizer | None:
-    return db.session.get(Organizer, int(organizer_id))
+def load_organizer(user_id: str) -> Organizer | None:
+    """The organizer of a sign-in that has not ended (see accounts.open_session)."""
+    return accounts.organizer_for_session(user_id)
 
 
 login_manager.login_view = "auth.login"

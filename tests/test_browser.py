@@ -6,6 +6,7 @@ visible text: the interface is translated. Where a test is about the words a
 participant reads, it compares with the strings of the page's own config.
 """
 
+import json
 import re
 import uuid
 
@@ -173,6 +174,30 @@ def test_an_idea_posted_offline_is_sent_once_when_the_network_returns(site, new_
     for page in (alice, bruno, console):
         expect(cards(page, text)).to_have_count(1)
     expect(cards(alice, text)).not_to_have_class(re.compile(r"\bpending\b"))
+    assert len(stored(site, text)) == 1
+
+
+def test_two_tabs_of_one_phone_agree_on_what_is_sent(site, new_page):
+    """Both tabs share one outbox: what one sends, the other stops calling unsent."""
+    table = site.evening.tables[0]
+    first = new_page()
+    join_table(first, table_url(site, table), "Alice")
+    second = first.context.new_page()
+    second.goto(table_url(site, table))
+    expect_connected(second)
+    text = "Ecrite dans un onglet"
+
+    first.context.set_offline(True)
+    post(first, text)
+    for tab in (first, second):
+        expect(tab.locator("[data-pending]")).to_have_attribute("data-count", "1")
+        expect(cards(tab, text)).to_have_class(re.compile(r"\bpending\b"))
+    first.context.set_offline(False)
+
+    for tab in (first, second):
+        expect_sent(tab)
+        expect(cards(tab, text)).to_have_count(1, timeout=RECONNECT)
+        expect(cards(tab, text)).not_to_have_class(re.compile(r"\bpending\b"))
     assert len(stored(site, text)) == 1
 
 
@@ -414,6 +439,59 @@ def drop_first_frame(page, matches):
 
     page.route_web_socket(re.compile(r"/socket\.io/"), route)
     return dropped
+
+
+def server_errors_for(page, text):
+    """Route ``page``'s websocket through the test: every write carrying
+    ``text`` is kept from the server and answered with an unexpected server
+    error, as a write that crashes its handler every time would be. Returns
+    the list of the writes answered so."""
+    failed = []
+
+    def route(ws):
+        server = ws.connect_to_server()
+
+        def from_page(message):
+            # A Socket.IO event with an acknowledgement id: "42<id>[name, data]".
+            found = re.match(r"42(\d+)\[\"write\"", message) if isinstance(message, str) else None
+            if found and text in message:
+                failed.append(message)
+                answer = {
+                    "ok": False,
+                    "error": "server_error",
+                    "message": "Erreur",
+                    "permanent": False,
+                }
+                ws.send(f"43{found.group(1)}{json.dumps([answer])}")
+                return
+            server.send(message)
+
+        server.on_message(lambda message: ws.send(message))
+        ws.on_message(from_page)
+
+    page.route_web_socket(re.compile(r"/socket\.io/"), route)
+    return failed
+
+
+def test_a_write_that_fails_on_the_server_every_time_is_set_aside(site, new_page):
+    """Three unexpected server errors: the write goes to the "not sent" list
+    with its text, and the writes behind it go through."""
+    table = site.evening.tables[0]
+    crashing = "Une idee qui plante le serveur"  # ASCII: frames carry JSON with \u escapes
+    alice = new_page()
+    failed = server_errors_for(alice, crashing)
+    join_table(alice, table_url(site, table), "Alice")
+
+    post(alice, crashing)
+    post(alice, "Celle qui attendait derriere")
+
+    unsent = alice.locator("[data-unsent]")
+    expect(unsent.locator(".idea-text")).to_have_text([crashing], timeout=RECONNECT)
+    expect(cards(alice, "Celle qui attendait derriere")).to_have_count(1)
+    expect_sent(alice)
+    assert len(failed) == 3
+    assert stored(site, crashing) == []
+    assert len(stored(site, "Celle qui attendait derriere")) == 1
 
 
 def test_a_lost_push_is_fetched_when_the_next_number_shows_the_gap(site, new_page):

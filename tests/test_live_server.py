@@ -1,11 +1,14 @@
 """The real server process (run.py, gevent) with real Socket.IO clients over
 the network: what a phone relies on when the venue's laptop restarts."""
 
+import sqlite3
 import stat
 import threading
+import time
 import uuid
 from pathlib import Path
 
+import requests
 import socketio
 from sqlalchemy import func, select
 
@@ -134,3 +137,39 @@ def test_the_database_and_instance_files_are_readable_by_their_owner_only(live_s
     assert len(key) == 64
     assert stat.S_IMODE((tmp_path / "fresh" / "secret_key").stat().st_mode) == 0o600
     assert stat.S_IMODE((tmp_path / "fresh").stat().st_mode) == 0o700
+
+
+def test_a_write_lock_held_by_another_program_does_not_freeze_the_server(live_server):
+    """A backup or the CLI holds SQLite's write lock: the post waits (off the
+    loop), while the other tables, reads and pages go on being answered."""
+    server, app = live_server
+    table, other_table = make_evening(app).tables
+    alice = Phone(server, table, join_over_http(server, table, "Alice"))
+    bob = Phone(server, other_table, join_over_http(server, other_table, "Bob"))
+    database = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    other_program = sqlite3.connect(database, timeout=0, isolation_level=None)
+    other_program.execute("BEGIN IMMEDIATE")  # SQLite's write lock, held
+    answers, order = {}, []
+
+    def post():
+        answers["post"] = alice.write("idea.post", {"text": "Pendant le verrou"})
+        order.append("post answered")
+
+    posting = threading.Thread(target=post)
+    posting.start()
+    time.sleep(0.5)  # the post is now waiting for the lock
+    try:
+        answers["sync"] = bob.call("sync", {"since": 0})
+        answers["page"] = requests.get(f"{server.url}/static/js/app.js", timeout=10).status_code
+        order.append("others answered")
+    finally:
+        other_program.rollback()
+        other_program.close()
+        order.append("lock released")
+    posting.join(20)
+
+    assert order == ["others answered", "lock released", "post answered"]
+    assert answers["sync"]["ok"] and answers["page"] == 200
+    assert answers["post"]["ok"]
+    for phone in (alice, bob):
+        phone.client.disconnect()

@@ -2,10 +2,13 @@
 real database. No app context is held by the test: what a handler does not
 commit is lost, and ``read`` sees only what was committed."""
 
+import sqlite3
+
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy import text as sql
 
-from workshop import clock
+from workshop import clock, sqlite
 from workshop.extensions import db
 from workshop.models import Event, EventStatus, Idea, Participant, Table, Write
 from workshop.services import live
@@ -354,6 +357,55 @@ def test_a_closed_evening_refuses_posts_edits_and_deletes(app, evening, table):
     )
     assert alice.write("idea.delete", {"target": client_id})["error"] == "event_closed"
     assert [(i.text, i.deleted) for i in ideas(app)] == [("Avant", False)]
+
+
+def in_database(app, statement: str) -> None:
+    """Run one SQL statement on the test's database (a fault put there)."""
+    with app.app_context():
+        db.session.execute(sql(statement))
+        db.session.commit()
+        db.session.remove()
+
+
+def test_a_write_the_database_can_never_store_is_refused_for_good(app, table):
+    """A database rule refuses it: the phone is told at once, so that the
+    write leaves its outbox instead of blocking the writes behind it."""
+    in_database(
+        app,
+        "CREATE TRIGGER refuse_poison BEFORE INSERT ON ideas WHEN NEW.text = 'Poison' "
+        "BEGIN SELECT RAISE(ABORT, 'refused'); END",
+    )
+    _, alice = phone(app, table)
+
+    refused = post(alice, "Poison")
+    after = post(alice, "La suivante")
+
+    assert refused["ok"] is False and refused["permanent"] is True
+    assert refused["error"] == "cannot_store" and refused["message"]
+    assert after["ok"]
+    assert [i.text for i in ideas(app)] == ["La suivante"]
+
+
+def test_a_database_that_is_away_gets_a_temporary_answer(app, table, monkeypatch):
+    """Locked by another program for longer than the wait: "try again soon",
+    never a permanent refusal, nothing half-stored."""
+    _, alice = phone(app, table)
+    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    other = sqlite3.connect(path, timeout=0)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        monkeypatch.setattr(sqlite, "BUSY_TIMEOUT_MS", 100)  # not 10 s: a test
+        with app.app_context():
+            db.engine.dispose()  # new connections, with the short timeout
+        refused = post(alice, "Pendant le verrou")
+    finally:
+        other.rollback()
+        other.close()
+
+    assert refused["ok"] is False and refused["permanent"] is False, refused
+    assert refused["error"] == "database_unavailable" and refused["retry_after"]
+    assert post(alice, "Après le verrou")["ok"]
+    assert [i.text for i in ideas(app)] == ["Après le verrou"]
 
 
 def test_anonymous_and_malformed_connections_are_refused(app, table):

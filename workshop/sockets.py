@@ -15,6 +15,8 @@ from flask_babel import refresh
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 from sqlalchemy import bindparam, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -37,6 +39,7 @@ from .services import (
 from .services.changes import Viewer
 
 log = logging.getLogger(__name__)
+DATABASE_RETRY = 3  # seconds before a phone sends again while the database is away
 
 
 # --- connecting ----------------------------------------------------------------
@@ -220,6 +223,34 @@ def answers(handler):
         except ServiceError as error:
             db.session.rollback()
             return error.as_dict()
+        except (OperationalError, SQLAlchemyTimeoutError) as error:
+            # The database is away (restarting, cut off, locked): the write
+            # will go through once it is back, however long that takes.
+            db.session.rollback()
+            log.warning(
+                "database unavailable for %s (who: %s): %s",
+                handler.__name__,
+                session.get("who"),
+                str(error).splitlines()[0][:200],
+            )
+            return ServiceError(
+                "database_unavailable",
+                _l(
+                    "The server cannot reach its database for a moment. Your change is kept and sent again."  # noqa: E501
+                ),
+                retry_after=DATABASE_RETRY,
+                permanent=False,
+            ).as_dict()
+        except IntegrityError:
+            # Not a resend (writes.perform answers those from their receipt):
+            # this change can never be stored. Said so, it leaves the outbox.
+            db.session.rollback()
+            log.exception("a write could not be stored (who: %s)", session.get("who"))
+            return ServiceError(
+                "cannot_store",
+                _l("This change could not be stored. It is kept on this device."),
+                permanent=True,
+            ).as_dict()
         except Exception:
             db.session.rollback()
             log.exception("socket event failed (who: %s)", session.get("who"))

@@ -6,7 +6,8 @@
      is sent again (the server answers a resend from its receipt).
    - A temporary refusal stays first in line and is retried later; a
      permanent one moves to a "not sent" list, with its reason, and never
-     blocks the writes behind it.
+     blocks the writes behind it. So does a write that met an unexpected
+     server error three times (a database away is retried without limit).
    - On every (re)connect the screen asks for every change since the last
      sequence number it knows, and again 2 s after a number went missing
      (seen in a later push, or in the table's beacon).
@@ -17,6 +18,9 @@ const ACK_TIMEOUT = 10000;
 const RESEND_DELAY = 2000; // after an unanswered write
 const GAP_DELAY = 2000; // a missing number is fetched if still missing then
 const SERVER_ERROR_DELAY = 5000;
+// A write met an unexpected server error this many times: it is set aside
+// in the "not sent" list, so that it never blocks the writes behind it.
+const MAX_SERVER_ERRORS = 3;
 
 /** A version 4 UUID. crypto.randomUUID needs a secure context, and a venue's
     LAN address is plain http. */
@@ -87,6 +91,16 @@ export function connect({ auth, table, role, store: state, onUpdate, onConnectio
     onUpdate();
   }
 
+  /** Count one more server error against ``item``; how many so far. */
+  function failedAgain(item) {
+    const list = outbox();
+    const found = list.find((queued) => queued.client_id === item.client_id);
+    if (!found) { return MAX_SERVER_ERRORS; }
+    found.errors = (found.errors || 0) + 1;
+    store(outboxKey, list);
+    return found.errors;
+  }
+
   function later(delay) {
     clearTimeout(waitTimer);
     waitTimer = setTimeout(() => { waitTimer = null; flush(); }, delay);
@@ -105,7 +119,8 @@ export function connect({ auth, table, role, store: state, onUpdate, onConnectio
       return;
     }
     const message = (res && res.message) || "";
-    if (res && res.permanent === false) {
+    const givenUp = res && res.error === "server_error" && failedAgain(item) >= MAX_SERVER_ERRORS;
+    if (res && res.permanent === false && !givenUp) {
       // Temporary (posting too fast, a server hiccup): first in line, later.
       onMessage(message);
       onUpdate();

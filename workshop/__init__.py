@@ -48,7 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     db.init_app(app)
     with app.app_context():
-        serialize_writes(db.engine, off_loop=app.config["SOCKETIO_ASYNC_MODE"] == "gevent")
+        serialize_writes(db.engine, cooperative=app.config["SOCKETIO_ASYNC_MODE"] == "gevent")
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     compress.init_app(app)

@@ -7,15 +7,14 @@ this process queue on a lock that gevent makes cooperative: the first write
 statement of a transaction takes it, returning the connection to the pool
 (after its commit or rollback) gives it back. Readers never take it (WAL).
 
-Under gevent, what may still wait inside SQLite runs in a native thread
-(gevent's pool) while the loop serves everyone else: taking SQLite's write
-lock (another program, a backup or the CLI, may hold it for seconds) and the
-commit itself (its flush to disk, and the checkpoints SQLite runs at some
-commits, take from milliseconds to a second on a slow disk).
+Under gevent, SQLite's own write lock (which another program, a backup or
+the CLI, may hold for seconds) is taken by trying and sleeping
+cooperatively, never by waiting inside SQLite.
 """
 
 import sqlite3
 import threading
+import time
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -40,14 +39,21 @@ def _sqlite_pragmas(dbapi_connection, _record):
         cursor.close()
 
 
-def serialize_writes(engine: Engine, off_loop: bool = False) -> None:
+def serialize_writes(engine: Engine, cooperative: bool = False) -> None:
     """Queue this engine's SQLite writers on one cooperative lock; with
-    ``off_loop`` (gevent), wait for SQLite's lock and commit in a native thread."""
+    ``cooperative`` (gevent), also wait for another program's lock
+    cooperatively."""
     if engine.dialect.name != "sqlite" or getattr(engine, "writes_serialized", False):
         return
     engine.writes_serialized = True
     lock = threading.Lock()
-    in_thread = _native_thread_runner() if off_loop else None
+
+    if cooperative:
+
+        @event.listens_for(engine, "connect")
+        def _never_wait_inside(dbapi_connection, _record):
+            # Waiting inside SQLite would block the loop; _take waits instead.
+            dbapi_connection.execute("PRAGMA busy_timeout=0")
 
     @event.listens_for(engine, "before_cursor_execute")
     def _take(connection, _cursor, statement, *_args):
@@ -55,18 +61,8 @@ def serialize_writes(engine: Engine, off_loop: bool = False) -> None:
         if not info.get("writing") and not statement.lstrip()[:7].upper().startswith(READS):
             info["writing"] = lock.acquire(timeout=WAIT)
             raw = connection.connection.dbapi_connection
-            if in_thread is not None and not raw.in_transaction:
-                # Take SQLite's write lock now, waiting (busy_timeout) off the loop.
-                in_thread(raw.execute, "BEGIN IMMEDIATE")
-
-    if in_thread is not None:
-        commit = engine.dialect.do_commit
-
-        def do_commit(dbapi_connection):
-            if dbapi_connection.in_transaction:
-                in_thread(commit, dbapi_connection)
-
-        engine.dialect.do_commit = do_commit
+            if cooperative and not raw.in_transaction:
+                _begin_writing(raw)
 
     @event.listens_for(engine.pool, "checkin")
     def _give_back(_dbapi_connection, record):
@@ -74,10 +70,19 @@ def serialize_writes(engine: Engine, off_loop: bool = False) -> None:
             lock.release()
 
 
-def _native_thread_runner():
-    """``run(function, *args)``: call it in gevent's native thread pool and
-    wait for it cooperatively."""
-    from gevent import get_hub
-
-    pool = get_hub().threadpool
-    return lambda function, *args: pool.apply(function, args)
+def _begin_writing(raw: sqlite3.Connection) -> None:
+    """Take SQLite's write lock, which another program (a backup, the CLI)
+    may hold: try, and between tries let the loop serve everyone else
+    (``time.sleep`` is gevent's under run.py). Past WAIT, "database is
+    locked" goes up as a temporary refusal."""
+    deadline = time.monotonic() + WAIT
+    pause = 0.005
+    while True:
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)

@@ -18,10 +18,12 @@ from flask_migrate import upgrade  # noqa: E402
 
 from workshop import create_app  # noqa: E402
 from workshop.broadcast import start_housekeeping  # noqa: E402
+from workshop.checkpointer import Checkpointer  # noqa: E402
 from workshop.config import protect_files  # noqa: E402
 from workshop.extensions import socketio  # noqa: E402
 from workshop.qr import lan_addresses  # noqa: E402
 from workshop.services import accounts  # noqa: E402
+from workshop.sqlite import database_file  # noqa: E402
 from workshop.transport import TimedHandler, raise_open_files_limit  # noqa: E402
 
 
@@ -41,6 +43,12 @@ def main() -> None:
             seed_demo()
         first_start = accounts.needs_setup()
     protect_files(app)
+    database = database_file(app.config["SQLALCHEMY_DATABASE_URI"])
+    if database and ASYNC_MODE == "gevent":
+        # The server's commits never checkpoint (workshop/sqlite.py): this does.
+        checkpoints = Checkpointer(database)
+        checkpoints.ensure_running()
+        app.extensions["checkpointer"] = checkpoints
     logging.getLogger("workshop").info("database ready, files readable by their owner only")
     # Thousands of connections keep hundreds of thousands of objects alive;
     # a full garbage collection over them pauses every screen for ~300 ms.

@@ -290,6 +290,7 @@ class Bench:
         self.refused, self.lags, self.tables = [], [], {}
         self.missed_broadcasts = self.unexpected = 0
         self.closing = False
+        self.wal_path, self.wal_max = None, 0  # the SQLite -wal file, sampled every second
 
     def step_seen(self, phone, state):
         sent = self.step_sent.get((phone.table_id, state["step_id"]))
@@ -308,6 +309,9 @@ class Bench:
             t = time.monotonic()
             await asyncio.sleep(0.05)
             self.lags.append((time.monotonic() - t - 0.05) * 1000)
+            if self.wal_path and len(self.lags) % 20 == 0:  # every second or so
+                wal = Path(self.wal_path)
+                self.wal_max = max(self.wal_max, wal.stat().st_size if wal.exists() else 0)
 
     async def post_loop(self, stop_at):
         t = time.monotonic()
@@ -379,9 +383,22 @@ class Bench:
         return sum(p.online for p in self.phones)
 
     def server_cpu(self):
-        if self.server_pid:
-            fields = Path(f"/proc/{self.server_pid}/stat").read_text().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """CPU seconds of the server and of its child processes (the SQLite
+        checkpointer), as long as they run."""
+        if not self.server_pid:
+            return None
+        pids = [self.server_pid]
+        children = Path(f"/proc/{self.server_pid}/task/{self.server_pid}/children")
+        if children.exists():
+            pids += [int(pid) for pid in children.read_text().split()]
+        total = 0.0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # gone meanwhile
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
 
 
 def steps_line(bench: Bench, ms) -> str:
@@ -446,6 +463,7 @@ ack: p50={ms(ack, 50)} p99={ms(ack, 99)} max={ms(ack, 100)}
 broadcasts an online phone never got (found by the final sync): {bench.missed_broadcasts}
 CPU while posting (100% = one core): server {cpu}, load generator {bench.own_cpu:.0f}%; \
 generator loop lag p99={ms(lags, 99)} max={ms(lags, 100)}
+SQLite -wal file: largest {bench.wal_max / 2**20:.1f} MB (sampled every second)
 LOST: {lost} (acked, not in the database: {missing_db}; acked, missing on a phone after \
 the final sync: {missing_view}; never acked: {len(posts) - len(acked)})
 DUPLICATED: {dup} (same participant and client id: {same_cid}; one post stored under two \
@@ -553,6 +571,8 @@ def main() -> None:
                 table_ids, people, secrets, organizer = prepared
             print(f"prepared {len(people)} phones in {time.monotonic() - t:.1f} s", flush=True)
             bench = Bench(args, url, server.pid if server else args.server_pid)
+            if database_url.startswith("sqlite:///"):
+                bench.wal_path = database_url.removeprefix("sqlite:///") + "-wal"
             asyncio.run(bench.run(people, secrets, organizer))
             ok = report(args, bench, database_url.removeprefix("sqlite:///"), table_ids)
         finally:

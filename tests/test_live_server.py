@@ -1,6 +1,8 @@
 """The real server process (run.py, gevent) with real Socket.IO clients over
 the network: what a phone relies on when the venue's laptop restarts."""
 
+import os
+import signal
 import sqlite3
 import stat
 import threading
@@ -173,3 +175,25 @@ def test_a_write_lock_held_by_another_program_does_not_freeze_the_server(live_se
     assert answers["post"]["ok"]
     for phone in (alice, bob):
         phone.client.disconnect()
+
+
+def checkpointers_of(server) -> list[int]:
+    children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children")
+    pids = [int(pid) for pid in children.read_text().split()]
+    return [pid for pid in pids if b"checkpointer" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+
+
+def test_the_server_keeps_its_checkpoint_process_running(live_server):
+    """Its commits never checkpoint: without this process the -wal file would
+    grow all evening. Stopped, it is started again by the housekeeping."""
+    server, _app = live_server
+    first = checkpointers_of(server)
+    assert len(first) == 1
+
+    os.kill(first[0], signal.SIGKILL)
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and checkpointers_of(server) in ([], first):
+        time.sleep(0.2)
+    again = checkpointers_of(server)
+    assert len(again) == 1 and again != first

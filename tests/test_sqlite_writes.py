@@ -2,11 +2,13 @@
 cooperative) instead of waiting inside SQLite, where a waiting writer would
 block the whole event loop."""
 
+import sqlite3
 import threading
 import time
 
 import sqlalchemy as sa
 
+from workshop import checkpointer
 from workshop.sqlite import serialize_writes
 
 
@@ -74,3 +76,27 @@ def test_readers_do_not_wait_for_a_writer(tmp_path):
 
     # The committed state, read while the writer still held its transaction open.
     assert read == [1]
+
+
+def test_the_checkpointer_copies_the_wal_back_while_writers_go_on(tmp_path, monkeypatch):
+    """The server's commits never checkpoint (they would wait for the disk):
+    the checkpoint process copies the -wal file back, so that the next
+    writer starts it again from its beginning instead of growing it."""
+    path = tmp_path / "c.db"
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")  # as the server's connections under run.py
+    writer.execute("CREATE TABLE t (text TEXT)")
+    for n in range(200):
+        writer.execute("INSERT INTO t VALUES (?)", ("x" * 2000 + str(n),))
+    checkpoints = sqlite3.connect(path, isolation_level=None)
+
+    pages, copied = checkpointer.checkpoint(checkpoints)
+
+    assert pages > 100 and copied == pages  # all of it, with no reader or writer in the way
+    monkeypatch.setattr(checkpointer, "RESTART_PAGES", 10)
+    writer.execute("INSERT INTO t VALUES ('encore')")
+    pages, copied = checkpointer.checkpoint(checkpoints)
+    writer.execute("INSERT INTO t VALUES ('et encore')")  # the -wal file starts again
+    assert checkpoints.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1] < 10
+    assert writer.execute("SELECT count(*) FROM t").fetchone()[0] == 202

@@ -293,6 +293,8 @@ def start_housekeeping(app) -> None:
                 return
             rounds += 1
             try:
+                if "checkpointer" in app.extensions:  # stopped? started again
+                    app.extensions["checkpointer"].ensure_running()
                 close_unidentified(unidentified, transport.READ_TIMEOUT)
                 with app.app_context():
                     send_beacons()

@@ -6,6 +6,8 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from .sqlite import database_file
+
 
 def _instance_secret(instance_path: Path) -> str:
     """Return a secret key kept in instance/, created on first start.
@@ -30,10 +32,9 @@ def protect_files(app) -> None:
     the participants' names and the organizers' password hashes."""
     instance = Path(app.instance_path)
     paths = [instance, instance / "secret_key"]
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    if url.startswith("sqlite:///"):
-        database = Path(url.removeprefix("sqlite:///"))
-        paths += [database, Path(f"{database}-wal"), Path(f"{database}-shm")]
+    database = database_file(app.config["SQLALCHEMY_DATABASE_URI"])
+    if database:
+        paths += [Path(database), Path(f"{database}-wal"), Path(f"{database}-shm")]
     for path in paths:
         if path.exists():
             path.chmod(0o700 if path.is_dir() else 0o600)

@@ -41,8 +41,8 @@ def _sqlite_pragmas(dbapi_connection, _record):
 
 def serialize_writes(engine: Engine, cooperative: bool = False) -> None:
     """Queue this engine's SQLite writers on one cooperative lock; with
-    ``cooperative`` (gevent), also wait for another program's lock
-    cooperatively."""
+    ``cooperative`` (gevent, run.py), also wait for another program's lock
+    cooperatively and leave checkpoints to the checkpoint process."""
     if engine.dialect.name != "sqlite" or getattr(engine, "writes_serialized", False):
         return
     engine.writes_serialized = True
@@ -54,6 +54,9 @@ def serialize_writes(engine: Engine, cooperative: bool = False) -> None:
         def _never_wait_inside(dbapi_connection, _record):
             # Waiting inside SQLite would block the loop; _take waits instead.
             dbapi_connection.execute("PRAGMA busy_timeout=0")
+            # Checkpoints are run by workshop/checkpointer.py (started with
+            # the server), never inside one of our commits.
+            dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
 
     @event.listens_for(engine, "before_cursor_execute")
     def _take(connection, _cursor, statement, *_args):
@@ -86,3 +89,8 @@ def _begin_writing(raw: sqlite3.Connection) -> None:
                 raise
         time.sleep(pause)
         pause = min(pause * 2, 0.1)
+
+
+def database_file(url: str) -> str | None:
+    """The file of a SQLite database URL (None for another database)."""
+    return url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else None

@@ -33,6 +33,9 @@ def main() -> None:
         format="%(asctime)s %(levelname)s [%(name)s] %(message)s",
     )
     app = create_app()
+    for name in ("engineio.server", "socketio.server"):
+        # They add a handler of their own: their lines would show twice.
+        logging.getLogger(name).handlers.clear()
     port = int(os.environ.get("PORT", "5000"))
     host = os.environ.get("HOST", "0.0.0.0")
     with app.app_context():

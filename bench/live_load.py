@@ -36,7 +36,6 @@ import random
 import re
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -103,6 +102,8 @@ class Phone:
                 future.set_exception(ConnectionError("dropped"))
         if not self.dropping and not self.bench.closing:  # the server dropped us
             self.bench.unexpected += 1
+            second = int(time.monotonic())
+            self.bench.dropped_per_second[second] = self.bench.dropped_per_second.get(second, 0) + 1
             asyncio.ensure_future(self.connect(random.uniform(0.5, 1.5)))
 
     async def call(self, event, data):
@@ -291,6 +292,7 @@ class Bench:
         self.missed_broadcasts = self.unexpected = 0
         self.closing = False
         self.wal_path, self.wal_max = None, 0  # the SQLite -wal file, sampled every second
+        self.dropped_per_second: dict[int, int] = {}  # the server's disconnections, per second
 
     def step_seen(self, phone, state):
         sent = self.step_sent.get((phone.table_id, state["step_id"]))
@@ -383,14 +385,15 @@ class Bench:
         return sum(p.online for p in self.phones)
 
     def server_cpu(self):
-        """CPU seconds of the server and of its child processes (the SQLite
-        checkpointer), as long as they run."""
+        """CPU seconds of the server processes and of their children (the
+        SQLite checkpointer), as long as they run."""
         if not self.server_pid:
             return None
-        pids = [self.server_pid]
-        children = Path(f"/proc/{self.server_pid}/task/{self.server_pid}/children")
-        if children.exists():
-            pids += [int(pid) for pid in children.read_text().split()]
+        pids = list(self.server_pid)
+        for server in self.server_pid:
+            children = Path(f"/proc/{server}/task/{server}/children")
+            if children.exists():
+                pids += [int(pid) for pid in children.read_text().split()]
         total = 0.0
         for pid in pids:
             try:
@@ -417,17 +420,29 @@ def steps_line(bench: Bench, ms) -> str:
     )
 
 
-def report(args, bench: Bench, database_path: str, table_ids: list[int]) -> bool:
+def stored_ideas(database_url: str, table_ids: list[int]) -> list[tuple]:
+    """(participant, client id, table, text) of the ideas of these tables."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            query = sa.text(
+                "SELECT participant_id, client_id, table_id, text FROM ideas WHERE table_id IN :ids"
+            ).bindparams(sa.bindparam("ids", expanding=True))
+            return [tuple(row) for row in connection.execute(query, {"ids": table_ids})]
+    finally:
+        engine.dispose()
+
+
+def report(args, bench: Bench, database_url: str, table_ids: list[int]) -> bool:
     """Print the figures; check the database and every phone's final view."""
     posts = bench.posts.values()
     acked = [p for p in posts if p.acked]
     if args.relay:  # nothing is stored: only what the phones saw is checked
         rows, stored = [], {p.cid for p in acked}
     else:
-        with sqlite3.connect(database_path) as db:
-            query = "SELECT participant_id, client_id, table_id, text FROM ideas WHERE table_id IN"
-            marks = ",".join("?" * len(table_ids))
-            rows = db.execute(f"{query} ({marks})", table_ids).fetchall()
+        rows = stored_ideas(database_url, table_ids)
         stored = {row[1] for row in rows}
     views = lambda post: (p.view for p in bench.tables[post.phone.table_id])  # noqa: E731
     missing_db = sum(p.cid not in stored for p in acked)
@@ -451,7 +466,8 @@ machine: {os.cpu_count()} CPUs shared by the server ({server_name(args)}) \
 and this load generator; load average {bench.load[0]:.1f} when posting starts, \
 {bench.load[1]:.1f} when it ends
 phones: {bench.online_start}/{len(bench.phones)} connected in {bench.connect_s:.1f} s; \
-{bench.dropped} dropped on purpose; {bench.unexpected} disconnected by the server; \
+{bench.dropped} dropped on purpose; {bench.unexpected} disconnected by the server \
+(reconnect storm: at most {max(bench.dropped_per_second.values(), default=0)} in one second); \
 {bench.online_end} online at the final sync
 posts: {len(posts)} sent ({len(posts) / bench.elapsed:.1f}/s), {len(acked)} acked, \
 {sum(p.sends > 1 for p in posts)} resent, {len(bench.refused)} refused, {len(rows)} stored; \
@@ -479,13 +495,25 @@ def server_name(args) -> str:
     return "bench/relay.py: the bare relay, started here" if args.relay else "run.py, started here"
 
 
-def start_server(workdir: Path, database_url: str, relay=False) -> tuple[subprocess.Popen, str]:
+def start_server(
+    workdir: Path, database_url: str, relay=False, production_limits=False, slow_disk_ms=0
+) -> tuple[subprocess.Popen, str]:
+    """Start run.py (or the bare relay); with ``production_limits``, the
+    posting and per-address limits stay as in production; with
+    ``slow_disk_ms``, every disk flush of the server takes that much longer."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = dict(os.environ, PORT=str(port), HOST="127.0.0.1", DATABASE_URL=database_url)
     env.update(WORKSHOP_INSTANCE=str(workdir / "instance"), SECRET_KEY="bench-secret")
-    env.update(SOCKETIO_ASYNC_MODE="gevent", RATE_LIMIT_POSTS="100000")
+    env.update(SOCKETIO_ASYNC_MODE="gevent")
+    if not production_limits:  # thousands of phones, one address: the generator's
+        env.update(RATE_LIMIT_POSTS="100000", MAX_SCREENS_PER_ADDRESS="0")
+    if slow_disk_ms:
+        sys.path.insert(0, str(ROOT))
+        from tests.faults import slow_disk
+
+        env.update(slow_disk(workdir, slow_disk_ms))
     log = open(workdir / "server.log", "a")  # noqa: SIM115 (kept open for the child)
     run = [sys.executable, str(ROOT / ("bench/relay.py" if relay else "run.py"))]
     server = subprocess.Popen(run, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -545,12 +573,20 @@ def main() -> None:
     parser.add_argument("--step-every", type=float, default=15, help="seconds between step pushes")
     parser.add_argument("--relay", action="store_true", help="the bare relay instead of the app")
     parser.add_argument("--url", help="a running server instead (needs --database-url)")
-    parser.add_argument("--database-url", help="that server's database: sqlite:///PATH")
-    parser.add_argument("--server-pid", type=int, help="that server's process, for its CPU use")
+    parser.add_argument("--database-url", help="that server's database (SQLite or PostgreSQL)")
+    parser.add_argument(
+        "--server-pid",
+        type=int,
+        action="append",
+        help="that server's process, for its CPU use (once per process when several)",
+    )
     parser.add_argument("--server-log", help="keep the started server's output in this file")
+    parser.add_argument(
+        "--slow-disk", type=int, default=0, metavar="MS", help="every disk flush takes MS longer"
+    )
     args = parser.parse_args()
-    if args.url and not (args.database_url or "").startswith("sqlite:///"):
-        parser.error("--url needs --database-url sqlite:///PATH, that server's database")
+    if args.url and not args.database_url:
+        parser.error("--url needs --database-url, that server's database")
     if args.relay and (args.method or args.url):
         parser.error("--relay runs the bare relay itself, without the method's steps")
     logging.getLogger("engineio.client").setLevel(logging.CRITICAL)  # drops are expected
@@ -558,7 +594,9 @@ def main() -> None:
         database_url = args.database_url or f"sqlite:///{Path(workdir) / 'bench.db'}"
         server, url = None, (args.url or "").rstrip("/")
         if not args.url:
-            server, url = start_server(Path(workdir), database_url, args.relay)  # run.py migrates
+            server, url = start_server(  # run.py migrates
+                Path(workdir), database_url, args.relay, slow_disk_ms=args.slow_disk
+            )
             print(f"server: {server_name(args)}, pid {server.pid} on {url}", flush=True)
         try:
             t = time.monotonic()
@@ -570,11 +608,11 @@ def main() -> None:
                 prepared = prepare(database_url, args.tables, args.phones)
                 table_ids, people, secrets, organizer = prepared
             print(f"prepared {len(people)} phones in {time.monotonic() - t:.1f} s", flush=True)
-            bench = Bench(args, url, server.pid if server else args.server_pid)
+            bench = Bench(args, url, [server.pid] if server else args.server_pid or [])
             if database_url.startswith("sqlite:///"):
                 bench.wal_path = database_url.removeprefix("sqlite:///") + "-wal"
             asyncio.run(bench.run(people, secrets, organizer))
-            ok = report(args, bench, database_url.removeprefix("sqlite:///"), table_ids)
+            ok = report(args, bench, database_url, table_ids)
         finally:
             if server:
                 server.terminate()

@@ -1,17 +1,22 @@
-"""Faults between the app and the services it needs: a TCP link that a test
-cuts and mends, as a Redis restart or a lost database route would."""
+"""Faults between the app and what it needs: a TCP link that a test cuts,
+partitions and mends, as a Redis restart or a lost route would, and a slow
+disk. Used by the tests and by bench/live_load.py --slow-disk."""
 
 import contextlib
 import socket
+import subprocess
 import threading
+from pathlib import Path
 
 
 class Link:
     """Relays 127.0.0.1:<port> to ``target`` (host, port).
 
     ``cut()`` closes every open connection and refuses new ones at once, as a
-    stopped service does; ``mend()`` lets them through again. The service
-    itself never stops: other tests on the machine keep using it.
+    stopped service does; ``partition()`` keeps every connection open but
+    lets nothing through, as a lost route does (no error, no answer);
+    ``mend()`` lets everything through again. The service itself never
+    stops: other tests on the machine keep using it.
     """
 
     def __init__(self, target: tuple[str, int]):
@@ -19,6 +24,8 @@ class Link:
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.up = True
+        self.flowing = threading.Event()
+        self.flowing.set()
         self.lock = threading.Lock()
         self.open: list[socket.socket] = []
         threading.Thread(target=self._accept, daemon=True).start()
@@ -50,6 +57,7 @@ class Link:
     def _pump(self, source: socket.socket, sink: socket.socket) -> None:
         try:
             while chunk := source.recv(65536):
+                self.flowing.wait()  # held while partitioned, delivered after
                 sink.sendall(chunk)
         except OSError:
             pass
@@ -72,9 +80,30 @@ class Link:
         for end in ends:
             self._close(end)
 
+    def partition(self) -> None:
+        self.flowing.clear()
+
     def mend(self) -> None:
         self.up = True
+        self.flowing.set()
 
     def close(self) -> None:
         self.cut()
         self.listener.close()
+
+
+SLOW_DISK_SOURCE = Path(__file__).resolve().parent.parent / "bench" / "slow_disk.c"
+
+
+def slow_disk(workdir: Path, milliseconds: int) -> dict[str, str]:
+    """The environment that makes a process's disk flushes (fsync,
+    fdatasync) take ``milliseconds`` more: a library compiled from
+    bench/slow_disk.c, preloaded. Needs a C compiler (cc)."""
+    library = workdir / "slow_disk.so"
+    if not library.exists():
+        subprocess.run(
+            ["cc", "-shared", "-fPIC", "-o", str(library), str(SLOW_DISK_SOURCE), "-ldl"],
+            check=True,
+            capture_output=True,
+        )
+    return {"LD_PRELOAD": str(library), "SLOW_DISK_MS": str(milliseconds)}

@@ -16,24 +16,54 @@ import requests
 import socketio
 from sqlalchemy import select
 
+from workshop import create_app
 from workshop.extensions import db
 from workshop.models import Idea, Table
 from workshop.services import ServiceError, live
 
-from .helpers import LiveServer, of_type, phone, read
+from .helpers import LiveServer, Phone, join_over_http, make_evening, of_type, phone, read
 
 READ_TIMEOUT = 1  # seconds the test server waits for a silent client
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, migrated_database):
+def hostile_site(tmp_path_factory, migrated_database):
+    """The server, and a legitimate phone at a table of its open evening."""
     workdir = tmp_path_factory.mktemp("hostile")
     path = workdir / "live.db"
     shutil.copy(migrated_database, path)
-    live = LiveServer(workdir, f"sqlite:///{path}", {"READ_TIMEOUT": str(READ_TIMEOUT)})
+    live = LiveServer(
+        workdir,
+        f"sqlite:///{path}",
+        # Pings more often than READ_TIMEOUT: an idle phone is not a silent one.
+        # The bystander posts at every check: above the posting limit.
+        {
+            "READ_TIMEOUT": str(READ_TIMEOUT),
+            "PING_INTERVAL": str(READ_TIMEOUT / 2),
+            "RATE_LIMIT_POSTS": "1000",
+        },
+    )
     live.start()
-    yield live
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SOCKETIO_ASYNC_MODE": "threading"}
+    )
+    table = make_evening(app).tables[1]
+    bystander = Phone(live, table, join_over_http(live, table, "Passante"))
+    yield live, bystander
+    bystander.client.disconnect()
     live.stop()
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def server(hostile_site):
+    return hostile_site[0]
+
+
+@pytest.fixture
+def bystander(hostile_site) -> Phone:
+    return hostile_site[1]
 
 
 def raw(server, request: bytes = b"") -> socket.socket:
@@ -67,29 +97,38 @@ def polling_post_head(server, length: int) -> bytes:
     ).encode()
 
 
-def still_serving(server) -> bool:
-    return requests.get(f"{server.url}/", timeout=5).status_code == 200
+def still_serving(server, bystander: Phone) -> bool:
+    """Pages are served, and a legitimate phone at another table gets its
+    post acknowledged and its catch-up answered."""
+    posted = bystander.write("idea.post", {"text": f"Toujours là {uuid.uuid4().hex[:6]}"})
+    return (
+        requests.get(f"{server.url}/", timeout=5).status_code == 200
+        and posted["ok"]
+        and bystander.call("sync", {"since": posted["seq"]})["ok"]
+    )
 
 
 # --- the transport -------------------------------------------------------------------
 
 
-def test_a_connection_that_never_sends_a_request_is_closed(server):
-    assert closed_by_server(raw(server))
-    assert still_serving(server)
+def test_a_connection_that_never_sends_a_request_is_closed(server, bystander):
+    silent = [raw(server) for _ in range(50)]
+    assert still_serving(server, bystander)  # while they hang on
+    assert all(closed_by_server(connection) for connection in silent)
 
 
-def test_a_body_announced_and_never_sent_is_given_up(server):
-    assert closed_by_server(raw(server, polling_post_head(server, 5000)))
-    assert still_serving(server)
+def test_a_body_announced_and_never_sent_is_given_up(server, bystander):
+    hanging = [raw(server, polling_post_head(server, 5000)) for _ in range(20)]
+    assert still_serving(server, bystander)  # while they hang on
+    assert all(closed_by_server(connection) for connection in hanging)
 
 
-def test_a_polling_body_over_the_limit_is_refused_before_it_is_read(server):
+def test_a_polling_body_over_the_limit_is_refused_before_it_is_read(server, bystander):
     connection = raw(server, polling_post_head(server, 200_000))  # and not a byte of the body
     answer = connection.recv(4096)
     connection.close()
     assert answer.startswith(b"HTTP/1.1 413")
-    assert still_serving(server)
+    assert still_serving(server, bystander)
 
 
 def test_websocket_compression_is_declined(server):
@@ -112,30 +151,31 @@ def test_websocket_compression_is_declined(server):
     assert b"permessage-deflate" not in head.lower()
 
 
-def test_a_websocket_message_over_the_limit_closes_that_connection_only(server):
+def test_a_websocket_message_over_the_limit_closes_that_connection_only(server, bystander):
     client = engineio.Client()
     dropped = threading.Event()
     client.on("disconnect", lambda *_: dropped.set())
     client.connect(server.url, transports=["websocket"], engineio_path="socket.io")
     client.send("x" * 200_000)
     assert dropped.wait(10)
-    assert still_serving(server)
+    assert bystander.client.connected
+    assert still_serving(server, bystander)
 
 
-def test_a_transport_that_never_says_who_it_is_is_closed(server):
+def test_a_transport_that_never_says_who_it_is_is_closed(server, bystander):
     client = engineio.Client()  # Engine.IO only: never sends Socket.IO's CONNECT
     dropped = threading.Event()
     client.on("disconnect", lambda *_: dropped.set())
     client.connect(server.url, transports=["websocket"], engineio_path="socket.io")
+    assert still_serving(server, bystander)  # while it is open
     # Closed at the housekeeping round (every 10 s) after READ_TIMEOUT.
     assert dropped.wait(30)
-    assert still_serving(server)
 
 
-def test_a_form_body_over_the_limit_is_refused(server):
+def test_a_form_body_over_the_limit_is_refused(server, bystander):
     answer = requests.post(f"{server.url}/login", data={"email": "x" * 2_000_000}, timeout=10)
     assert answer.status_code == 413
-    assert still_serving(server)
+    assert still_serving(server, bystander)
 
 
 def test_the_server_raises_its_open_files_limit(server):
@@ -217,14 +257,14 @@ def test_text_is_stored_composed_and_without_invisible_controls(app, evening):
         {"role": "projector", "event": "\ud800"},
     ],
 )
-def test_a_malformed_connection_is_refused_and_the_server_goes_on(server, auth):
+def test_a_malformed_connection_is_refused_and_the_server_goes_on(server, bystander, auth):
     client = socketio.Client(reconnection=False)
     refusals = []
     client.on("connect_error", refusals.append)
     with pytest.raises(socketio.exceptions.ConnectionError):
         client.connect(server.url, auth=auth, transports=["websocket"], wait_timeout=5)
     assert refusals == [{"message": "unauthorized"}]
-    assert still_serving(server)
+    assert still_serving(server, bystander)
 
 
 def test_nothing_of_the_above_left_a_traceback(server):

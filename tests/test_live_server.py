@@ -2,9 +2,12 @@
 the network: what a phone relies on when the venue's laptop restarts."""
 
 import os
+import shutil
 import signal
 import sqlite3
 import stat
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -14,10 +17,12 @@ import requests
 import socketio
 from sqlalchemy import func, select
 
-from workshop import clock, config
+from workshop import clock, config, create_app
+from workshop.extensions import db
 from workshop.models import Idea
 
-from .helpers import Phone, join_over_http, make_evening, read, script
+from .faults import slow_disk
+from .helpers import LiveServer, Phone, join_over_http, make_evening, read, script
 
 
 def ideas_of(changes):
@@ -197,3 +202,81 @@ def test_the_server_keeps_its_checkpoint_process_running(live_server):
         time.sleep(0.2)
     again = checkpointers_of(server)
     assert len(again) == 1 and again != first
+
+
+def test_the_backup_command_copies_everything_while_the_evening_runs(live_server, tmp_path):
+    """The documented backup: every acknowledged idea is in the copy, taken
+    while phones go on posting (a file copy could miss the -wal file)."""
+    server, app = live_server
+    table = make_evening(app).tables[0]
+    phone = Phone(server, table, join_over_http(server, table))
+    acked = [phone.write("idea.post", {"text": f"Avant {n}"})["ok"] for n in range(5)]
+    assert all(acked)
+    posting, stop = [], threading.Event()
+
+    def keep_posting():
+        while not stop.is_set():
+            posting.append(phone.write("idea.post", {"text": f"Pendant {len(posting)}"})["ok"])
+
+    thread = threading.Thread(target=keep_posting)
+    thread.start()
+    target = tmp_path / "sauvegarde.db"
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "workshop", "backup", str(target)],
+            env={**server.env, "SOCKETIO_ASYNC_MODE": "threading"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        stop.set()
+        thread.join(20)
+    phone.client.disconnect()
+
+    assert done.returncode == 0, done.stderr
+    assert "Backed up" in done.stdout
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    with sqlite3.connect(target) as copy:
+        texts = {row[0] for row in copy.execute("SELECT text FROM ideas")}
+        assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert {f"Avant {n}" for n in range(5)} <= texts
+
+
+def test_a_slow_disk_does_not_hold_the_other_tables(tmp_path, migrated_database):
+    """Every disk flush takes 300 ms: once a commit has been seen to be slow,
+    commits wait in a native thread, and another table's catch-up is
+    answered while a post is still being flushed."""
+    path = tmp_path / "slow.db"
+    shutil.copy(migrated_database, path)
+    server = LiveServer(tmp_path, f"sqlite:///{path}", slow_disk(tmp_path, 300))
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SOCKETIO_ASYNC_MODE": "threading"}
+    )
+    server.start()
+    try:
+        table, other_table = make_evening(app).tables
+        alice = Phone(server, table, join_over_http(server, table, "Alice"))
+        bob = Phone(server, other_table, join_over_http(server, other_table, "Bob"))
+        assert alice.write("idea.post", {"text": "La première, lente"})["ok"]
+        order, answers = [], {}
+
+        def post():
+            answers["post"] = alice.write("idea.post", {"text": "Pendant le vidage"})
+            order.append("post")
+
+        posting = threading.Thread(target=post)
+        posting.start()
+        time.sleep(0.1)  # the post's commit is now flushing
+        answers["sync"] = bob.call("sync", {"since": 0})
+        order.append("sync")
+        posting.join(20)
+
+        assert order == ["sync", "post"]
+        assert answers["sync"]["ok"] and answers["post"]["ok"]
+        for phone in (alice, bob):
+            phone.client.disconnect()
+    finally:
+        server.stop()
+        with app.app_context():
+            db.engine.dispose()

@@ -223,6 +223,44 @@ def test_a_redis_outage_loses_nothing_and_live_delivery_resumes_by_itself(pair, 
         phone.client.disconnect()
 
 
+def test_a_redis_partition_never_holds_an_acknowledgement_or_a_connection(pair, evening):
+    """Redis stops answering without closing anything (a lost route): posts
+    are acknowledged, a console connects, and live delivery resumes once the
+    route is back."""
+    table = evening.tables[0]
+    alice = Phone(pair.first, table, join_over_http(pair.first, table, "Alice"))
+    bob = Phone(pair.second, table, join_over_http(pair.second, table, "Bob"))
+    bob_saw = seen_by(bob)
+
+    pair.redis.partition()
+    try:
+        acks = [alice.write("idea.post", {"text": f"Coupé {n}"}) for n in range(3)]
+        assert [ack["ok"] for ack in acks] == [True] * 3
+        console = socketio.Client(reconnection=False)
+        console.connect(
+            pair.first.url,
+            auth={"role": "facilitator", "secret": table.facilitator_secret},
+            transports=["websocket"],
+            wait_timeout=10,
+        )
+        assert console.connected
+        assert console.call("sync", {"since": 0}, timeout=10)["ok"]
+        time.sleep(6)  # past the queue's socket timeout: its connections give up
+    finally:
+        pair.redis.mend()
+
+    assert wait_for(
+        lambda: (
+            alice.write("idea.post", {"text": f"Rétabli {time.monotonic()}"})["ok"]
+            and any(c["text"].startswith("Rétabli") for c in bob_saw)
+        ),
+        timeout=40,
+        step=1,
+    ), "live delivery did not resume after the partition"
+    for client in (alice.client, bob.client, console):
+        client.disconnect()
+
+
 def test_a_database_outage_keeps_the_post_on_the_phone_until_it_goes_through(pair, evening):
     table = evening.tables[0]
     alice = Phone(pair.first, table, join_over_http(pair.first, table, "Alice"))

@@ -17,6 +17,7 @@ from workshop.sockets import MAX_SCREENS, SYNCS_PER_MINUTE
 from .helpers import (
     Screen,
     console,
+    join,
     make_organizer,
     new_client_id,
     of_type,
@@ -711,6 +712,24 @@ def test_one_person_holds_a_few_screens_not_a_hundred(app, table):
     assert bob.connected
     screens[0].sio.disconnect()
     assert Screen(app, {"role": "participant", "table": table.join_code}, http).connected
+
+
+def test_one_address_holds_a_bounded_number_of_screens(app, table, other_table):
+    """One browser opening screen after screen (new participants each time)
+    is stopped at the address's limit; closing one makes room again."""
+    app.config["MAX_SCREENS_PER_ADDRESS"] = 3
+    screens = [phone(app, table, f"P{n}")[1] for n in range(3)]
+    with app.app_context():
+        _, token = join(db.session.get(Table, other_table.id), "Encore")
+        db.session.remove()
+    http = app.test_client()
+    http.set_cookie(live.participant_cookie_name(other_table.join_code), token)
+    auth = {"role": "participant", "table": other_table.join_code}
+
+    assert not Screen(app, auth, http).connected
+    screens[0].sio.disconnect()
+    assert Screen(app, auth, http).connected
+    assert all(s.connected for s in screens[1:])
 
 
 def test_the_facilitator_takes_someone_off_the_table(app, table, other_table):

@@ -63,8 +63,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
         channel=app.config["SOCKETIO_CHANNEL"],
+        **transport.message_queue(app.config),
         # Pings every 10 s: a phone that lost the Wi-Fi is noticed quickly.
-        ping_interval=10,
+        # (Shorter in the tests of silent clients, whose READ_TIMEOUT is short.)
+        ping_interval=float(os.environ.get("PING_INTERVAL", "10")),
         ping_timeout=20,
         # A polling request's body is refused above this, before it is read.
         max_http_buffer_size=transport.MAX_MESSAGE,

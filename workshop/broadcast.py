@@ -16,7 +16,7 @@ import time
 from flask import current_app
 from sqlalchemy import select
 
-from . import clock, transport
+from . import clock, publisher, transport
 from .extensions import db, socketio
 from .models import Event, Table
 from .services import accounts, codes, control, events
@@ -218,12 +218,12 @@ def console_presence(table: Table, connected: bool, leaving_sid: str | None = No
         members = socketio.server.manager.rooms.get("/", {}).get(console_room(table.id)) or {}
         if any(sid != leaving_sid for sid in members):
             return
-    control.mark_consoles([table.id], connected)
-    socketio.emit(
-        "presence",
-        {"table_id": table.id, "console": connected},
-        to=organizers_room(table.event_id),
+    # Sent by the publisher once committed: a connect never waits for the
+    # message queue (Redis away or cut off).
+    publisher.push_after_commit(
+        organizers_room(table.event_id), "presence", {"table_id": table.id, "console": connected}
     )
+    control.mark_consoles([table.id], connected)
 
 
 # Seconds between housekeeping rounds (beacons, ended sign-ins, silent
@@ -250,6 +250,30 @@ def send_beacons() -> None:
             socketio.emit("seq", {"seq": seq, "now": now}, to=room, ignore_queue=True)
 
 
+def _screens_by_address() -> dict[str, int]:
+    """Open screens of this process per client address (a device on a
+    venue's LAN has one address): one browser cannot hold thousands."""
+    return current_app.extensions.setdefault("screens_by_address", {})
+
+
+def screens_from(address: str) -> int:
+    return _screens_by_address().get(address, 0)
+
+
+def screen_opened_from(address: str) -> None:
+    counts = _screens_by_address()
+    counts[address] = counts.get(address, 0) + 1
+
+
+def screen_closed_from(address: str) -> None:
+    counts = _screens_by_address()
+    left = counts.get(address, 0) - 1
+    if left > 0:
+        counts[address] = left
+    else:
+        counts.pop(address, None)
+
+
 def screens_in(room: str) -> int:
     """How many connections of this process are in ``room``."""
     return sum(1 for _ in socketio.server.manager.get_participants("/", room))
@@ -269,7 +293,12 @@ def close_unidentified(first_seen: dict[str, float], grace: float) -> None:
         if server.manager.sid_from_eio_sid(eio_sid, "/") is not None:
             first_seen.pop(eio_sid, None)
         elif now - first_seen.setdefault(eio_sid, now) >= grace:
-            server.eio.disconnect(eio_sid)
+            transport = server.eio.sockets.pop(eio_sid, None)
+            if transport is not None:
+                # Not eio.disconnect(): it waits until the client reads the
+                # goodbye, which a long-polling client that went away never
+                # does, and this task would wait with it for ever.
+                transport.close(wait=False)
             first_seen.pop(eio_sid, None)
 
 

@@ -6,6 +6,7 @@ import click
 from flask import Flask
 from sqlalchemy import select
 
+from . import sqlite
 from .extensions import db
 from .models import EventStatus, Organizer, Territory
 from .services import accounts, events
@@ -115,6 +116,18 @@ def seed_demo() -> tuple[Organizer, str]:
 
 
 def register(app: Flask) -> None:
+    @app.cli.command("backup")
+    @click.argument("target", type=click.Path(dir_okay=False))
+    def backup_command(target):
+        """Copy the database to TARGET, safely while the evening runs."""
+        database = sqlite.database_file(app.config["SQLALCHEMY_DATABASE_URI"])
+        if database is None:
+            raise click.ClickException(
+                "This database is not SQLite: back it up with its own tools (pg_dump)."
+            )
+        pages = sqlite.backup(database, target)
+        click.echo(f"Backed up {database} to {target} ({pages} pages).")
+
     @app.cli.command("seed-demo")
     def seed_demo_command():
         """Create a demo evening to try the app in one minute."""

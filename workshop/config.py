@@ -61,6 +61,7 @@ def load_config(instance_path: str) -> dict:
     """Build the configuration mapping from environment variables."""
     instance = Path(instance_path)
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'workshop.db'}"
+    trusted_proxies = int(os.environ.get("TRUSTED_PROXIES", "0"))
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY") or _instance_secret(instance),
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -92,7 +93,14 @@ def load_config(instance_path: str) -> dict:
         # Proxies in front of the app (nginx: 1) whose X-Forwarded-For and
         # X-Forwarded-Proto are believed: the phones' addresses, for the
         # sign-in and joining limits. 0 (direct, at a venue): nothing is believed.
-        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
+        "TRUSTED_PROXIES": trusted_proxies,
+        # Live screens one address may hold open (per process). At a venue,
+        # every phone has its own LAN address: 50 is far beyond any device.
+        # Behind a proxy, a whole hall may reach the server from the venue's
+        # one public address: off (0) unless set.
+        "MAX_SCREENS_PER_ADDRESS": int(
+            os.environ.get("MAX_SCREENS_PER_ADDRESS", "0" if trusted_proxies else "50")
+        ),
         # No form of the app comes near this: a bigger body is refused (413)
         # before it is read.
         "MAX_CONTENT_LENGTH": 512 * 1024,

@@ -105,8 +105,13 @@ def on_connect(auth):
     connect = CONNECT.get(role) if isinstance(role, str) else None
     if connect is None:
         raise ConnectionRefusedError("unauthorized")
+    address = request.remote_addr or ""
+    limit = current_app.config["MAX_SCREENS_PER_ADDRESS"]
+    if limit and broadcast.screens_from(address) >= limit:
+        raise ConnectionRefusedError("too_many_connections")
     who, rooms = connect(auth)
-    session["who"] = who
+    session["who"] = {**who, "address": address}
+    broadcast.screen_opened_from(address)
     for room in rooms:
         join_room(room)
     if role == "facilitator":
@@ -118,6 +123,8 @@ def on_connect(auth):
 def on_disconnect(*_reason):
     """A console that leaves shows as disconnected in the control room."""
     who = session.get("who") or {}
+    if "address" in who:
+        broadcast.screen_closed_from(who["address"])
     if who.get("role") == "organizer":
         broadcast.organizer_screen_closed(request.sid)
     if who.get("role") == "facilitator":

@@ -9,12 +9,16 @@ statement of a transaction takes it, returning the connection to the pool
 
 Under gevent, SQLite's own write lock (which another program, a backup or
 the CLI, may hold for seconds) is taken by trying and sleeping
-cooperatively, never by waiting inside SQLite.
+cooperatively, never by waiting inside SQLite; commits leave the loop for a
+native thread while the disk is slow (SlowDiskCommits); and the server never
+checkpoints (workshop/checkpointer.py does).
 """
 
+import os
 import sqlite3
 import threading
 import time
+from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -67,10 +71,46 @@ def serialize_writes(engine: Engine, cooperative: bool = False) -> None:
             if cooperative and not raw.in_transaction:
                 _begin_writing(raw)
 
+    if cooperative:
+        engine.dialect.do_commit = SlowDiskCommits(engine.dialect.do_commit)
+
     @event.listens_for(engine.pool, "checkin")
     def _give_back(_dbapi_connection, record):
         if record is not None and record.info.pop("writing", False):
             lock.release()
+
+
+class SlowDiskCommits:
+    """A commit flushes the -wal file to disk (synchronous=FULL): a few
+    milliseconds on a laptop's SSD, but 50 ms or more on a slow or busy disk,
+    during which the whole loop would wait. Commits run on the loop while
+    they are fast (a native thread costs CPU at every write); once one takes
+    more than SLOW, they run in gevent's native thread pool, until one is
+    fast again."""
+
+    SLOW = 0.02  # seconds
+    FAST = 0.005
+
+    def __init__(self, commit):
+        self.commit = commit
+        self.off_loop = False
+        self.pool = None
+
+    def __call__(self, dbapi_connection) -> None:
+        started = time.perf_counter()
+        if self.off_loop:
+            if self.pool is None:
+                from gevent import get_hub
+
+                self.pool = get_hub().threadpool
+            self.pool.apply(self.commit, (dbapi_connection,))
+        else:
+            self.commit(dbapi_connection)
+        took = time.perf_counter() - started
+        if took > self.SLOW:
+            self.off_loop = True
+        elif took < self.FAST:
+            self.off_loop = False
 
 
 def _begin_writing(raw: sqlite3.Connection) -> None:
@@ -94,3 +134,25 @@ def _begin_writing(raw: sqlite3.Connection) -> None:
 def database_file(url: str) -> str | None:
     """The file of a SQLite database URL (None for another database)."""
     return url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else None
+
+
+def backup(source: str, target: str) -> int:
+    """Copy the SQLite database ``source`` to ``target``, consistently, while
+    the server goes on writing (SQLite's backup API reads one snapshot; a
+    plain file copy can miss what is still in the -wal file). The copy is
+    readable by its owner only; returns its number of pages."""
+    partial = f"{target}.part"
+    Path(partial).unlink(missing_ok=True)
+    original = sqlite3.connect(source, timeout=BUSY_TIMEOUT_MS / 1000)
+    copy = sqlite3.connect(partial)
+    try:
+        original.backup(copy)
+        pages = copy.execute("PRAGMA page_count").fetchone()[0]
+        if copy.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+            raise sqlite3.DatabaseError("the copy does not pass SQLite's check")
+    finally:
+        copy.close()
+        original.close()
+    os.chmod(partial, 0o600)
+    os.replace(partial, target)
+    return pages

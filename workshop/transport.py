@@ -51,6 +51,7 @@ class _SilentClients(logging.Filter):
         if record.exc_info and isinstance(record.exc_info[1], TimeoutError):
             record.msg, record.args = "client silent mid-request: dropped", ()
             record.exc_info = None
+            record.levelno, record.levelname = logging.INFO, "INFO"  # routine, not an error
         return True
 
 
@@ -121,3 +122,27 @@ def raise_open_files_limit() -> int:
         except (ValueError, OSError):
             pass  # kept as it was; the start-up message says how many
     return soft
+
+
+def message_queue(config) -> dict:
+    """Socket.IO's client manager for a Redis message queue, with timeouts:
+    a Redis that stops answering (a network cut, not only a stop) fails a
+    publish within seconds instead of holding the task that sends pushes for
+    ever, and the listener notices and reconnects (it pings every few
+    seconds, so a quiet channel never looks like a dead one)."""
+    url = config.get("SOCKETIO_MESSAGE_QUEUE")
+    if not url or not url.startswith(("redis://", "rediss://")):
+        return {}
+    import socketio
+
+    manager = socketio.RedisManager(
+        url,
+        channel=config["SOCKETIO_CHANNEL"],
+        redis_options={
+            "socket_timeout": 5,
+            "socket_connect_timeout": 5,
+            "health_check_interval": 2,
+            "socket_keepalive": True,
+        },
+    )
+    return {"client_manager": manager}

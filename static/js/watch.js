@@ -4,7 +4,11 @@
    was pushed meanwhile, the screen catches up once more. */
 window.watchEvent = function (auth, onCatchUp, pushes, onConnection) {
   "use strict";
-  var socket = io({ auth: auth, reconnectionDelayMax: 5000 });
+  // WebSocket first, long-polling only if it fails: see protocol.js.
+  var socket = io({
+    auth: auth, reconnectionDelayMax: 5000,
+    transports: ["websocket", "polling"], tryAllTransports: true,
+  });
   var syncing = false;
   var pushedDuringSync = false;
 

@@ -64,6 +64,11 @@ export function connect({ auth, table, role, store: state, onUpdate, onConnectio
 
   const socket = io({
     auth,
+    // A WebSocket first: one connection, which behind several processes
+    // needs no sticky session (deploy/nginx.conf); long-polling only if the
+    // network refuses WebSockets.
+    transports: ["websocket", "polling"],
+    tryAllTransports: true,
     reconnectionDelay: 1000,
     reconnectionDelayMax: 5000,
     randomizationFactor: 0.5,

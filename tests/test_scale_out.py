@@ -118,6 +118,19 @@ def texts(catch_up: dict) -> list[str]:
     return [c["text"] for c in catch_up["changes"] if c["type"] == "idea"]
 
 
+def live_delivery_resumes(sender: Phone, seen: list, prefix: str) -> bool:
+    """``sender`` posts every second until one of its posts reaches ``seen``
+    live (the message queue works again), within 40 s."""
+    return wait_for(
+        lambda: (
+            sender.write("idea.post", {"text": f"{prefix} {time.monotonic()}"})["ok"]
+            and any(c["text"].startswith(prefix) for c in seen)
+        ),
+        timeout=40,
+        step=1,
+    )
+
+
 def test_phones_on_two_processes_share_one_table(pair, evening):
     table = evening.tables[0]
     alice = Phone(pair.first, table, join_over_http(pair.first, table, "Alice"))
@@ -207,14 +220,7 @@ def test_a_redis_outage_loses_nothing_and_live_delivery_resumes_by_itself(pair, 
     finally:
         pair.redis.mend()
 
-    assert wait_for(
-        lambda: (
-            alice.write("idea.post", {"text": f"Après {time.monotonic()}"})["ok"]
-            and any(c["text"].startswith("Après") for c in bob_saw)
-        ),
-        timeout=30,
-        step=1,
-    ), "live delivery did not resume after Redis came back"
+    assert live_delivery_resumes(alice, bob_saw, "Après"), "not after Redis came back"
     stored = stored_texts(pair, table.id)
     assert stored[:3] == during and all(t.startswith("Après") for t in stored[3:])
     logs = pair.first.log_path.read_text() + pair.second.log_path.read_text()
@@ -249,14 +255,7 @@ def test_a_redis_partition_never_holds_an_acknowledgement_or_a_connection(pair, 
     finally:
         pair.redis.mend()
 
-    assert wait_for(
-        lambda: (
-            alice.write("idea.post", {"text": f"Rétabli {time.monotonic()}"})["ok"]
-            and any(c["text"].startswith("Rétabli") for c in bob_saw)
-        ),
-        timeout=40,
-        step=1,
-    ), "live delivery did not resume after the partition"
+    assert live_delivery_resumes(alice, bob_saw, "Rétabli"), "not after the partition"
     for client in (alice.client, bob.client, console):
         client.disconnect()
 

@@ -4,14 +4,17 @@ at another table wait for its acknowledgements meanwhile? (issue 7, §2)
 Starts run.py (gevent, production limits, a temporary SQLite file), prepares
 an open evening, connects a legitimate phone at table 1 that posts every
 200 ms, and runs each abuse from another table for --seconds while it posts.
-Prints, per abuse, the legitimate phone's acknowledgement latency
-(p50 / p99 / max, budget p99 <= 250 ms) and what the abuser was answered.
+Prints, per abuse, how long the legitimate phone waits for each answer
+(p50 / p99 / max, budget p99 <= 250 ms; "inf" is no answer within 10 s) and
+what the abuser was answered. Silent connections and transports are closed
+after READ_TIMEOUT (20 s): give --seconds 30 to see them closed.
 
     .venv/bin/python bench/abuse.py                 # every abuse, 10 s each
     .venv/bin/python bench/abuse.py --only resend --seconds 5
 """
 
 import argparse
+import logging
 import re
 import socket
 import sys
@@ -200,10 +203,12 @@ def measure(url, legit: Phone, abuse, abuser, seconds, code) -> tuple[list[float
     while time.monotonic() < deadline:
         started = time.monotonic()
         try:
-            ok = legit.write("idea.post", {"text": f"Légitime {uuid.uuid4().hex[:6]}"})["ok"]
+            # Answered is what counts: within its posting limit (12 a minute)
+            # the post is stored, past it refused for a while; both are answers.
+            legit.write("idea.post", {"text": f"Légitime {uuid.uuid4().hex[:6]}"})
+            latencies.append((time.monotonic() - started) * 1000)
         except socketio.exceptions.TimeoutError:
-            ok = False
-        latencies.append((time.monotonic() - started) * 1000 if ok else float("inf"))
+            latencies.append(float("inf"))  # no answer in 10 s
         time.sleep(max(0.0, 0.2 - (time.monotonic() - started)))
     stop.set()
     if worker is not None:
@@ -224,6 +229,7 @@ def main() -> None:
     parser.add_argument("--only", choices=list(ABUSES), action="append")
     args = parser.parse_args()
     names = args.only or list(ABUSES)
+    logging.getLogger("engineio.client").setLevel(logging.CRITICAL)  # drops are the point
     with tempfile.TemporaryDirectory(prefix="abuse-") as workdir:
         database_url = f"sqlite:///{Path(workdir) / 'bench.db'}"
         server, url = start_server(Path(workdir), database_url, production_limits=True)
@@ -246,7 +252,7 @@ def main() -> None:
                 verdict = "met" if at(0.99) <= BUDGET_MS else "MISSED"
                 said = ", ".join(f"{k}: {v}" for k, v in answers.most_common(4)) or "-"
                 print(
-                    f"{name:13} {title}\n{'':13} legitimate acks n={len(ordered)} "
+                    f"{name:13} {title}\n{'':13} legitimate answers n={len(ordered)} "
                     f"p50={at(0.5):.0f} ms p99={at(0.99):.0f} ms max={ordered[-1]:.0f} ms "
                     f"({verdict}); the abuser got: {said}"
                 )

@@ -97,20 +97,25 @@ class SlowDiskCommits:
         self.pool = None
 
     def __call__(self, dbapi_connection) -> None:
-        started = time.perf_counter()
         if self.off_loop:
             if self.pool is None:
                 from gevent import get_hub
 
                 self.pool = get_hub().threadpool
-            self.pool.apply(self.commit, (dbapi_connection,))
+            took = self.pool.apply(self._timed, (dbapi_connection,))
         else:
-            self.commit(dbapi_connection)
-        took = time.perf_counter() - started
+            took = self._timed(dbapi_connection)
+        # The commit's own time, not the wait for the loop to come back to
+        # it (which, under load, would keep commits off the loop for ever).
         if took > self.SLOW:
             self.off_loop = True
         elif took < self.FAST:
             self.off_loop = False
+
+    def _timed(self, dbapi_connection) -> float:
+        started = time.perf_counter()
+        self.commit(dbapi_connection)
+        return time.perf_counter() - started
 
 
 def _begin_writing(raw: sqlite3.Connection) -> None:

@@ -1,14 +1,14 @@
 # The two commands: `make run` (start the app) and `make test` (run every test).
 # Both set everything up on a fresh machine: a virtual environment, the
 # packages, the translations, the database (migrated at start) and, for the
-# tests, Debian's Chromium.
+# tests, Debian's Chromium and a C compiler.
 
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run demo test install translations chromium lint
+.PHONY: run demo test install translations chromium cc lint
 
 run: install translations
 	$(PY) run.py
@@ -16,7 +16,7 @@ run: install translations
 demo: install translations
 	SEED_DEMO=1 $(PY) run.py
 
-test: install translations chromium
+test: install translations chromium cc
 	$(PY) -m pytest
 
 install: $(STAMP)
@@ -32,6 +32,9 @@ translations: install
 
 chromium:
 	@scripts/ensure-chromium
+
+cc:
+	@scripts/ensure-cc
 
 lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

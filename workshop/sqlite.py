@@ -14,6 +14,7 @@ native thread while the disk is slow (SlowDiskCommits); and the server never
 checkpoints (workshop/checkpointer.py does).
 """
 
+import logging
 import os
 import sqlite3
 import threading
@@ -24,6 +25,7 @@ from pathlib import Path
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+log = logging.getLogger(__name__)
 READS = ("SELECT", "PRAGMA", "WITH")
 WAIT = 10.0  # seconds; past this the write goes on and SQLite's busy_timeout decides
 BUSY_TIMEOUT_MS = 10_000  # how long SQLite waits for another program's lock
@@ -83,45 +85,59 @@ def serialize_writes(engine: Engine, cooperative: bool = False) -> None:
 
 class SlowDiskCommits:
     """A commit flushes the -wal file to disk (synchronous=FULL): a few
-    milliseconds on a laptop's SSD, but 50 ms or more on a slow or busy disk,
+    milliseconds on a laptop's SSD, 50 ms or more on a slow or busy disk,
     during which the whole loop would wait. Commits run on the loop while
     the disk is fast (a native thread costs CPU at every write: about 10
-    points at the §11 load); once the typical commit (the median of the last
-    few) takes more than SLOW, they run in gevent's native thread pool,
-    until it is back under FAST. One slow commit alone changes nothing."""
+    points at the §11 load). Once the typical commit (the median of the last
+    nine) takes more than SLOW, they run in gevent's native thread pool; one
+    in PROBE_EVERY then runs on the loop again, to time the disk itself (in
+    the pool, the time also counts waiting for the interpreter), and a fast
+    one brings commits back to the loop."""
 
-    SLOW = 0.02  # seconds
+    SLOW = 0.04  # seconds
     FAST = 0.01
     LAST = 9  # commits the median is taken over
+    PROBE_EVERY = 20
 
     def __init__(self, commit):
         self.commit = commit
         self.off_loop = False
         self.pool = None
         self.recent: deque[float] = deque(maxlen=self.LAST)
+        self.since_probe = 0
 
     def __call__(self, dbapi_connection) -> None:
         if self.off_loop:
-            if self.pool is None:
-                from gevent import get_hub
-
-                self.pool = get_hub().threadpool
-            took = self.pool.apply(self._timed, (dbapi_connection,))
-        else:
-            took = self._timed(dbapi_connection)
-        # The commit's own time, not the wait for the loop to come back to
-        # it (which, under load, would keep commits off the loop for ever).
-        self.recent.append(took)
+            self.since_probe += 1
+            if self.since_probe < self.PROBE_EVERY:
+                self._in_thread(dbapi_connection)
+                return
+            self.since_probe = 0
+            if self._timed(dbapi_connection) < self.FAST:
+                self.off_loop = False
+                self.recent.clear()
+                log.info("the disk is fast again: commits back on the event loop")
+            return
+        self.recent.append(self._timed(dbapi_connection))
         typical = sorted(self.recent)[len(self.recent) // 2]
-        if typical > self.SLOW:
+        if len(self.recent) == self.LAST and typical > self.SLOW:
             self.off_loop = True
-        elif typical < self.FAST:
-            self.off_loop = False
+            log.warning(
+                "slow disk (a commit takes %.0f ms): commits move to a native thread",
+                typical * 1000,
+            )
 
     def _timed(self, dbapi_connection) -> float:
         started = time.perf_counter()
         self.commit(dbapi_connection)
         return time.perf_counter() - started
+
+    def _in_thread(self, dbapi_connection) -> None:
+        if self.pool is None:
+            from gevent import get_hub
+
+            self.pool = get_hub().threadpool
+        self.pool.apply(self.commit, (dbapi_connection,))
 
 
 def _begin_writing(raw: sqlite3.Connection) -> None:

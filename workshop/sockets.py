@@ -213,11 +213,40 @@ def _actor(envelope: dict) -> writes.Actor:
     raise inputs.refused()
 
 
+# The answers to what no service refused: (code, message, permanent, retry_after).
+DATABASE_AWAY = (
+    "database_unavailable",
+    _l("The server cannot reach its database for a moment. Your change is kept and sent again."),
+    False,
+    DATABASE_RETRY,
+)
+CANNOT_STORE = (
+    "cannot_store",
+    _l("This change could not be stored. It is kept on this device."),
+    True,
+    None,
+)
+SERVER_ERROR = (
+    "server_error",
+    _l("Something went wrong on the server. Your change is kept and sent again."),
+    False,
+    None,
+)
+
+
+def _unexpected(answer: tuple) -> dict:
+    """Roll back and answer an unexpected failure (see ``answers``)."""
+    db.session.rollback()
+    code, message, permanent, retry_after = answer
+    return ServiceError(code, message, retry_after=retry_after, permanent=permanent).as_dict()
+
+
 def answers(handler):
     """Run ``handler`` with a dict payload; every outcome gets an answer.
 
     A refusal is answered with its reason; an unexpected error is logged once
-    and answered as temporary, so that the phone keeps the write and retries.
+    and answered: temporary while retrying can help (the database away, a
+    crash), permanent for a write the database can never store.
     """
 
     @wraps(handler)
@@ -233,39 +262,17 @@ def answers(handler):
         except (OperationalError, SQLAlchemyTimeoutError) as error:
             # The database is away (restarting, cut off, locked): the write
             # will go through once it is back, however long that takes.
-            db.session.rollback()
-            log.warning(
-                "database unavailable for %s (who: %s): %s",
-                handler.__name__,
-                session.get("who"),
-                str(error).splitlines()[0][:200],
-            )
-            return ServiceError(
-                "database_unavailable",
-                _l(
-                    "The server cannot reach its database for a moment. Your change is kept and sent again."  # noqa: E501
-                ),
-                retry_after=DATABASE_RETRY,
-                permanent=False,
-            ).as_dict()
+            first_line = str(error).splitlines()[0][:200]
+            log.warning("database unavailable (who: %s): %s", session.get("who"), first_line)
+            return _unexpected(DATABASE_AWAY)
         except IntegrityError:
             # Not a resend (writes.perform answers those from their receipt):
             # this change can never be stored. Said so, it leaves the outbox.
-            db.session.rollback()
             log.exception("a write could not be stored (who: %s)", session.get("who"))
-            return ServiceError(
-                "cannot_store",
-                _l("This change could not be stored. It is kept on this device."),
-                permanent=True,
-            ).as_dict()
+            return _unexpected(CANNOT_STORE)
         except Exception:
-            db.session.rollback()
             log.exception("socket event failed (who: %s)", session.get("who"))
-            return ServiceError(
-                "server_error",
-                _l("Something went wrong on the server. Your change is kept and sent again."),
-                permanent=False,
-            ).as_dict()
+            return _unexpected(SERVER_ERROR)
 
     return wrapper
 

@@ -39,7 +39,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("SECRET_KEY", "bench-secret")
 
-    from flask import session
+    from flask import request, session
     from flask_login import login_user
     from flask_migrate import upgrade
     from sqlalchemy import event
@@ -133,6 +133,7 @@ def main() -> None:
                            "data": {"text": f"Idée numéro {n}", "kind": "idea"}}  # fmt: skip
             with app.test_request_context("/socket.io/"):
                 session["who"] = who
+                request.sid = f"bench-{n}"  # what Flask-SocketIO sets on a socket event
                 if who["role"] == "organizer":
                     login_user(db.session.get(Organizer, organizer_id))
                 answer = handler(payload)
@@ -164,6 +165,8 @@ def main() -> None:
         )
         if profile:
             stats = pstats.Stats(profile)
+            if os.environ.get("PROFILE_OUT"):
+                stats.dump_stats(os.environ["PROFILE_OUT"])
             # Function calls are repeatable where CPU time on a shared machine is not.
             print(f"Python function calls per write: {stats.total_calls / args.writes:.0f}")
             stats.sort_stats("cumulative").print_stats(40)

@@ -107,6 +107,8 @@ class Territory(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     population: Mapped[int | None] = mapped_column(Integer)
+    # The backlog's rules for this territory: expected days per stage (empty: defaults).
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     organizers: Mapped[list[Organizer]] = relationship(
@@ -432,7 +434,11 @@ class JournalEntry(db.Model):
 
     __tablename__ = "journal"
     # Looked up by action and subject (failed sign-ins of one address).
-    __table_args__ = (Index("ix_journal_action_subject_at", "action", "subject", "at"),)
+    # Looked up by subject (a project's history: "project:<id>").
+    __table_args__ = (
+        Index("ix_journal_action_subject_at", "action", "subject", "at"),
+        Index("ix_journal_subject_at", "subject", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     territory_id: Mapped[int | None] = mapped_column(ForeignKey("territories.id"), index=True)
@@ -442,3 +448,149 @@ class JournalEntry(db.Model):
     subject: Mapped[str] = mapped_column(String(100), default="")
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --- after the evening: the backlog (DESIGN.md §8) -----------------------------------
+
+
+class ProjectStage(enum.StrEnum):
+    """The method's stages, from a raw idea to duplication elsewhere."""
+
+    d0 = "d0"  # raw idea
+    d1 = "d1"  # problem qualified
+    d2 = "d2"  # opportunity qualified
+    d3 = "d3"  # prototype
+    d4 = "d4"  # launch
+    d5 = "d5"  # duplication
+
+
+class ProjectStatus(enum.StrEnum):
+    active = "active"
+    paused = "paused"
+    abandoned = "abandoned"
+    launched = "launched"
+
+
+class CarrierStatus(enum.StrEnum):
+    none = "none"
+    sought = "sought"
+    found = "found"
+    collective = "collective"
+
+
+class Project(db.Model):
+    """A candidate project of the backlog: a table's result or a promoted idea.
+
+    ``table_id`` and ``idea_id`` are unique: promoting the same result twice
+    finds the project made the first time. ``stage_since`` is when it entered
+    its stage (its age on the board); ``sheet`` is its sheet as it stands, a
+    copy of the table's at the evening, frozen per stage in its snapshots.
+    """
+
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(
+        ForeignKey("territories.id", ondelete="CASCADE"), index=True
+    )
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("events.id", ondelete="SET NULL"), index=True
+    )
+    table_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tables.id", ondelete="SET NULL"), unique=True
+    )
+    idea_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ideas.id", ondelete="SET NULL"), unique=True
+    )
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("projects.id", ondelete="SET NULL"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    theme: Mapped[str] = mapped_column(String(200), default="")
+    challenge: Mapped[Challenge | None] = mapped_column(_enum(Challenge))
+    stage: Mapped[ProjectStage] = mapped_column(_enum(ProjectStage))
+    stage_since: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    status: Mapped[ProjectStatus] = mapped_column(
+        _enum(ProjectStatus), default=ProjectStatus.active
+    )
+    carrier_status: Mapped[CarrierStatus] = mapped_column(
+        _enum(CarrierStatus), default=CarrierStatus.none
+    )
+    owner: Mapped[str] = mapped_column(String(200), default="")
+    sheet: Mapped[list] = mapped_column(JSON, default=list)  # [{"key", "text"}]
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    territory: Mapped[Territory] = relationship()
+    event: Mapped[Event | None] = relationship()
+    table: Mapped[Table | None] = relationship()
+    members: Mapped[list[ProjectMember]] = relationship(
+        back_populates="project", cascade="all, delete-orphan", order_by="ProjectMember.id"
+    )
+    ideas: Mapped[list[ProjectIdea]] = relationship(
+        back_populates="project", cascade="all, delete-orphan", order_by="ProjectIdea.position"
+    )
+    snapshots: Mapped[list[ProjectSnapshot]] = relationship(
+        back_populates="project", cascade="all, delete-orphan", order_by="ProjectSnapshot.id"
+    )
+
+
+class ProjectMember(db.Model):
+    """One person of a project's team: from a commitment at the evening, or
+    added later. Contact details are kept only with consent."""
+
+    __tablename__ = "project_members"
+    __table_args__ = (UniqueConstraint("project_id", "participant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="SET NULL")
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    category: Mapped[ActorCategory | None] = mapped_column(_enum(ActorCategory))
+    role: Mapped[CommitRole] = mapped_column(_enum(CommitRole))
+    brings: Mapped[str] = mapped_column(Text, default="")
+    expects: Mapped[str] = mapped_column(Text, default="")
+    hours_per_month: Mapped[int | None] = mapped_column(Integer)
+    consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    contact: Mapped[str] = mapped_column(String(200), default="")
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    project: Mapped[Project] = relationship(back_populates="members")
+
+
+class ProjectIdea(db.Model):
+    """An idea a project came from (a table's most voted cards, or the one
+    promoted), with its votes and text as they were then."""
+
+    __tablename__ = "project_ideas"
+    __table_args__ = (UniqueConstraint("project_id", "idea_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    idea_id: Mapped[int | None] = mapped_column(ForeignKey("ideas.id", ondelete="SET NULL"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    text: Mapped[str] = mapped_column(Text)
+    votes: Mapped[int] = mapped_column(Integer, default=0)
+
+    project: Mapped[Project] = relationship(back_populates="ideas")
+
+
+class ProjectSnapshot(db.Model):
+    """A project's sheet and title frozen when it entered a stage."""
+
+    __tablename__ = "project_snapshots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    stage: Mapped[ProjectStage] = mapped_column(_enum(ProjectStage))
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    sheet: Mapped[list] = mapped_column(JSON, default=list)
+    taken_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    project: Mapped[Project] = relationship(back_populates="snapshots")

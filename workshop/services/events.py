@@ -17,7 +17,7 @@ from ..models import (
     Territory,
     WorkshopKind,
 )
-from . import ServiceError, journal, steps
+from . import ServiceError, backlog, journal, steps
 from .changes import touch
 from .codes import EVENT_CODE_LENGTH, TABLE_CODE_LENGTH, new_code, new_secret, normalize_code
 
@@ -99,6 +99,9 @@ def update_event(organizer: Organizer, event: Event, **fields) -> Event:
         for table in event.tables:  # phones learn at once that the wall opened or closed
             touch(table)
     _record(organizer, "event.updated", event, fields=sorted(fields))
+    if fields.get("status") == EventStatus.closed:
+        # The hall empties: every table's result is in the backlog the same night.
+        backlog.promote_event(organizer, event, commit=False)
     db.session.commit()
     return event
 

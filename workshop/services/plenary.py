@@ -75,8 +75,9 @@ def word_cloud(event: Event, limit: int = CLOUD_WORDS) -> list[list]:
     return [[spellings[key].most_common(1)[0][0], n] for key, n in counts.most_common(limit)]
 
 
-def _top_cards(event: Event) -> dict[int, list[dict]]:
-    """Each table's most voted cards, from its latest closed vote."""
+def top_cards(event: Event) -> dict[int, list[dict]]:
+    """Each table's most voted cards (id, text, kind, votes), from its latest
+    closed vote."""
     results: dict[int, dict[str, int]] = {}
     vote_steps = db.session.scalars(
         select(Step)
@@ -100,13 +101,18 @@ def _top_cards(event: Event) -> dict[int, list[dict]]:
             key=lambda pair: (-pair[0], pair[1]),
         )
         top[table_id] = [
-            {"text": ideas[idea_id].text, "kind": ideas[idea_id].kind.value, "votes": n}
+            {
+                "id": idea_id,
+                "text": ideas[idea_id].text,
+                "kind": ideas[idea_id].kind.value,
+                "votes": n,
+            }
             for n, idea_id in ranked[:TOP_CARDS]
         ]
     return top
 
 
-def _sheet_texts(event: Event) -> dict[int, dict[str, str]]:
+def sheet_texts(event: Event) -> dict[int, dict[str, str]]:
     """Each table's sheet, field key -> text."""
     found: dict[int, dict[str, str]] = defaultdict(dict)
     rows = db.session.execute(
@@ -134,7 +140,7 @@ def payload(event: Event) -> dict:
     state = {"mode": "off", "table_id": None, "auto": 0, "since": None, **(event.plenary or {})}
     if state["mode"] == "off":
         return {**state, "tables": [], "cloud": []}
-    top, texts, commitments = _top_cards(event), _sheet_texts(event), _commitments(event)
+    top, texts, commitments = top_cards(event), sheet_texts(event), _commitments(event)
     tables = [
         {
             "id": table.id,

@@ -1,0 +1,245 @@
+"""The backlog: a closed evening's tables become projects, once; an idea can
+be promoted on its own; the board filters and ages them; only their
+territory's organizers see them."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from workshop import clock
+from workshop.cli import seed_demo
+from workshop.extensions import db
+from workshop.models import (
+    CarrierStatus,
+    CommitRole,
+    EventStatus,
+    Idea,
+    JournalEntry,
+    Project,
+    ProjectStage,
+    ProjectStatus,
+    StepKind,
+)
+from workshop.services import ServiceError, backlog, events, live, sheet_template, steps, writes
+
+from .helpers import make_event, make_organizer
+
+
+def write(actor, op, **data) -> dict:
+    answer = writes.perform(actor, {"op": op, "client_id": str(uuid.uuid4()), "data": data})
+    assert answer["ok"], answer
+    return answer
+
+
+def run_table(table, cards, ballots, sheet, commitments):
+    """Play a table's evening through the write path: people post ``cards``
+    (author name -> texts), vote (``ballots``: voter -> card texts), the
+    facilitator writes the ``sheet`` and people commit (name -> role, brings)."""
+    people = {}
+    for name in {**cards, **ballots, **commitments}:
+        people[name], _token = live.join_table(table, name, "business")
+    ideas = {}
+    for name, texts in cards.items():
+        for text in texts:
+            answer = write(writes.as_participant(people[name]), "idea.post", text=text)
+            ideas[text] = answer["changes"][0]["id"]
+    facilitator = writes.as_facilitator(table)
+    steps.ensure_script(table)
+    db.session.commit()
+    if ballots:
+        vote = next(s for s in table.steps if s.kind == StepKind.vote)
+        write(facilitator, "step.go", step_id=vote.id)
+        write(facilitator, "vote.open")
+        for name, texts in ballots.items():
+            for text in texts:
+                write(writes.as_participant(people[name]), "vote.cast", idea_id=ideas[text])
+        write(facilitator, "vote.close")
+    for key, text in sheet.items():
+        write(facilitator, "sheet.edit", key=key, text=text, base_version=0)
+    for name, (role, brings) in commitments.items():
+        write(
+            writes.as_participant(people[name]),
+            "commit.save",
+            role=role,
+            contribution=brings,
+            expects="Des clients",
+            hours_per_month=4,
+        )
+    return people, ideas
+
+
+def projects() -> list[Project]:
+    return list(db.session.scalars(select(Project).order_by(Project.id)))
+
+
+def test_closing_the_demo_evening_makes_one_project_per_table_at_its_stage_with_its_team(app, ctx):
+    organizer, _code = seed_demo()
+    event = events.events_for(organizer)[0]
+    for table in event.tables:
+        first_key = sheet_template.keys(table.challenge)[0]
+        run_table(
+            table,
+            cards={"Inès": [f"Idée A de {table.name}", f"Idée B de {table.name}"]},
+            ballots={"Inès": [f"Idée B de {table.name}"], "Marc": [f"Idée B de {table.name}"]},
+            sheet={first_key: f"Résultat de « {table.name} »\navec des détails"},
+            commitments={"Inès": ("carry", "Mon atelier"), "Marc": ("contribute", "Un camion")},
+        )
+
+    events.update_event(organizer, event, status=EventStatus.closed)
+
+    made = projects()
+    assert [(p.table_id, p.stage) for p in made] == [
+        (t.id, stage)
+        for t, stage in zip(
+            sorted(event.tables, key=lambda t: t.number),
+            # Mobilités (territorial), Circuits courts (creative), Tiers-lieu
+            # (prototyping), Bois local (creative), Santé (territorial).
+            [ProjectStage.d1, ProjectStage.d2, ProjectStage.d3, ProjectStage.d2, ProjectStage.d1],
+            strict=True,
+        )
+    ]
+    first = made[0]
+    assert first.title == "Résultat de « Mobilités rurales »"
+    assert first.theme == "Mobilités rurales" and first.event_id == event.id
+    assert first.territory_id == event.territory_id and first.owner == "Pays du Haut-Bocage"
+    assert [(m.name, m.role, m.brings, m.hours_per_month) for m in first.members] == [
+        ("Inès", CommitRole.carry, "Mon atelier", 4),
+        ("Marc", CommitRole.contribute, "Un camion", 4),
+    ]
+    assert first.carrier_status == CarrierStatus.found
+    assert [(i.text, i.votes) for i in first.ideas] == [
+        ("Idée B de Mobilités rurales", 2),
+    ]
+    assert first.sheet[0]["text"].startswith("Résultat de « Mobilités rurales »")
+    assert [(s.stage, s.sheet) for s in first.snapshots] == [(ProjectStage.d1, first.sheet)]
+    assert [e.action for e in backlog.history(first)] == ["project.created"]
+
+    # Closing again, or promoting by hand, makes nothing twice.
+    events.update_event(organizer, event, status=EventStatus.live)
+    events.update_event(organizer, event, status=EventStatus.closed)
+    again = backlog.promote_event(organizer, event)
+
+    assert (again.created, again.existing, again.empty) == ([], 5, 0)
+    assert len(projects()) == 5
+    created = db.session.scalar(
+        select(func.count(JournalEntry.id)).where(JournalEntry.action == "project.created")
+    )
+    assert created == 5
+
+
+def test_a_table_that_left_nothing_makes_no_project(app, ctx):
+    organizer = make_organizer()
+    event = make_event(organizer, tables=2)
+    worked, empty = event.tables
+    run_table(worked, cards={"Léa": ["Une épicerie mobile"]}, ballots={}, sheet={},
+              commitments={})  # fmt: skip
+    live.join_table(empty, "Personne", "citizen")
+
+    result = backlog.promote_event(organizer, event)
+
+    assert [p.table_id for p in result.created] == [worked.id]
+    assert result.empty == 1
+    # No sheet and no vote: the project is named after the table's first card.
+    assert result.created[0].title == "Une épicerie mobile"
+    assert result.created[0].carrier_status == CarrierStatus.none
+
+
+def test_an_idea_promoted_twice_is_one_project_at_d0(app, ctx):
+    organizer = make_organizer()
+    event = make_event(organizer, tables=1)
+    _people, ideas = run_table(
+        event.tables[0], cards={"Léa": ["Un café réparation\nle samedi"]}, ballots={}, sheet={},
+        commitments={},
+    )  # fmt: skip
+    idea = db.session.get(Idea, ideas["Un café réparation\nle samedi"])
+
+    first = backlog.promote_idea(organizer, idea)
+    second = backlog.promote_idea(organizer, idea)
+
+    assert first.id == second.id and len(projects()) == 1
+    assert (first.stage, first.title, first.summary) == (
+        ProjectStage.d0,
+        "Un café réparation",
+        "Un café réparation\nle samedi",
+    )
+    assert backlog.promoted_ideas([idea.id]) == {idea.id: first.id}
+
+
+def test_another_territorys_organizer_sees_none_of_its_projects(app, ctx):
+    organizer = make_organizer()
+    event = make_event(organizer, tables=1)
+    _people, ideas = run_table(event.tables[0], cards={"Léa": ["Idée"]}, ballots={}, sheet={},
+                               commitments={})  # fmt: skip
+    backlog.promote_event(organizer, event)
+    project = projects()[0]
+    stranger = make_organizer("autre@example.org", "Autre pays")
+
+    assert backlog.projects_for(stranger) == []
+    with pytest.raises(ServiceError):
+        backlog.project_for(stranger, project.id)
+    with pytest.raises(ServiceError):
+        backlog.promote_idea(stranger, db.session.get(Idea, ideas["Idée"]))
+    assert backlog.project_for(organizer, project.id) is project
+
+
+def _three_projects(organizer):
+    event = make_event(organizer, tables=3)
+    for table, text in zip(event.tables, ["Navette", "Épicerie", "Atelier vélo"], strict=True):
+        run_table(table, cards={"Léa": [text]}, ballots={}, sheet={}, commitments={})
+    return backlog.promote_event(organizer, event).created
+
+
+def test_the_board_filters_and_searches(app, ctx):
+    organizer = make_organizer()
+    navette, epicerie, atelier = _three_projects(organizer)
+    backlog.update(organizer, epicerie, status=ProjectStatus.paused,
+                   carrier_status=CarrierStatus.sought)  # fmt: skip
+    backlog.move(organizer, atelier, ProjectStage.d3)
+
+    def titles(**filters):
+        return [p.title for p in backlog.projects_for(organizer, backlog.Filters(**filters))]
+
+    assert titles() == ["Navette", "Épicerie", "Atelier vélo"]
+    assert titles(q="vélo") == ["Atelier vélo"]
+    assert titles(q="EPICERIE") == titles(q="épicerie") == ["Épicerie"]
+    assert titles(status=ProjectStatus.paused) == ["Épicerie"]
+    assert titles(carrier_status=CarrierStatus.sought) == ["Épicerie"]
+    assert titles(theme="Table 1") == ["Navette"]
+    assert titles(event_id=navette.event_id, q="nav") == ["Navette"]
+    columns = dict(backlog.board(backlog.projects_for(organizer)))
+    assert [p.title for p in columns[ProjectStage.d2]] == ["Navette", "Épicerie"]
+    assert [p.title for p in columns[ProjectStage.d3]] == ["Atelier vélo"]
+    assert columns[ProjectStage.d0] == []
+
+
+def test_a_project_turns_amber_then_red_past_its_territorys_expected_time(app, ctx):
+    organizer = make_organizer()
+    navette, epicerie, _atelier = _three_projects(organizer)
+    start = clock.aware(navette.stage_since)
+
+    assert backlog.age(navette, start + timedelta(days=90)).level == "ok"  # D2: 90 days
+    assert backlog.age(navette, start + timedelta(days=91)).level == "amber"
+    assert backlog.age(navette, start + timedelta(days=181)).level == "red"
+    backlog.update(organizer, epicerie, status=ProjectStatus.paused)
+    assert backlog.age(epicerie, start + timedelta(days=400)).level == "ok"  # paused: not late
+
+    navette.territory.settings = {"stage_days": {"d2": 10}}
+    db.session.commit()
+    assert backlog.age(navette, start + timedelta(days=11)) == backlog.Age(11, 10, "amber")
+
+
+def test_moving_a_project_freezes_its_sheet_and_keeps_the_reason(app, ctx):
+    organizer = make_organizer()
+    navette = _three_projects(organizer)[0]
+
+    backlog.move(organizer, navette, ProjectStage.d3, "Un premier essai est prévu.")
+    backlog.move(organizer, navette, ProjectStage.d3, "Rien")  # already there: nothing
+
+    assert navette.stage == ProjectStage.d3
+    assert [s.stage for s in navette.snapshots] == [ProjectStage.d2, ProjectStage.d3]
+    moved = [e for e in backlog.history(navette) if e.action == "project.moved"]
+    assert [(e.data["before"], e.data["after"], e.data["reason"]) for e in moved] == [
+        ("d2", "d3", "Un premier essai est prévu.")
+    ]

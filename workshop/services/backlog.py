@@ -1,0 +1,443 @@
+"""The backlog of candidate projects (DESIGN.md §8): what an evening leaves
+behind, followed stage by stage for months.
+
+A closed evening's tables become projects at the stage their challenge
+reaches (a problem, an opportunity, a prototype); an organizer can also
+promote any single idea. Both are idempotent: a table or an idea gives at
+most one project, however often it is promoted. Every change that matters is
+journaled under the subject ``project:<id>``: that is the project's history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from .. import clock
+from ..extensions import db
+from ..models import (
+    CarrierStatus,
+    Challenge,
+    Commitment,
+    Event,
+    Idea,
+    JournalEntry,
+    Organizer,
+    Participant,
+    Project,
+    ProjectIdea,
+    ProjectMember,
+    ProjectSnapshot,
+    ProjectStage,
+    ProjectStatus,
+    Table,
+    Territory,
+    Vote,
+)
+from . import ServiceError, accounts, journal, plenary, sheet_template
+
+# What a table's result is, by the challenge it worked on.
+STAGE_OF_CHALLENGE = {
+    Challenge.territorial: ProjectStage.d1,
+    Challenge.creative: ProjectStage.d2,
+    Challenge.prototyping: ProjectStage.d3,
+}
+
+STAGE_LABELS = {
+    ProjectStage.d0: _l("D0 · Raw idea"),
+    ProjectStage.d1: _l("D1 · Problem qualified"),
+    ProjectStage.d2: _l("D2 · Opportunity qualified"),
+    ProjectStage.d3: _l("D3 · Prototype"),
+    ProjectStage.d4: _l("D4 · Launch"),
+    ProjectStage.d5: _l("D5 · Duplication"),
+}
+STATUS_LABELS = {
+    ProjectStatus.active: _l("Active"),
+    ProjectStatus.paused: _l("Paused"),
+    ProjectStatus.abandoned: _l("Abandoned"),
+    ProjectStatus.launched: _l("Launched"),
+}
+CARRIER_LABELS = {
+    CarrierStatus.none: _l("No carrier"),
+    CarrierStatus.sought: _l("Carrier sought"),
+    CarrierStatus.found: _l("Carrier found"),
+    CarrierStatus.collective: _l("Collective carrier"),
+}
+
+# How long a project is expected to stay in a stage, in days, unless its
+# territory says otherwise (settings["stage_days"]). Past it the board shows it
+# amber; past twice as long, red.
+DEFAULT_STAGE_DAYS = {
+    ProjectStage.d0: 30,
+    ProjectStage.d1: 60,
+    ProjectStage.d2: 90,
+    ProjectStage.d3: 120,
+    ProjectStage.d4: 180,
+    ProjectStage.d5: 365,
+}
+MAX_TITLE = 200
+MAX_REASON = 2000
+
+
+def _not_found() -> ServiceError:
+    return ServiceError("not_found", _l("This project does not exist or is not yours."))
+
+
+def _actor(organizer: Organizer) -> str:
+    return f"organizer:{organizer.id}"
+
+
+def _record(organizer: Organizer, project: Project, action: str, **data) -> None:
+    journal.record(
+        _actor(organizer),
+        action,
+        f"project:{project.id}",
+        territory_id=project.territory_id,
+        event_id=project.event_id,
+        **data,
+    )
+
+
+def _first_line(text: str, limit: int = MAX_TITLE) -> str:
+    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+def _snapshot(project: Project) -> None:
+    project.snapshots.append(
+        ProjectSnapshot(
+            stage=project.stage,
+            title=project.title,
+            summary=project.summary,
+            sheet=[dict(field) for field in project.sheet],
+            taken_at=clock.now(),
+        )
+    )
+
+
+# --- from the evening to the backlog --------------------------------------------------
+
+
+def _sheet_of(table: Table, texts: dict[str, str]) -> list[dict]:
+    return [
+        {"key": key, "text": texts.get(key, "")} for key in sheet_template.keys(table.challenge)
+    ]
+
+
+def _carrier_status(members: list[ProjectMember]) -> CarrierStatus:
+    carriers = sum(1 for member in members if member.role.value == "carry")
+    if carriers > 1:
+        return CarrierStatus.collective
+    return CarrierStatus.found if carriers == 1 else CarrierStatus.none
+
+
+def _team(table: Table) -> list[ProjectMember]:
+    rows = db.session.execute(
+        select(Commitment, Participant)
+        .join(Participant, Participant.id == Commitment.participant_id)
+        .where(Commitment.table_id == table.id, Commitment.withdrawn.is_(False))
+        .order_by(Commitment.id)
+    )
+    return [
+        ProjectMember(
+            participant_id=participant.id,
+            name=participant.display_name,
+            category=participant.category,
+            role=commitment.role,
+            brings=commitment.contribution or participant.brings,
+            expects=commitment.expects,
+            hours_per_month=commitment.hours_per_month,
+            consent=participant.contact_consent,
+            contact=participant.contact if participant.contact_consent else "",
+            added_at=clock.now(),
+        )
+        for commitment, participant in rows
+    ]
+
+
+def _first_cards(table: Table) -> list[dict]:
+    """A table that never voted: its first cards stand for its result."""
+    ideas = db.session.scalars(
+        select(Idea)
+        .where(Idea.table_id == table.id, Idea.deleted.is_(False), Idea.hidden.is_(False))
+        .order_by(Idea.seq)
+        .limit(plenary.TOP_CARDS)
+    )
+    return [{"id": idea.id, "text": idea.text, "votes": 0} for idea in ideas]
+
+
+def _project_of_table(table: Table, texts: dict[str, str], top: list[dict]) -> Project | None:
+    top = top or _first_cards(table)
+    sheet = _sheet_of(table, texts)
+    written = [field["text"] for field in sheet if field["text"].strip()]
+    members = _team(table)
+    if not (written or top or members):
+        return None  # the table left nothing to follow
+    title = _first_line(written[0]) if written else ""
+    title = title or (_first_line(top[0]["text"]) if top else "") or table.name
+    now = clock.now()
+    project = Project(
+        territory_id=table.event.territory_id,
+        event_id=table.event_id,
+        table_id=table.id,
+        title=title,
+        summary=written[0] if written else (top[0]["text"] if top else table.brief_title),
+        theme=table.name,
+        challenge=table.challenge,
+        stage=STAGE_OF_CHALLENGE[table.challenge],
+        stage_since=now,
+        status=ProjectStatus.active,
+        owner=table.event.territory.name,
+        sheet=sheet,
+        created_at=now,
+        updated_at=now,
+    )
+    project.members = members
+    project.carrier_status = _carrier_status(members)
+    project.ideas = [
+        ProjectIdea(idea_id=card["id"], position=n, text=card["text"], votes=card["votes"])
+        for n, card in enumerate(top)
+    ]
+    _snapshot(project)
+    return project
+
+
+@dataclass
+class Promotion:
+    """What promoting an evening did."""
+
+    created: list[Project]
+    existing: int  # tables whose project was made before
+    empty: int  # tables that left nothing to follow
+
+
+def promote_event(organizer: Organizer, event: Event, commit: bool = True) -> Promotion:
+    """Make a project of every table of ``event`` that has a result (a sheet,
+    voted cards or commitments). Tables promoted before are left as they are."""
+    done = set(
+        db.session.scalars(
+            select(Project.table_id)
+            .join(Table, Table.id == Project.table_id)
+            .where(Table.event_id == event.id)
+        )
+    )
+    texts, top = plenary.sheet_texts(event), plenary.top_cards(event)
+    result = Promotion([], len(done), 0)
+    for table in sorted(event.tables, key=lambda t: t.number):
+        if table.id in done:
+            continue
+        project = _project_of_table(table, texts.get(table.id, {}), top.get(table.id, []))
+        if project is None:
+            result.empty += 1
+            continue
+        db.session.add(project)
+        db.session.flush()
+        _record(organizer, project, "project.created", origin="table", table_id=table.id)
+        result.created.append(project)
+    if commit:
+        db.session.commit()
+    return result
+
+
+def promote_idea(organizer: Organizer, idea: Idea) -> Project:
+    """The project made of one idea (at D0), made now if it was not before."""
+    table = idea.table
+    if idea.deleted or not accounts.can_manage(organizer, table.event):
+        raise _not_found()
+    existing = db.session.scalar(select(Project).where(Project.idea_id == idea.id))
+    if existing is not None:
+        return existing
+    votes = db.session.scalar(
+        select(func.count(Vote.id)).where(Vote.idea_id == idea.id, Vote.active.is_(True))
+    )
+    now = clock.now()
+    project = Project(
+        territory_id=table.event.territory_id,
+        event_id=table.event_id,
+        idea_id=idea.id,
+        title=_first_line(idea.text),
+        summary=idea.text,
+        theme=table.name,
+        challenge=table.challenge,
+        stage=ProjectStage.d0,
+        stage_since=now,
+        owner=table.event.territory.name,
+        sheet=[],
+        created_at=now,
+        updated_at=now,
+    )
+    project.ideas = [ProjectIdea(idea_id=idea.id, position=0, text=idea.text, votes=votes or 0)]
+    _snapshot(project)
+    db.session.add(project)
+    db.session.flush()
+    _record(organizer, project, "project.created", origin="idea", idea_id=idea.id)
+    db.session.commit()
+    return project
+
+
+# --- the board ----------------------------------------------------------------------
+
+
+@dataclass
+class Filters:
+    """The board's filters (all optional); ``q`` searches titles, summaries, themes."""
+
+    territory_id: int | None = None
+    event_id: int | None = None
+    theme: str = ""
+    carrier_status: CarrierStatus | None = None
+    status: ProjectStatus | None = None
+    q: str = ""
+
+
+def _mine(organizer: Organizer):
+    return Project.territory_id.in_([t.id for t in organizer.territories])
+
+
+def projects_for(organizer: Organizer, filters: Filters | None = None) -> list[Project]:
+    """The organizer's projects (their territories only; merged ones left out),
+    filtered, oldest in their stage first."""
+    filters = filters or Filters()
+    query = select(Project).where(_mine(organizer), Project.merged_into_id.is_(None))
+    if filters.territory_id is not None:
+        query = query.where(Project.territory_id == filters.territory_id)
+    if filters.event_id is not None:
+        query = query.where(Project.event_id == filters.event_id)
+    if filters.theme:
+        query = query.where(Project.theme == filters.theme)
+    if filters.carrier_status is not None:
+        query = query.where(Project.carrier_status == filters.carrier_status)
+    if filters.status is not None:
+        query = query.where(Project.status == filters.status)
+    found = list(db.session.scalars(query.order_by(Project.stage_since, Project.id)))
+    words = plenary.fold(filters.q).split()
+    if words:  # without case or accents: "epicerie" finds "Épicerie"
+        found = [
+            p for p in found
+            if all(w in plenary.fold(f"{p.title} {p.summary} {p.theme}") for w in words)
+        ]  # fmt: skip
+    return found
+
+
+def board(projects: list[Project]) -> list[tuple[ProjectStage, list[Project]]]:
+    """Projects in columns, one per stage, D0 to D5."""
+    return [(stage, [p for p in projects if p.stage == stage]) for stage in ProjectStage]
+
+
+def themes_for(organizer: Organizer) -> list[str]:
+    """The themes of the organizer's projects, for the board's filter."""
+    return list(
+        db.session.scalars(
+            select(Project.theme)
+            .where(_mine(organizer), Project.theme != "")
+            .distinct()
+            .order_by(Project.theme)
+        )
+    )
+
+
+def stage_days(territory: Territory, stage: ProjectStage) -> int:
+    """How many days a project is expected to stay at ``stage`` in ``territory``."""
+    custom = (territory.settings or {}).get("stage_days") or {}
+    days = custom.get(stage.value)
+    return days if isinstance(days, int) and days > 0 else DEFAULT_STAGE_DAYS[stage]
+
+
+@dataclass
+class Age:
+    days: int
+    expected: int
+    level: str  # "ok", "amber" (past the expected time) or "red" (past twice as long)
+
+
+def age(project: Project, now: datetime | None = None) -> Age:
+    """How long ``project`` has been in its stage, against its territory's expectation."""
+    now = now or clock.now()
+    days = max(0, (now - clock.aware(project.stage_since)).days)
+    expected = stage_days(project.territory, project.stage)
+    if project.status != ProjectStatus.active:
+        level = "ok"  # a paused, abandoned or launched project is not late
+    elif days > 2 * expected:
+        level = "red"
+    elif days > expected:
+        level = "amber"
+    else:
+        level = "ok"
+    return Age(days, expected, level)
+
+
+# --- one project ---------------------------------------------------------------------
+
+
+def project_for(organizer: Organizer, project_id) -> Project:
+    """The organizer's project ``project_id`` (refused as not found otherwise)."""
+    project = db.session.get(Project, project_id) if isinstance(project_id, int) else None
+    if project is None or project.territory_id not in {t.id for t in organizer.territories}:
+        raise _not_found()
+    return project
+
+
+def move(organizer: Organizer, project: Project, stage: ProjectStage, reason: str = "") -> None:
+    """Move ``project`` to ``stage``; its sheet is frozen as it enters it."""
+    reason = (reason or "").strip()[:MAX_REASON]
+    if stage == project.stage:
+        return
+    before = project.stage
+    project.stage, project.stage_since = stage, clock.now()
+    project.updated_at = project.stage_since
+    _snapshot(project)
+    _record(
+        organizer, project, "project.moved", before=before.value, after=stage.value, reason=reason
+    )
+    db.session.commit()
+
+
+def update(organizer: Organizer, project: Project, **fields) -> None:
+    """Change a project's title, summary, theme, owner, status or carrier status."""
+    changed = []
+    for name in ("title", "summary", "theme", "owner", "status", "carrier_status"):
+        if name in fields and getattr(project, name) != fields[name]:
+            setattr(project, name, fields[name])
+            changed.append(name)
+    if not changed:
+        return
+    project.updated_at = clock.now()
+    values = {k: str(fields[k]) for k in changed if k in ("status", "carrier_status")}
+    _record(organizer, project, "project.updated", fields=changed, **values)
+    db.session.commit()
+
+
+def history(project: Project) -> list[JournalEntry]:
+    """Everything that happened to ``project``, oldest first."""
+    return list(
+        db.session.scalars(
+            select(JournalEntry)
+            .where(JournalEntry.subject == f"project:{project.id}")
+            .order_by(JournalEntry.at, JournalEntry.id)
+        )
+    )
+
+
+def sheet_fields(project: Project, fields: list | None = None) -> list[dict]:
+    """The project's sheet (or one of its snapshots' ``fields``) with its
+    labels in the current language."""
+    labels = {}
+    if project.challenge is not None:
+        labels = {f["key"]: f["label"] for f in sheet_template.template(project.challenge)}
+    return [
+        {**field, "label": labels.get(field["key"], field["key"])}
+        for field in (project.sheet if fields is None else fields)
+    ]
+
+
+def promoted_ideas(idea_ids: list[int]) -> dict[int, int]:
+    """Of ``idea_ids``, those promoted on their own: idea id -> project id."""
+    if not idea_ids:
+        return {}
+    rows = db.session.execute(
+        select(Project.idea_id, Project.id).where(Project.idea_id.in_(idea_ids))
+    )
+    return dict(rows.all())

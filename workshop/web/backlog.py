@@ -1,0 +1,169 @@
+"""The backlog's pages: the board by stage, a project's page, an evening's
+ideas to promote. Organizers only, and only their territories' projects."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import CarrierStatus, Idea, ProjectStage, ProjectStatus, Table, Vote
+from ..services import ServiceError, backlog
+from .organizer import _my_event
+
+bp = Blueprint("backlog", __name__, url_prefix="/backlog")
+
+
+@bp.before_request
+@login_required
+def require_login():
+    """Every page here is for signed-in organizers only."""
+
+
+def _choice(enum_type, value):
+    """``value`` as a member of ``enum_type``; None when empty; 400 when unknown."""
+    if not value:
+        return None
+    try:
+        return enum_type(value)
+    except ValueError:
+        abort(400)
+
+
+def _number(value) -> int | None:
+    return int(value) if value and value.isdigit() and len(value) < 10 else None
+
+
+def _project(project_id: int):
+    try:
+        return backlog.project_for(current_user, project_id)
+    except ServiceError:
+        abort(404)  # another territory's projects are not even revealed
+
+
+def _back(project) -> str:
+    target = request.form.get("back")
+    if target == "board":
+        return url_for("backlog.board", **request.args)
+    return url_for("backlog.project", project_id=project.id)
+
+
+@bp.get("/")
+def board():
+    args = request.args
+    filters = backlog.Filters(
+        territory_id=_number(args.get("territory")),
+        event_id=_number(args.get("event")),
+        theme=args.get("theme", "")[:200],
+        carrier_status=_choice(CarrierStatus, args.get("carrier")),
+        status=_choice(ProjectStatus, args.get("status")),
+        q=args.get("q", "")[:200],
+    )
+    projects = backlog.projects_for(current_user, filters)
+    return render_template(
+        "backlog/board.html",
+        columns=backlog.board(projects),
+        total=len(projects),
+        filters=filters,
+        ages={p.id: backlog.age(p) for p in projects},
+        themes=backlog.themes_for(current_user),
+        events=sorted(
+            (e for t in current_user.territories for e in t.events),
+            key=lambda e: (e.date is None, e.date, e.id),
+            reverse=True,
+        ),
+        labels=backlog,
+    )
+
+
+@bp.get("/projects/<int:project_id>")
+def project(project_id: int):
+    project = _project(project_id)
+    return render_template(
+        "backlog/project.html",
+        project=project,
+        age=backlog.age(project),
+        sheet=backlog.sheet_fields(project),
+        history=backlog.history(project),
+        labels=backlog,
+    )
+
+
+@bp.post("/projects/<int:project_id>/move")
+def move(project_id: int):
+    project = _project(project_id)
+    stage = _choice(ProjectStage, request.form.get("stage"))
+    if stage is None:
+        abort(400)
+    backlog.move(current_user, project, stage, request.form.get("reason", ""))
+    flash(_("Moved to %(stage)s.", stage=backlog.STAGE_LABELS[stage]), "success")
+    return redirect(_back(project))
+
+
+@bp.post("/projects/<int:project_id>")
+def update(project_id: int):
+    project = _project(project_id)
+    form = request.form
+    fields = {}
+    for name in ("title", "summary", "theme", "owner"):
+        if name in form:
+            fields[name] = form[name].strip()[: backlog.MAX_TITLE if name != "summary" else 5000]
+    if "title" in fields and not fields["title"]:
+        flash(_("A project needs a title."), "error")
+        return redirect(url_for("backlog.project", project_id=project.id))
+    if form.get("status"):
+        fields["status"] = _choice(ProjectStatus, form["status"])
+    if form.get("carrier_status"):
+        fields["carrier_status"] = _choice(CarrierStatus, form["carrier_status"])
+    backlog.update(current_user, project, **fields)
+    flash(_("Project saved."), "success")
+    return redirect(_back(project))
+
+
+@bp.post("/events/<int:event_id>/promote")
+def promote_event(event_id: int):
+    event = _my_event(event_id)
+    result = backlog.promote_event(current_user, event)
+    flash(
+        _(
+            "%(created)d new projects in the backlog; %(existing)d tables were there already; "
+            "%(empty)d tables left nothing to follow.",
+            created=len(result.created),
+            existing=result.existing,
+            empty=result.empty,
+        ),
+        "success",
+    )
+    return redirect(url_for("backlog.board", event=event.id))
+
+
+@bp.get("/events/<int:event_id>/ideas")
+def ideas(event_id: int):
+    event = _my_event(event_id)
+    votes = func.count(Vote.id).filter(Vote.active.is_(True))
+    rows = db.session.execute(
+        select(Idea, Table, votes)
+        .join(Table, Table.id == Idea.table_id)
+        .outerjoin(Vote, Vote.idea_id == Idea.id)
+        .where(Table.event_id == event.id, Idea.deleted.is_(False), Idea.hidden.is_(False))
+        .group_by(Idea.id, Table.id)
+        .order_by(Table.number, votes.desc(), Idea.seq)
+    ).all()
+    promoted = backlog.promoted_ideas([idea.id for idea, _table, _n in rows])
+    return render_template(
+        "backlog/ideas.html", event=event, rows=rows, promoted=promoted, labels=backlog
+    )
+
+
+@bp.post("/ideas/<int:idea_id>/promote")
+def promote_idea(idea_id: int):
+    idea = db.session.get(Idea, idea_id)
+    if idea is None:
+        abort(404)
+    _my_event(idea.table.event_id)
+    try:
+        project = backlog.promote_idea(current_user, idea)
+    except ServiceError:
+        abort(404)
+    flash(_("The idea is a project of the backlog."), "success")
+    return redirect(url_for("backlog.project", project_id=project.id))

@@ -6,6 +6,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from flask import url_for
 from sqlalchemy import func, select
 
 from workshop import clock
@@ -24,7 +25,7 @@ from workshop.models import (
 )
 from workshop.services import ServiceError, backlog, events, live, sheet_template, steps, writes
 
-from .helpers import make_event, make_organizer
+from .helpers import make_event, make_organizer, read, signed_in
 
 
 def write(actor, op, **data) -> dict:
@@ -243,3 +244,113 @@ def test_moving_a_project_freezes_its_sheet_and_keeps_the_reason(app, ctx):
     assert [(e.data["before"], e.data["after"], e.data["reason"]) for e in moved] == [
         ("d2", "d3", "Un premier essai est prévu.")
     ]
+
+
+# --- the pages ------------------------------------------------------------------------
+
+
+def _backlog_urls(app, values: dict) -> list[tuple[str, str]]:
+    """(method, url) of every /backlog/ route, filled with ``values`` (ids)."""
+    urls = []
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            if rule.rule.startswith("/backlog/"):
+                url = url_for(rule.endpoint, **{a: values[a] for a in rule.arguments})
+                urls += [(m, url) for m in sorted(rule.methods - {"HEAD", "OPTIONS"})]
+    return urls
+
+
+@pytest.fixture
+def ids(app) -> dict:
+    """An evening whose one table is a project, made in a context of its own:
+    each request of these tests then has its own (as in production)."""
+    with app.app_context():
+        organizer = make_organizer()
+        event = make_event(organizer, tables=1)
+        _people, ideas = run_table(
+            event.tables[0], cards={"Léa": ["Une navette solidaire", "Un garage"]}, ballots={},
+            sheet={}, commitments={"Léa": ("carry", "Mon permis")},
+        )  # fmt: skip
+        [project] = backlog.promote_event(organizer, event).created
+        values = {"project_id": project.id, "idea_id": ideas["Un garage"], "event_id": event.id}
+        db.session.remove()
+    return values
+
+
+def stored(app, project_id) -> tuple:
+    def query(session):
+        p = session.get(Project, project_id)
+        return p.stage, p.title, p.status, p.carrier_status
+
+    return read(app, query)
+
+
+def project_count(app) -> int:
+    return read(app, lambda session: session.scalar(select(func.count(Project.id))))
+
+
+def test_every_backlog_page_needs_a_signed_in_organizer_of_its_territory(app, ids):
+    urls = _backlog_urls(app, ids)
+    assert len(urls) >= 7
+    anonymous = app.test_client()
+    with app.app_context():
+        make_organizer("autre@example.org", "Autre pays")
+        db.session.remove()
+    intruder = signed_in(app, "autre@example.org")
+    form = {"stage": "d5", "title": "Piraté", "status": "abandoned", "reason": "x"}
+
+    for method, url in urls:
+        response = anonymous.open(url, method=method, data=form)
+        assert response.status_code == 302 and "/login" in response.location, (method, url)
+        if "/events/" in url or "/projects/" in url or "/ideas/" in url:
+            assert intruder.open(url, method=method, data=form).status_code == 404, (method, url)
+
+    board = intruder.get("/backlog/").get_data(as_text=True)
+    assert "Une navette solidaire" not in board
+    assert stored(app, ids["project_id"]) == (
+        ProjectStage.d2,
+        "Une navette solidaire",
+        ProjectStatus.active,
+        CarrierStatus.found,
+    )
+    assert project_count(app) == 1
+
+
+def test_an_organizer_moves_edits_and_promotes_through_the_pages(app, ids):
+    project, idea, event = ids["project_id"], ids["idea_id"], ids["event_id"]
+    http = signed_in(app)
+
+    board = http.get("/backlog/?q=navette").get_data(as_text=True)
+    assert "Une navette solidaire" in board and "Carrier found" not in board  # French first
+    assert "Porteur trouvé" in board
+
+    moved = http.post(
+        f"/backlog/projects/{project}/move?q=navette",
+        data={"stage": "d3", "back": "board", "reason": "Essai prévu"},
+    )
+    assert moved.status_code == 302 and moved.location.endswith("/backlog/?q=navette")
+    refused = http.post(f"/backlog/projects/{project}/move", data={"stage": "d9"})
+    assert refused.status_code == 400
+    http.post(
+        f"/backlog/projects/{project}",
+        data={"title": "Navette du samedi", "status": "paused", "carrier_status": "sought",
+              "owner": "Commune de Saint-Aubin"},
+    )  # fmt: skip
+    page = http.get(f"/backlog/projects/{project}").get_data(as_text=True)
+    assert "Navette du samedi" in page and "Essai prévu" in page and "Mon permis" in page
+
+    promoted = http.post(f"/backlog/ideas/{idea}/promote")
+    again = http.post(f"/backlog/ideas/{idea}/promote")
+    assert promoted.location == again.location
+    ideas_page = http.get(f"/backlog/events/{event}/ideas").get_data(as_text=True)
+    assert "Its project" in ideas_page or "Son projet" in ideas_page
+
+    assert stored(app, project) == (
+        ProjectStage.d3,
+        "Navette du samedi",
+        ProjectStatus.paused,
+        CarrierStatus.sought,
+    )
+    assert project_count(app) == 2  # the table's and the idea's
+    assert http.post(f"/backlog/events/{event}/promote").status_code == 302
+    assert project_count(app) == 2

@@ -1,0 +1,114 @@
+"""The backlog in a real browser: the board's columns, filters and late
+projects, moving a card with the keyboard, the project page and the
+evening's ideas; no axe-core violation, in French and in English."""
+
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from workshop import clock
+from workshop.extensions import db
+from workshop.models import Event, Project, ProjectStage
+from workshop.services import backlog
+
+from .browser import sign_in
+from .test_accessibility import assert_accessible, speak
+from .test_backlog import run_table
+
+
+@pytest.fixture
+def projects(site) -> list[int]:
+    """The evening's two tables made projects: one that has waited 100 days
+    in its stage (amber: D2 expects 90), one 200 days (red)."""
+    with site.app.app_context():
+        event = db.session.get(Event, site.evening.event_id)
+        first, second = sorted(event.tables, key=lambda t: t.number)
+        run_table(first, cards={"Léa": ["Navette solidaire"]}, ballots={}, sheet={},
+                  commitments={"Léa": ("carry", "Mon permis")})  # fmt: skip
+        run_table(second, cards={"Marc": ["Épicerie mobile"]}, ballots={}, sheet={},
+                  commitments={})  # fmt: skip
+        made = backlog.promote_event(event.territory.organizers[0], event).created
+        for project, days in zip(made, (100, 200), strict=True):
+            project.stage_since = clock.now() - timedelta(days=days)
+        db.session.commit()
+        ids = [p.id for p in made]
+        db.session.remove()
+    return ids
+
+
+def column(page, stage: str):
+    return page.locator(f"section[aria-labelledby='stage-{stage}']")
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_board_shows_late_projects_filters_and_moves_a_card(site, new_page, projects, lang):
+    page = new_page(laptop=True)
+    speak(page, site, lang)
+    sign_in(page, site)
+    page.goto(f"{site.server.url}/backlog/")
+
+    d2 = column(page, "d2")
+    expect(d2.locator("article")).to_have_count(2)
+    expect(d2.locator("h2")).to_contain_text("(2)")
+    late = {"fr": ("En retard", "Très en retard"), "en": ("Overdue", "Long overdue")}[lang]
+    navette = d2.locator("article", has_text="Navette solidaire")
+    epicerie = d2.locator("article", has_text="Épicerie mobile")
+    expect(navette).to_have_class("card project-card age-amber")
+    expect(navette.locator(".badge")).to_have_text(late[0])
+    expect(epicerie).to_have_class("card project-card age-red")
+    expect(epicerie.locator(".badge")).to_have_text(late[1])
+    assert_accessible(page, f"board ({lang})")
+
+    # Filters: the carrier found, then a search without accents.
+    page.select_option("#f-carrier", "found")
+    page.click("form[role=search] button[type=submit]")
+    expect(page.locator("article.project-card")).to_have_count(1)
+    expect(page.locator("article.project-card")).to_contain_text("Navette solidaire")
+    page.goto(f"{site.server.url}/backlog/?q=epicerie")
+    expect(page.locator("article.project-card")).to_have_count(1)
+    expect(page.locator("article.project-card")).to_contain_text("Épicerie mobile")
+
+    # Moving a card with the keyboard only: its stage, then its Move button.
+    page.goto(f"{site.server.url}/backlog/")
+    card = column(page, "d2").locator("article", has_text="Navette solidaire")
+    card.locator("select").focus()
+    page.keyboard.press("ArrowDown")  # D2 -> D3
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(column(page, "d3").locator("article")).to_have_count(1)
+    expect(column(page, "d3")).to_contain_text("Navette solidaire")
+    expect(column(page, "d2").locator("article")).to_have_count(1)
+    expect(page.locator(".flash-success")).to_contain_text("D3")
+    # A new stage starts a new count: no longer late.
+    expect(column(page, "d3").locator("article")).to_have_class("card project-card age-ok")
+    with site.app.app_context():
+        assert db.session.get(Project, projects[0]).stage == ProjectStage.d3
+        db.session.remove()
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_project_page_and_the_evenings_ideas(site, new_page, projects, lang):
+    page = new_page(laptop=True)
+    speak(page, site, lang)
+    sign_in(page, site)
+    page.goto(f"{site.server.url}/backlog/projects/{projects[0]}")
+    expect(page.locator("h1")).to_have_text("Navette solidaire")
+    expect(page.locator("table.team")).to_contain_text("Mon permis")
+    assert_accessible(page, f"project page ({lang})")
+
+    page.fill("#reason", "Un essai <b>samedi</b>")
+    page.select_option("#stage", "d3")
+    page.locator("form", has=page.locator("#reason")).locator("button").click()
+    expect(page.locator(".history")).to_contain_text("Un essai <b>samedi</b>")  # as text
+    assert_accessible(page, f"project page after a move ({lang})")
+
+    page.goto(f"{site.server.url}/backlog/events/{site.evening.event_id}/ideas")
+    expect(page.locator("h2").first).to_contain_text("Table 1")
+    assert_accessible(page, f"ideas of the evening ({lang})")
+    page.locator("li", has_text="Épicerie mobile").locator("button").click()
+    expect(page.locator("h1")).to_have_text("Épicerie mobile")
+    with site.app.app_context():
+        promoted = db.session.query(Project).filter(Project.idea_id.isnot(None)).one()
+        assert (promoted.stage, promoted.title) == (ProjectStage.d0, "Épicerie mobile")
+        db.session.remove()

@@ -22,6 +22,7 @@ from workshop.models import (
     ProjectStage,
     ProjectStatus,
     StepKind,
+    Territory,
 )
 from workshop.services import ServiceError, backlog, events, live, sheet_template, steps, writes
 
@@ -197,7 +198,7 @@ def test_the_board_filters_and_searches(app, ctx):
     navette, epicerie, atelier = _three_projects(organizer)
     backlog.update(organizer, epicerie, status=ProjectStatus.paused,
                    carrier_status=CarrierStatus.sought)  # fmt: skip
-    backlog.move(organizer, atelier, ProjectStage.d3)
+    backlog.move(organizer, atelier, ProjectStage.d3, "Un essai est prévu")
 
     def titles(**filters):
         return [p.title for p in backlog.projects_for(organizer, backlog.Filters(**filters))]
@@ -229,6 +230,76 @@ def test_a_project_turns_amber_then_red_past_its_territorys_expected_time(app, c
     navette.territory.settings = {"stage_days": {"d2": 10}}
     db.session.commit()
     assert backlog.age(navette, start + timedelta(days=11)) == backlog.Age(11, 10, "amber")
+
+
+def test_a_gate_not_ticked_needs_a_reason_kept_in_the_history(app, ctx):
+    organizer = make_organizer()
+    navette = _three_projects(organizer)[0]  # at D2: "qualified" and "prospect" to tick
+
+    with pytest.raises(ServiceError) as refused:
+        backlog.move(organizer, navette, ProjectStage.d4)
+    assert refused.value.code == "gate_not_ticked"
+    assert len(refused.value.details["unticked"]) == 5  # D2's two and D3's three
+    assert navette.stage == ProjectStage.d2
+    assert [e.action for e in backlog.history(navette)] == ["project.created"]
+
+    backlog.move(organizer, navette, ProjectStage.d3, "Le porteur signe lundi")
+
+    [moved] = [e for e in backlog.history(navette) if e.action == "project.moved"]
+    assert moved.data["reason"] == "Le porteur signe lundi"
+    # In the language of whoever moved it (French by default), as they read it.
+    assert moved.data["unticked"] == [
+        "L’opportunité est qualifiée (usagers, valeur, marché)",
+        "Un porteur pressenti est identifié",
+    ]
+
+
+def test_ticking_the_gate_opens_it_and_derives_the_progress(app, ctx):
+    organizer = make_organizer()
+    navette = _three_projects(organizer)[0]
+    assert backlog.progress(navette) == (0, 6)  # D0, D1 and D2: two items each
+
+    backlog.tick(organizer, navette, ["qualified", "prospect", "not-an-item"])
+    backlog.tick(organizer, navette, ["prospect", "qualified"])  # the same: nothing new
+
+    assert [i["ticked"] for i in backlog.gate_state(navette)] == [True, True]
+    assert backlog.progress(navette) == (2, 6)
+    assert [e.action for e in backlog.history(navette)] == ["project.created", "project.gate"]
+    backlog.move(organizer, navette, ProjectStage.d3)  # no reason needed
+    backlog.move(organizer, navette, ProjectStage.d1)  # back: no gate on the way
+    assert navette.stage == ProjectStage.d1
+
+
+def test_a_territory_sets_its_own_gates_and_times(app, ctx):
+    organizer = make_organizer()
+    navette = _three_projects(organizer)[0]
+    territory = navette.territory
+    backlog.tick(organizer, navette, ["prospect"])
+    stranger = make_organizer("autre@example.org", "Autre pays")
+
+    backlog.set_rules(
+        organizer,
+        territory,
+        {ProjectStage.d2: 30, ProjectStage.d3: None},
+        {
+            ProjectStage.d2: ["Un porteur pressenti est identifié", "Un local est trouvé", " "],
+            ProjectStage.d3: [label for _k, label in backlog.DEFAULT_GATES[ProjectStage.d3]],
+        },
+    )
+
+    assert backlog.stage_days(territory, ProjectStage.d2) == 30
+    assert backlog.stage_days(territory, ProjectStage.d3) == 120
+    state = backlog.gate_state(navette)
+    # The unchanged item keeps its key, so its tick stays.
+    assert [(i["label"], i["ticked"]) for i in state] == [
+        ("Un porteur pressenti est identifié", True),
+        ("Un local est trouvé", False),
+    ]
+    assert "d3" not in territory.settings["gates"]  # the defaults stay defaults
+    with pytest.raises(ServiceError):
+        backlog.set_rules(stranger, territory, {}, {ProjectStage.d2: ["Piraté"]})
+    with pytest.raises(ServiceError):
+        backlog.set_rules(organizer, territory, {ProjectStage.d2: 0}, {})
 
 
 def test_moving_a_project_freezes_its_sheet_and_keeps_the_reason(app, ctx):
@@ -272,7 +343,12 @@ def ids(app) -> dict:
             sheet={}, commitments={"Léa": ("carry", "Mon permis")},
         )  # fmt: skip
         [project] = backlog.promote_event(organizer, event).created
-        values = {"project_id": project.id, "idea_id": ideas["Un garage"], "event_id": event.id}
+        values = {
+            "project_id": project.id,
+            "idea_id": ideas["Un garage"],
+            "event_id": event.id,
+            "territory_id": event.territory_id,
+        }
         db.session.remove()
     return values
 
@@ -291,18 +367,19 @@ def project_count(app) -> int:
 
 def test_every_backlog_page_needs_a_signed_in_organizer_of_its_territory(app, ids):
     urls = _backlog_urls(app, ids)
-    assert len(urls) >= 7
+    assert len(urls) >= 10
     anonymous = app.test_client()
     with app.app_context():
         make_organizer("autre@example.org", "Autre pays")
         db.session.remove()
     intruder = signed_in(app, "autre@example.org")
-    form = {"stage": "d5", "title": "Piraté", "status": "abandoned", "reason": "x"}
+    form = {"stage": "d5", "title": "Piraté", "status": "abandoned", "reason": "x",
+            "item": "prospect", "days-d2": "5", "gate-d2": "Piraté"}  # fmt: skip
 
     for method, url in urls:
         response = anonymous.open(url, method=method, data=form)
         assert response.status_code == 302 and "/login" in response.location, (method, url)
-        if "/events/" in url or "/projects/" in url or "/ideas/" in url:
+        if url != "/backlog/":
             assert intruder.open(url, method=method, data=form).status_code == 404, (method, url)
 
     board = intruder.get("/backlog/").get_data(as_text=True)
@@ -314,6 +391,8 @@ def test_every_backlog_page_needs_a_signed_in_organizer_of_its_territory(app, id
         CarrierStatus.found,
     )
     assert project_count(app) == 1
+    rules = read(app, lambda session: session.get(Territory, ids["territory_id"]).settings)
+    assert rules == {}
 
 
 def test_an_organizer_moves_edits_and_promotes_through_the_pages(app, ids):

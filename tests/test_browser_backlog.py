@@ -70,16 +70,25 @@ def test_the_board_shows_late_projects_filters_and_moves_a_card(site, new_page, 
     expect(page.locator("article.project-card")).to_contain_text("Épicerie mobile")
 
     # Moving a card with the keyboard only: its stage, then its Move button.
+    # Its gate is not ticked: the project's page asks why, the reason field ready.
     page.goto(f"{site.server.url}/backlog/")
     card = column(page, "d2").locator("article", has_text="Navette solidaire")
     card.locator("select").focus()
     page.keyboard.press("ArrowDown")  # D2 -> D3
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
+    expect(page.locator(".flash-error")).to_be_visible()
+    expect(page.locator("#reason")).to_be_focused()
+    expect(page.locator("#stage")).to_have_value("d3")
+    page.keyboard.type("Le porteur signe lundi")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page.locator(".flash-success")).to_contain_text("D3")
+    expect(page.locator(".history")).to_contain_text("Le porteur signe lundi")
+    page.goto(f"{site.server.url}/backlog/")
     expect(column(page, "d3").locator("article")).to_have_count(1)
     expect(column(page, "d3")).to_contain_text("Navette solidaire")
     expect(column(page, "d2").locator("article")).to_have_count(1)
-    expect(page.locator(".flash-success")).to_contain_text("D3")
     # A new stage starts a new count: no longer late.
     expect(column(page, "d3").locator("article")).to_have_class("card project-card age-ok")
     with site.app.app_context():
@@ -97,6 +106,10 @@ def test_the_project_page_and_the_evenings_ideas(site, new_page, projects, lang)
     expect(page.locator("table.team")).to_contain_text("Mon permis")
     assert_accessible(page, f"project page ({lang})")
 
+    page.locator("#gate input[type=checkbox]").first.check()
+    page.locator("#gate button").click()
+    expect(page.locator("#gate input[type=checkbox]").first).to_be_checked()
+    expect(page.locator("#gate .progress")).to_contain_text("1")
     page.fill("#reason", "Un essai <b>samedi</b>")
     page.select_option("#stage", "d3")
     page.locator("form", has=page.locator("#reason")).locator("button").click()
@@ -112,3 +125,24 @@ def test_the_project_page_and_the_evenings_ideas(site, new_page, projects, lang)
         promoted = db.session.query(Project).filter(Project.idea_id.isnot(None)).one()
         assert (promoted.stage, promoted.title) == (ProjectStage.d0, "Épicerie mobile")
         db.session.remove()
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_a_territorys_stages_and_gates_page(site, new_page, projects, lang):
+    page = new_page(laptop=True)
+    speak(page, site, lang)
+    sign_in(page, site)
+    page.goto(f"{site.server.url}/backlog/")
+    page.locator("main a[href*='/rules']").click()
+    assert_accessible(page, f"stages and gates ({lang})")
+
+    page.fill("#days-d2", "200")
+    page.fill("#gate-d2", "Un local est trouvé\nUn porteur pressenti")
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator(".flash-success")).to_be_visible()
+    expect(page.locator("#gate-d2")).to_have_value("Un local est trouvé\nUn porteur pressenti\n")
+
+    # 200 days expected at D2: the project waiting 100 days is no longer late.
+    page.goto(f"{site.server.url}/backlog/")
+    navette = column(page, "d2").locator("article", has_text="Navette solidaire")
+    expect(navette).to_have_class("card project-card age-ok")

@@ -519,6 +519,8 @@ class Project(db.Model):
     )
     owner: Mapped[str] = mapped_column(String(200), default="")
     sheet: Mapped[list] = mapped_column(JSON, default=list)  # [{"key", "text"}]
+    # The gate items ticked, per stage: {"d2": {"opportunity": {"by", "at"}}}.
+    gate_ticks: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

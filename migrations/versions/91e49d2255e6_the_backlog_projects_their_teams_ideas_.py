@@ -35,6 +35,7 @@ def upgrade():
     sa.Column('carrier_status', sa.Enum('none', 'sought', 'found', 'collective', name='carrierstatus', native_enum=False, length=32), nullable=False),
     sa.Column('owner', sa.String(length=200), nullable=False),
     sa.Column('sheet', sa.JSON(), nullable=False),
+    sa.Column('gate_ticks', sa.JSON(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['event_id'], ['events.id'], name=op.f('fk_projects_event_id_events'), ondelete='SET NULL'),

@@ -10,6 +10,7 @@ journaled under the subject ``project:<id>``: that is the project's history.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -80,6 +81,34 @@ DEFAULT_STAGE_DAYS = {
 }
 MAX_TITLE = 200
 MAX_REASON = 2000
+MAX_GATE_ITEMS = 12
+
+# What must be true before a project leaves a stage (its gate), unless its
+# territory has its own list (settings["gates"][stage]: [{"key", "label"}]).
+DEFAULT_GATES = {
+    ProjectStage.d0: (
+        ("need", _l("A need of the territory is stated")),
+        ("followed", _l("Someone follows the idea up")),
+    ),
+    ProjectStage.d1: (
+        ("confirmed", _l("The problem is confirmed by those who live it")),
+        ("opportunity", _l("An opportunity to answer it is identified")),
+    ),
+    ProjectStage.d2: (
+        ("qualified", _l("The opportunity is qualified (users, value, market)")),
+        ("prospect", _l("A prospective carrier is identified")),
+    ),
+    ProjectStage.d3: (
+        ("carrier", _l("A carrier is committed")),
+        ("business_model", _l("A business model is sketched")),
+        ("tested", _l("A first test has been run")),
+    ),
+    ProjectStage.d4: (
+        ("launched", _l("The activity is launched")),
+        ("replicable", _l("Another territory is interested")),
+    ),
+    ProjectStage.d5: (),
+}
 
 
 def _not_found() -> ServiceError:
@@ -372,6 +401,66 @@ def age(project: Project, now: datetime | None = None) -> Age:
 # --- one project ---------------------------------------------------------------------
 
 
+def gate(territory: Territory, stage: ProjectStage) -> list[dict]:
+    """The items to tick before leaving ``stage``: [{"key", "label"}]."""
+    custom = ((territory.settings or {}).get("gates") or {}).get(stage.value)
+    if isinstance(custom, list):
+        return [dict(item) for item in custom]
+    return [{"key": key, "label": str(label)} for key, label in DEFAULT_GATES[stage]]
+
+
+def gate_state(project: Project, stage: ProjectStage | None = None) -> list[dict]:
+    """The gate of ``stage`` (the project's own by default), each item with
+    whether it is ticked."""
+    stage = stage or project.stage
+    ticks = (project.gate_ticks or {}).get(stage.value, {})
+    return [{**item, "ticked": item["key"] in ticks} for item in gate(project.territory, stage)]
+
+
+def progress(project: Project) -> tuple[int, int]:
+    """(items ticked, items in all) of the gates up to the project's stage
+    included: progress is derived from the work done, never typed in."""
+    done = total = 0
+    for stage in ProjectStage:
+        if stage > project.stage:
+            break
+        items = gate_state(project, stage)
+        total += len(items)
+        done += sum(1 for item in items if item["ticked"])
+    return done, total
+
+
+def tick(organizer: Organizer, project: Project, ticked_keys) -> None:
+    """Set which items of the project's current gate are ticked."""
+    stage = project.stage.value
+    keys = {item["key"] for item in gate(project.territory, project.stage)}
+    wanted = {key for key in ticked_keys if key in keys}
+    before = dict((project.gate_ticks or {}).get(stage, {}))
+    if set(before) == wanted:
+        return
+    now = clock.now().isoformat()
+    after = {key: before.get(key) or {"by": _actor(organizer), "at": now} for key in sorted(wanted)}
+    project.gate_ticks = {**(project.gate_ticks or {}), stage: after}
+    project.updated_at = clock.now()
+    _record(
+        organizer, project, "project.gate", stage=stage,
+        ticked=sorted(wanted - set(before)), unticked=sorted(set(before) - wanted),
+    )  # fmt: skip
+    db.session.commit()
+
+
+def unticked_on_the_way(project: Project, stage: ProjectStage) -> list[str]:
+    """The labels of the gate items not ticked between the project's stage
+    and ``stage`` (none when moving back)."""
+    return [
+        item["label"]
+        for passed in ProjectStage
+        if project.stage <= passed < stage
+        for item in gate_state(project, passed)
+        if not item["ticked"]
+    ]
+
+
 def project_for(organizer: Organizer, project_id) -> Project:
     """The organizer's project ``project_id`` (refused as not found otherwise)."""
     project = db.session.get(Project, project_id) if isinstance(project_id, int) else None
@@ -381,17 +470,26 @@ def project_for(organizer: Organizer, project_id) -> Project:
 
 
 def move(organizer: Organizer, project: Project, stage: ProjectStage, reason: str = "") -> None:
-    """Move ``project`` to ``stage``; its sheet is frozen as it enters it."""
+    """Move ``project`` to ``stage``; its sheet is frozen as it enters it.
+    Moving past a gate with items not ticked needs a written ``reason``."""
     reason = (reason or "").strip()[:MAX_REASON]
     if stage == project.stage:
         return
+    unticked = unticked_on_the_way(project, stage)
+    if unticked and not reason:
+        raise ServiceError(
+            "gate_not_ticked",
+            _l("Some items of the gate are not ticked: say why the project moves on anyway."),
+            unticked=unticked,
+        )
     before = project.stage
     project.stage, project.stage_since = stage, clock.now()
     project.updated_at = project.stage_since
     _snapshot(project)
     _record(
-        organizer, project, "project.moved", before=before.value, after=stage.value, reason=reason
-    )
+        organizer, project, "project.moved",
+        before=before.value, after=stage.value, reason=reason, unticked=unticked,
+    )  # fmt: skip
     db.session.commit()
 
 
@@ -441,3 +539,44 @@ def promoted_ideas(idea_ids: list[int]) -> dict[int, int]:
         select(Project.idea_id, Project.id).where(Project.idea_id.in_(idea_ids))
     )
     return dict(rows.all())
+
+
+# --- a territory's rules ------------------------------------------------------------
+
+
+def _gate_key(label: str, known: dict[str, str]) -> str:
+    """An item's key: kept when its label is unchanged (its ticks stay), else new."""
+    if label in known:
+        return known[label]
+    digest = hashlib.sha1(label.encode()).hexdigest()[:10]
+    return f"c{digest}"
+
+
+def set_rules(
+    organizer: Organizer,
+    territory: Territory,
+    stage_days: dict[ProjectStage, int | None],
+    gates: dict[ProjectStage, list[str]],
+) -> None:
+    """Set a territory's expected days per stage (None: the default) and its
+    gate items per stage (labels, one per item)."""
+    if territory not in organizer.territories:
+        raise ServiceError("forbidden", _l("You do not organize this territory."))
+    days = {}
+    for stage, value in stage_days.items():
+        if value is not None:
+            if not 1 <= value <= 3650:
+                raise ServiceError("bad_days", _l("Expected time: from 1 to 3,650 days."))
+            days[stage.value] = value
+    lists = {}
+    for stage, labels in gates.items():
+        known = {item["label"]: item["key"] for item in gate(territory, stage)}
+        labels = [label.strip()[:MAX_TITLE] for label in labels if label.strip()]
+        if len(labels) > MAX_GATE_ITEMS:
+            raise ServiceError("too_many_items", _l("At most 12 items per gate."))
+        if labels == [str(label) for _key, label in DEFAULT_GATES[stage]]:
+            continue  # the defaults stay the defaults (and in every language)
+        lists[stage.value] = [{"key": _gate_key(label, known), "label": label} for label in labels]
+    territory.settings = {**(territory.settings or {}), "stage_days": days, "gates": lists}
+    journal.record(_actor(organizer), "territory.rules", territory.name, territory_id=territory.id)
+    db.session.commit()

@@ -66,6 +66,7 @@ def board():
         total=len(projects),
         filters=filters,
         ages={p.id: backlog.age(p) for p in projects},
+        progress={p.id: backlog.progress(p) for p in projects},
         themes=backlog.themes_for(current_user),
         events=sorted(
             (e for t in current_user.territories for e in t.events),
@@ -85,6 +86,9 @@ def project(project_id: int):
         age=backlog.age(project),
         sheet=backlog.sheet_fields(project),
         history=backlog.history(project),
+        gate=backlog.gate_state(project),
+        progress=backlog.progress(project),
+        target=request.args.get("to", ""),
         labels=backlog,
     )
 
@@ -95,9 +99,61 @@ def move(project_id: int):
     stage = _choice(ProjectStage, request.form.get("stage"))
     if stage is None:
         abort(400)
-    backlog.move(current_user, project, stage, request.form.get("reason", ""))
+    try:
+        backlog.move(current_user, project, stage, request.form.get("reason", ""))
+    except ServiceError as error:
+        # The project's page shows the gate and has room for the reason.
+        flash(f"{error.message} ({', '.join(error.details.get('unticked', []))})", "error")
+        return redirect(url_for("backlog.project", project_id=project.id, to=stage.value))
     flash(_("Moved to %(stage)s.", stage=backlog.STAGE_LABELS[stage]), "success")
     return redirect(_back(project))
+
+
+@bp.post("/projects/<int:project_id>/gate")
+def gate(project_id: int):
+    project = _project(project_id)
+    backlog.tick(current_user, project, request.form.getlist("item"))
+    flash(_("Gate saved."), "success")
+    return redirect(url_for("backlog.project", project_id=project.id))
+
+
+def _my_territory(territory_id: int):
+    territory = next((t for t in current_user.territories if t.id == territory_id), None)
+    if territory is None:
+        abort(404)
+    return territory
+
+
+@bp.route("/territories/<int:territory_id>/rules", methods=["GET", "POST"])
+def rules(territory_id: int):
+    territory = _my_territory(territory_id)
+    if request.method == "POST":
+        form = request.form
+        try:
+            backlog.set_rules(
+                current_user,
+                territory,
+                {stage: _number(form.get(f"days-{stage.value}", "")) for stage in ProjectStage},
+                {stage: form.get(f"gate-{stage.value}", "").splitlines() for stage in ProjectStage},
+            )
+        except ServiceError as error:
+            flash(str(error.message), "error")
+        else:
+            flash(_("Rules saved."), "success")
+            return redirect(url_for("backlog.rules", territory_id=territory.id))
+    return render_template(
+        "backlog/rules.html",
+        territory=territory,
+        stages=[
+            (
+                stage,
+                (territory.settings or {}).get("stage_days", {}).get(stage.value),
+                backlog.gate(territory, stage),
+            )
+            for stage in ProjectStage
+        ],
+        labels=backlog,
+    )
 
 
 @bp.post("/projects/<int:project_id>")

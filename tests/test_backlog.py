@@ -18,6 +18,7 @@ from workshop.models import (
     EventStatus,
     Idea,
     JournalEntry,
+    OutcomeKind,
     Project,
     ProjectStage,
     ProjectStatus,
@@ -343,7 +344,11 @@ def ids(app) -> dict:
             sheet={}, commitments={"Léa": ("carry", "Mon permis")},
         )  # fmt: skip
         [project] = backlog.promote_event(organizer, event).created
+        backlog.add_action(organizer, project, "Appeler", "Léa", None)
         values = {
+            "action_id": project.actions[0].id,
+            "outcome_id": project.outcomes[0].id,
+            "member_id": project.members[0].id,
             "project_id": project.id,
             "idea_id": ideas["Un garage"],
             "event_id": event.id,
@@ -367,14 +372,16 @@ def project_count(app) -> int:
 
 def test_every_backlog_page_needs_a_signed_in_organizer_of_its_territory(app, ids):
     urls = _backlog_urls(app, ids)
-    assert len(urls) >= 10
+    assert len(urls) >= 17
     anonymous = app.test_client()
     with app.app_context():
         make_organizer("autre@example.org", "Autre pays")
         db.session.remove()
     intruder = signed_in(app, "autre@example.org")
     form = {"stage": "d5", "title": "Piraté", "status": "abandoned", "reason": "x",
-            "item": "prospect", "days-d2": "5", "gate-d2": "Piraté"}  # fmt: skip
+            "item": "prospect", "days-d2": "5", "gate-d2": "Piraté", "kind": "jobs",
+            "value": "9", "as_of": "2027-01-01", "what": "Piraté", "text": "Piraté",
+            "name": "Piraté", "done": "1"}  # fmt: skip
 
     for method, url in urls:
         response = anonymous.open(url, method=method, data=form)
@@ -393,6 +400,16 @@ def test_every_backlog_page_needs_a_signed_in_organizer_of_its_territory(app, id
     assert project_count(app) == 1
     rules = read(app, lambda session: session.get(Territory, ids["territory_id"]).settings)
     assert rules == {}
+    untouched = read(
+        app,
+        lambda session: (
+            [(a.what, a.done_at) for a in session.get(Project, ids["project_id"]).actions],
+            len(session.get(Project, ids["project_id"]).outcomes),
+            [m.name for m in session.get(Project, ids["project_id"]).members],
+            session.get(Project, ids["project_id"]).notes,
+        ),
+    )
+    assert untouched == ([("Appeler", None)], 4, ["Léa"], [])
 
 
 def test_an_organizer_moves_edits_and_promotes_through_the_pages(app, ids):
@@ -433,3 +450,118 @@ def test_an_organizer_moves_edits_and_promotes_through_the_pages(app, ids):
     assert project_count(app) == 2  # the table's and the idea's
     assert http.post(f"/backlog/events/{event}/promote").status_code == 302
     assert project_count(app) == 2
+
+
+def test_follow_up_actions_notes_and_overdue(app, ctx):
+    organizer = make_organizer()
+    navette = _three_projects(organizer)[0]
+    today = clock.now().date()
+
+    backlog.add_action(organizer, navette, "Appeler la mairie", "Léa", today - timedelta(days=1))
+    backlog.add_action(organizer, navette, "Visiter le local", "", today + timedelta(days=7))
+    with pytest.raises(ServiceError):
+        backlog.add_action(organizer, navette, "   ", "Léa", None)
+    with pytest.raises(ServiceError):
+        backlog.add_note(organizer, navette, "")
+    backlog.add_note(organizer, navette, "Rendez-vous pris avec la CCI")
+
+    late, later = navette.actions
+    assert (backlog.overdue(late, today), backlog.overdue(later, today)) == (True, False)
+    backlog.set_action_done(organizer, navette, late.id, True)
+    backlog.set_action_done(organizer, navette, late.id, True)  # already: nothing
+    assert not backlog.overdue(late, today)
+    assert [n.text for n in navette.notes] == ["Rendez-vous pris avec la CCI"]
+    assert [e.action for e in backlog.history(navette)][1:] == [
+        "project.action_added",
+        "project.action_added",
+        "project.note_added",
+        "project.action_done",
+    ]
+
+
+def test_outcomes_start_from_a_baseline_and_are_declared_then_checked(app, ctx):
+    organizer = make_organizer()
+    navette = _three_projects(organizer)[0]
+    made_on = clock.now().date()
+
+    assert sorted((o.kind.value, o.value, o.baseline) for o in navette.outcomes) == [
+        ("funding", 0.0, True),
+        ("jobs", 0.0, True),
+        ("partners", 0.0, True),
+        ("revenue", 0.0, True),
+    ]
+    later = made_on + timedelta(days=200)
+    backlog.declare(organizer, navette, OutcomeKind.jobs, 2.5, later)
+    for bad in (-1, float("nan"), "3", None, True):
+        with pytest.raises(ServiceError):
+            backlog.declare(organizer, navette, OutcomeKind.jobs, bad, later)
+    with pytest.raises(ServiceError):
+        backlog.declare(organizer, navette, OutcomeKind.jobs, 1, None)
+
+    jobs = backlog.latest_outcomes(navette)[OutcomeKind.jobs]
+    assert (jobs.value, jobs.as_of, jobs.declared_by, jobs.checked) == (2.5, later, "Orga", False)
+    backlog.check_outcome(organizer, navette, jobs.id)
+    assert (jobs.checked, jobs.checked_by) == (True, "Orga")
+    assert backlog.latest_outcomes(navette)[OutcomeKind.revenue].baseline
+
+
+def test_the_team_grows_after_the_evening_and_a_member_takes_the_project_over(app, ctx):
+    organizer = make_organizer()
+    navette = _three_projects(organizer)[0]
+    assert navette.carrier_status == CarrierStatus.none
+
+    backlog.add_member(organizer, navette, name="Yves", role=CommitRole.carry,
+                       brings="Un garage", consent=False, contact="06 00 00 00 00")  # fmt: skip
+    with pytest.raises(ServiceError):
+        backlog.add_member(organizer, navette, name="Zoé", hours_per_month=500)
+    [yves] = navette.members
+    assert (yves.contact, yves.consent) == ("", False)  # no consent, no contact kept
+    assert navette.carrier_status == CarrierStatus.found
+
+    backlog.take_over(organizer, navette, yves.id)
+    assert navette.owner == "Yves"
+    owner = [e for e in backlog.history(navette) if e.action == "project.owner"]
+    assert [(e.data["before"], e.data["after"]) for e in owner] == [("Pays test", "Yves")]
+
+
+def test_following_a_project_up_through_its_page(app, ids):
+    project = ids["project_id"]
+    http = signed_in(app)
+    base = f"/backlog/projects/{project}"
+
+    http.post(f"{base}/actions", data={"what": "Appeler la mairie", "who": "Léa",
+                                       "due": "2020-01-01"})  # fmt: skip
+    http.post(f"{base}/outcomes", data={"kind": "jobs", "value": "1,5", "as_of": "2027-03-01"})
+    refused = http.post(
+        f"{base}/outcomes", data={"kind": "revenue", "value": "beaucoup", "as_of": ""},
+        follow_redirects=True,
+    )  # fmt: skip
+    assert "Un chiffre est un nombre positif." in refused.get_data(as_text=True)
+    member = {"name": "Yves", "role": "carry", "consent": "1", "contact": "yves@example.org",
+              "hours_per_month": "6"}  # fmt: skip
+    http.post(f"{base}/members", data=member)
+    http.post(f"{base}/notes", data={"text": "Rendez-vous <script>x</script>"})
+    page = http.get(base).get_data(as_text=True)
+
+    assert "Appeler la mairie" in page and "En retard" in page  # due in 2020, not done
+    assert "1,5" in page and "yves@example.org" in page
+    assert "Rendez-vous &lt;script&gt;x&lt;/script&gt;" in page  # shown as text
+
+    def state(session):
+        p = session.get(Project, project)
+        jobs = [o for o in p.outcomes if o.kind == OutcomeKind.jobs and not o.baseline]
+        return ([a.id for a in p.actions], [(o.id, o.value) for o in jobs],
+                [(m.id, m.name) for m in p.members])  # fmt: skip
+
+    actions, jobs, members = read(app, state)
+    assert [value for _id, value in jobs] == [1.5]
+    http.post(f"{base}/actions/{actions[-1]}", data={"done": "1"})
+    http.post(f"{base}/outcomes/{jobs[0][0]}/check")
+    http.post(f"{base}/members/{members[-1][0]}/owner")
+
+    def after(session):
+        p = session.get(Project, project)
+        return (p.actions[-1].done_at is not None, [o.checked for o in p.outcomes if o.id ==
+                jobs[0][0]], p.owner)  # fmt: skip
+
+    assert read(app, after) == (True, [True], "Yves")

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -536,6 +537,16 @@ class Project(db.Model):
     snapshots: Mapped[list[ProjectSnapshot]] = relationship(
         back_populates="project", cascade="all, delete-orphan", order_by="ProjectSnapshot.id"
     )
+    actions: Mapped[list[ProjectAction]] = relationship(
+        cascade="all, delete-orphan",
+        order_by="(ProjectAction.done_at.is_not(None), ProjectAction.due, ProjectAction.id)",
+    )
+    notes: Mapped[list[ProjectNote]] = relationship(
+        cascade="all, delete-orphan", order_by="ProjectNote.at.desc()"
+    )
+    outcomes: Mapped[list[ProjectOutcome]] = relationship(
+        cascade="all, delete-orphan", order_by="(ProjectOutcome.as_of, ProjectOutcome.id)"
+    )
 
 
 class ProjectMember(db.Model):
@@ -596,3 +607,62 @@ class ProjectSnapshot(db.Model):
     taken_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     project: Mapped[Project] = relationship(back_populates="snapshots")
+
+
+class ProjectAction(db.Model):
+    """A follow-up action of a project: what, who, by when, done or not."""
+
+    __tablename__ = "project_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    what: Mapped[str] = mapped_column(String(500))
+    who: Mapped[str] = mapped_column(String(200), default="")
+    due: Mapped[date | None] = mapped_column(Date)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ProjectNote(db.Model):
+    """A dated note on a project (a meeting, a call, a lead)."""
+
+    __tablename__ = "project_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class OutcomeKind(enum.StrEnum):
+    """The outcome figures funders ask for (DESIGN.md §8)."""
+
+    jobs = "jobs"  # full-time equivalents
+    revenue = "revenue"  # euros per year
+    partners = "partners"
+    funding = "funding"  # euros obtained
+
+
+class ProjectOutcome(db.Model):
+    """One declared outcome figure, as of a date, with who declared it and
+    whether it was checked. The baseline is recorded when the project is made."""
+
+    __tablename__ = "project_outcomes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[OutcomeKind] = mapped_column(_enum(OutcomeKind))
+    value: Mapped[float] = mapped_column(Float)
+    as_of: Mapped[date] = mapped_column(Date)
+    declared_by: Mapped[str] = mapped_column(String(200))
+    baseline: Mapped[bool] = mapped_column(Boolean, default=False)
+    checked: Mapped[bool] = mapped_column(Boolean, default=False)
+    checked_by: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

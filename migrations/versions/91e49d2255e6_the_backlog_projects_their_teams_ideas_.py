@@ -1,8 +1,8 @@
-"""the backlog: projects, their teams, ideas and snapshots per stage
+"""the backlog: projects, their teams, ideas, snapshots per stage, gates, actions, notes and outcomes
 
 Revision ID: 91e49d2255e6
 Revises: e1f2a3b4c5d6
-Create Date: 2026-11-30 12:13:44.565759
+Create Date: 2026-11-30 12:21:37.224162
 
 """
 from alembic import op
@@ -52,6 +52,20 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_projects_merged_into_id'), ['merged_into_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_projects_territory_id'), ['territory_id'], unique=False)
 
+    op.create_table('project_actions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('project_id', sa.Integer(), nullable=False),
+    sa.Column('what', sa.String(length=500), nullable=False),
+    sa.Column('who', sa.String(length=200), nullable=False),
+    sa.Column('due', sa.Date(), nullable=True),
+    sa.Column('done_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_project_actions_project_id_projects'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_project_actions'))
+    )
+    with op.batch_alter_table('project_actions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_project_actions_project_id'), ['project_id'], unique=False)
+
     op.create_table('project_ideas',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('project_id', sa.Integer(), nullable=False),
@@ -82,6 +96,35 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_project_members')),
     sa.UniqueConstraint('project_id', 'participant_id', name=op.f('uq_project_members_project_id'))
     )
+    op.create_table('project_notes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('project_id', sa.Integer(), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('author', sa.String(length=200), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_project_notes_project_id_projects'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_project_notes'))
+    )
+    with op.batch_alter_table('project_notes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_project_notes_project_id'), ['project_id'], unique=False)
+
+    op.create_table('project_outcomes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('project_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.Enum('jobs', 'revenue', 'partners', 'funding', name='outcomekind', native_enum=False, length=32), nullable=False),
+    sa.Column('value', sa.Float(), nullable=False),
+    sa.Column('as_of', sa.Date(), nullable=False),
+    sa.Column('declared_by', sa.String(length=200), nullable=False),
+    sa.Column('baseline', sa.Boolean(), nullable=False),
+    sa.Column('checked', sa.Boolean(), nullable=False),
+    sa.Column('checked_by', sa.String(length=200), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_project_outcomes_project_id_projects'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_project_outcomes'))
+    )
+    with op.batch_alter_table('project_outcomes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_project_outcomes_project_id'), ['project_id'], unique=False)
+
     op.create_table('project_snapshots',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('project_id', sa.Integer(), nullable=False),
@@ -117,8 +160,20 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_project_snapshots_project_id'))
 
     op.drop_table('project_snapshots')
+    with op.batch_alter_table('project_outcomes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_project_outcomes_project_id'))
+
+    op.drop_table('project_outcomes')
+    with op.batch_alter_table('project_notes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_project_notes_project_id'))
+
+    op.drop_table('project_notes')
     op.drop_table('project_members')
     op.drop_table('project_ideas')
+    with op.batch_alter_table('project_actions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_project_actions_project_id'))
+
+    op.drop_table('project_actions')
     with op.batch_alter_table('projects', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_projects_territory_id'))
         batch_op.drop_index(batch_op.f('ix_projects_merged_into_id'))

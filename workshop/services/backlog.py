@@ -23,14 +23,19 @@ from ..models import (
     CarrierStatus,
     Challenge,
     Commitment,
+    CommitRole,
     Event,
     Idea,
     JournalEntry,
     Organizer,
+    OutcomeKind,
     Participant,
     Project,
+    ProjectAction,
     ProjectIdea,
     ProjectMember,
+    ProjectNote,
+    ProjectOutcome,
     ProjectSnapshot,
     ProjectStage,
     ProjectStatus,
@@ -157,7 +162,7 @@ def _sheet_of(table: Table, texts: dict[str, str]) -> list[dict]:
 
 
 def _carrier_status(members: list[ProjectMember]) -> CarrierStatus:
-    carriers = sum(1 for member in members if member.role.value == "carry")
+    carriers = sum(1 for member in members if member.role == CommitRole.carry)
     if carriers > 1:
         return CarrierStatus.collective
     return CarrierStatus.found if carriers == 1 else CarrierStatus.none
@@ -262,6 +267,7 @@ def promote_event(organizer: Organizer, event: Event, commit: bool = True) -> Pr
         if project is None:
             result.empty += 1
             continue
+        _baseline(project, organizer)
         db.session.add(project)
         db.session.flush()
         _record(organizer, project, "project.created", origin="table", table_id=table.id)
@@ -300,6 +306,7 @@ def promote_idea(organizer: Organizer, idea: Idea) -> Project:
     )
     project.ideas = [ProjectIdea(idea_id=idea.id, position=0, text=idea.text, votes=votes or 0)]
     _snapshot(project)
+    _baseline(project, organizer)
     db.session.add(project)
     db.session.flush()
     _record(organizer, project, "project.created", origin="idea", idea_id=idea.id)
@@ -579,4 +586,145 @@ def set_rules(
         lists[stage.value] = [{"key": _gate_key(label, known), "label": label} for label in labels]
     territory.settings = {**(territory.settings or {}), "stage_days": days, "gates": lists}
     journal.record(_actor(organizer), "territory.rules", territory.name, territory_id=territory.id)
+    db.session.commit()
+
+
+# --- following a project up -------------------------------------------------------
+
+MAX_ACTION = 500
+MAX_NOTE = 5000
+MAX_FIGURE = 1e12
+OUTCOME_LABELS = {
+    OutcomeKind.jobs: _l("Jobs (full-time equivalents)"),
+    OutcomeKind.revenue: _l("Revenue (€ per year)"),
+    OutcomeKind.partners: _l("Partners"),
+    OutcomeKind.funding: _l("Funding obtained (€)"),
+}
+
+
+def _baseline(project: Project, organizer: Organizer) -> None:
+    """Every outcome starts at zero on the day the project is made: what is
+    declared later is measured against it."""
+    today = clock.now().date()
+    project.outcomes = [
+        ProjectOutcome(
+            kind=kind, value=0.0, as_of=today, declared_by=organizer.name, baseline=True
+        )  # fmt: skip
+        for kind in OutcomeKind
+    ]
+
+
+def _required(text, limit: int, message) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ServiceError("required", message)
+    return text[:limit]
+
+
+def add_action(organizer: Organizer, project: Project, what: str, who: str, due) -> None:
+    """Add a follow-up action (what, who, due date or None)."""
+    what = _required(what, MAX_ACTION, _l("Say what is to be done."))
+    project.actions.append(ProjectAction(what=what, who=(who or "").strip()[:200], due=due))
+    project.updated_at = clock.now()
+    _record(organizer, project, "project.action_added", what=what)
+    db.session.commit()
+
+
+def set_action_done(organizer: Organizer, project: Project, action_id, done: bool) -> None:
+    """Mark one of the project's actions done (or not done after all)."""
+    action = next((a for a in project.actions if a.id == action_id), None)
+    if action is None:
+        raise _not_found()
+    if bool(action.done_at) == done:
+        return
+    action.done_at = clock.now() if done else None
+    _record(organizer, project, "project.action_done" if done else "project.action_reopened",
+            what=action.what)  # fmt: skip
+    db.session.commit()
+
+
+def overdue(action: ProjectAction, today=None) -> bool:
+    """An action not done whose due date has passed."""
+    today = today or clock.now().date()
+    return action.done_at is None and action.due is not None and action.due < today
+
+
+def add_note(organizer: Organizer, project: Project, text: str) -> None:
+    """Add a note, signed with the organizer's name."""
+    text = _required(text, MAX_NOTE, _l("The note is empty."))
+    project.notes.append(ProjectNote(text=text, author=organizer.name, at=clock.now()))
+    _record(organizer, project, "project.note_added")
+    db.session.commit()
+
+
+def declare(organizer: Organizer, project: Project, kind: OutcomeKind, value, as_of) -> None:
+    """Record an outcome figure as of a date, declared by the organizer (not checked yet)."""
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if not number or not 0 <= value <= MAX_FIGURE:  # NaN fails the comparison too
+        raise ServiceError("bad_figure", _l("A figure is a positive number."))
+    if as_of is None:
+        raise ServiceError("bad_date", _l("Give the date the figure is true at."))
+    project.outcomes.append(
+        ProjectOutcome(kind=kind, value=float(value), as_of=as_of, declared_by=organizer.name)
+    )
+    _record(organizer, project, "project.outcome", kind=kind.value, value=float(value),
+            as_of=as_of.isoformat())  # fmt: skip
+    db.session.commit()
+
+
+def check_outcome(organizer: Organizer, project: Project, outcome_id) -> None:
+    """Mark a declared figure as checked (against a payslip, accounts, a grant letter)."""
+    outcome = next((o for o in project.outcomes if o.id == outcome_id), None)
+    if outcome is None:
+        raise _not_found()
+    if outcome.checked:
+        return
+    outcome.checked, outcome.checked_by = True, organizer.name
+    _record(organizer, project, "project.outcome_checked", kind=outcome.kind.value,
+            value=outcome.value)  # fmt: skip
+    db.session.commit()
+
+
+def latest_outcomes(project: Project) -> dict[OutcomeKind, ProjectOutcome]:
+    """Each kind's most recent figure (the baseline if nothing was declared since)."""
+    latest: dict[OutcomeKind, ProjectOutcome] = {}
+    for outcome in project.outcomes:  # ordered by date
+        latest[outcome.kind] = outcome
+    return latest
+
+
+def add_member(organizer: Organizer, project: Project, **fields) -> None:
+    """Add someone to the team after the evening."""
+    name = _required(fields.get("name"), 200, _l("Give the person's name."))
+    consent = bool(fields.get("consent"))
+    contact = (fields.get("contact") or "").strip()[:200] if consent else ""
+    hours = fields.get("hours_per_month")
+    if hours is not None and not (isinstance(hours, int) and 0 <= hours <= 200):
+        raise ServiceError("bad_hours", _l("Hours per month: a number from 0 to 200."))
+    project.members.append(
+        ProjectMember(
+            name=name,
+            role=fields.get("role") or CommitRole.contribute,
+            brings=(fields.get("brings") or "").strip()[:2000],
+            expects=(fields.get("expects") or "").strip()[:2000],
+            hours_per_month=hours,
+            consent=consent,
+            contact=contact,
+            added_at=clock.now(),
+        )
+    )
+    project.carrier_status = _carrier_status(project.members)
+    _record(organizer, project, "project.member_added", name=name)
+    db.session.commit()
+
+
+def take_over(organizer: Organizer, project: Project, member_id) -> None:
+    """A member of the team becomes the project's owner."""
+    member = next((m for m in project.members if m.id == member_id), None)
+    if member is None:
+        raise _not_found()
+    if project.owner == member.name:
+        return
+    before, project.owner = project.owner, member.name
+    _record(organizer, project, "project.owner", before=before, after=member.name)
     db.session.commit()

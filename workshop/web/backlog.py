@@ -1,13 +1,25 @@
 """The backlog's pages: the board by stage, a project's page, an evening's
 ideas to promote. Organizers only, and only their territories' projects."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from datetime import date
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from .. import clock
 from ..extensions import db
-from ..models import CarrierStatus, Idea, ProjectStage, ProjectStatus, Table, Vote
+from ..models import (
+    CarrierStatus,
+    CommitRole,
+    Idea,
+    OutcomeKind,
+    ProjectStage,
+    ProjectStatus,
+    Table,
+    Vote,
+)
 from ..services import ServiceError, backlog
 from .organizer import _my_event
 
@@ -87,6 +99,8 @@ def project(project_id: int):
         sheet=backlog.sheet_fields(project),
         history=backlog.history(project),
         gate=backlog.gate_state(project),
+        latest=backlog.latest_outcomes(project),
+        today=clock.now().date(),
         progress=backlog.progress(project),
         target=request.args.get("to", ""),
         labels=backlog,
@@ -223,3 +237,100 @@ def promote_idea(idea_id: int):
         abort(404)
     flash(_("The idea is a project of the backlog."), "success")
     return redirect(url_for("backlog.project", project_id=project.id))
+
+
+# --- following a project up -------------------------------------------------------
+
+
+def _date(value):
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _figure(value) -> float | None:
+    """A number as people type it: "1,5" or "1 500" too."""
+    try:
+        return float((value or "").replace("\u202f", "").replace(" ", "").replace(",", "."))
+    except ValueError:
+        return None
+
+
+def _follow_up(project_id: int, change) -> Response:
+    """Run ``change(project)``; a refusal is shown on the project's page."""
+    project = _project(project_id)
+    try:
+        change(project)
+    except ServiceError as error:
+        flash(str(error.message), "error")
+    else:
+        flash(_("Saved."), "success")
+    return redirect(url_for("backlog.project", project_id=project.id))
+
+
+@bp.post("/projects/<int:project_id>/actions")
+def add_action(project_id: int):
+    form = request.form
+    return _follow_up(
+        project_id,
+        lambda p: backlog.add_action(
+            current_user, p, form.get("what", ""), form.get("who", ""), _date(form.get("due"))
+        ),
+    )
+
+
+@bp.post("/projects/<int:project_id>/actions/<int:action_id>")
+def action_done(project_id: int, action_id: int):
+    done = request.form.get("done") == "1"
+    return _follow_up(
+        project_id, lambda p: backlog.set_action_done(current_user, p, action_id, done)
+    )
+
+
+@bp.post("/projects/<int:project_id>/notes")
+def add_note(project_id: int):
+    text = request.form.get("text", "")
+    return _follow_up(project_id, lambda p: backlog.add_note(current_user, p, text))
+
+
+@bp.post("/projects/<int:project_id>/outcomes")
+def declare(project_id: int):
+    _project(project_id)  # another territory's project: 404 before anything else
+    form = request.form
+    kind = _choice(OutcomeKind, form.get("kind"))
+    if kind is None:
+        abort(400)
+    value, as_of = _figure(form.get("value")), _date(form.get("as_of"))
+    return _follow_up(
+        project_id,
+        lambda p: backlog.declare(current_user, p, kind, -1 if value is None else value, as_of),
+    )
+
+
+@bp.post("/projects/<int:project_id>/outcomes/<int:outcome_id>/check")
+def check_outcome(project_id: int, outcome_id: int):
+    return _follow_up(project_id, lambda p: backlog.check_outcome(current_user, p, outcome_id))
+
+
+@bp.post("/projects/<int:project_id>/members")
+def add_member(project_id: int):
+    form = request.form
+    hours = form.get("hours_per_month", "").strip()
+    fields = {
+        "name": form.get("name", ""),
+        "role": _choice(CommitRole, form.get("role")),
+        "brings": form.get("brings", ""),
+        "expects": form.get("expects", ""),
+        "hours_per_month": int(hours)
+        if hours.isdigit() and len(hours) < 4
+        else (None if not hours else -1),
+        "consent": form.get("consent") == "1",
+        "contact": form.get("contact", ""),
+    }
+    return _follow_up(project_id, lambda p: backlog.add_member(current_user, p, **fields))
+
+
+@bp.post("/projects/<int:project_id>/members/<int:member_id>/owner")
+def take_over(project_id: int, member_id: int):
+    return _follow_up(project_id, lambda p: backlog.take_over(current_user, p, member_id))

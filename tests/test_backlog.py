@@ -2,6 +2,7 @@
 be promoted on its own; the board filters and ages them; only their
 territory's organizers see them."""
 
+import re
 import uuid
 from datetime import timedelta
 
@@ -10,6 +11,7 @@ from flask import url_for
 from sqlalchemy import func, select
 
 from workshop import clock
+from workshop import models as backlog_models
 from workshop.cli import seed_demo
 from workshop.extensions import db
 from workshop.models import (
@@ -18,6 +20,7 @@ from workshop.models import (
     EventStatus,
     Idea,
     JournalEntry,
+    Organizer,
     OutcomeKind,
     Project,
     ProjectStage,
@@ -25,7 +28,16 @@ from workshop.models import (
     StepKind,
     Territory,
 )
-from workshop.services import ServiceError, backlog, events, live, sheet_template, steps, writes
+from workshop.services import (
+    ServiceError,
+    backlog,
+    events,
+    live,
+    reviews,
+    sheet_template,
+    steps,
+    writes,
+)
 
 from .helpers import make_event, make_organizer, read, signed_in
 
@@ -345,7 +357,9 @@ def ids(app) -> dict:
         )  # fmt: skip
         [project] = backlog.promote_event(organizer, event).created
         backlog.add_action(organizer, project, "Appeler", "Léa", None)
+        reviewer, _token = reviews.new_reviewer(organizer, project.territory, "Anne")
         values = {
+            "reviewer_id": reviewer.id,
             "action_id": project.actions[0].id,
             "outcome_id": project.outcomes[0].id,
             "member_id": project.members[0].id,
@@ -372,7 +386,7 @@ def project_count(app) -> int:
 
 def test_every_backlog_page_needs_a_signed_in_organizer_of_its_territory(app, ids):
     urls = _backlog_urls(app, ids)
-    assert len(urls) >= 17
+    assert len(urls) >= 20
     anonymous = app.test_client()
     with app.app_context():
         make_organizer("autre@example.org", "Autre pays")
@@ -410,6 +424,8 @@ def test_every_backlog_page_needs_a_signed_in_organizer_of_its_territory(app, id
         ),
     )
     assert untouched == ([("Appeler", None)], 4, ["Léa"], [])
+    revoked = read(app, lambda session: session.get(backlog_models.Reviewer, ids["reviewer_id"]))
+    assert revoked.revoked_at is None
 
 
 def test_an_organizer_moves_edits_and_promotes_through_the_pages(app, ids):
@@ -565,3 +581,104 @@ def test_following_a_project_up_through_its_page(app, ids):
                 jobs[0][0]], p.owner)  # fmt: skip
 
     assert read(app, after) == (True, [True], "Yves")
+
+
+def test_projects_of_two_evenings_merge_once(app, ctx):
+    organizer = make_organizer()
+    first = make_event(organizer, title="Printemps", tables=1)
+    second = make_event(organizer, title="Automne", tables=1)
+    run_table(first.tables[0], cards={"Léa": ["Navette"]}, ballots={}, sheet={},
+              commitments={"Léa": ("carry", "Mon permis")})  # fmt: skip
+    run_table(second.tables[0], cards={"Marc": ["Covoiturage"]}, ballots={}, sheet={},
+              commitments={"Marc": ("carry", "Une voiture")})  # fmt: skip
+    [spring] = backlog.promote_event(organizer, first).created
+    [autumn] = backlog.promote_event(organizer, second).created
+
+    backlog.merge(organizer, spring, autumn)
+    backlog.merge(organizer, spring, autumn)  # again: nothing
+
+    assert [m.name for m in spring.members] == ["Léa", "Marc"]
+    assert [i.text for i in spring.ideas] == ["Navette", "Covoiturage"]
+    assert spring.carrier_status == CarrierStatus.collective
+    assert autumn.merged_into_id == spring.id
+    assert [p.title for p in backlog.projects_for(organizer)] == ["Navette"]
+    with pytest.raises(ServiceError):
+        backlog.merge(organizer, autumn, spring)  # a merged project takes nothing in
+    with pytest.raises(ServiceError):
+        backlog.merge(organizer, spring, spring)
+    assert [e.action for e in backlog.history(autumn)][-1] == "project.merged_into"
+
+
+# --- go / no-go -------------------------------------------------------------------------
+
+
+def test_reviewers_see_only_their_projects_and_their_opinions_are_tallied(app, ids):
+    with app.app_context():
+        organizer = db.session.get(Organizer, 1)
+        project = db.session.get(Project, ids["project_id"])
+        other = backlog.promote_idea(organizer, db.session.get(Idea, ids["idea_id"]))
+        other_id = other.id
+        anne, anne_token = reviews.new_reviewer(organizer, project.territory, "Anne")
+        bruno, bruno_token = reviews.new_reviewer(organizer, project.territory, "Bruno")
+        reviews.invite(organizer, project, anne)
+        reviews.invite(organizer, project, anne)  # once only
+        reviews.invite(organizer, project, bruno)
+        reviews.invite(organizer, other, bruno)
+        bruno_id = bruno.id
+        db.session.remove()
+    anne_http, bruno_http = app.test_client(), app.test_client()
+
+    anne_page = anne_http.get(f"/review/{anne_token}").get_data(as_text=True)
+    assert "Une navette solidaire" in anne_page and "Un garage" not in anne_page
+    assert "Un garage" in bruno_http.get(f"/review/{bruno_token}").get_data(as_text=True)
+    # Anne cannot give an opinion on a project she was not invited to.
+    assert anne_http.post(f"/review/{anne_token}/projects/{other_id}",
+                          data={"verdict": "go"}).status_code == 404  # fmt: skip
+    anne_http.post(f"/review/{anne_token}/projects/{ids['project_id']}", data={"verdict": "go"})
+    refused = bruno_http.post(
+        f"/review/{bruno_token}/projects/{ids['project_id']}", data={"verdict": "no_go"},
+        follow_redirects=True,
+    )  # fmt: skip
+    assert "Dites pourquoi" in refused.get_data(as_text=True)  # no go needs a reason
+    bruno_http.post(
+        f"/review/{bruno_token}/projects/{ids['project_id']}",
+        data={"verdict": "no_go", "comment": "Pas de marché <ici>"},
+    )
+
+    def tally(session):
+        return reviews.tally(reviews.reviews_of(session.get(Project, ids["project_id"])))
+
+    assert read(app, tally) == reviews.Tally(invited=2, given=2, go=1, conditional=0, no_go=1)
+    http = signed_in(app)
+    page = http.get(f"/backlog/projects/{ids['project_id']}").get_data(as_text=True)
+    assert "2 avis donnés sur 2" in page and "Pas de marché &lt;ici&gt;" in page
+    awaiting = http.get("/backlog/?awaiting=1").get_data(as_text=True)
+    assert "Un garage" in awaiting and "Une navette solidaire" not in awaiting
+
+    # A closed link opens nothing; the opinion given stays.
+    http.post(f"/backlog/reviewers/{bruno_id}/revoke")
+    assert bruno_http.get(f"/review/{bruno_token}").status_code == 404
+    assert read(app, tally).no_go == 1
+    # A new link replaces the old one.
+    new = http.post(f"/backlog/reviewers/{bruno_id}/link", follow_redirects=True)
+    new_token = re.search(r"/review/([\w-]+)", new.get_data(as_text=True)).group(1)
+    assert new_token != bruno_token
+    assert bruno_http.get(f"/review/{new_token}").status_code == 200
+    assert bruno_http.get(f"/review/{bruno_token}").status_code == 404
+    assert app.test_client().get("/review/not-a-real-token-at-all").status_code == 404
+
+
+def test_an_organizer_invites_a_new_reviewer_from_the_project_page(app, ids):
+    http = signed_in(app)
+    done = http.post(f"/backlog/projects/{ids['project_id']}/reviewers",
+                     data={"name": "Chloé"}, follow_redirects=True)  # fmt: skip
+    page = done.get_data(as_text=True)
+    token = re.search(r"/review/([\w-]+)", page).group(1)
+    assert "0 avis donnés sur 1" in page
+    assert "Une navette solidaire" in app.test_client().get(f"/review/{token}").get_data(
+        as_text=True
+    )
+    with app.app_context():
+        stored = db.session.scalar(select(backlog_models.Reviewer.token_hash))
+        db.session.remove()
+    assert token not in stored  # only the hash is kept

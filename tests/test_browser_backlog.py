@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from workshop import clock
 from workshop.extensions import db
 from workshop.models import Event, Project, ProjectStage
-from workshop.services import backlog
+from workshop.services import backlog, reviews
 
 from .browser import sign_in
 from .test_accessibility import assert_accessible, speak
@@ -157,3 +157,33 @@ def test_a_territorys_stages_and_gates_page(site, new_page, projects, lang):
     page.goto(f"{site.server.url}/backlog/")
     navette = column(page, "d2").locator("article", has_text="Navette solidaire")
     expect(navette).to_have_class("card project-card age-ok")
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_a_reviewer_gives_an_opinion_from_a_phone(site, new_page, projects, lang):
+    with site.app.app_context():
+        project = db.session.get(Project, projects[0])
+        organizer = project.territory.organizers[0]
+        reviewer, token = reviews.new_reviewer(organizer, project.territory, "Anne")
+        reviews.invite(organizer, project, reviewer)
+        db.session.remove()
+    page = new_page()  # a phone
+    speak(page, site, lang)
+    page.goto(f"{site.server.url}/review/{token}")
+    expect(page.locator("article h2")).to_have_text("Navette solidaire")
+    assert_accessible(page, f"reviewer page ({lang})")
+
+    page.locator("input[value=conditional]").check()
+    page.fill("textarea[name=comment]", "Si la commune prête un véhicule")
+    page.locator("article button[type=submit]").click()
+    expect(page.locator(".flash-success")).to_be_visible()
+    expect(page.locator("input[value=conditional]")).to_be_checked()
+    assert_accessible(page, f"reviewer page after an opinion ({lang})")
+
+    organizer_page = new_page(laptop=True)
+    speak(organizer_page, site, lang)
+    sign_in(organizer_page, site)
+    organizer_page.goto(f"{site.server.url}/backlog/projects/{projects[0]}")
+    expect(organizer_page.locator("#reviews .tally")).to_contain_text("1")
+    expect(organizer_page.locator("#reviews")).to_contain_text("Si la commune prête un véhicule")
+    assert_accessible(organizer_page, f"project page with its reviews ({lang})")

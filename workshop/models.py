@@ -666,3 +666,45 @@ class ProjectOutcome(db.Model):
     checked: Mapped[bool] = mapped_column(Boolean, default=False)
     checked_by: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Verdict(enum.StrEnum):
+    go = "go"
+    conditional = "conditional"  # go, with conditions
+    no_go = "no_go"
+
+
+class Reviewer(db.Model):
+    """A local entrepreneur who gives opinions on projects, by a secret link
+    (no account). Only the link's hash is kept; revoking it closes the link."""
+
+    __tablename__ = "reviewers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(
+        ForeignKey("territories.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Review(db.Model):
+    """A reviewer's invitation to one project and, once given, their opinion."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (UniqueConstraint("reviewer_id", "project_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("reviewers.id", ondelete="CASCADE"))
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    verdict: Mapped[Verdict | None] = mapped_column(_enum(Verdict))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    invited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    given_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    reviewer: Mapped[Reviewer] = relationship()
+    project: Mapped[Project] = relationship()

@@ -728,3 +728,55 @@ def take_over(organizer: Organizer, project: Project, member_id) -> None:
     before, project.owner = project.owner, member.name
     _record(organizer, project, "project.owner", before=before, after=member.name)
     db.session.commit()
+
+
+def merge(organizer: Organizer, target: Project, source: Project) -> None:
+    """Fold ``source`` (from another table or evening) into ``target``: its
+    team and ideas join the target, and it leaves the board, pointing to the
+    target. Merging it again changes nothing."""
+    if source.merged_into_id == target.id:
+        return
+    if (
+        source.id == target.id
+        or source.merged_into_id is not None
+        or target.merged_into_id is not None
+        or source.territory_id != target.territory_id
+    ):
+        raise ServiceError("cannot_merge", _l("These two projects cannot be merged."))
+    known = {(m.participant_id or m.name) for m in target.members}
+    for member in source.members:
+        if (member.participant_id or member.name) not in known:
+            target.members.append(
+                ProjectMember(
+                    participant_id=member.participant_id, name=member.name,
+                    category=member.category, role=member.role, brings=member.brings,
+                    expects=member.expects, hours_per_month=member.hours_per_month,
+                    consent=member.consent, contact=member.contact, added_at=clock.now(),
+                )
+            )  # fmt: skip
+    ideas = {i.idea_id for i in target.ideas if i.idea_id is not None}
+    for idea in source.ideas:
+        if idea.idea_id is None or idea.idea_id not in ideas:
+            target.ideas.append(
+                ProjectIdea(
+                    idea_id=idea.idea_id,
+                    position=len(target.ideas),
+                    text=idea.text,
+                    votes=idea.votes,
+                )  # fmt: skip
+            )
+    target.carrier_status = _carrier_status(target.members)
+    source.merged_into_id = target.id
+    target.updated_at = source.updated_at = clock.now()
+    _record(organizer, target, "project.merged_from", project_id=source.id, title=source.title)
+    _record(organizer, source, "project.merged_into", project_id=target.id, title=target.title)
+    db.session.commit()
+
+
+def merge_candidates(organizer: Organizer, project: Project) -> list[Project]:
+    """The projects that could be merged into ``project`` (same territory, on the board)."""
+    return [
+        p
+        for p in projects_for(organizer, Filters(territory_id=project.territory_id))
+        if p.id != project.id
+    ]

@@ -41,9 +41,9 @@ def _safe_next(target: str | None) -> str:
 
 def register(app: Flask) -> None:
     """Attach the blueprints, the language switch and the security headers."""
-    from . import auth, backlog, facilitator, organizer, participant, projector
+    from . import auth, backlog, facilitator, organizer, participant, projector, review
 
-    for module in (auth, organizer, backlog, participant, facilitator, projector):
+    for module in (auth, organizer, backlog, review, participant, facilitator, projector):
         app.register_blueprint(module.bp)
 
     @app.get("/lang/<code>")

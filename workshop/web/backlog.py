@@ -15,12 +15,14 @@ from ..models import (
     CommitRole,
     Idea,
     OutcomeKind,
+    Project,
     ProjectStage,
     ProjectStatus,
     Table,
     Vote,
 )
-from ..services import ServiceError, backlog
+from ..qr import public_base_url
+from ..services import ServiceError, backlog, reviews
 from .organizer import _my_event
 
 bp = Blueprint("backlog", __name__, url_prefix="/backlog")
@@ -72,6 +74,10 @@ def board():
         q=args.get("q", "")[:200],
     )
     projects = backlog.projects_for(current_user, filters)
+    tallies = reviews.tallies([p.id for p in projects])
+    awaiting = args.get("awaiting") == "1"
+    if awaiting:
+        projects = [p for p in projects if p.id in tallies and tallies[p.id].awaiting]
     return render_template(
         "backlog/board.html",
         columns=backlog.board(projects),
@@ -79,6 +85,8 @@ def board():
         filters=filters,
         ages={p.id: backlog.age(p) for p in projects},
         progress={p.id: backlog.progress(p) for p in projects},
+        tallies=tallies,
+        awaiting=awaiting,
         themes=backlog.themes_for(current_user),
         events=sorted(
             (e for t in current_user.territories for e in t.events),
@@ -92,6 +100,7 @@ def board():
 @bp.get("/projects/<int:project_id>")
 def project(project_id: int):
     project = _project(project_id)
+    project_reviews = reviews.reviews_of(project)
     return render_template(
         "backlog/project.html",
         project=project,
@@ -100,6 +109,14 @@ def project(project_id: int):
         history=backlog.history(project),
         gate=backlog.gate_state(project),
         latest=backlog.latest_outcomes(project),
+        candidates=backlog.merge_candidates(current_user, project),
+        reviews=project_reviews,
+        tally=reviews.tally(project_reviews),
+        reviewers=reviews.reviewers_of(project.territory),
+        verdicts=reviews.VERDICT_LABELS,
+        merged_into=db.session.get(Project, project.merged_into_id)
+        if project.merged_into_id
+        else None,
         today=clock.now().date(),
         progress=backlog.progress(project),
         target=request.args.get("to", ""),
@@ -334,3 +351,66 @@ def add_member(project_id: int):
 @bp.post("/projects/<int:project_id>/members/<int:member_id>/owner")
 def take_over(project_id: int, member_id: int):
     return _follow_up(project_id, lambda p: backlog.take_over(current_user, p, member_id))
+
+
+@bp.post("/projects/<int:project_id>/merge")
+def merge(project_id: int):
+    source = _number(request.form.get("source", ""))
+    return _follow_up(
+        project_id,
+        lambda p: backlog.merge(current_user, p, _project(source) if source else _project(0)),
+    )
+
+
+# --- go / no-go reviews -------------------------------------------------------------
+
+
+def _show_link(reviewer, token: str) -> None:
+    """The reviewer's link, shown once: only its hash is kept."""
+    url = public_base_url() + url_for("review.page", token=token)
+    flash(_("Link for %(name)s (shown only now, copy it): %(url)s", name=reviewer.name, url=url),
+          "link")  # fmt: skip
+
+
+@bp.post("/projects/<int:project_id>/reviewers")
+def invite(project_id: int):
+    project = _project(project_id)
+    form = request.form
+    try:
+        if form.get("reviewer"):
+            reviewer = reviews.reviewer_for(current_user, _number(form["reviewer"]))
+        else:
+            reviewer, token = reviews.new_reviewer(
+                current_user, project.territory, form.get("name", "")
+            )
+            _show_link(reviewer, token)
+        reviews.invite(current_user, project, reviewer)
+    except ServiceError as error:
+        flash(str(error.message), "error")
+    return redirect(url_for("backlog.project", project_id=project.id) + "#reviews")
+
+
+def _reviewer_action(reviewer_id: int, action):
+    try:
+        reviewer = reviews.reviewer_for(current_user, reviewer_id)
+    except ServiceError:
+        abort(404)
+    action(reviewer)
+    back = request.form.get("project")
+    if back and back.isdigit():
+        return redirect(url_for("backlog.project", project_id=int(back)) + "#reviews")
+    return redirect(url_for("backlog.board"))
+
+
+@bp.post("/reviewers/<int:reviewer_id>/revoke")
+def revoke(reviewer_id: int):
+    def revoke(reviewer):
+        reviews.revoke(current_user, reviewer)
+        flash(_("The link of %(name)s no longer works.", name=reviewer.name), "success")
+
+    return _reviewer_action(reviewer_id, revoke)
+
+
+@bp.post("/reviewers/<int:reviewer_id>/link")
+def new_link(reviewer_id: int):
+    return _reviewer_action(reviewer_id, lambda r: _show_link(r, reviews.new_link(current_user, r)))

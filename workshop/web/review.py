@@ -1,0 +1,44 @@
+"""The reviewer's page: a local entrepreneur, by their secret link and
+without an account, gives go / no-go on the projects they were invited to."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from ..services import ServiceError, backlog, reviews
+
+bp = Blueprint("review", __name__, url_prefix="/review")
+
+
+def _reviewer(token: str):
+    try:
+        return reviews.reviewer_by_token(token)
+    except ServiceError:
+        abort(404)
+
+
+@bp.get("/<token>")
+def page(token: str):
+    reviewer = _reviewer(token)
+    return render_template(
+        "review/page.html",
+        reviewer=reviewer,
+        token=token,
+        invitations=reviews.invitations(reviewer),
+        labels=backlog,
+        verdicts=reviews.VERDICT_LABELS,
+    )
+
+
+@bp.post("/<token>/projects/<int:project_id>")
+def give(token: str, project_id: int):
+    reviewer = _reviewer(token)
+    form = request.form
+    try:
+        reviews.give(reviewer, project_id, form.get("verdict"), form.get("comment", ""))
+    except ServiceError as error:
+        if error.code == "not_found":
+            abort(404)
+        flash(str(error.message), "error")
+    else:
+        flash(_("Thank you: your opinion is recorded."), "success")
+    return redirect(url_for("review.page", token=token) + f"#project-{project_id}")

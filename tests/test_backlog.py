@@ -360,6 +360,7 @@ def ids(app) -> dict:
         reviewer, _token = reviews.new_reviewer(organizer, project.territory, "Anne")
         values = {
             "reviewer_id": reviewer.id,
+            "fmt": "json",
             "action_id": project.actions[0].id,
             "outcome_id": project.outcomes[0].id,
             "member_id": project.members[0].id,

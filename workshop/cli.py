@@ -1,15 +1,17 @@
 """Command-line tools: ``flask --app workshop seed-demo``."""
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, render_template
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from . import sqlite
 from .extensions import db
-from .models import EventStatus, Organizer, Territory
-from .services import accounts, events
+from .models import Event, EventStatus, Organizer, Territory
+from .services import accounts, events, exports
 
 DEMO_EMAIL = "demo@example.org"
 DEMO_PASSWORD = "demo-soiree-2026"
@@ -134,3 +136,22 @@ def register(app: Flask) -> None:
         _organizer, code = seed_demo()
         click.echo(f"Demo evening ready (code {code}).")
         click.echo(f"Sign in at /login with {DEMO_EMAIL} / {DEMO_PASSWORD}")
+
+    @app.cli.command("export")
+    @click.argument("event_id", type=int)
+    @click.argument("fmt", type=click.Choice(exports.FORMATS))
+    @click.argument("target", type=click.Path(dir_okay=False))
+    @click.option("--lang", default="fr", type=click.Choice(["fr", "en"]), show_default=True)
+    def export_command(event_id, fmt, target, lang):
+        """Export the evening EVENT_ID in FMT to the file TARGET."""
+        event = db.session.get(Event, event_id)
+        if event is None:
+            raise click.ClickException(f"No evening {event_id}.")
+        header, rows = exports.gather(event)
+        with force_locale(lang):
+            content, _mime, _name = exports.render(
+                header, rows, fmt, lambda context: render_template("backlog/report.html",
+                                                                   locale=lang, **context)
+            )  # fmt: skip
+        Path(target).write_bytes(content)
+        click.echo(f"Exported {event.title!r} ({fmt}, {len(content)} bytes) to {target}.")

@@ -25,6 +25,8 @@ from pathlib import Path
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from .offload import off_loop
+
 log = logging.getLogger(__name__)
 READS = ("SELECT", "PRAGMA", "WITH")
 WAIT = 10.0  # seconds; past this the write goes on and SQLite's busy_timeout decides
@@ -102,7 +104,6 @@ class SlowDiskCommits:
     def __init__(self, commit):
         self.commit = commit
         self.off_loop = False
-        self.pool = None
         self.recent: deque[float] = deque(maxlen=self.LAST)
         self.since_probe = 0
 
@@ -133,11 +134,7 @@ class SlowDiskCommits:
         return time.perf_counter() - started
 
     def _in_thread(self, dbapi_connection) -> None:
-        if self.pool is None:
-            from gevent import get_hub
-
-            self.pool = get_hub().threadpool
-        self.pool.apply(self.commit, (dbapi_connection,))
+        off_loop(self.commit, dbapi_connection)
 
 
 def _begin_writing(raw: sqlite3.Connection) -> None:

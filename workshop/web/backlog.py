@@ -3,7 +3,18 @@ ideas to promote. Organizers only, and only their territories' projects."""
 
 from datetime import date
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -21,8 +32,9 @@ from ..models import (
     Table,
     Vote,
 )
+from ..offload import off_loop
 from ..qr import public_base_url
-from ..services import ServiceError, backlog, reviews
+from ..services import ServiceError, backlog, exports, journal, reviews
 from .organizer import _my_event
 
 bp = Blueprint("backlog", __name__, url_prefix="/backlog")
@@ -414,3 +426,44 @@ def revoke(reviewer_id: int):
 @bp.post("/reviewers/<int:reviewer_id>/link")
 def new_link(reviewer_id: int):
     return _reviewer_action(reviewer_id, lambda r: _show_link(r, reviews.new_link(current_user, r)))
+
+
+# --- exports --------------------------------------------------------------------------
+
+
+def export_response(event, fmt: str) -> Response:
+    """An evening's export as a download. The rows are read on the loop (a
+    few set queries); writing the file runs off it, so phones are not kept
+    waiting by a large export."""
+    header, rows = exports.gather(event)
+    app, locale = current_app._get_current_object(), str(get_locale())
+
+    def render_html(context):
+        return render_template("backlog/report.html", **context)
+
+    def work():
+        with app.app_context(), force_locale(locale):
+            return exports.render(header, rows, fmt, render_html)
+
+    content, mime, filename = off_loop(work)
+    inline = fmt in ("html",)
+    return Response(
+        content,
+        mimetype=mime,
+        headers={
+            "Content-Disposition": f"{'inline' if inline else 'attachment'}; filename={filename}"
+        },
+    )
+
+
+@bp.get("/events/<int:event_id>/export/<fmt>")
+def export(event_id: int, fmt: str):
+    event = _my_event(event_id)
+    if fmt not in exports.FORMATS:
+        abort(404)
+    journal.record(
+        f"organizer:{current_user.id}", "event.exported", event.title,
+        territory_id=event.territory_id, event_id=event.id, format=fmt,
+    )  # fmt: skip
+    db.session.commit()
+    return export_response(event, fmt)

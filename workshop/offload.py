@@ -1,10 +1,12 @@
-"""Long computations away from the event loop.
+"""Blocking calls away from the event loop.
 
-Under gevent (run.py) every table is served by one loop: a computation of a
-second there (an export) would make every phone wait a second. Run in
-gevent's pool of native threads, it shares the processor with the loop
-instead (the interpreter switches threads every few milliseconds). Without
-gevent (tests, the CLI) it simply runs here.
+Under gevent (run.py) every table is served by one loop: a call that waits
+for the disk (a commit on a slow disk) would make every phone wait. In
+gevent's pool of native threads it waits there instead. Only for calls that
+release the interpreter while they wait (C code, system calls): Python
+computation in a thread holds the interpreter against the loop, and is
+better cut into slices on the loop itself (see services/exports.cooperate).
+Without gevent (tests, the CLI) the call simply runs here.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ def _gevent_pool():
 
 
 def off_loop(function, *args):
-    """``function(*args)``, in a native thread when the loop would wait for it.
-    It must not touch the database session (its connection belongs to the loop)."""
+    """``function(*args)``, in a native thread when the loop would wait for it."""
     pool = _gevent_pool()
     return pool.apply(function, args) if pool is not None else function(*args)

@@ -16,14 +16,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 import zipfile
+from collections import Counter
 from datetime import date, datetime
 from xml.sax.saxutils import escape
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from .. import clock
 from ..extensions import db
@@ -62,6 +64,20 @@ ROLE_LABELS = {
 }
 
 
+SLICE = 20  # rows (or report paragraphs) between two pauses: a few milliseconds
+
+
+def cooperate(items, every: int = SLICE):
+    """Yield ``items``, pausing every ``every`` of them: under gevent the
+    loop serves the phones' writes in between, so an export of thousands of
+    rows never holds it for more than a few milliseconds (a native thread
+    would not help: it holds the interpreter against the loop)."""
+    for n, item in enumerate(items, 1):
+        yield item
+        if n % every == 0:
+            time.sleep(0)
+
+
 def _iso(value) -> str | None:
     if isinstance(value, datetime):
         return clock.aware(value).isoformat()
@@ -85,23 +101,31 @@ def event_rows(event: Event) -> dict[str, list[dict]]:
     number = {t.id: t.number for t in tables}
     ids = list(number)
 
-    def of_event(query, model):
+    def of_event(model, *columns):
+        # Columns, not entities: thousands of rows read without the ORM's
+        # cost per object, so the loop is not held while they are read.
+        query = select(*(getattr(model, c) for c in columns))
         return query.where(model.table_id.in_(ids)) if ids else query.where(False)
 
-    people = list(
-        db.session.scalars(of_event(select(Participant), Participant).order_by(Participant.id))
-    )
+    def fetch(query) -> list:
+        found = db.session.execute(query).all()
+        time.sleep(0)  # under gevent: let the phones' writes through between queries
+        return found
+
+    people = fetch(
+        of_event(Participant, "id", "table_id", "category", "display_name", "contact", "brings",
+                 "contact_consent", "removed", "created_at").order_by(Participant.id)
+    )  # fmt: skip
     consented = {p.id for p in people if p.contact_consent}
-    votes_per_idea = dict(
-        db.session.execute(
-            of_event(select(Vote.idea_id, func.count(Vote.id)), Vote)
-            .where(Vote.active.is_(True))
-            .group_by(Vote.idea_id)
-        ).all()
+    votes = fetch(
+        of_event(Vote, "idea_id", "table_id", "participant_id", "active", "created_at").order_by(
+            Vote.id
+        )
     )
+    votes_per_idea = Counter(v.idea_id for v in votes if v.active)
     rows: dict[str, list[dict]] = {name: [] for name in ENTITIES}
     per_table = {t.id: {"participants": 0, "ideas": 0} for t in tables}
-    for p in people:
+    for p in cooperate(people):
         per_table[p.table_id]["participants"] += 0 if p.removed else 1
         rows["participants"].append(
             {
@@ -116,11 +140,10 @@ def event_rows(event: Event) -> dict[str, list[dict]]:
                 "joined_at": _iso(p.created_at),
             }
         )
-    for idea in db.session.scalars(
-        of_event(select(Idea), Idea)
-        .where(Idea.deleted.is_(False))
-        .order_by(Idea.table_id, Idea.seq)
-    ):
+    ideas = of_event(Idea, "id", "table_id", "kind", "text", "cluster_id", "hidden",
+                     "participant_id", "created_at", "seq")  # fmt: skip
+    ideas = fetch(ideas.where(Idea.deleted.is_(False)).order_by(Idea.table_id, Idea.seq))
+    for idea in cooperate(ideas):
         per_table[idea.table_id]["ideas"] += 0 if idea.hidden else 1
         rows["ideas"].append(
             {
@@ -149,7 +172,7 @@ def event_rows(event: Event) -> dict[str, list[dict]]:
                 "ideas": per_table[t.id]["ideas"],
             }
         )
-    for vote in db.session.scalars(of_event(select(Vote), Vote).order_by(Vote.id)):
+    for vote in cooperate(votes):
         rows["votes"].append(
             {
                 "idea_id": vote.idea_id,
@@ -159,9 +182,8 @@ def event_rows(event: Event) -> dict[str, list[dict]]:
                 "at": _iso(vote.created_at),
             }
         )
-    for cluster in db.session.scalars(
-        of_event(select(Cluster), Cluster).where(Cluster.deleted.is_(False)).order_by(Cluster.id)
-    ):
+    clusters = of_event(Cluster, "id", "table_id", "name").where(Cluster.deleted.is_(False))
+    for cluster in fetch(clusters.order_by(Cluster.id)):
         rows["clusters"].append(
             {"id": cluster.id, "table": number[cluster.table_id], "name": cluster.name}
         )
@@ -170,9 +192,8 @@ def event_rows(event: Event) -> dict[str, list[dict]]:
         c: {f["key"]: f["label"] for f in sheet_template.template(c)}
         for c in set(challenge.values())
     }
-    for field in db.session.scalars(
-        of_event(select(SheetField), SheetField).order_by(SheetField.table_id, SheetField.id)
-    ):
+    fields = of_event(SheetField, "table_id", "key", "text")
+    for field in fetch(fields.order_by(SheetField.table_id, SheetField.id)):
         rows["sheets"].append(
             {
                 "table": number[field.table_id],
@@ -182,8 +203,11 @@ def event_rows(event: Event) -> dict[str, list[dict]]:
             }
         )
     names = {p.id: p.display_name for p in people}
-    commitments = of_event(select(Commitment), Commitment).where(Commitment.withdrawn.is_(False))
-    for c in db.session.scalars(commitments.order_by(Commitment.id)):
+    commitments = of_event(
+        Commitment, "id", "table_id", "participant_id", "role", "contribution", "expects",
+        "hours_per_month",
+    ).where(Commitment.withdrawn.is_(False))  # fmt: skip
+    for c in fetch(commitments.order_by(Commitment.id)):
         shared = c.participant_id in consented
         rows["commitments"].append(
             {
@@ -258,7 +282,8 @@ def to_csv_zip(rows: dict[str, list[dict]], delimiter: str = ",") -> bytes:
             columns = list(rows[name][0]) if rows[name] else []
             writer = csv.DictWriter(text, fieldnames=columns, delimiter=delimiter)
             writer.writeheader()
-            writer.writerows(rows[name])
+            for row in cooperate(rows[name]):
+                writer.writerow(row)
             archive.writestr(f"{name}.csv", text.getvalue().encode("utf-8"))
     return buffer.getvalue()
 
@@ -273,7 +298,7 @@ def to_xlsx(rows: dict[str, list[dict]]) -> bytes:
         if rows[name]:
             columns = list(rows[name][0])
             sheet.append(columns)
-            for row in rows[name]:
+            for row in cooperate(rows[name]):
                 sheet.append([_cell(row[c]) for c in columns])
     buffer = io.BytesIO()
     book.save(buffer)
@@ -289,14 +314,18 @@ def _cell(value):
 
 def to_json(header: dict, rows: dict[str, list[dict]]) -> bytes:
     """The documented, versioned JSON (docs/export-schema.json)."""
-    document = {
+    head = {
         "schema": SCHEMA,
         "version": SCHEMA_VERSION,
         "exported_at": clock.now().isoformat(),
         "event": header,
-        **rows,
     }
-    return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
+    # Written piece by piece (one row at a time) with pauses, for the loop's sake.
+    parts = [json.dumps(head, ensure_ascii=False, indent=1)[:-2]]
+    for name in ENTITIES:
+        items = ",\n  ".join(json.dumps(row, ensure_ascii=False) for row in cooperate(rows[name]))
+        parts.append(f',\n "{name}": [\n  {items}\n ]' if items else f',\n "{name}": []')
+    return ("".join(parts) + "\n}\n").encode("utf-8")
 
 
 def report_context(header: dict, rows: dict[str, list[dict]]) -> dict:
@@ -354,7 +383,15 @@ def to_pdf(context: dict) -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.lib.units import cm
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+    from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer
+
+    class Pause(Flowable):
+        def wrap(self, *_available):
+            time.sleep(0)
+            return 0, 0
+
+        def draw(self):
+            pass
 
     styles = getSampleStyleSheet()
     event = context["event"]
@@ -367,14 +404,14 @@ def to_pdf(context: dict) -> bytes:
     where = (event["date"] or "", event["venue"], event["territory"])
     story.append(para(" · ".join(x for x in where if x)))
     story.append(para(context["figures"]))
-    for table in context["tables"]:
+    for table in cooperate(context["tables"], every=1):
         story += [Spacer(1, 0.4 * cm), para(f"{table['number']}. {table['name']}", "Heading2")]
         story.append(para(table["brief_title"], "Heading4"))
         if table["brief"]:
             story.append(para(table["brief"]))
         if table["ideas"]:
             story.append(para(_("Ideas"), "Heading4"))
-            story += [para(f"– {i['text']} ({i['votes']})") for i in table["ideas"]]
+            story += [para(f"– {i['text']} ({i['votes']})") for i in cooperate(table["ideas"])]
         if table["sheet"]:
             story.append(para(_("The sheet"), "Heading4"))
             for field in table["sheet"]:
@@ -384,6 +421,10 @@ def to_pdf(context: dict) -> bytes:
             for c in table["commitments"]:
                 who = (c["name"] or _("A participant"), str(ROLE_LABELS[c["role"]]))
                 story.append(para("– " + " · ".join(x for x in (*who, c["contribution"]) if x)))
+    # ReportLab lays the story out in one call: a pause every few paragraphs
+    # lets the loop serve the phones meanwhile.
+    story = [part for n, item in enumerate(story, 1) for part in
+             ((item, Pause()) if n % 20 == 0 else (item,))]  # fmt: skip
     buffer = io.BytesIO()
     document = SimpleDocTemplate(
         buffer, pagesize=A4, title=event["title"], leftMargin=2 * cm, rightMargin=2 * cm

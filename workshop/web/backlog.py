@@ -14,7 +14,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -32,7 +31,6 @@ from ..models import (
     Table,
     Vote,
 )
-from ..offload import off_loop
 from ..qr import public_base_url
 from ..services import ServiceError, backlog, exports, journal, reviews
 from .organizer import _my_event
@@ -432,28 +430,31 @@ def new_link(reviewer_id: int):
 
 
 def export_response(event, fmt: str) -> Response:
-    """An evening's export as a download. The rows are read on the loop (a
-    few set queries); writing the file runs off it, so phones are not kept
-    waiting by a large export."""
+    """An evening's export as a download. It is made on the loop in small
+    slices (see exports.cooperate): phones' writes go through meanwhile."""
     header, rows = exports.gather(event)
-    app, locale = current_app._get_current_object(), str(get_locale())
-
-    def render_html(context):
-        return render_template("backlog/report.html", **context)
-
-    def work():
-        with app.app_context(), force_locale(locale):
-            return exports.render(header, rows, fmt, render_html)
-
-    content, mime, filename = off_loop(work)
-    inline = fmt in ("html",)
+    content, mime, filename = exports.render(
+        header, rows, fmt, lambda context: "".join(
+            exports.cooperate(
+                current_app.jinja_env.get_template("backlog/report.html").generate(
+                    **_template_context(context)
+                ),
+                every=50,
+            )
+        )
+    )  # fmt: skip
+    disposition = "inline" if fmt == "html" else "attachment"
     return Response(
         content,
         mimetype=mime,
-        headers={
-            "Content-Disposition": f"{'inline' if inline else 'attachment'}; filename={filename}"
-        },
+        headers={"Content-Disposition": f"{disposition}; filename={filename}"},
     )
+
+
+def _template_context(context: dict) -> dict:
+    """``context`` with what every template gets (locale, translations…)."""
+    current_app.update_template_context(context)
+    return context
 
 
 @bp.get("/events/<int:event_id>/export/<fmt>")

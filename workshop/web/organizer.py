@@ -9,7 +9,7 @@ from ..extensions import db
 from ..forms import EventForm, TableForm, category_choices
 from ..models import Event, EventStatus, IdeaKind, StepKind, Table
 from ..qr import public_base_url, qr_svg
-from ..services import ServiceError, accounts, events, steps
+from ..services import ServiceError, accounts, events, privacy, steps
 
 bp = Blueprint("organizer", __name__, url_prefix="/organizer")
 
@@ -286,3 +286,22 @@ def kits(event_id: int):
         link = public_base_url() + url_for("facilitator.console", secret=table.facilitator_secret)
         kits.append((table, link, qr_svg(link), steps.timings(table)))
     return render_template("organizer/kits.html", event=event, kits=kits)
+
+
+@bp.post("/events/<int:event_id>/purge")
+def purge(event_id: int):
+    event = _my_event(event_id)
+    try:
+        done = privacy.purge_event(current_user, event)
+    except ServiceError as error:
+        flash(str(error.message), "error")
+    else:
+        flash(
+            _(
+                "Personal data removed: %(num)d participants are now anonymous; "
+                "ideas, sheets and figures are kept.",
+                num=done.participants,
+            ),
+            "success",
+        )
+    return redirect(url_for("organizer.event", event_id=event.id))

@@ -1,6 +1,9 @@
 """Organizer pages: events, tables, facilitator links, tents, live overview."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+import json
+from datetime import date
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -9,7 +12,7 @@ from ..extensions import db
 from ..forms import EventForm, TableForm, category_choices
 from ..models import Event, EventStatus, IdeaKind, StepKind, Table
 from ..qr import public_base_url, qr_svg
-from ..services import ServiceError, accounts, events, privacy, steps
+from ..services import ServiceError, accounts, backlog, events, formats, privacy, steps
 
 bp = Blueprint("organizer", __name__, url_prefix="/organizer")
 
@@ -304,4 +307,49 @@ def purge(event_id: int):
             ),
             "success",
         )
+    return redirect(url_for("organizer.event", event_id=event.id))
+
+
+# --- reusable formats ------------------------------------------------------------------
+
+
+@bp.get("/events/<int:event_id>/format")
+def export_format(event_id: int):
+    event = _my_event(event_id)
+    content = json.dumps(formats.export_format(event), ensure_ascii=False, indent=1)
+    return Response(
+        content.encode("utf-8"),
+        mimetype="application/json",
+        headers={"Content-Disposition": f"attachment; filename=format-{event.id}.json"},
+    )
+
+
+@bp.route("/events/import", methods=["GET", "POST"])
+def import_format():
+    territories = current_user.territories
+    if request.method == "GET":
+        return render_template("organizer/import.html", plan=None, territories=territories)
+    upload = request.files.get("file")
+    raw = upload.read(formats.MAX_BYTES + 1) if upload else request.form.get("raw", "").encode()
+    try:
+        plan = formats.parse(raw)
+    except ServiceError as error:
+        flash(str(error.message), "error")
+        return render_template("organizer/import.html", plan=None, territories=territories)
+    if request.form.get("confirm") != "1":  # first the preview: nothing is created yet
+        return render_template(
+            "organizer/import.html", plan=plan, raw=raw.decode("utf-8-sig"),
+            territories=territories, labels=backlog,
+        )  # fmt: skip
+    territory = next((t for t in territories if str(t.id) == request.form.get("territory")), None)
+    if territory is None:
+        abort(400)
+    try:
+        event_date = date.fromisoformat(request.form.get("date") or "") or None
+    except ValueError:
+        event_date = None
+    event = formats.import_format(
+        current_user, territory, plan, request.form.get("title", ""), event_date
+    )
+    flash(_("Evening created from the format: check its tables, then print the kits."), "success")
     return redirect(url_for("organizer.event", event_id=event.id))

@@ -48,13 +48,14 @@ def write(actor, op, **data) -> dict:
     return answer
 
 
-def run_table(table, cards, ballots, sheet, commitments):
+def run_table(table, cards, ballots, sheet, commitments, categories=None):
     """Play a table's evening through the write path: people post ``cards``
     (author name -> texts), vote (``ballots``: voter -> card texts), the
     facilitator writes the ``sheet`` and people commit (name -> role, brings)."""
     people = {}
     for name in {**cards, **ballots, **commitments}:
-        people[name], _token = live.join_table(table, name, "business")
+        category = (categories or {}).get(name, "business")
+        people[name], _token = live.join_table(table, name, category)
     ideas = {}
     for name, texts in cards.items():
         for text in texts:

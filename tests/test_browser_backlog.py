@@ -187,3 +187,23 @@ def test_a_reviewer_gives_an_opinion_from_a_phone(site, new_page, projects, lang
     expect(organizer_page.locator("#reviews .tally")).to_contain_text("1")
     expect(organizer_page.locator("#reviews")).to_contain_text("Si la commune prête un véhicule")
     assert_accessible(organizer_page, f"project page with its reviews ({lang})")
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_indicators_and_the_format_import_pages(site, new_page, projects, lang):
+    page = new_page(laptop=True)
+    speak(page, site, lang)
+    sign_in(page, site)
+    page.goto(f"{site.server.url}/backlog/")
+    page.locator("main a[href$='/indicators']").click()
+    funnel = page.locator("figure[aria-labelledby='chart-funnel']")
+    expect(funnel.locator("svg rect")).to_have_count(4)
+    expect(funnel.locator("tbody tr").nth(2)).to_contain_text("2")  # two projects
+    assert_accessible(page, f"indicators ({lang})")
+    page.select_option("#i-event", str(site.evening.event_id))
+    page.locator("form.filters button").click()
+    expect(page.locator("h1")).to_contain_text("Soirée test")
+    assert_accessible(page, f"one evening's indicators ({lang})")
+
+    page.goto(f"{site.server.url}/organizer/events/import")
+    assert_accessible(page, f"format import ({lang})")

@@ -1,6 +1,8 @@
 """The backlog's pages: the board by stage, a project's page, an evening's
 ideas to promote. Organizers only, and only their territories' projects."""
 
+import csv
+import io
 from datetime import date
 
 from flask import (
@@ -33,6 +35,7 @@ from ..models import (
 )
 from ..qr import public_base_url
 from ..services import ServiceError, backlog, exports, journal, reviews
+from ..services import indicators as impact
 from .organizer import _my_event
 
 bp = Blueprint("backlog", __name__, url_prefix="/backlog")
@@ -468,3 +471,50 @@ def export(event_id: int, fmt: str):
     )  # fmt: skip
     db.session.commit()
     return export_response(event, fmt)
+
+
+# --- indicators -------------------------------------------------------------------------
+
+
+def _scope():
+    """The territory and (optionally) the evening the indicators are about."""
+    territories = current_user.territories
+    wanted = _number(request.args.get("territory", ""))
+    territory = next((t for t in territories if t.id == wanted), territories[0])
+    event = None
+    if request.args.get("event"):
+        event = next((e for e in territory.events if str(e.id) == request.args["event"]), None)
+        if event is None:
+            abort(404)
+    return territory, event
+
+
+@bp.get("/indicators")
+def indicators():
+    territory, event = _scope()
+    return render_template(
+        "backlog/indicators.html",
+        territory=territory,
+        event=event,
+        found=impact.compute(territory, event),
+        scope={"territory": territory.id, **({"event": event.id} if event else {})},
+    )
+
+
+@bp.get("/indicators/<key>.csv")
+def indicators_csv(key: str):
+    territory, event = _scope()
+    found = impact.compute(territory, event)
+    chart = next((c for c in found.charts if c.key == key), None)
+    if chart is None:
+        abort(404)
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow([chart.title, _("Value")])
+    writer.writerows(chart.rows)
+    return Response(
+        out.getvalue().encode("utf-8"),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={key}.csv"},
+    )

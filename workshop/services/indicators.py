@@ -1,0 +1,272 @@
+"""Impact indicators (issue 6 §6), computed from the work itself: nothing is
+typed in for them. For one evening, or a territory (all its evenings and
+projects), in the five families funders ask for: mobilisation, production,
+pipeline, cooperation, outcomes; and evening after evening over time.
+
+Definitions (the dashboard shows them too):
+- returning participants: people who gave the same contact (with consent)
+  at two evenings or more of the scope; without a contact nobody can be
+  recognised from one evening to the next;
+- a sheet: a table whose sheet has at least one field written;
+- ideas taken by a carrier: ideas linked to a project that has a carrier;
+- days to a carrier: from the project's creation to the first time it had a
+  carrier (0 when its table's commitments already gave it one);
+- aligned interests: commitments saying both what the person brings and
+  what they expect in return;
+- carriers among partners: carriers who are not citizens or students
+  (businesses, local authorities, associations, research);
+- cooperations initiated: projects whose team mixes two kinds of actors or more;
+- outcomes: the latest figure of each kind per project, summed; the baseline
+  is the figure recorded when the project was made.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import (
+    ActorCategory,
+    CarrierStatus,
+    Commitment,
+    CommitRole,
+    Event,
+    Idea,
+    JournalEntry,
+    OutcomeKind,
+    Participant,
+    Project,
+    ProjectStage,
+    SheetField,
+    Table,
+    Territory,
+    Vote,
+)
+from . import backlog
+
+# The method's own aims for a territory, unless it set its own (settings["targets"]).
+DEFAULT_TARGETS = {"participants": 1000, "ideas": 500, "projects": 100, "jobs": 300}
+PARTNERS = {
+    ActorCategory.business,
+    ActorCategory.local_authority,
+    ActorCategory.association,
+    ActorCategory.research,
+}
+CATEGORY_LABELS = {
+    ActorCategory.citizen: _l("Citizens"),
+    ActorCategory.business: _l("Businesses"),
+    ActorCategory.local_authority: _l("Local authorities"),
+    ActorCategory.association: _l("Associations, social economy"),
+    ActorCategory.research: _l("Research, training"),
+    ActorCategory.student: _l("Students"),
+    ActorCategory.other: _l("Others"),
+}
+
+
+@dataclass
+class Chart:
+    """A chart's data: labelled values (its CSV is exactly these rows)."""
+
+    key: str
+    title: str
+    rows: list[tuple[str, float]]
+    target: float | None = None
+
+    @property
+    def top(self) -> float:
+        return max([v for _label, v in self.rows] + [self.target or 0, 1])
+
+
+@dataclass
+class Indicators:
+    scope: str
+    figures: dict[str, float | int | None] = field(default_factory=dict)
+    charts: list[Chart] = field(default_factory=list)
+
+    def chart(self, key: str) -> Chart:
+        return next(c for c in self.charts if c.key == key)
+
+
+def compute(territory: Territory, event: Event | None = None) -> Indicators:
+    """The indicators of ``event``, or of the whole ``territory`` if None."""
+    events = [event] if event is not None else list(territory.events)
+    event_ids = [e.id for e in events]
+    tables = list(db.session.scalars(select(Table).where(Table.event_id.in_(event_ids))))
+    table_ids = [t.id for t in tables]
+    people = list(
+        db.session.scalars(
+            select(Participant).where(
+                Participant.table_id.in_(table_ids), Participant.removed.is_(False)
+            )
+        )
+    )
+    result = Indicators(scope=event.title if event else territory.name)
+    figures = result.figures
+
+    # Mobilisation
+    figures["participants"] = len(people)
+    figures["per_1000_inhabitants"] = (
+        round(1000 * len(people) / territory.population, 2) if territory.population else None
+    )
+    event_of_table = {t.id: t.event_id for t in tables}
+    seen: dict[str, set[int]] = {}
+    for person in people:
+        if person.contact_consent and person.contact.strip():
+            seen.setdefault(person.contact.strip().casefold(), set()).add(
+                event_of_table[person.table_id]
+            )
+    figures["returning"] = sum(1 for evenings in seen.values() if len(evenings) > 1)
+    by_category = Counter(p.category for p in people)
+    result.charts.append(
+        Chart(
+            "categories",
+            str(_l("Participants by kind of actor")),
+            [
+                (str(label), by_category.get(category, 0))
+                for category, label in CATEGORY_LABELS.items()
+            ],
+        )
+    )
+
+    # Production
+    ideas = list(
+        db.session.scalars(
+            select(Idea).where(
+                Idea.table_id.in_(table_ids), Idea.deleted.is_(False), Idea.hidden.is_(False)
+            )
+        )
+    )
+    figures["tables"] = len(tables)
+    figures["ideas"] = len(ideas)
+    figures["sheets"] = len(
+        set(
+            db.session.scalars(
+                select(SheetField.table_id).where(
+                    SheetField.table_id.in_(table_ids), SheetField.text != ""
+                )
+            )
+        )
+    )
+    figures["votes"] = len(
+        list(
+            db.session.scalars(
+                select(Vote.id).where(Vote.table_id.in_(table_ids), Vote.active.is_(True))
+            )
+        )
+    )
+
+    # Pipeline
+    query = select(Project).where(
+        Project.territory_id == territory.id, Project.merged_into_id.is_(None)
+    )
+    if event is not None:
+        query = query.where(Project.event_id == event.id)
+    projects = list(db.session.scalars(query))
+    targets = {**DEFAULT_TARGETS, **((territory.settings or {}).get("targets") or {})}
+    stages = Counter(p.stage for p in projects)
+    figures["projects"] = len(projects)
+    result.charts.append(
+        Chart(
+            "funnel",
+            str(_l("The funnel: people, ideas, projects and jobs, against the targets")),
+            [
+                (str(_l("Participants")), len(people)),
+                (str(_l("Ideas")), len(ideas)),
+                (str(_l("Projects")), len(projects)),
+                (str(_l("Jobs (FTE)")), 0),  # filled below with the outcomes
+            ],
+        )
+    )
+    result.charts.append(
+        Chart(
+            "stages",
+            str(_l("Projects per stage")),
+            [(str(backlog.STAGE_LABELS[s]), stages.get(s, 0)) for s in ProjectStage],
+        )
+    )
+    carried = [
+        p for p in projects if p.carrier_status in (CarrierStatus.found, CarrierStatus.collective)
+    ]
+    figures["ideas_carried"] = sum(len(p.ideas) for p in carried)
+    days = [_days_to_carrier(p) for p in carried]
+    days = [d for d in days if d is not None]
+    figures["median_days_to_carrier"] = statistics.median(days) if days else None
+
+    # Cooperation
+    commitments = list(
+        db.session.scalars(
+            select(Commitment).where(
+                Commitment.table_id.in_(table_ids), Commitment.withdrawn.is_(False)
+            )
+        )
+    )
+    figures["commitments"] = len(commitments)
+    figures["aligned"] = sum(1 for c in commitments if c.contribution.strip() and c.expects.strip())
+    members = [m for p in projects for m in p.members]
+    figures["carriers_among_partners"] = sum(
+        1 for m in members if m.role == CommitRole.carry and m.category in PARTNERS
+    )
+    figures["cooperations"] = sum(
+        1 for p in projects if len({m.category for m in p.members if m.category}) >= 2
+    )
+
+    # Outcomes
+    totals = Counter()
+    checked = declared = 0
+    for project in projects:
+        for kind, outcome in backlog.latest_outcomes(project).items():
+            totals[kind] += outcome.value
+            if not outcome.baseline:
+                declared += 1
+                checked += outcome.checked
+    for kind in OutcomeKind:
+        figures[f"outcome_{kind.value}"] = totals.get(kind, 0.0)
+    figures["outcomes_declared"], figures["outcomes_checked"] = declared, checked
+    funnel = result.chart("funnel")
+    funnel.rows[3] = (funnel.rows[3][0], totals.get(OutcomeKind.jobs, 0.0))
+    figures.update({f"target_{k}": v for k, v in targets.items()})
+
+    # Over time: evening after evening
+    if event is None:
+        dated = sorted(events, key=lambda e: (e.date is None, e.date, e.id))
+        count = Counter(event_of_table[p.table_id] for p in people)
+        result.charts.append(
+            Chart(
+                "over_time",
+                str(_l("Participants, evening after evening")),
+                [(f"{e.date or ''} {e.title}".strip(), count.get(e.id, 0)) for e in dated],
+            )
+        )
+    return result
+
+
+def _days_to_carrier(project: Project) -> int | None:
+    """Days from the project's creation to its first carrier (see the module)."""
+    created = project.created_at
+    entries = db.session.scalars(
+        select(JournalEntry)
+        .where(JournalEntry.subject == f"project:{project.id}")
+        .order_by(JournalEntry.at, JournalEntry.id)
+    )
+    for entry in entries:
+        data = entry.data or {}
+        carriers_then = [
+            m for m in project.members if m.role == CommitRole.carry and m.added_at <= entry.at
+        ]
+        if entry.action == "project.created" and carriers_then:
+            return 0
+        if entry.action == "project.updated" and data.get("carrier_status") in (
+            CarrierStatus.found.value,
+            CarrierStatus.collective.value,
+        ):
+            return (entry.at - created).days
+        if entry.action == "project.member_added" and project.carrier_status != CarrierStatus.none:
+            carrier = next((m for m in project.members if m.name == data.get("name")), None)
+            if carrier is not None and carrier.role == CommitRole.carry:
+                return (entry.at - created).days
+    return None

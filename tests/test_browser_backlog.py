@@ -12,9 +12,10 @@ from workshop.extensions import db
 from workshop.models import Event, Project, ProjectStage
 from workshop.services import backlog, reviews
 
-from .browser import sign_in
+from .browser import join_table, sign_in, table_url
 from .test_accessibility import assert_accessible, speak
 from .test_backlog import run_table
+from .test_browser import cards, post
 
 
 @pytest.fixture
@@ -207,3 +208,22 @@ def test_the_indicators_and_the_format_import_pages(site, new_page, projects, la
 
     page.goto(f"{site.server.url}/organizer/events/import")
     assert_accessible(page, f"format import ({lang})")
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_a_participant_deletes_their_cards_from_their_phone(site, new_page, lang):
+    table = site.evening.tables[0]
+    phone, other = new_page(), new_page()
+    speak(phone, site, lang)
+    join_table(phone, table_url(site, table), "Inès")
+    join_table(other, table_url(site, table), "Noé")
+    post(phone, "Ma carte à effacer")
+    expect(cards(other, "Ma carte à effacer")).to_have_count(1)
+
+    phone.locator(".my-data a").click()
+    expect(phone.locator("main li.idea-text")).to_have_text(["Ma carte à effacer"])
+    assert_accessible(phone, f"my data ({lang})")
+    phone.once("dialog", lambda dialog: dialog.accept())
+    phone.locator("button.danger").click()
+    expect(phone.locator(".flash-success")).to_be_visible()
+    expect(cards(other, "Ma carte à effacer")).to_have_count(0)  # gone from every screen

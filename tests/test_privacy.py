@@ -153,3 +153,56 @@ def read_names(app) -> list[str]:
             return list(db.session.scalars(select(Participant.display_name)))
         finally:
             db.session.remove()
+
+
+# --- a participant's own data, from their phone -----------------------------------------
+
+
+def phone_http(app, code, token):
+    http = app.test_client()
+    http.set_cookie(f"wt_{code}", token)
+    return http
+
+
+def test_a_participant_sees_downloads_and_deletes_their_data_and_withdraws_consent(app):
+    with app.app_context():
+        organizer = make_organizer()
+        event = make_event(organizer, tables=1)
+        table = event.tables[0]
+        ines, token = live.join_table(table, "Inès", "citizen", "Du temps")
+        for text in ("Une navette", "Un marché"):
+            write(writes.as_participant(ines), "idea.post", text=text)
+        write(writes.as_participant(ines), "commit.save", role="carry", consent=True,
+              contact="ines@example.org")  # fmt: skip
+        noe, _ = live.join_table(table, "Noé", "citizen")
+        write(writes.as_participant(noe), "idea.post", text="L’idée de Noé")
+        events.update_event(organizer, event, status=EventStatus.closed)  # after the evening
+        code, ines_id = table.join_code, ines.id
+        db.session.remove()
+    http = phone_http(app, code, token)
+
+    page = http.get(f"/t/{code}/me").get_data(as_text=True)
+    assert "Une navette" in page and "ines@example.org" in page and "L’idée de Noé" not in page
+    mine = http.get(f"/t/{code}/me.json").get_json()
+    assert [i["text"] for i in mine["ideas"]] == ["Une navette", "Un marché"]
+    assert (mine["contact"], mine["consent"], mine["brings"]) == ("ines@example.org", True,
+                                                                  "Du temps")  # fmt: skip
+    assert app.test_client().get(f"/t/{code}/me").status_code == 404  # no cookie, no data
+
+    http.post(f"/t/{code}/me/consent")
+    done = http.post(f"/t/{code}/me/delete", follow_redirects=True).get_data(as_text=True)
+
+    assert "2 cartes supprimées" in done
+
+    def state(session):
+        person = session.get(Participant, ines_id)
+        ideas = session.scalars(select(Idea).where(Idea.deleted.is_(False))).all()
+        members = session.scalars(select(backlog.ProjectMember)).all()
+        theirs = [(m.contact, m.consent) for m in members if m.participant_id == ines_id]
+        return person.contact, person.contact_consent, [i.text for i in ideas], theirs
+
+    with app.app_context():
+        try:
+            assert state(db.session) == ("", False, ["L’idée de Noé"], [("", False)])
+        finally:
+            db.session.remove()

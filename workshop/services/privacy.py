@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, text
 
+from .. import clock
 from ..extensions import db
 from ..models import (
     Commitment,
     Event,
     EventStatus,
+    Idea,
     JournalEntry,
     Organizer,
     Participant,
@@ -29,8 +31,10 @@ from ..models import (
     ProjectMember,
     SheetField,
     Table,
+    Vote,
 )
 from . import ServiceError, accounts, journal
+from .changes import touch
 from .codes import new_secret, token_hash
 
 # Journal data keys that may hold a person's name or contact.
@@ -147,3 +151,77 @@ def _scrub_journal(event: Event, personal: set[str]) -> int:
             entry.data, entry.subject = scrubbed, subject
             changed += 1
     return changed
+
+
+# --- a participant's own data, from their phone ---------------------------------------
+
+
+def participant_data(participant: Participant) -> dict:
+    """Everything the app keeps about a participant and what they posted."""
+    ideas = db.session.scalars(
+        select(Idea)
+        .where(Idea.participant_id == participant.id, Idea.deleted.is_(False))
+        .order_by(Idea.seq)
+    )
+    commitment = db.session.scalar(
+        select(Commitment).where(
+            Commitment.participant_id == participant.id, Commitment.withdrawn.is_(False)
+        )
+    )
+    votes = db.session.scalars(
+        select(Vote.idea_id).where(Vote.participant_id == participant.id, Vote.active.is_(True))
+    )
+    return {
+        "evening": participant.table.event.title,
+        "table": participant.table.name,
+        "name": participant.display_name,
+        "category": participant.category.value if participant.category else None,
+        "brings": participant.brings,
+        "contact": participant.contact,
+        "consent": participant.contact_consent,
+        "joined_at": participant.created_at.isoformat(),
+        "ideas": [{"id": i.id, "kind": i.kind.value, "text": i.text} for i in ideas],
+        "votes_for_ideas": list(votes),
+        "commitment": None
+        if commitment is None
+        else {
+            "role": commitment.role.value,
+            "contribution": commitment.contribution,
+            "expects": commitment.expects,
+            "hours_per_month": commitment.hours_per_month,
+        },
+    }
+
+
+def withdraw_consent(participant: Participant) -> None:
+    """The participant no longer agrees to be contacted: their contact goes,
+    from the table and from the teams of the projects they are in."""
+    participant.contact_consent, participant.contact = False, ""
+    for member in db.session.scalars(
+        select(ProjectMember).where(ProjectMember.participant_id == participant.id)
+    ):
+        member.consent, member.contact = False, ""
+    journal.record(
+        f"participant:{participant.id}", "participant.consent_withdrawn", "",
+        event_id=participant.table.event_id,
+    )  # fmt: skip
+    db.session.commit()
+
+
+def delete_posts(participant: Participant) -> int:
+    """Delete every card the participant posted (even after the evening);
+    every screen of the table sees them go. Returns how many."""
+    ideas = list(
+        db.session.scalars(
+            select(Idea).where(Idea.participant_id == participant.id, Idea.deleted.is_(False))
+        )
+    )
+    for idea in ideas:
+        idea.deleted, idea.updated_at = True, clock.now()
+        touch(idea)
+    journal.record(
+        f"participant:{participant.id}", "participant.posts_deleted", "",
+        event_id=participant.table.event_id, count=len(ideas),
+    )  # fmt: skip
+    db.session.commit()
+    return len(ideas)

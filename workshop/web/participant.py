@@ -1,5 +1,7 @@
 """Public pages: home, join by code, the event page and a table's phone page."""
 
+import json
+
 from flask import (
     Blueprint,
     abort,
@@ -12,10 +14,11 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from ..forms import CodeForm, JoinForm, category_choices
 from ..limits import limiter
-from ..services import ServiceError, accounts, events, live
+from ..services import ServiceError, accounts, events, live, privacy
 
 bp = Blueprint("participant", __name__)
 JOINS_PER_MINUTE = 20  # per address and table
@@ -108,3 +111,52 @@ def join(code: str):
             )
             return response
     return render_template("participant/join.html", table=table, form=form), 400
+
+
+# --- my data ----------------------------------------------------------------------------
+
+
+def _me(code: str):
+    """The table and the participant this phone's cookie names (404 otherwise)."""
+    table, canonical = _table_or_404(code)
+    if canonical:
+        abort(404)
+    participant = live.participant_for(table, request.cookies.get(live.participant_cookie(table)))
+    if participant is None:
+        abort(404)
+    return table, participant
+
+
+@bp.get("/t/<code>/me")
+def my_data(code: str):
+    table, participant = _me(code)
+    return render_template(
+        "participant/me.html", table=table, data=privacy.participant_data(participant)
+    )
+
+
+@bp.get("/t/<code>/me.json")
+def my_data_file(code: str):
+    _table, participant = _me(code)
+    content = json.dumps(privacy.participant_data(participant), ensure_ascii=False, indent=1)
+    return current_app.response_class(
+        content.encode("utf-8"),
+        mimetype="application/json",
+        headers={"Content-Disposition": "attachment; filename=mes-donnees.json"},
+    )
+
+
+@bp.post("/t/<code>/me/consent")
+def withdraw_consent(code: str):
+    table, participant = _me(code)
+    privacy.withdraw_consent(participant)
+    flash(_("Done: nobody will contact you about this evening."), "success")
+    return redirect(url_for("participant.my_data", code=table.join_code))
+
+
+@bp.post("/t/<code>/me/delete")
+def delete_my_posts(code: str):
+    table, participant = _me(code)
+    count = privacy.delete_posts(participant)
+    flash(ngettext("%(num)d card deleted.", "%(num)d cards deleted.", count), "success")
+    return redirect(url_for("participant.my_data", code=table.join_code))

@@ -110,3 +110,24 @@ def test_one_evenings_indicators_and_the_page(app):
     assert "Soirée A" not in intruder.get(f"/backlog/indicators?territory={territory_id}").get_data(
         as_text=True
     )
+
+
+def test_the_funnel_is_drawn_against_the_territorys_targets(app):
+    territory_id, _a = dataset(app)
+    http = signed_in(app)
+    funnel = http.get(f"/backlog/indicators/funnel.csv?territory={territory_id}")
+    assert funnel.data.decode("utf-8-sig").splitlines()[1:] == [
+        "Participants,4,1000",
+        "Idées,5,500",
+        "Projets,2,100",
+        "Emplois (ETP),2.5,300",
+    ]  # the method's aims by default
+
+    http.post(f"/backlog/territories/{territory_id}/rules",
+              data={"target-participants": "40", "target-jobs": "3"})  # fmt: skip
+    funnel = http.get(f"/backlog/indicators/funnel.csv?territory={territory_id}")
+    assert [row.split(",")[-1] for row in funnel.data.decode("utf-8-sig").splitlines()[1:]] == [
+        "40", "500", "100", "3",
+    ]  # fmt: skip
+    page = http.get(f"/backlog/indicators?territory={territory_id}").get_data(as_text=True)
+    assert page.count('class="target"') == 4

@@ -87,6 +87,7 @@ DEFAULT_STAGE_DAYS = {
 MAX_TITLE = 200
 MAX_REASON = 2000
 MAX_GATE_ITEMS = 12
+TARGET_KEYS = ("participants", "ideas", "projects", "jobs")
 
 # What must be true before a project leaves a stage (its gate), unless its
 # territory has its own list (settings["gates"][stage]: [{"key", "label"}]).
@@ -425,8 +426,9 @@ def gate_state(project: Project, stage: ProjectStage | None = None) -> list[dict
 
 
 def progress(project: Project) -> tuple[int, int]:
-    """(items ticked, items in all) of the gates up to the project's stage
-    included: progress is derived from the work done, never typed in."""
+    """(done, in all) of the gate items up to the project's stage included
+    and of its follow-up actions: progress is derived from the work done,
+    never typed in."""
     done = total = 0
     for stage in ProjectStage:
         if stage > project.stage:
@@ -434,6 +436,8 @@ def progress(project: Project) -> tuple[int, int]:
         items = gate_state(project, stage)
         total += len(items)
         done += sum(1 for item in items if item["ticked"])
+    total += len(project.actions)
+    done += sum(1 for action in project.actions if action.done_at is not None)
     return done, total
 
 
@@ -564,9 +568,11 @@ def set_rules(
     territory: Territory,
     stage_days: dict[ProjectStage, int | None],
     gates: dict[ProjectStage, list[str]],
+    targets: dict[str, int | None] | None = None,
 ) -> None:
-    """Set a territory's expected days per stage (None: the default) and its
-    gate items per stage (labels, one per item)."""
+    """Set a territory's expected days per stage (None: the default), its
+    gate items per stage (labels, one per item) and its targets (people,
+    ideas, projects, jobs; None: the method's)."""
     if territory not in organizer.territories:
         raise ServiceError("forbidden", _l("You do not organize this territory."))
     days = {}
@@ -584,7 +590,15 @@ def set_rules(
         if labels == [str(label) for _key, label in DEFAULT_GATES[stage]]:
             continue  # the defaults stay the defaults (and in every language)
         lists[stage.value] = [{"key": _gate_key(label, known), "label": label} for label in labels]
-    territory.settings = {**(territory.settings or {}), "stage_days": days, "gates": lists}
+    aims = {}
+    for key, value in (targets or {}).items():
+        if value is not None:
+            if key not in TARGET_KEYS or not 1 <= value <= 1_000_000:
+                raise ServiceError("bad_target", _l("A target is a number from 1 to 1,000,000."))
+            aims[key] = value
+    territory.settings = {
+        **(territory.settings or {}), "stage_days": days, "gates": lists, "targets": aims,
+    }  # fmt: skip
     journal.record(_actor(organizer), "territory.rules", territory.name, territory_id=territory.id)
     db.session.commit()
 

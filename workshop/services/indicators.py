@@ -75,11 +75,11 @@ class Chart:
     key: str
     title: str
     rows: list[tuple[str, float]]
-    target: float | None = None
+    targets: list[float] | None = None  # one per row, when the chart has targets
 
     @property
     def top(self) -> float:
-        return max([v for _label, v in self.rows] + [self.target or 0, 1])
+        return max([v for _label, v in self.rows] + list(self.targets or []) + [1])
 
 
 @dataclass
@@ -161,13 +161,13 @@ def compute(territory: Territory, event: Event | None = None) -> Indicators:
     )
 
     # Pipeline
+    targets = {**DEFAULT_TARGETS, **((territory.settings or {}).get("targets") or {})}
     query = select(Project).where(
         Project.territory_id == territory.id, Project.merged_into_id.is_(None)
     )
     if event is not None:
         query = query.where(Project.event_id == event.id)
     projects = list(db.session.scalars(query))
-    targets = {**DEFAULT_TARGETS, **((territory.settings or {}).get("targets") or {})}
     stages = Counter(p.stage for p in projects)
     figures["projects"] = len(projects)
     result.charts.append(
@@ -180,6 +180,7 @@ def compute(territory: Territory, event: Event | None = None) -> Indicators:
                 (str(_l("Projects")), len(projects)),
                 (str(_l("Jobs (FTE)")), 0),  # filled below with the outcomes
             ],
+            targets=[targets[k] for k in ("participants", "ideas", "projects", "jobs")],
         )
     )
     result.charts.append(

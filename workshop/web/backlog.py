@@ -179,6 +179,7 @@ def rules(territory_id: int):
                 territory,
                 {stage: _number(form.get(f"days-{stage.value}", "")) for stage in ProjectStage},
                 {stage: form.get(f"gate-{stage.value}", "").splitlines() for stage in ProjectStage},
+                {key: _number(form.get(f"target-{key}", "")) for key in backlog.TARGET_KEYS},
             )
         except ServiceError as error:
             flash(str(error.message), "error")
@@ -196,6 +197,8 @@ def rules(territory_id: int):
             )
             for stage in ProjectStage
         ],
+        targets=(territory.settings or {}).get("targets") or {},
+        default_targets=impact.DEFAULT_TARGETS,
         labels=backlog,
     )
 
@@ -511,8 +514,13 @@ def indicators_csv(key: str):
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out)
-    writer.writerow([chart.title, _("Value")])
-    writer.writerows(chart.rows)
+    if chart.targets:
+        writer.writerow([chart.title, _("Value"), _("Target")])
+        rows = zip(chart.rows, chart.targets, strict=True)
+        writer.writerows((label, value, target) for (label, value), target in rows)
+    else:
+        writer.writerow([chart.title, _("Value")])
+        writer.writerows(chart.rows)
     return Response(
         out.getvalue().encode("utf-8"),
         mimetype="text/csv",

@@ -2,7 +2,7 @@
 
 from urllib.parse import urlsplit
 
-from flask import Flask, redirect, render_template, request, url_for
+from flask import Flask, Response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -26,6 +26,16 @@ login_manager.login_message = _l("Please sign in to open this page.")
 def sheet_labels(challenge) -> dict[str, str]:
     """The labels of a challenge's sheet fields, in the page's language."""
     return {field["key"]: field["label"] for field in sheet_template.template(challenge)}
+
+
+def download(content: bytes, mimetype: str, filename: str, inline: bool = False) -> Response:
+    """A file to save (or, ``inline``, to open in the browser)."""
+    disposition = "inline" if inline else "attachment"
+    return Response(
+        content,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f"{disposition}; filename={filename}"},
+    )
 
 
 def _safe_next(target: str | None) -> str:

@@ -36,6 +36,7 @@ from ..models import (
 from ..qr import public_base_url
 from ..services import ServiceError, backlog, exports, journal, reviews
 from ..services import indicators as impact
+from . import download
 from .organizer import _my_event
 
 bp = Blueprint("backlog", __name__, url_prefix="/backlog")
@@ -449,12 +450,7 @@ def export_response(event, fmt: str) -> Response:
             )
         )
     )  # fmt: skip
-    disposition = "inline" if fmt == "html" else "attachment"
-    return Response(
-        content,
-        mimetype=mime,
-        headers={"Content-Disposition": f"{disposition}; filename={filename}"},
-    )
+    return download(content, mime, filename, inline=fmt == "html")
 
 
 def _template_context(context: dict) -> dict:
@@ -521,8 +517,4 @@ def indicators_csv(key: str):
     else:
         writer.writerow([chart.title, _("Value")])
         writer.writerows(chart.rows)
-    return Response(
-        out.getvalue().encode("utf-8"),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename={key}.csv"},
-    )
+    return download(out.getvalue().encode("utf-8"), "text/csv", f"{key}.csv")

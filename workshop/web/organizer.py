@@ -3,7 +3,7 @@
 import json
 from datetime import date
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -13,6 +13,7 @@ from ..forms import EventForm, TableForm, category_choices
 from ..models import Event, EventStatus, IdeaKind, StepKind, Table
 from ..qr import public_base_url, qr_svg
 from ..services import ServiceError, accounts, backlog, events, formats, privacy, steps
+from . import download
 
 bp = Blueprint("organizer", __name__, url_prefix="/organizer")
 
@@ -317,11 +318,7 @@ def purge(event_id: int):
 def export_format(event_id: int):
     event = _my_event(event_id)
     content = json.dumps(formats.export_format(event), ensure_ascii=False, indent=1)
-    return Response(
-        content.encode("utf-8"),
-        mimetype="application/json",
-        headers={"Content-Disposition": f"attachment; filename=format-{event.id}.json"},
-    )
+    return download(content.encode("utf-8"), "application/json", f"format-{event.id}.json")
 
 
 @bp.route("/events/import", methods=["GET", "POST"])

@@ -19,6 +19,7 @@ from flask_babel import ngettext
 from ..forms import CodeForm, JoinForm, category_choices
 from ..limits import limiter
 from ..services import ServiceError, accounts, events, live, privacy
+from . import download
 
 bp = Blueprint("participant", __name__)
 JOINS_PER_MINUTE = 20  # per address and table
@@ -139,11 +140,7 @@ def my_data(code: str):
 def my_data_file(code: str):
     _table, participant = _me(code)
     content = json.dumps(privacy.participant_data(participant), ensure_ascii=False, indent=1)
-    return current_app.response_class(
-        content.encode("utf-8"),
-        mimetype="application/json",
-        headers={"Content-Disposition": "attachment; filename=mes-donnees.json"},
-    )
+    return download(content.encode("utf-8"), "application/json", "mes-donnees.json")
 
 
 @bp.post("/t/<code>/me/consent")

@@ -562,6 +562,21 @@ def prepare(database_url: str, tables: int, phones: int) -> tuple[list[int], lis
     return table_ids, people, secrets, organizer_login
 
 
+def print_warnings(log: Path, most: int = 10) -> None:
+    """The server's warnings and errors during the run (a stall's cause shows
+    there: commits moved off the loop by a slow disk, a failed write…)."""
+    if not log.exists():
+        return
+    found = [
+        line.rstrip()
+        for line in log.read_text(errors="replace").splitlines()
+        if " WARNING " in line or " ERROR " in line
+    ]
+    print(f"server warnings and errors: {len(found)}")
+    for line in found[:most]:
+        print(f"  {line[:300]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tables", type=int, default=200)
@@ -617,6 +632,7 @@ def main() -> None:
             if server:
                 server.terminate()
                 server.wait(30)
+                print_warnings(Path(workdir) / "server.log")
                 if args.server_log:
                     shutil.copy(Path(workdir) / "server.log", args.server_log)
     sys.exit(0 if ok else 1)

@@ -35,6 +35,7 @@ class Site:
     server: LiveServer
     app: Flask
     evening: Evening
+    email: str = "orga@example.org"  # the evening's organizer
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +99,8 @@ def expect_connected(page, timeout=None):
     )
 
 
-def sign_in(page, site: Site, email="orga@example.org"):
+def sign_in(page, site: Site, email=None):
+    email = email or site.email
     page.goto(f"{site.server.url}/login")
     page.fill("[name=email]", email)
     page.fill("[name=password]", PASSWORD)

@@ -110,13 +110,10 @@ def evening(app) -> Evening:
     return make_evening(app)
 
 
-@pytest.fixture
-def live_server(tmp_path, migrated_database):
-    """``run.py`` serving a copy of the migrated database; yields the server and
-    an app bound to the same file for preparing data."""
-    path = tmp_path / "live.db"
+def _serve(workdir, migrated_database):
+    path = workdir / "live.db"
     shutil.copy(migrated_database, path)
-    server = LiveServer(tmp_path, f"sqlite:///{path}")
+    server = LiveServer(workdir, f"sqlite:///{path}")
     app = create_app(_config(path))
     server.start()
     try:
@@ -125,6 +122,20 @@ def live_server(tmp_path, migrated_database):
         server.stop()
         with app.app_context():
             db.engine.dispose()
+
+
+@pytest.fixture
+def live_server(tmp_path, migrated_database):
+    """``run.py`` serving a copy of the migrated database; yields the server and
+    an app bound to the same file for preparing data."""
+    yield from _serve(tmp_path, migrated_database)
+
+
+@pytest.fixture(scope="module")
+def module_live_server(tmp_path_factory, migrated_database):
+    """One ``run.py`` for a whole module whose tests each make an evening of
+    their own (a territory and organizer each: they never see each other)."""
+    yield from _serve(tmp_path_factory.mktemp("live"), migrated_database)
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@ projects, moving a card with the keyboard, the project page and the
 evening's ideas; no axe-core violation, in French and in English."""
 
 import re
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -13,10 +14,20 @@ from workshop.extensions import db
 from workshop.models import Event, Project, ProjectStage
 from workshop.services import backlog, reviews
 
-from .browser import join_table, sign_in, table_url
+from .browser import Site, join_table, sign_in, table_url
+from .helpers import make_evening
 from .test_accessibility import assert_accessible, speak
 from .test_backlog import run_table
 from .test_browser import cards, post
+
+
+@pytest.fixture
+def site(module_live_server) -> Site:
+    """The module's server and an evening of its own (its own organizer and
+    territory), so that one server serves every test."""
+    server, app = module_live_server
+    email = f"orga-{uuid.uuid4().hex[:8]}@example.org"
+    return Site(server, app, make_evening(app, email=email), email)
 
 
 @pytest.fixture
@@ -136,7 +147,11 @@ def test_the_project_page_and_the_evenings_ideas(site, new_page, projects, lang)
     page.locator("li", has_text="Épicerie mobile").locator("button").click()
     expect(page.locator("h1")).to_have_text("Épicerie mobile")
     with site.app.app_context():
-        promoted = db.session.query(Project).filter(Project.idea_id.isnot(None)).one()
+        promoted = (
+            db.session.query(Project)
+            .filter(Project.idea_id.isnot(None), Project.event_id == site.evening.event_id)
+            .one()
+        )
         assert (promoted.stage, promoted.title) == (ProjectStage.d0, "Épicerie mobile")
         db.session.remove()
 

@@ -3,7 +3,6 @@ about a person of that evening is left anywhere — tables, journal, exports,
 the database file itself — and the anonymous figures are unchanged."""
 
 import sqlite3
-import uuid
 
 import pytest
 from sqlalchemy import func, select, text
@@ -21,15 +20,10 @@ from workshop.models import (
 from workshop.services import ServiceError, backlog, events, exports, live, privacy, writes
 
 from .helpers import make_event, make_organizer, signed_in
-from .test_backlog import run_table
+from .test_backlog import run_table, write
 
 PERSONAL = ("Inès Moreau", "Noé Lambert", "ines.moreau@example.org", "Mon tracteur rouge",
             "Un salaire décent", "06 12 34 56 78")  # fmt: skip
-
-
-def write(actor, op, **data):
-    answer = writes.perform(actor, {"op": op, "client_id": str(uuid.uuid4()), "data": data})
-    assert answer["ok"], answer
 
 
 @pytest.fixture

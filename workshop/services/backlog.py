@@ -16,6 +16,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import clock
 from ..extensions import db
@@ -125,7 +126,8 @@ def _actor(organizer: Organizer) -> str:
     return f"organizer:{organizer.id}"
 
 
-def _record(organizer: Organizer, project: Project, action: str, **data) -> None:
+def record(organizer: Organizer, project: Project, action: str, **data) -> None:
+    """Journal a change to ``project``: its history is its journal entries."""
     journal.record(
         _actor(organizer),
         action,
@@ -271,7 +273,7 @@ def promote_event(organizer: Organizer, event: Event, commit: bool = True) -> Pr
         _baseline(project, organizer)
         db.session.add(project)
         db.session.flush()
-        _record(organizer, project, "project.created", origin="table", table_id=table.id)
+        record(organizer, project, "project.created", origin="table", table_id=table.id)
         result.created.append(project)
     if commit:
         db.session.commit()
@@ -310,7 +312,7 @@ def promote_idea(organizer: Organizer, idea: Idea) -> Project:
     _baseline(project, organizer)
     db.session.add(project)
     db.session.flush()
-    _record(organizer, project, "project.created", origin="idea", idea_id=idea.id)
+    record(organizer, project, "project.created", origin="idea", idea_id=idea.id)
     db.session.commit()
     return project
 
@@ -338,7 +340,16 @@ def projects_for(organizer: Organizer, filters: Filters | None = None) -> list[P
     """The organizer's projects (their territories only; merged ones left out),
     filtered, oldest in their stage first."""
     filters = filters or Filters()
-    query = select(Project).where(_mine(organizer), Project.merged_into_id.is_(None))
+    query = (
+        select(Project)
+        .where(_mine(organizer), Project.merged_into_id.is_(None))
+        # What the board shows of each card, loaded with it (not a query per card).
+        .options(
+            joinedload(Project.territory),
+            joinedload(Project.event),
+            selectinload(Project.actions),
+        )
+    )
     if filters.territory_id is not None:
         query = query.where(Project.territory_id == filters.territory_id)
     if filters.event_id is not None:
@@ -453,7 +464,7 @@ def tick(organizer: Organizer, project: Project, ticked_keys) -> None:
     after = {key: before.get(key) or {"by": _actor(organizer), "at": now} for key in sorted(wanted)}
     project.gate_ticks = {**(project.gate_ticks or {}), stage: after}
     project.updated_at = clock.now()
-    _record(
+    record(
         organizer, project, "project.gate", stage=stage,
         ticked=sorted(wanted - set(before)), unticked=sorted(set(before) - wanted),
     )  # fmt: skip
@@ -497,7 +508,7 @@ def move(organizer: Organizer, project: Project, stage: ProjectStage, reason: st
     project.stage, project.stage_since = stage, clock.now()
     project.updated_at = project.stage_since
     _snapshot(project)
-    _record(
+    record(
         organizer, project, "project.moved",
         before=before.value, after=stage.value, reason=reason, unticked=unticked,
     )  # fmt: skip
@@ -515,7 +526,7 @@ def update(organizer: Organizer, project: Project, **fields) -> None:
         return
     project.updated_at = clock.now()
     values = {k: str(fields[k]) for k in changed if k in ("status", "carrier_status")}
-    _record(organizer, project, "project.updated", fields=changed, **values)
+    record(organizer, project, "project.updated", fields=changed, **values)
     db.session.commit()
 
 
@@ -640,7 +651,7 @@ def add_action(organizer: Organizer, project: Project, what: str, who: str, due)
     what = _required(what, MAX_ACTION, _l("Say what is to be done."))
     project.actions.append(ProjectAction(what=what, who=(who or "").strip()[:200], due=due))
     project.updated_at = clock.now()
-    _record(organizer, project, "project.action_added", what=what)
+    record(organizer, project, "project.action_added", what=what)
     db.session.commit()
 
 
@@ -652,7 +663,7 @@ def set_action_done(organizer: Organizer, project: Project, action_id, done: boo
     if bool(action.done_at) == done:
         return
     action.done_at = clock.now() if done else None
-    _record(organizer, project, "project.action_done" if done else "project.action_reopened",
+    record(organizer, project, "project.action_done" if done else "project.action_reopened",
             what=action.what)  # fmt: skip
     db.session.commit()
 
@@ -667,7 +678,7 @@ def add_note(organizer: Organizer, project: Project, text: str) -> None:
     """Add a note, signed with the organizer's name."""
     text = _required(text, MAX_NOTE, _l("The note is empty."))
     project.notes.append(ProjectNote(text=text, author=organizer.name, at=clock.now()))
-    _record(organizer, project, "project.note_added")
+    record(organizer, project, "project.note_added")
     db.session.commit()
 
 
@@ -681,7 +692,7 @@ def declare(organizer: Organizer, project: Project, kind: OutcomeKind, value, as
     project.outcomes.append(
         ProjectOutcome(kind=kind, value=float(value), as_of=as_of, declared_by=organizer.name)
     )
-    _record(organizer, project, "project.outcome", kind=kind.value, value=float(value),
+    record(organizer, project, "project.outcome", kind=kind.value, value=float(value),
             as_of=as_of.isoformat())  # fmt: skip
     db.session.commit()
 
@@ -694,7 +705,7 @@ def check_outcome(organizer: Organizer, project: Project, outcome_id) -> None:
     if outcome.checked:
         return
     outcome.checked, outcome.checked_by = True, organizer.name
-    _record(organizer, project, "project.outcome_checked", kind=outcome.kind.value,
+    record(organizer, project, "project.outcome_checked", kind=outcome.kind.value,
             value=outcome.value)  # fmt: skip
     db.session.commit()
 
@@ -728,7 +739,7 @@ def add_member(organizer: Organizer, project: Project, **fields) -> None:
         )
     )
     project.carrier_status = _carrier_status(project.members)
-    _record(organizer, project, "project.member_added", name=name)
+    record(organizer, project, "project.member_added", name=name)
     db.session.commit()
 
 
@@ -740,7 +751,7 @@ def take_over(organizer: Organizer, project: Project, member_id) -> None:
     if project.owner == member.name:
         return
     before, project.owner = project.owner, member.name
-    _record(organizer, project, "project.owner", before=before, after=member.name)
+    record(organizer, project, "project.owner", before=before, after=member.name)
     db.session.commit()
 
 
@@ -782,8 +793,8 @@ def merge(organizer: Organizer, target: Project, source: Project) -> None:
     target.carrier_status = _carrier_status(target.members)
     source.merged_into_id = target.id
     target.updated_at = source.updated_at = clock.now()
-    _record(organizer, target, "project.merged_from", project_id=source.id, title=source.title)
-    _record(organizer, source, "project.merged_into", project_id=target.id, title=target.title)
+    record(organizer, target, "project.merged_from", project_id=source.id, title=source.title)
+    record(organizer, source, "project.merged_into", project_id=target.id, title=target.title)
     db.session.commit()
 
 

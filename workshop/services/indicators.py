@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import (
@@ -162,8 +163,14 @@ def compute(territory: Territory, event: Event | None = None) -> Indicators:
 
     # Pipeline
     targets = {**DEFAULT_TARGETS, **((territory.settings or {}).get("targets") or {})}
-    query = select(Project).where(
-        Project.territory_id == territory.id, Project.merged_into_id.is_(None)
+    query = (
+        select(Project)
+        .where(Project.territory_id == territory.id, Project.merged_into_id.is_(None))
+        .options(
+            selectinload(Project.members),
+            selectinload(Project.ideas),
+            selectinload(Project.outcomes),
+        )
     )
     if event is not None:
         query = query.where(Project.event_id == event.id)
@@ -194,7 +201,15 @@ def compute(territory: Territory, event: Event | None = None) -> Indicators:
         p for p in projects if p.carrier_status in (CarrierStatus.found, CarrierStatus.collective)
     ]
     figures["ideas_carried"] = sum(len(p.ideas) for p in carried)
-    days = [_days_to_carrier(p) for p in carried]
+    histories: dict[str, list[JournalEntry]] = {}
+    if carried:  # one query for every carried project's history
+        for entry in db.session.scalars(
+            select(JournalEntry)
+            .where(JournalEntry.subject.in_([f"project:{p.id}" for p in carried]))
+            .order_by(JournalEntry.at, JournalEntry.id)
+        ):
+            histories.setdefault(entry.subject, []).append(entry)
+    days = [_days_to_carrier(p, histories.get(f"project:{p.id}", [])) for p in carried]
     days = [d for d in days if d is not None]
     figures["median_days_to_carrier"] = statistics.median(days) if days else None
 
@@ -246,15 +261,11 @@ def compute(territory: Territory, event: Event | None = None) -> Indicators:
     return result
 
 
-def _days_to_carrier(project: Project) -> int | None:
-    """Days from the project's creation to its first carrier (see the module)."""
+def _days_to_carrier(project: Project, history: list[JournalEntry]) -> int | None:
+    """Days from the project's creation to its first carrier (see the module),
+    read from its ``history`` (journal entries, oldest first)."""
     created = project.created_at
-    entries = db.session.scalars(
-        select(JournalEntry)
-        .where(JournalEntry.subject == f"project:{project.id}")
-        .order_by(JournalEntry.at, JournalEntry.id)
-    )
-    for entry in entries:
+    for entry in history:
         data = entry.data or {}
         carriers_then = [
             m for m in project.members if m.role == CommitRole.carry and m.added_at <= entry.at

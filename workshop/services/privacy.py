@@ -49,11 +49,12 @@ class Purge:
 
 
 def _pseudonym(number: int) -> str:
-    return f"Participant {number}"
+    # Stored: in the language of the organizer who purges, as they read it.
+    return str(_l("Participant %(number)d", number=number))
 
 
 def _member_pseudonym(number: int) -> str:
-    return f"Member {number}"
+    return str(_l("Team member %(number)d", number=number))
 
 
 def purge_event(organizer: Organizer, event: Event) -> Purge:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from .. import clock
 from ..extensions import db
 from ..models import Organizer, Project, Review, Reviewer, Territory, Verdict
-from . import ServiceError, journal
+from . import ServiceError, backlog, journal
 from .codes import new_secret, token_hash
 
 MAX_COMMENT = 4000
@@ -29,17 +29,6 @@ VERDICT_LABELS = {
 
 def _refused() -> ServiceError:
     return ServiceError("not_found", _l("This link does not open any review."))
-
-
-def _record(organizer: Organizer, project: Project, action: str, **data) -> None:
-    journal.record(
-        f"organizer:{organizer.id}",
-        action,
-        f"project:{project.id}",
-        territory_id=project.territory_id,
-        event_id=project.event_id,
-        **data,
-    )
 
 
 def reviewers_of(territory: Territory) -> list[Reviewer]:
@@ -112,7 +101,7 @@ def invite(organizer: Organizer, project: Project, reviewer: Reviewer) -> None:
     )
     if found is None:
         db.session.add(Review(reviewer_id=reviewer.id, project_id=project.id))
-        _record(organizer, project, "project.reviewer_invited", name=reviewer.name)
+        backlog.record(organizer, project, "project.reviewer_invited", name=reviewer.name)
     db.session.commit()
 
 

@@ -452,6 +452,12 @@ def test_an_organizer_moves_edits_and_promotes_through_the_pages(app, ids):
         data={"stage": "d3", "back": "board", "reason": "Essai prévu"},
     )
     assert moved.status_code == 302 and moved.location.endswith("/backlog/?q=navette")
+    # Only the board's filters go back into the address, never url_for's own options.
+    hostile = http.post(
+        f"/backlog/projects/{project}/move?q=nav&_external=1&_scheme=javascript&_anchor=x",
+        data={"stage": "d3", "back": "board"},
+    )
+    assert hostile.location == "/backlog/?q=nav"
     refused = http.post(f"/backlog/projects/{project}/move", data={"stage": "d9"})
     assert refused.status_code == 400
     http.post(

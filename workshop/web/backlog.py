@@ -69,10 +69,18 @@ def _project(project_id: int):
         abort(404)  # another territory's projects are not even revealed
 
 
+FILTERS = ("q", "event", "territory", "theme", "carrier", "status", "awaiting")
+
+
+def board_filters() -> dict[str, str]:
+    """The board's filters in the query string, and nothing else (they are
+    passed on to url_for: never a key of the caller's choosing)."""
+    return {key: request.args[key] for key in FILTERS if request.args.get(key)}
+
+
 def _back(project) -> str:
-    target = request.form.get("back")
-    if target == "board":
-        return url_for("backlog.board", **request.args)
+    if request.form.get("back") == "board":
+        return url_for("backlog.board", **board_filters())
     return url_for("backlog.project", project_id=project.id)
 
 
@@ -101,6 +109,7 @@ def board():
         progress={p.id: backlog.progress(p) for p in projects},
         tallies=tallies,
         awaiting=awaiting,
+        kept=board_filters(),
         themes=backlog.themes_for(current_user),
         events=sorted(
             (e for t in current_user.territories for e in t.events),
@@ -122,7 +131,6 @@ def project(project_id: int):
         sheet=backlog.sheet_fields(project),
         history=backlog.history(project),
         gate=backlog.gate_state(project),
-        latest=backlog.latest_outcomes(project),
         candidates=backlog.merge_candidates(current_user, project),
         reviews=project_reviews,
         tally=reviews.tally(project_reviews),

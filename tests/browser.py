@@ -3,6 +3,7 @@ module, a page per context, the running server with an open evening (the
 fixtures are made available to every test module by ``conftest.py``)."""
 
 import re
+import uuid
 from dataclasses import dataclass
 
 import pytest
@@ -46,17 +47,30 @@ def browser(chromium_path):
         browser.close()
 
 
-@pytest.fixture
-def site(live_server) -> Site:
-    """The running server and a live evening with two tables."""
-    server, app = live_server
-    return Site(server, app, make_evening(app))
+def _site(server, app) -> Site:
+    """An open evening with two tables, with an organizer (and territory) of
+    its own: tests sharing a server never see each other's evenings."""
+    email = f"orga-{uuid.uuid4().hex[:8]}@example.org"
+    return Site(server, app, make_evening(app, email=email), email)
 
 
 @pytest.fixture
-def new_page(browser, site):
+def site(module_live_server) -> Site:
+    """The module's running server (one per module) and an evening of its own."""
+    return _site(*module_live_server)
+
+
+@pytest.fixture
+def own_site(live_server) -> Site:
+    """A server of the test's own, for tests that stop or kill it."""
+    return _site(*live_server)
+
+
+@pytest.fixture
+def new_page(browser):
     """``new_page(laptop=False)``: a page in a browser context of its own
-    (closed before the server stops)."""
+    (name the test's server fixture before it, so that the contexts close
+    before that server stops)."""
     contexts = []
     errors = []  # uncaught script errors, on any page
 

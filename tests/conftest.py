@@ -18,7 +18,7 @@ import pytest
 from workshop import clock, create_app
 from workshop.extensions import db
 
-from .browser import browser, new_page, site  # noqa: F401 (fixtures of the browser tests)
+from .browser import browser, new_page, own_site, site  # noqa: F401 (fixtures of the browser tests)
 from .helpers import Evening, LiveServer, find_chromium, make_evening, make_event, make_organizer
 
 os.environ.setdefault("SECRET_KEY", "test-secret")

@@ -288,8 +288,9 @@ def test_a_participant_cannot_post_into_another_table(site, new_page):
     expect(cards(bea, text)).to_have_count(0)
 
 
-def test_phones_reconnect_by_themselves_after_a_server_restart(site, new_page):
+def test_phones_reconnect_by_themselves_after_a_server_restart(own_site, new_page):
     """An acknowledged idea survives a crash; phones come back without a reload."""
+    site = own_site
     table = site.evening.tables[0]
     alice = new_page()
     join_table(alice, table_url(site, table), "Alice")

@@ -3,7 +3,6 @@ projects, moving a card with the keyboard, the project page and the
 evening's ideas; no axe-core violation, in French and in English."""
 
 import re
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -14,20 +13,10 @@ from workshop.extensions import db
 from workshop.models import Event, Project, ProjectStage
 from workshop.services import backlog, reviews
 
-from .browser import Site, join_table, sign_in, table_url
-from .helpers import make_evening
+from .browser import join_table, sign_in, table_url
 from .test_accessibility import assert_accessible, speak
 from .test_backlog import run_table
 from .test_browser import cards, post
-
-
-@pytest.fixture
-def site(module_live_server) -> Site:
-    """The module's server and an evening of its own (its own organizer and
-    territory), so that one server serves every test."""
-    server, app = module_live_server
-    email = f"orga-{uuid.uuid4().hex[:8]}@example.org"
-    return Site(server, app, make_evening(app, email=email), email)
 
 
 @pytest.fixture

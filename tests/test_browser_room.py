@@ -187,12 +187,29 @@ def test_the_projector_fits_4_3_and_16_9_screens(site, new_page):
 
 
 def test_closing_the_evening_asks_first(site, new_page):
-    """One click among ordinary buttons must not end everyone's evening."""
+    """One click among ordinary buttons must not end everyone's evening: the
+    button stands apart, looks dangerous, and asks first (at 1366 x 768)."""
     page = new_page(laptop=True)
+    page.set_viewport_size({"width": 1366, "height": 768})
     sign_in(page, site)
     page.goto(f"{site.server.url}/organizer/events/{site.evening.event_id}")
     close = page.locator("form[action$='/status/closed'] button")
     expect(close).to_have_class("danger")
+    zone = page.locator(".danger-zone")
+    expect(zone.locator("form[action$='/status/closed'] button")).to_have_count(1)
+    expect(zone.locator("button:not(.danger), a")).to_have_count(0)  # nothing ordinary
+    ordinary = page.locator("main .actions").first
+    expect(ordinary.locator("form[action$='/status/closed']")).to_have_count(0)
+    # below the ordinary buttons, with clear space between, and not alike
+    assert (
+        close.bounding_box()["y"]
+        >= ordinary.bounding_box()["y"] + ordinary.bounding_box()["height"] + 16
+    )
+    style = "el => [getComputedStyle(el).backgroundColor, getComputedStyle(el).color]"
+    plain = ordinary.locator("button").first.evaluate(style)
+    looks = close.evaluate(style)
+    assert looks[0] != plain[0] and looks[1] != plain[1], (looks, plain)
+    assert zone.evaluate("el => getComputedStyle(el).borderTopWidth") != "0px"
     asked = []
 
     def answer(dialog, accept):
@@ -206,3 +223,4 @@ def test_closing_the_evening_asks_first(site, new_page):
     close.click()
     expect(page.locator(".badge.status-closed")).to_be_visible()
     assert len(asked) == 2 and asked[0]
+    expect(zone.locator("form[action$='/purge'] button.danger")).to_have_count(1)

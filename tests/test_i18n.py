@@ -173,6 +173,47 @@ def test_fixed_french_wording(french, msgid, expected):
     assert french.get(msgid).string == expected
 
 
+# Proper names written with a straight apostrophe (the method's two kinds of
+# workshop, as the method spells them; fixed above).
+BRAND_NAMES = ("Star'Ter", "Boos'Ter")
+IT_WORDS = re.compile(r"\b(instances?|serveurs?)\b", re.IGNORECASE)
+
+
+def test_french_uses_typographic_apostrophes(french):
+    """French shows ’ (never '), except in the method's proper names."""
+    straight = []
+    for message in french:
+        for text in _strings(message):
+            for name in BRAND_NAMES:
+                text = text.replace(name, "")
+            if "'" in text:
+                straight.append(text)
+    assert straight == []
+
+
+def test_french_speaks_to_organizers_without_it_words(french):
+    """No "instance" or "serveur": « l’application », « cet ordinateur »,
+    « l’ordinateur qui fait tourner la soirée »."""
+    found = [text for message in french for text in _strings(message) if IT_WORDS.search(text)]
+    assert found == []
+
+
+# English still written with IT words in code owned elsewhere (their French
+# is reworded already): the set may only shrink.
+ENGLISH_TO_REWORD = {
+    "This instance is already set up.",  # workshop/services/accounts.py
+    "Something went wrong on the server. Your change is kept and sent again.",  # sockets.py
+    "The server cannot reach its database for a moment. Your change is kept and sent again.",
+}
+
+
+def test_english_speaks_to_organizers_without_it_words(french):
+    """Nor "instance" or "server" in the English (the catalog's ids)."""
+    words = re.compile(r"\b(instances?|servers?)\b", re.IGNORECASE)
+    found = {text for message in french for text in _ids(message) if text and words.search(text)}
+    assert found <= ENGLISH_TO_REWORD, found - ENGLISH_TO_REWORD
+
+
 # --- the language of the pages ---------------------------------------------------
 
 

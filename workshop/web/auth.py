@@ -84,7 +84,10 @@ def setup():
         if not local and not accounts.check_setup_code(
             current_app.secret_key, form.setup_code.data
         ):
-            flash(_("This is not the setup code printed in the server's terminal."), "error")
+            flash(
+                _("This is not the setup code shown on the computer that runs the evening."),
+                "error",
+            )
             return render_template(
                 "auth/setup.html", form=form, min_password_length=accounts.MIN_PASSWORD_LENGTH
             ), 403

@@ -12,6 +12,7 @@ from workshop.extensions import db
 from workshop.models import Table
 
 from .browser import sign_in
+from .test_accessibility import assert_accessible, speak
 
 LONG_NAME = "Transition énergétique et rénovation des logements anciens du centre-bourg"
 MM = 96 / 25.4  # CSS pixels per millimetre
@@ -93,3 +94,95 @@ def test_the_table_tents_print_a_long_name_the_code_and_a_large_number_on_a4(sit
     assert (round(width), round(height)) == (210, 297)
     text = pdf.pages[0].extract_text()
     assert text.count(table.join_code) >= 2, text
+
+
+# --- no axe-core violation on the organizer's and the sign-in pages ------------
+
+ORGANIZER_SCREEN = {"width": 1366, "height": 768}
+
+
+def organizer_pages(site) -> dict[str, str]:
+    """Every organizer page not covered elsewhere (the control room and the
+    projector: test_accessibility; the backlog: test_browser_backlog)."""
+    event, table = site.evening.event_id, site.evening.tables[0].id
+    return {
+        "dashboard": "/organizer/",
+        "event page": f"/organizer/events/{event}",
+        "new event form": "/organizer/events/new",
+        "event form": f"/organizer/events/{event}/edit",
+        "new table form": f"/organizer/events/{event}/tables/new",
+        "table form": f"/organizer/tables/{table}/edit",
+        "script editor": f"/organizer/tables/{table}/script",
+        "table tents": f"/organizer/events/{event}/tents",
+        "facilitator kits": f"/organizer/events/{event}/kits",
+        "import a format": "/organizer/events/import",
+        "password": "/account/password",
+        "page not found": "/organizer/events/999999",
+    }
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_organizer_pages_have_no_axe_violation(site, new_page, lang):
+    rename_first_table(site, LONG_NAME)
+    page = new_page(laptop=True)
+    page.set_viewport_size(ORGANIZER_SCREEN)
+    speak(page, site, lang)
+    sign_in(page, site)
+    for where, path in organizer_pages(site).items():
+        page.goto(site.server.url + path)
+        expect(page.locator("html")).to_have_attribute("lang", lang)
+        expect(page.locator("main h1").first).to_be_visible()
+        assert_accessible(page, f"{where} ({lang})")
+
+    # forms sent empty show their errors (the browser's own checks left aside)
+    event = site.evening.event_id
+    for where, path in (
+        ("new event form", "/organizer/events/new"),
+        ("new table form", f"/organizer/events/{event}/tables/new"),
+    ):
+        page.goto(site.server.url + path)
+        page.locator("main form").last.evaluate("form => { form.noValidate = true; }")
+        page.locator("main form").last.locator("input[type=text]").first.fill("")
+        page.locator("main form").last.locator("[type=submit]").last.click()
+        expect(page.locator("main .error, main .errors").first).to_be_visible()
+        assert_accessible(page, f"{where} with errors ({lang})")
+
+    # the event page once closed (its danger zone offers to remove personal data)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.goto(f"{site.server.url}/organizer/events/{site.evening.event_id}")
+    page.click("form[action$='/status/closed'] button")
+    expect(page.locator(".badge.status-closed")).to_be_visible()
+    assert_accessible(page, f"closed event page ({lang})")
+
+    page.click(".topbar form[action$='/logout'] button")
+    page.goto(f"{site.server.url}/login")
+    expect(page.locator("[name=email]")).to_be_visible()
+    assert_accessible(page, f"sign-in ({lang})")
+    page.fill("[name=email]", site.email)
+    page.fill("[name=password]", "not the password")
+    page.click("main form [type=submit]")
+    expect(page.locator(".flash-error, .errors, .error").first).to_be_visible()
+    assert_accessible(page, f"sign-in refused ({lang})")
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+@pytest.mark.parametrize("remote", [False, True], ids=["this computer", "another device"])
+def test_the_setup_page_has_no_axe_violation(site, app, new_page, lang, remote):
+    """The first-start page exists only while the database has no organizer:
+    the app of an empty database renders it, and the browser shows it at the
+    running server's address (its styles and scripts come from there)."""
+    environ = {"REMOTE_ADDR": "192.168.1.20"} if remote else {}
+    with app.test_client() as client:
+        client.set_cookie("lang", lang)
+        html = client.get("/setup", environ_base=environ).get_data(as_text=True)
+    assert ('name="setup_code"' in html) == remote
+    page = new_page(laptop=True)
+    page.set_viewport_size(ORGANIZER_SCREEN)
+    page.route(
+        f"{site.server.url}/setup",
+        lambda route: route.fulfill(body=html, content_type="text/html; charset=utf-8"),
+    )
+    page.goto(f"{site.server.url}/setup")
+    expect(page.locator("html")).to_have_attribute("lang", lang)
+    expect(page.locator("[name=email]")).to_be_visible()
+    assert_accessible(page, f"setup ({lang}, {'another device' if remote else 'this computer'})")

@@ -42,6 +42,18 @@ def category_choices():
         (ActorCategory.research.value, _l("Research, training")),
         (ActorCategory.student.value, _l("Student")),
         (ActorCategory.other.value, _l("Other")),
+        (ActorCategory.not_said.value, _l("Not said")),
+    ]
+
+
+def join_category_choices():
+    """The join form's choices: none chosen for the participant, and saying
+    nothing is a choice of its own (counted apart, never as a citizen)."""
+    said = [c for c in category_choices() if c[0] != ActorCategory.not_said.value]
+    return [
+        ("", _l("Choose…")),
+        *said,
+        (ActorCategory.not_said.value, _l("I prefer not to say")),
     ]
 
 
@@ -106,7 +118,12 @@ class JoinForm(FlaskForm):
         _l("Your name or a pseudonym"),
         validators=[DataRequired(), Length(max=MAX_NAME_LENGTH)],
     )
-    category = SelectField(_l("You are here as"), choices=category_choices)
+    category = SelectField(
+        _l("You are here as"),
+        choices=join_category_choices,
+        default="",
+        validators=[DataRequired(message=_l("Choose an answer, or “I prefer not to say”."))],
+    )
     brings = StringField(
         _l("What I bring (optional)"), validators=[Optional(), Length(max=MAX_BRINGS_LENGTH)]
     )

@@ -58,6 +58,7 @@ class ActorCategory(enum.StrEnum):
     research = "research"
     student = "student"
     other = "other"
+    not_said = "not_said"  # the participant preferred not to say
 
 
 class IdeaKind(enum.StrEnum):

@@ -18,6 +18,9 @@ import { createWall, wallCards } from "./live/views/wall.js";
 
 const cfg = JSON.parse(document.getElementById("live-config").textContent);
 const t = cfg.i18n;
+// A console is a laptop or a tablet, and keeps actions rather than ideas.
+t.offline = t.offline_device;
+t.lost = t.lost_device;
 const q = (selector) => document.querySelector(selector);
 
 const store = createStore();

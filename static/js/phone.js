@@ -22,6 +22,7 @@ const store = createStore();
 const page = q("[data-live]");
 const brief = q("[data-brief] details");
 const reporter = q("[data-reporter]");
+const reporterNote = q("[data-reporter-note]");
 const privateNote = q("[data-private-count]");
 const composerForm = q("[data-composer]");
 const wallSection = q("[data-wall-section]");
@@ -33,6 +34,8 @@ const resultSection = q("[data-result]");
 // Steps whose screen has no wall under it.
 const WITHOUT_WALL = ["intro", "commit", "plenary"];
 const SCREENS = ["intro", "brief", "diverge", "cluster", "vote", "sheet", "commit", "plenary"];
+// Screens where people write: the brief's question stays in sight.
+const BRIEF_OPEN = ["wall", "brief", "diverge"];
 let live = null;
 let screen = null;
 
@@ -126,14 +129,14 @@ function render() {
   const step = store.currentStep();
   const next = screenFor(step);
   if (next !== screen) {
-    // The brief opens when its step starts, and folds away when it ends.
-    if (next === "brief") { brief.open = true; } else if (screen === "brief") { brief.open = false; }
+    // The brief is open while people write, and folds away for the later steps.
+    brief.open = BRIEF_OPEN.includes(next);
     screen = next;
     page.dataset.screen = screen;
   }
-  if (reporter) {
-    setText(reporter, table && table.reporter ? fill(t.reporter, { name: table.reporter }) : "");
-  }
+  // The reporter hears it, and what it means; the others, who it is.
+  setText(reporter, table && table.reporter && !isReporter() ? fill(t.reporter, { name: table.reporter }) : "");
+  setText(reporterNote, isReporter() ? t.you_reporter : "");
   stepBar.render();
 
   q("[data-intro]").hidden = screen !== "intro";

@@ -15,7 +15,10 @@ Definitions (the dashboard shows them too):
   what they expect in return;
 - carriers among partners: carriers who are not citizens or students
   (businesses, local authorities, associations, research);
-- cooperations initiated: projects whose team mixes two kinds of actors or more;
+- cooperations initiated: projects whose team mixes two kinds of actors or more
+  (those who preferred not to say which are not a kind of their own);
+- participants by kind of actor: those who preferred not to say are counted
+  apart ("not said"), never as citizens;
 - outcomes: the latest figure of each kind per project, summed; the baseline
   is the figure recorded when the project was made.
 """
@@ -66,6 +69,8 @@ CATEGORY_LABELS = {
     ActorCategory.research: _l("Research, training"),
     ActorCategory.student: _l("Students"),
     ActorCategory.other: _l("Others"),
+    # Those who preferred not to say: counted apart, never as citizens.
+    ActorCategory.not_said: _l("Not said"),
 }
 
 
@@ -228,7 +233,10 @@ def compute(territory: Territory, event: Event | None = None) -> Indicators:
         1 for m in members if m.role == CommitRole.carry and m.category in PARTNERS
     )
     figures["cooperations"] = sum(
-        1 for p in projects if len({m.category for m in p.members if m.category}) >= 2
+        1
+        for p in projects
+        if len({m.category for m in p.members if m.category not in (None, ActorCategory.not_said)})
+        >= 2
     )
 
     # Outcomes

@@ -48,9 +48,11 @@ export function clock(seconds) {
  * Make ``list``'s children the nodes of ``items``, in order, rebuilding only
  * the items whose signature changed: screen readers announce what is new,
  * and a focused button that did not change keeps the focus.
- * ``cache`` (a Map) is kept by the caller between renders.
+ * ``cache`` (a Map) is kept by the caller between renders; ``refresh(node,
+ * item)``, if given, updates in place what the signature leaves out (an
+ * acknowledged card is not announced again).
  */
-export function renderKeyed(list, cache, items, { key, signature, build, empty }) {
+export function renderKeyed(list, cache, items, { key, signature, build, empty, refresh }) {
   const next = new Map();
   let refocus = null;
   let nodes = items.map((item) => {
@@ -58,13 +60,14 @@ export function renderKeyed(list, cache, items, { key, signature, build, empty }
     const sig = signature(item);
     const known = cache.get(k);
     if (known && known.signature === sig) {
+      if (refresh) { refresh(known.node, item); }
       next.set(k, known);
       return known.node;
     }
     const node = build(item);
     // A keyboard user who just pressed "Hide" stays on that card ("Show again").
     if (known && known.node.contains(document.activeElement)) {
-      refocus = { node, index: focusables(known.node).indexOf(document.activeElement) };
+      refocus = { node, wanted: focusKey(document.activeElement) };
     }
     next.set(k, { signature: sig, node });
     return node;
@@ -76,12 +79,21 @@ export function renderKeyed(list, cache, items, { key, signature, build, empty }
     if (list.children[index] !== node) { list.insertBefore(node, list.children[index] || null); }
   });
   while (list.children.length > nodes.length) { list.removeChild(list.lastChild); }
-  if (refocus) {
-    const target = focusables(refocus.node)[refocus.index];
-    if (target) { target.focus(); }
-  }
+  if (refocus) { focusAgain(refocus.node, refocus.wanted); }
 }
 
-function focusables(node) {
-  return Array.from(node.querySelectorAll("button, input, select, textarea, a[href]"));
+/** What a control is, across rebuilds: "Hide" and "Show again" are one
+    switch (``data-focus``), other controls go by their action or field. */
+function focusKey(node) {
+  return node.dataset.focus || node.dataset.action || node.dataset.field || "";
+}
+
+/** Focus the control of ``node`` that stands for ``wanted``; without one
+    (the button did its job and left), the item itself: never a neighbour. */
+function focusAgain(node, wanted) {
+  const same = wanted && Array.from(node.querySelectorAll("button, input, select, textarea, a[href]"))
+    .find((control) => focusKey(control) === wanted && !control.disabled);
+  if (same) { same.focus(); return; }
+  if (!node.hasAttribute("tabindex")) { node.tabIndex = -1; }
+  node.focus();
 }

@@ -18,6 +18,9 @@ const ACK_TIMEOUT = 10000;
 const RESEND_DELAY = 2000; // after an unanswered write
 const GAP_DELAY = 2000; // a missing number is fetched if still missing then
 const SERVER_ERROR_DELAY = 5000;
+// Still not connected after this long, with the network up (the laptop
+// asleep or restarting): the screen says the room is out of reach.
+const LOST_DELAY = 4000;
 // A write met an unexpected server error this many times: it is set aside
 // in the "not sent" list, so that it never blocks the writes behind it.
 const MAX_SERVER_ERRORS = 3;
@@ -45,7 +48,7 @@ function store(key, list) {
  * Connect a screen of table ``table`` as ``role`` (participant | console).
  * ``onUpdate()`` is called whenever the store, the outbox or the not-sent
  * list changed; ``onConnection(state)`` with connected | connecting |
- * offline | refused; ``onMessage(text)`` with a refusal to show (or "").
+ * lost (connecting for a while) | offline | refused; ``onMessage(text)`` with a refusal to show (or "").
  * ``onRefusal(item, answer)`` may take a permanent refusal for a screen of
  * its own (a vote over budget, a sheet conflict to resolve): when it returns
  * true, the write leaves the outbox without going to the "not sent" list.
@@ -197,7 +200,24 @@ export function connect({ auth, table, role, store: state, onUpdate, onConnectio
 
   // --- connection --------------------------------------------------------------------
 
-  function setConnection(name) { onConnection(name); }
+  let connection = null;
+  let lostTimer = null;
+
+  function setConnection(name) {
+    if (name !== "connecting") {
+      clearTimeout(lostTimer);
+      lostTimer = null;
+    } else if (connection === "lost") {
+      return; // still out of reach: trying again changes nothing to say
+    } else if (!lostTimer) {
+      lostTimer = setTimeout(() => {
+        lostTimer = null;
+        if (!socket.connected && !refused && connection === "connecting") { setConnection("lost"); }
+      }, LOST_DELAY);
+    }
+    connection = name;
+    onConnection(name);
+  }
   function lost() { return navigator.onLine ? "connecting" : "offline"; }
 
   function stop() {

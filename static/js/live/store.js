@@ -85,12 +85,17 @@ export function createStore({ clock = () => Date.now() } = {}) {
     return steps()[i + 1] || null; // no step yet: the first one
   }
 
-  /** The card kinds to offer: the diverge step's own, else every kind. */
+  /** The card kinds to offer, the first chosen by default: the diverge
+      step's own; between steps every kind, those of the table's script
+      first (a need-finding table writes needs, a creative one ideas). */
   function cardKinds(allKinds = KINDS) {
-    const step = currentStep();
-    const wanted = step && step.kind === "diverge" && step.settings && step.settings.card_kinds;
-    const offered = (wanted || []).filter((kind) => allKinds.includes(kind));
-    return offered.length ? offered : allKinds.slice();
+    const own = (step) => ((step && step.kind === "diverge" && step.settings && step.settings.card_kinds)
+      || []).filter((kind) => allKinds.includes(kind));
+    const offered = own(currentStep());
+    if (offered.length) { return offered; }
+    const script = steps().find((step) => own(step).length);
+    const first = script ? own(script) : [];
+    return first.concat(allKinds.filter((kind) => !first.includes(kind)));
   }
 
   /** Ideas whose content this screen may show, newest first. Phones do not

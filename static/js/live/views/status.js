@@ -6,10 +6,18 @@ import { button, el, excerpt, fill, setText } from "../dom.js";
 export function createStatus({ t, connection, pendingNote, unsentSection, pendingWords, restorers, onDismiss }) {
   const unsentList = unsentSection && unsentSection.querySelector("[data-unsent-list]");
   let shown = null; // the list as last rendered: rebuilt only when it changes
+  let state = "connecting";
+  let waiting = ""; // the count of writes waiting, in words
 
-  function setConnection(state) {
-    setText(connection, t[state]);
-    connection.dataset.state = state;
+  // Connected, a write waits only for its answer: its card says so, and a
+  // screen reader hears of it once (the card), not twice.
+  function renderPending() { setText(pendingNote, state === "connected" ? "" : waiting); }
+
+  function setConnection(name) {
+    state = name;
+    setText(connection, t[name]);
+    connection.dataset.state = name;
+    renderPending();
   }
 
   function text(item) {
@@ -53,8 +61,8 @@ export function createStatus({ t, connection, pendingNote, unsentSection, pendin
     const words = pendingWords || (ideas
       ? { one: t.pending_one, many: t.pending_many }
       : { one: t.changes_pending_one, many: t.changes_pending_many });
-    const message = n === 0 ? "" : n === 1 ? words.one : fill(words.many, { n });
-    setText(pendingNote, message);
+    waiting = n === 0 ? "" : n === 1 ? words.one : fill(words.many, { n });
+    renderPending();
     pendingNote.dataset.count = String(n);
     renderUnsent(unsent);
   }

@@ -7,7 +7,12 @@ import { button, el, excerpt, fill, renderKeyed, setText } from "../dom.js";
  * this device's writes still in its outbox laid over them (marked pending).
  */
 export function wallCards(store, outbox, { moderator, me, participantName }) {
-  const cards = store.visibleIdeas({ moderator }).map((idea) => ({ ...idea }));
+  // An author still sees their own ideas the facilitator set aside, with a word why.
+  const setAside = moderator ? [] : store.all("idea").filter((idea) => idea.hidden && !idea.deleted
+    && !idea.withheld && me != null && idea.author_id === me);
+  const cards = store.visibleIdeas({ moderator }).concat(setAside)
+    .sort((a, b) => b.id - a.id)
+    .map((idea) => ({ ...idea }));
   const byClientId = new Map();
   cards.forEach((card) => {
     if (card.client_id && (moderator || card.author_id === me)) { byClientId.set(card.client_id, card); }
@@ -41,7 +46,8 @@ export function wallCards(store, outbox, { moderator, me, participantName }) {
     if (item.op === "idea.hide") { target.hidden = data.hidden; }
     target.pending = true;
   });
-  return pending.reverse().concat(cards).filter((card) => !card.deleted && (moderator || !card.hidden));
+  return pending.reverse().concat(cards)
+    .filter((card) => !card.deleted && (moderator || !card.hidden || (me != null && card.author_id === me)));
 }
 
 /**
@@ -54,8 +60,10 @@ export function createWall(list, { t, moderator, me, onEdit, onDelete, onHide, g
   const groupCache = new Map(); // cluster id -> its section
   const emptyNote = el("li", "empty muted", t.empty_wall);
 
+  function isMine(card) { return !moderator && card.author_id === me && me != null; }
+
   function build(card, open, extra) {
-    const mine = !moderator && card.author_id === me && me != null;
+    const mine = isMine(card);
     const li = el("li", `idea kind-${card.kind}`);
     li.classList.toggle("mine", mine);
     li.classList.toggle("pending", !!card.pending);
@@ -74,11 +82,12 @@ export function createWall(list, { t, moderator, me, onEdit, onDelete, onHide, g
       name.dataset.author = "";
       meta.appendChild(name);
     }
-    if (card.pending) { meta.appendChild(el("span", "pending-mark", ` · ${t.sending}`)); }
+    if (card.pending) { meta.appendChild(pendingMark()); }
     if (card.private) { meta.appendChild(el("span", "private-mark", ` · ${t.private_mark}`)); }
-    if (card.hidden) { meta.appendChild(el("span", "hidden-mark", ` · ${t.hidden}`)); }
+    if (card.hidden && moderator) { meta.appendChild(el("span", "hidden-mark", ` · ${t.hidden}`)); }
     li.appendChild(meta);
     li.appendChild(el("p", "idea-text", card.text));
+    if (card.hidden && mine) { li.appendChild(el("p", "set-aside", t.set_aside)); }
 
     const start = excerpt(card.text);
     const tools = el("div", "idea-tools");
@@ -90,21 +99,43 @@ export function createWall(list, { t, moderator, me, onEdit, onDelete, onHide, g
     }
     if (moderator && card.id != null) {
       const show = !!card.hidden;
-      tools.appendChild(button(show ? t.show : t.hide, show ? "show" : "hide",
+      const toggle = button(show ? t.show : t.hide, show ? "show" : "hide",
         () => onHide(card, !show),
-        { ariaLabel: fill(show ? t.show_label : t.hide_label, { text: start }) }));
+        { ariaLabel: fill(show ? t.show_label : t.hide_label, { text: start }) });
+      toggle.dataset.focus = "visibility"; // one switch: the focus stays on it
+      tools.appendChild(toggle);
     }
     if (tools.childNodes.length) { li.appendChild(tools); }
     if (extra && card.id != null) { extra.build(card, li); }
     return li;
   }
 
+  function pendingMark() { return el("span", "pending-mark", ` · ${t.waiting}`); }
+
+  /** What an answer changes on a card without rebuilding it: being sent,
+      its number (a rebuilt card would be announced a second time). */
+  function refresh(li, card) {
+    li.classList.toggle("pending", !!card.pending);
+    if (card.id != null) { li.dataset.id = card.id; }
+    const mark = li.querySelector(".idea-meta .pending-mark");
+    if (card.pending && !mark) {
+      const meta = li.querySelector(".idea-meta");
+      meta.insertBefore(pendingMark(), meta.querySelector(".private-mark, .hidden-mark"));
+    } else if (!card.pending && mark) {
+      mark.remove();
+    }
+  }
+
   function renderCards(target, targetCache, cards, open, extra, empty) {
     renderKeyed(target, targetCache, cards, {
-      key: (card) => (card.id != null ? `i${card.id}` : `c${card.client_id}`),
-      signature: (card) => JSON.stringify([card.id, card.kind, card.text, card.author, card.author_id,
-        !!card.pending, !!card.hidden, !!card.private, open, extra ? extra.signature(card) : ""]),
+      // One key from posting to acknowledgement: a card this screen wrote
+      // keeps its node when the server numbers it.
+      key: (card) => (card.client_id ? `c${card.client_id}` : `i${card.id}`),
+      signature: (card) => JSON.stringify([(moderator || extra) ? card.id != null : null, card.kind, card.text,
+        isMine(card) ? "" : card.author, card.author_id, !!card.hidden, !!card.private, open,
+        extra ? extra.signature(card) : ""]),
       build: (card) => build(card, open, extra),
+      refresh,
       empty,
     });
   }

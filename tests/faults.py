@@ -98,7 +98,8 @@ SLOW_DISK_SOURCE = Path(__file__).resolve().parent.parent / "bench" / "slow_disk
 def slow_disk(workdir: Path, milliseconds: int) -> dict[str, str]:
     """The environment that makes a process's disk flushes (fsync,
     fdatasync) take ``milliseconds`` more: a library compiled from
-    bench/slow_disk.c, preloaded. Needs a C compiler (cc)."""
+    bench/slow_disk.c, preloaded; each flush is also logged to
+    ``workdir/flushes.log`` ("<pid> <file>"). Needs a C compiler (cc)."""
     library = workdir / "slow_disk.so"
     if not library.exists():
         subprocess.run(
@@ -106,4 +107,8 @@ def slow_disk(workdir: Path, milliseconds: int) -> dict[str, str]:
             check=True,
             capture_output=True,
         )
-    return {"LD_PRELOAD": str(library), "SLOW_DISK_MS": str(milliseconds)}
+    return {
+        "LD_PRELOAD": str(library),
+        "SLOW_DISK_MS": str(milliseconds),
+        "SLOW_DISK_LOG": str(workdir / "flushes.log"),
+    }

@@ -9,17 +9,15 @@ statement of a transaction takes it, returning the connection to the pool
 
 Under gevent, SQLite's own write lock (which another program, a backup or
 the CLI, may hold for seconds) is taken by trying and sleeping
-cooperatively, never by waiting inside SQLite; commits leave the loop for a
-native thread while the disk is slow (SlowDiskCommits); and the server never
-checkpoints (workshop/checkpointer.py does).
+cooperatively, never by waiting inside SQLite; commits are flushed to disk in
+groups, in a native thread (GroupFlush); and the server never checkpoints
+(workshop/checkpointer.py does).
 """
 
-import logging
 import os
 import sqlite3
 import threading
 import time
-from collections import deque
 from pathlib import Path
 
 from sqlalchemy import event
@@ -27,7 +25,6 @@ from sqlalchemy.engine import Engine
 
 from .offload import off_loop
 
-log = logging.getLogger(__name__)
 READS = ("SELECT", "PRAGMA", "WITH")
 WAIT = 10.0  # seconds; past this the write goes on and SQLite's busy_timeout decides
 BUSY_TIMEOUT_MS = 10_000  # how long SQLite waits for another program's lock
@@ -51,11 +48,14 @@ def _sqlite_pragmas(dbapi_connection, _record):
 def serialize_writes(engine: Engine, cooperative: bool = False) -> None:
     """Queue this engine's SQLite writers on one cooperative lock; with
     ``cooperative`` (gevent, run.py), also wait for another program's lock
-    cooperatively and leave checkpoints to the checkpoint process."""
+    cooperatively, flush commits to disk in groups off the loop
+    (GroupFlush) and leave checkpoints to the checkpoint process."""
     if engine.dialect.name != "sqlite" or getattr(engine, "writes_serialized", False):
         return
     engine.writes_serialized = True
-    lock = threading.Lock()
+    writers = WriterQueue()
+    path = engine.url.database
+    flush = GroupFlush(f"{path}-wal") if cooperative and path and path != ":memory:" else None
 
     if cooperative:
 
@@ -66,75 +66,101 @@ def serialize_writes(engine: Engine, cooperative: bool = False) -> None:
             # Checkpoints are run by workshop/checkpointer.py (started with
             # the server), never inside one of our commits.
             dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+            if flush is not None:  # GroupFlush flushes the -wal file instead
+                dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
     @event.listens_for(engine, "before_cursor_execute")
     def _take(connection, _cursor, statement, *_args):
-        info = connection.info
-        if not info.get("writing") and not statement.lstrip()[:7].upper().startswith(READS):
-            info["writing"] = lock.acquire(timeout=WAIT)
-            raw = connection.connection.dbapi_connection
+        raw = connection.connection.dbapi_connection
+        if writers.holder is not raw and not statement.lstrip()[:7].upper().startswith(READS):
+            writers.take(raw)
             if cooperative and not raw.in_transaction:
                 _begin_writing(raw)
 
-    if cooperative:
-        engine.dialect.do_commit = SlowDiskCommits(engine.dialect.do_commit)
+    if flush is not None:
+        commit = engine.dialect.do_commit
+
+        def _commit_then_flush(connection):
+            raw = connection.dbapi_connection  # given the pool's proxy of it
+            wrote = raw.in_transaction
+            commit(connection)  # written to the -wal file, not yet flushed
+            writers.give_back(raw)  # the next writer need not wait for the disk
+            if wrote:
+                flush.wait()
+
+        engine.dialect.do_commit = _commit_then_flush
 
     @event.listens_for(engine.pool, "checkin")
-    def _give_back(_dbapi_connection, record):
-        if record is not None and record.info.pop("writing", False):
-            lock.release()
+    def _give_back(dbapi_connection, _record):
+        writers.give_back(dbapi_connection)
 
 
-class SlowDiskCommits:
-    """A commit flushes the -wal file to disk (synchronous=FULL): a few
-    milliseconds on a laptop's SSD, 50 ms or more on a slow or busy disk,
-    during which the whole loop would wait. Commits run on the loop while
-    the disk is fast (a native thread costs CPU at every write: about 10
-    points at the §11 load). Once the typical commit (the median of the last
-    nine) takes more than SLOW, they run in gevent's native thread pool; one
-    in PROBE_EVERY then runs on the loop again, to time the disk itself (in
-    the pool, the time also counts waiting for the interpreter), and a fast
-    one brings commits back to the loop."""
+class WriterQueue:
+    """One writer at a time: the raw connection holding the lock, if any."""
 
-    SLOW = 0.04  # seconds
-    FAST = 0.01
-    LAST = 9  # commits the median is taken over
-    PROBE_EVERY = 20
+    def __init__(self):
+        self.lock = threading.Lock()  # gevent's under run.py: waiting is cooperative
+        self.holder = None
 
-    def __init__(self, commit):
-        self.commit = commit
-        self.off_loop = False
-        self.recent: deque[float] = deque(maxlen=self.LAST)
-        self.since_probe = 0
+    def take(self, raw) -> None:
+        # Past WAIT the write goes on without the lock; SQLite's busy_timeout decides.
+        if self.lock.acquire(timeout=WAIT):
+            self.holder = raw
 
-    def __call__(self, dbapi_connection) -> None:
-        if self.off_loop:
-            self.since_probe += 1
-            if self.since_probe < self.PROBE_EVERY:
-                self._in_thread(dbapi_connection)
-                return
-            self.since_probe = 0
-            if self._timed(dbapi_connection) < self.FAST:
-                self.off_loop = False
-                self.recent.clear()
-                log.info("the disk is fast again: commits back on the event loop")
-            return
-        self.recent.append(self._timed(dbapi_connection))
-        typical = sorted(self.recent)[len(self.recent) // 2]
-        if len(self.recent) == self.LAST and typical > self.SLOW:
-            self.off_loop = True
-            log.warning(
-                "slow disk (a commit takes %.0f ms): commits move to a native thread",
-                typical * 1000,
-            )
+    def give_back(self, raw) -> None:
+        if raw is not None and self.holder is raw:
+            self.holder = None
+            self.lock.release()
 
-    def _timed(self, dbapi_connection) -> float:
-        started = time.perf_counter()
-        self.commit(dbapi_connection)
-        return time.perf_counter() - started
 
-    def _in_thread(self, dbapi_connection) -> None:
-        off_loop(self.commit, dbapi_connection)
+class GroupFlush:
+    """Commits flushed to disk in groups, in a native thread.
+
+    With synchronous=FULL every commit flushes the -wal file itself, on the
+    loop: a few milliseconds on a laptop's SSD, 50 ms or more on a slow or
+    busy disk, a hundred times a second at the §11 load, while every phone
+    waits. Instead SQLite commits without flushing (synchronous=NORMAL, still
+    consistent after a power cut) and the committing greenlet waits here,
+    cooperatively, for a flush (fsync of the -wal file, in gevent's pool of
+    native threads) that started after its commit; the writes made
+    meanwhile share the next one. A commit still returns only once it is on
+    disk: an acknowledged write survives a power cut, not only a crash.
+    """
+
+    def __init__(self, wal_path: str):
+        self.wal_path = wal_path
+        self.committed = 0  # commits made so far
+        self.flushed = 0  # commits known to be on disk
+        self.flushing: threading.Event | None = None  # set when the flush under way ends
+
+    def wait(self) -> None:
+        """Return once every commit made so far is on disk."""
+        self.committed += 1
+        mine = self.committed
+        while self.flushed < mine:
+            if self.flushing is not None:
+                self.flushing.wait()
+            else:
+                self._flush()
+
+    def _flush(self) -> None:
+        covers, done = self.committed, threading.Event()
+        self.flushing = done
+        try:
+            off_loop(_fsync, self.wal_path)
+            self.flushed = max(self.flushed, covers)
+        finally:  # a failed flush is tried again by whoever still waits
+            self.flushing = None
+            done.set()
+
+
+def _fsync(path: str) -> None:
+    # Opened afresh each time: a checkpoint may truncate or recreate the file.
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _begin_writing(raw: sqlite3.Connection) -> None:

@@ -198,20 +198,11 @@ def test_french_speaks_to_organizers_without_it_words(french):
     assert found == []
 
 
-# English still written with IT words in code owned elsewhere (their French
-# is reworded already): the set may only shrink.
-ENGLISH_TO_REWORD = {
-    "This instance is already set up.",  # workshop/services/accounts.py
-    "Something went wrong on the server. Your change is kept and sent again.",  # sockets.py
-    "The server cannot reach its database for a moment. Your change is kept and sent again.",
-}
-
-
 def test_english_speaks_to_organizers_without_it_words(french):
     """Nor "instance" or "server" in the English (the catalog's ids)."""
     words = re.compile(r"\b(instances?|servers?)\b", re.IGNORECASE)
     found = {text for message in french for text in _ids(message) if text and words.search(text)}
-    assert found <= ENGLISH_TO_REWORD, found - ENGLISH_TO_REWORD
+    assert found == set()
 
 
 # --- the language of the pages ---------------------------------------------------

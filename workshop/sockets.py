@@ -216,7 +216,10 @@ def _actor(envelope: dict) -> writes.Actor:
 # The answers to what no service refused: (code, message, permanent, retry_after).
 DATABASE_AWAY = (
     "database_unavailable",
-    _l("The server cannot reach its database for a moment. Your change is kept and sent again."),
+    _l(
+        "The application cannot reach its database for a moment. "
+        "Your change is kept and sent again."
+    ),
     False,
     DATABASE_RETRY,
 )
@@ -228,7 +231,7 @@ CANNOT_STORE = (
 )
 SERVER_ERROR = (
     "server_error",
-    _l("Something went wrong on the server. Your change is kept and sent again."),
+    _l("Something went wrong in the application. Your change is kept and sent again."),
     False,
     None,
 )

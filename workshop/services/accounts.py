@@ -71,7 +71,7 @@ def create_first_organizer(
 ) -> Organizer:
     """Set up an empty instance: its first territory and organizer."""
     if not needs_setup():
-        raise ServiceError("already_set_up", _l("This instance is already set up."))
+        raise ServiceError("already_set_up", _l("The application is already set up."))
     territory = Territory(name=territory_name.strip(), population=population)
     db.session.add(territory)
     try:

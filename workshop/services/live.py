@@ -24,7 +24,7 @@ from ..models import (
     utcnow,
 )
 from . import ServiceError, journal
-from .changes import touch
+from .changes import add_new, touch
 from .codes import new_secret, token_hash
 from .inputs import (
     MAX_BRINGS_LENGTH,
@@ -201,11 +201,13 @@ def post_idea(req: Request) -> None:
         kind=kind,
         text=text,
         step_id=step.id if step is not None else None,
+        cluster_id=None,
         private=private,
+        hidden=False,
+        deleted=False,
         seq=0,
     )
-    db.session.add(idea)
-    touch(idea)
+    add_new(idea)
     if req.actor.participant is None:
         _journal(req, "idea.posted_for", f"participant:{author.id}")
 

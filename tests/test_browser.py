@@ -379,13 +379,15 @@ def test_the_facilitator_hides_an_idea_and_shows_it_again(site, new_page):
 
     cards(console, text).locator("[data-action=hide]").click()
 
-    expect(cards(alice, text)).to_have_count(0)
+    # Its author keeps it, told that it was set aside; the others lose it.
+    expect(cards(alice, text).locator(".set-aside")).to_have_count(1)
     expect(cards(bruno, text)).to_have_count(0)
     expect(cards(console, text)).to_have_class(re.compile(r"\bhidden-idea\b"))
 
     cards(console, text).locator("[data-action=show]").click()
 
     expect(cards(alice, text)).to_have_count(1)
+    expect(cards(alice, text).locator(".set-aside")).to_have_count(0)
     expect(cards(bruno, text)).to_have_count(1)
     expect(cards(console, text)).not_to_have_class(re.compile(r"\bhidden-idea\b"))
 
@@ -416,7 +418,7 @@ def test_a_console_offline_keeps_its_actions_and_sends_them_when_back(site, new_
 
     expect_sent(console)
     expect(cards(console, text)).to_have_class(re.compile(r"\bhidden-idea\b"))
-    expect(cards(alice, text)).to_have_count(0)
+    expect(cards(alice, text).locator(".set-aside")).to_have_count(1)
     expect(cards(bruno, text)).to_have_count(0)
 
 

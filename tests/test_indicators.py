@@ -131,3 +131,22 @@ def test_the_funnel_is_drawn_against_the_territorys_targets(app):
     ]  # fmt: skip
     page = http.get(f"/backlog/indicators?territory={territory_id}").get_data(as_text=True)
     assert page.count('class="target"') == 4
+
+
+def test_those_who_prefer_not_to_say_are_counted_apart_never_as_citizens(app):
+    """Skipping the question is "not said", in the chart and in each table's mix."""
+    from workshop.services import control
+
+    from .helpers import join
+
+    with app.app_context():
+        organizer = make_organizer()
+        event = make_event(organizer, title="Soirée C", tables=1)
+        for name, category in [("Ana", "citizen"), ("Bo", "not_said"), ("Cy", "not_said")]:
+            join(event.tables[0], name, category)
+        found = impact.compute(event.territory, event)
+        mix = control.mixes(event)[event.tables[0].id]
+        db.session.remove()
+    categories = dict(found.chart("categories").rows)
+    assert (categories["Citoyens"], categories["Non précisé"]) == (1, 2)
+    assert mix == {"citizen": 1, "not_said": 2}

@@ -9,7 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import transport
 from .config import engine_options, load_config
 from .extensions import babel, compress, csrf, db, login_manager, migrate, socketio
-from .sqlite import serialize_writes
+from .sqlite import serialize_writes, wait_for_disk
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,6 +25,12 @@ def select_locale() -> str:
     if chosen in languages:
         return chosen
     return request.accept_languages.best_match(languages) or languages[0]
+
+
+def _answer_once_on_disk(response):
+    # Nothing a request stored is answered before it is on disk (GroupFlush).
+    wait_for_disk()
+    return response
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -49,6 +55,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     with app.app_context():
         serialize_writes(db.engine, cooperative=app.config["SOCKETIO_ASYNC_MODE"] == "gevent")
+    app.after_request(_answer_once_on_disk)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     compress.init_app(app)

@@ -37,6 +37,7 @@ from .services import (
     writes,
 )
 from .services.changes import Viewer
+from .sqlite import wait_for_disk
 
 log = logging.getLogger(__name__)
 DATABASE_RETRY = 3  # seconds before a phone sends again while the database is away
@@ -258,7 +259,9 @@ def answers(handler):
         # other connections (a test's, say): pick it again for this caller.
         refresh()
         try:
-            return handler(data if isinstance(data, dict) else {})
+            answer = handler(data if isinstance(data, dict) else {})
+            wait_for_disk()  # nothing is acknowledged before it is on disk
+            return answer
         except ServiceError as error:
             db.session.rollback()
             return error.as_dict()

@@ -85,8 +85,8 @@ def serialize_writes(engine: Engine, cooperative: bool = False) -> None:
             wrote = raw.in_transaction
             commit(connection)  # written to the -wal file, not yet flushed
             writers.give_back(raw)  # the next writer need not wait for the disk
-            if wrote:
-                flush.wait()
+            if wrote:  # wait_for_disk, once the connection is back in the pool
+                _unflushed.flush, _unflushed.ticket = flush, flush.committed()
 
         engine.dialect.do_commit = _commit_then_flush
 
@@ -129,22 +129,25 @@ class GroupFlush:
 
     def __init__(self, wal_path: str):
         self.wal_path = wal_path
-        self.committed = 0  # commits made so far
+        self.commits = 0  # commits made so far
         self.flushed = 0  # commits known to be on disk
         self.flushing: threading.Event | None = None  # set when the flush under way ends
 
-    def wait(self) -> None:
-        """Return once every commit made so far is on disk."""
-        self.committed += 1
-        mine = self.committed
-        while self.flushed < mine:
+    def committed(self) -> int:
+        """Count a commit just made; its ticket for :meth:`wait`."""
+        self.commits += 1
+        return self.commits
+
+    def wait(self, ticket: int) -> None:
+        """Return once the commit of ``ticket`` (and every one before) is on disk."""
+        while self.flushed < ticket:
             if self.flushing is not None:
                 self.flushing.wait()
             else:
                 self._flush()
 
     def _flush(self) -> None:
-        covers, done = self.committed, threading.Event()
+        covers, done = self.commits, threading.Event()
         self.flushing = done
         try:
             off_loop(_fsync, self.wal_path)
@@ -152,6 +155,19 @@ class GroupFlush:
         finally:  # a failed flush is tried again by whoever still waits
             self.flushing = None
             done.set()
+
+
+# The commit this greenlet (a socket event, a request) has yet to see on disk.
+_unflushed = threading.local()  # gevent's under run.py: one per greenlet
+
+
+def wait_for_disk() -> None:
+    """Return once the commits of this socket event or request are on disk
+    (at once where commits flush themselves: tests, the CLI)."""
+    flush = getattr(_unflushed, "flush", None)
+    if flush is not None:
+        _unflushed.flush = None
+        flush.wait(_unflushed.ticket)
 
 
 def _fsync(path: str) -> None:

@@ -564,7 +564,7 @@ def prepare(database_url: str, tables: int, phones: int) -> tuple[list[int], lis
 
 def print_warnings(log: Path, most: int = 10) -> None:
     """The server's warnings and errors during the run (a stall's cause shows
-    there: commits moved off the loop by a slow disk, a failed write…)."""
+    there: a failed write, the database away…)."""
     if not log.exists():
         return
     found = [

@@ -206,3 +206,38 @@ def test_the_control_room_and_the_projector_have_no_axe_violation(site, new_page
     room.click('[data-plenary="table"]')
     expect(projector.locator("[data-plenary]")).to_be_visible()
     assert_accessible(projector, "projector, plenary")
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_participants_other_pages_have_no_axe_violation(site, new_page, lang):
+    """The home page (with a wrong code), the evening's page, the join form
+    sent without a category, and "My data" before and after deleting one's cards."""
+    table = site.evening.tables[0]
+    page = new_page()
+    speak(page, site, lang)
+    page.goto(f"{site.server.url}/join?code=ZZZZZZ")
+    expect(page.locator(".flash").first).to_be_visible()
+    assert_accessible(page, f"home page, unknown code ({lang})")
+
+    page.goto(f"{site.server.url}/e/{site.evening.join_code}")
+    expect(page.locator("main h1")).to_be_visible()
+    assert_accessible(page, f"evening page ({lang})")
+
+    page.goto(table_url(site, table))
+    page.fill("[name=display_name]", "Zoé")
+    page.locator("form[action$='/join']").evaluate("form => { form.noValidate = true; }")
+    page.click("form[action$='/join'] [type=submit]")
+    expect(page.locator("main .error, main .errors").first).to_be_visible()
+    assert_accessible(page, f"join form with errors ({lang})")
+
+    page.select_option("[name=category]", "not_said")
+    page.click("form[action$='/join'] [type=submit]")
+    expect_connected(page)
+    post(page, "Une idée à moi")
+    page.goto(f"{table_url(site, table)}/me")
+    expect(page.locator("main")).to_contain_text("Une idée à moi")
+    assert_accessible(page, f"my data ({lang})")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("form[action$='/me/delete'] [type=submit]").click()
+    expect(page.locator(".flash").first).to_be_visible()
+    assert_accessible(page, f"my data, cards deleted ({lang})")

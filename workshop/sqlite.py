@@ -120,10 +120,12 @@ class GroupFlush:
     loop: a few milliseconds on a laptop's SSD, 50 ms or more on a slow or
     busy disk, a hundred times a second at the §11 load, while every phone
     waits. Instead SQLite commits without flushing (synchronous=NORMAL, still
-    consistent after a power cut) and the committing greenlet waits here,
-    cooperatively, for a flush (fsync of the -wal file, in gevent's pool of
+    consistent after a power cut), and each commit takes a ticket. Before
+    answering, the socket event or request that committed waits
+    (:func:`wait_for_disk`), cooperatively and with its connection back in
+    the pool, for a flush (fsync of the -wal file, in gevent's pool of
     native threads) that started after its commit; the writes made
-    meanwhile share the next one. A commit still returns only once it is on
+    meanwhile share the next one. Nothing is acknowledged before it is on
     disk: an acknowledged write survives a power cut, not only a crash.
     """
 
@@ -172,7 +174,10 @@ def wait_for_disk() -> None:
 
 def _fsync(path: str) -> None:
     # Opened afresh each time: a checkpoint may truncate or recreate the file.
-    fd = os.open(path, os.O_RDONLY)
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:  # the last connection closed: checkpointed and synced
+        return
     try:
         os.fsync(fd)
     finally:

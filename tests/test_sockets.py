@@ -81,6 +81,19 @@ def test_a_post_is_acknowledged_stored_and_pushed_to_its_table_only(app, table, 
     assert of_type(carol.settle(), "idea") == []
 
 
+def test_the_author_gets_their_own_view_of_a_new_card_first(app, table):
+    """The author's phone hears of its card with its client id before the
+    table's view (without it): it never shows the card twice, as its own
+    card being sent and as someone's, while the acknowledgement comes."""
+    _, alice = phone(app, table, "Alice")
+    alice.forget()
+
+    ack = post(alice, "Une halle couverte")
+
+    pushed = of_type(alice.changes_until(lambda c: len(of_type(c, "idea")) == 2), "idea")
+    assert [view.get("client_id") for view in pushed] == [ack["changes"][0]["client_id"], None]
+
+
 def test_pushes_carry_the_server_time(app, table):
     _, alice = phone(app, table)
     _, bob = phone(app, table, "Bob")

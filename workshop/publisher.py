@@ -167,8 +167,13 @@ class Publisher:
             extra.extend(others)
             cut.extend(closing)
         now = clock.epoch_ms()
-        for room, views in by_room.items():
-            socketio.emit("changes", {"now": now, "changes": views}, to=room)
+        # An author's own view (with the card's client id) before the table's:
+        # their phone knows its new card as the one it is sending, and never
+        # shows it twice while the acknowledgement (sent once on disk) comes.
+        own = broadcast.participant_room("")
+        rooms = sorted(by_room, key=lambda room: not room.startswith(own))
+        for room in rooms:
+            socketio.emit("changes", {"now": now, "changes": by_room[room]}, to=room)
         for room, name, payload in extra:
             socketio.emit(name, {**payload, "now": now}, to=room)
         for room in cut:  # after the pushes: the change is the last thing they see

@@ -841,3 +841,26 @@ def test_addresses_come_from_a_proxy_only_when_it_is_trusted(app, table, proxies
         assert join_from("10.0.0.1", n).status_code == 302
     # Believed, the header tells two people apart; not believed, it is a forgery.
     assert join_from("10.0.0.2", 99).status_code == (302 if proxies else 429)
+
+
+def test_every_required_field_says_what_is_missing_in_the_apps_own_words():
+    """No WTForms "This field is required." (« Ce champ est requis. »)."""
+    from wtforms.validators import DataRequired, InputRequired
+
+    from workshop import forms
+
+    found = []
+    for form in vars(forms).values():
+        if isinstance(form, type) and issubclass(form, forms.FlaskForm):
+            for name, field in vars(form).items():
+                for check in getattr(field, "kwargs", {}).get("validators", []):
+                    if isinstance(check, DataRequired | InputRequired) and check.message is None:
+                        found.append(f"{form.__name__}.{name}")
+    assert found == []
+
+
+def test_an_empty_sign_in_is_answered_in_the_apps_words(app, client, organizer):
+    answer = page(client.post("/login", data={"email": "", "password": ""}))
+    assert "Veuillez indiquer votre adresse e-mail." in answer
+    assert "Veuillez saisir votre mot de passe." in answer
+    assert "Ce champ est requis" not in answer

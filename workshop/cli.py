@@ -23,10 +23,10 @@ DEMO_TABLES = [
         "workshop_kind": "starter",
         "brief_title": "Se déplacer sans voiture dans le Haut-Bocage",
         "brief": (
-            "Contexte : 38 % des ménages du territoire n'ont qu'une voiture pour deux "
+            "Contexte : 38 % des ménages du territoire n’ont qu’une voiture pour deux "
             "actifs, la ligne de car ne passe que deux fois par jour et les jeunes "
             "renoncent à des formations faute de transport.\n"
-            "Question : quel problème précis de mobilité, vécu ici, mérite qu'on "
+            "Question : quel problème précis de mobilité, vécu ici, mérite qu’on "
             "crée une activité pour le résoudre ?"
         ),
         "facilitator_name": "Claire",
@@ -39,7 +39,7 @@ DEMO_TABLES = [
         "brief": (
             "Contexte : les cantines du territoire servent 2 400 repas par jour ; "
             "12 % des produits viennent de fermes locales. Les producteurs manquent "
-            "de temps pour livrer, les cuisiniers d'un interlocuteur unique.\n"
+            "de temps pour livrer, les cuisiniers d’un interlocuteur unique.\n"
             "Question : quelle solution, portée par une entreprise locale, "
             "rapprocherait fermes et cantines ?"
         ),
@@ -49,12 +49,12 @@ DEMO_TABLES = [
         "name": "Tiers-lieu de la gare",
         "challenge": "prototyping",
         "workshop_kind": "booster",
-        "brief_title": "Ouvrir un atelier partagé dans l'ancienne gare",
+        "brief_title": "Ouvrir un atelier partagé dans l’ancienne gare",
         "brief": (
-            "Contexte : l'association « La Voie libre » veut ouvrir un atelier de "
-            "réparation et de fabrication dans l'ancienne gare, rachetée par la commune.\n"
+            "Contexte : l’association « La Voie libre » veut ouvrir un atelier de "
+            "réparation et de fabrication dans l’ancienne gare, rachetée par la commune.\n"
             "Question : quelles fonctions tester en premier, avec qui, et quel "
-            "premier essai pourrait-on lancer d'ici trois mois ?"
+            "premier essai pourrait-on lancer d’ici trois mois ?"
         ),
         "facilitator_name": "Sophie",
     },
@@ -79,8 +79,8 @@ DEMO_TABLES = [
         "brief_title": "Vieillir chez soi dans les hameaux",
         "brief": (
             "Contexte : un habitant sur trois a plus de 60 ans, deux médecins "
-            "partent à la retraite l'an prochain, les aides à domicile font "
-            "jusqu'à 150 km par jour.\n"
+            "partent à la retraite l’an prochain, les aides à domicile font "
+            "jusqu’à 150 km par jour.\n"
             "Question : quel besoin non couvert des personnes âgées isolées "
             "pourrait devenir une activité ?"
         ),

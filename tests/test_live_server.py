@@ -185,7 +185,14 @@ def test_a_write_lock_held_by_another_program_does_not_freeze_the_server(live_se
 def checkpointers_of(server) -> list[int]:
     children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children")
     pids = [int(pid) for pid in children.read_text().split()]
-    return [pid for pid in pids if b"checkpointer" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    return [pid for pid in pids if b"checkpointer" in _command_line(pid)]
+
+
+def _command_line(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:  # the child ended between the two reads (the killed one)
+        return b""
 
 
 def test_the_server_keeps_its_checkpoint_process_running(live_server):

@@ -114,7 +114,9 @@ def test_two_phones_join_through_the_qr_url_and_see_each_others_ideas(site, new_
     sign_in(organizer, site)
     organizer.goto(f"{site.server.url}/organizer/events/{site.evening.event_id}/tents")
     url = (
-        organizer.locator("section.tent[aria-label^='Table 1 '] .tent-face:not(.tent-back) .tent-url")
+        organizer.locator(
+            "section.tent[aria-label^='Table 1 '] .tent-face:not(.tent-back) .tent-url"
+        )
         .inner_text()
         .strip()
     )

@@ -57,20 +57,18 @@ def join_category_choices():
     ]
 
 
-def required(message) -> DataRequired:
-    """A required field, with the app's own word for what is missing (not
-    WTForms' "This field is required.")."""
-    return DataRequired(message=message)
+# Every DataRequired says what is missing in the app's words, never WTForms'
+# "This field is required." (tests/test_routes.py checks it).
 
 
 class SetupForm(FlaskForm):
     name = StringField(
-        _l("Your name"), validators=[required(_l("Please give your name.")), Length(max=200)]
+        _l("Your name"), validators=[DataRequired(_l("Please give your name.")), Length(max=200)]
     )
     email = EmailField(
         _l("Email"),
         validators=[
-            required(_l("Please give your email address.")),
+            DataRequired(_l("Please give your email address.")),
             Email(message=_l("This is not an email address.")),
             Length(max=254),
         ],
@@ -78,13 +76,13 @@ class SetupForm(FlaskForm):
     password = PasswordField(
         _l("Password"),
         validators=[
-            required(_l("Please choose a password.")),
+            DataRequired(_l("Please choose a password.")),
             Length(min=MIN_PASSWORD_LENGTH, max=200),
         ],
     )
     territory = StringField(
         _l("Territory"),
-        validators=[required(_l("Please name your territory.")), Length(max=200)],
+        validators=[DataRequired(_l("Please name your territory.")), Length(max=200)],
     )
     population = IntegerField(
         _l("Inhabitants (optional)"), validators=[Optional(), NumberRange(min=0)]
@@ -96,42 +94,44 @@ class SetupCodeForm(SetupForm):
 
     setup_code = StringField(
         _l("Setup code"),
-        validators=[required(_l("Please type the setup code.")), Length(max=40)],
+        validators=[DataRequired(_l("Please type the setup code.")), Length(max=40)],
     )
 
 
 class PasswordForm(FlaskForm):
     current = PasswordField(
         _l("Current password"),
-        validators=[required(_l("Please type your current password."))],
+        validators=[DataRequired(_l("Please type your current password."))],
     )
     new = PasswordField(
         _l("New password"),
         validators=[
-            required(_l("Please choose a new password.")),
+            DataRequired(_l("Please choose a new password.")),
             Length(min=MIN_PASSWORD_LENGTH, max=200),
         ],
     )
     confirm = PasswordField(
         _l("New password, again"),
         validators=[
-            required(_l("Please type the new password again.")),
+            DataRequired(_l("Please type the new password again.")),
             EqualTo("new", message=_l("The two new passwords differ.")),
         ],
     )
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[required(_l("Please give your email address."))])
+    email = EmailField(
+        _l("Email"), validators=[DataRequired(_l("Please give your email address."))]
+    )
     password = PasswordField(
-        _l("Password"), validators=[required(_l("Please type your password."))]
+        _l("Password"), validators=[DataRequired(_l("Please type your password."))]
     )
 
 
 class EventForm(FlaskForm):
     title = StringField(
         _l("Title"),
-        validators=[required(_l("Please give the evening a title.")), Length(max=200)],
+        validators=[DataRequired(_l("Please give the evening a title.")), Length(max=200)],
     )
     date = DateField(_l("Date"), validators=[Optional()])
     venue = StringField(_l("Venue"), validators=[Optional(), Length(max=200)])
@@ -141,18 +141,18 @@ class EventForm(FlaskForm):
 class TableForm(FlaskForm):
     name = StringField(
         _l("Table name"),
-        validators=[required(_l("Please give the table a name.")), Length(max=200)],
+        validators=[DataRequired(_l("Please give the table a name.")), Length(max=200)],
     )
     challenge = SelectField(_l("Challenge"), choices=challenge_choices)
     workshop_kind = SelectField(_l("Kind of workshop"), choices=workshop_kind_choices)
     brief_title = StringField(
         _l("Brief title"),
-        validators=[required(_l("Please give the brief a title.")), Length(max=200)],
+        validators=[DataRequired(_l("Please give the brief a title.")), Length(max=200)],
     )
     brief = TextAreaField(
         _l("Prepared brief (theme, context, question)"),
         validators=[
-            required(_l("Please write the brief: the table never starts from a blank page.")),
+            DataRequired(_l("Please write the brief: the table never starts from a blank page.")),
             Length(max=5000),
         ],
     )
@@ -161,7 +161,7 @@ class TableForm(FlaskForm):
         _l("Seats"),
         default=10,
         validators=[
-            required(_l("Please give the number of seats.")),
+            DataRequired(_l("Please give the number of seats.")),
             NumberRange(min=1, max=100, message=_l("A table has from 1 to 100 seats.")),
         ],
     )
@@ -171,7 +171,7 @@ class JoinForm(FlaskForm):
     display_name = StringField(
         _l("Your name or a pseudonym"),
         validators=[
-            required(_l("Please give a name or a pseudonym.")),
+            DataRequired(_l("Please give a name or a pseudonym.")),
             Length(max=MAX_NAME_LENGTH),
         ],
     )
@@ -179,7 +179,7 @@ class JoinForm(FlaskForm):
         _l("You are here as"),
         choices=join_category_choices,
         default="",
-        validators=[required(_l("Choose an answer, or “I prefer not to say”."))],
+        validators=[DataRequired(_l("Choose an answer, or “I prefer not to say”."))],
     )
     brings = StringField(
         _l("What I bring (optional)"), validators=[Optional(), Length(max=MAX_BRINGS_LENGTH)]
@@ -193,5 +193,8 @@ class CodeForm(FlaskForm):
 
     code = StringField(
         _l("Code"),
-        validators=[required(_l("Please type the code shown on the table tent.")), Length(max=16)],
+        validators=[
+            DataRequired(_l("Please type the code shown on the table tent.")),
+            Length(max=16),
+        ],
     )

@@ -308,9 +308,9 @@ def touch(obj, session: Session | None = None) -> None:
 
 def add_new(obj, session: Session | None = None) -> None:
     """Add a new live entity whose every column is set, and touch it: at
-    :func:`assign` it is inserted with one prebuilt Core ``INSERT`` instead
-    of the unit of work's flush (the larger part of a post's database work), then
-    is in the session as if it had been loaded."""
+    :func:`assign` it is inserted with one prebuilt Core ``INSERT`` rather
+    than by the unit of work's flush (which cost more than the insert itself
+    on every post), then is in the session as if it had been loaded."""
     session = session or db.session
     session.info.setdefault(NEW, []).append(obj)
     touch(obj, session)

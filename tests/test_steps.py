@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from workshop import clock
-from workshop.models import Challenge, Step, WorkshopKind
+from workshop.models import Challenge, Event, Step, Table, WorkshopKind
 from workshop.services import ServiceError, steps
 
-from .helpers import console, of_type, phone, read, script
+from .helpers import console, make_evening, of_type, phone, read, script, signed_in, table_ref
 
 T0 = datetime(2026, 11, 30, 19, 0, tzinfo=UTC)
 
@@ -71,6 +71,55 @@ def test_default_scripts_speak_the_current_language(app):
     assert english[0]["title"] == "Introductions" and english[2]["title"] == "Needs"
     assert french[2]["title"] == "Besoins"
     assert french[0]["prompt"] != english[0]["prompt"]
+
+
+def test_an_english_evening_runs_its_tables_in_english_whatever_each_screen_speaks(app):
+    evening = make_evening(app, tables=0)
+    http = signed_in(app)  # the organizer's interface is in French
+    form = {"title": "Open evening", "territory_id": _territory_id(app, evening)}
+    created = http.post("/organizer/events/new", data={**form, "language": "en"})
+    event_id = int(created.headers["Location"].rstrip("/").split("/")[-1])
+    http.post(
+        f"/organizer/events/{event_id}/tables/new",
+        data={
+            "name": "Harbour",
+            "challenge": "creative",
+            "workshop_kind": "starter",
+            "brief_title": "The harbour",
+            "brief": "What could the old harbour become?",
+            "capacity": "10",
+        },
+    )
+    titles = _titles_of_event(app, event_id)
+    assert titles[:2] == ["Introductions", "The challenge"] and "Tour de table" not in titles
+    _, french_phone = phone(app, _table_of(app, event_id), lang="fr")
+    assert script(french_phone.sync(0)["changes"])[0]["title"] == "Introductions"
+
+    http.post(f"/organizer/events/{event_id}/edit", data={**form, "language": "fr"})
+    # Untouched default scripts follow the evening's new language.
+    assert _titles_of_event(app, event_id)[:2] == ["Tour de table", "Le défi"]
+
+
+def _table_of(app, event_id):
+    return read(app, lambda s: table_ref(s.get(Event, event_id).tables[0]))
+
+
+def _territory_id(app, evening) -> int:
+    return read(app, lambda s: s.get(Event, evening.event_id).territory_id)
+
+
+def _titles_of_event(app, event_id) -> list[str]:
+    return read(
+        app,
+        lambda s: list(
+            s.scalars(
+                select(Step.title)
+                .join(Table, Step.table_id == Table.id)
+                .where(Table.event_id == event_id)
+                .order_by(Table.number, Step.position)
+            )
+        ),
+    )
 
 
 @pytest.mark.parametrize(

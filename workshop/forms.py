@@ -136,6 +136,12 @@ class EventForm(FlaskForm):
     date = DateField(_l("Date"), validators=[Optional()])
     venue = StringField(_l("Venue"), validators=[Optional(), Length(max=200)])
     territory_id = SelectField(_l("Territory"), coerce=int)
+    language = SelectField(
+        _l("Language of the evening"),
+        choices=[("fr", "Français"), ("en", "English")],
+        # Checked by the service; a form without it keeps the organizer's language.
+        validate_choice=False,
+    )
 
 
 class TableForm(FlaskForm):

@@ -165,6 +165,9 @@ class Event(db.Model):
     venue: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[EventStatus] = mapped_column(_enum(EventStatus), default=EventStatus.draft)
     join_code: Mapped[str] = mapped_column(String(16), unique=True)
+    # The language the evening is run in: its tables' default scripts are
+    # written in it, whatever the language of each screen's interface.
+    language: Mapped[str] = mapped_column(String(8), default="fr", server_default="fr")
     # What the projector shows in plenary: mode (off, table, cloud), the table
     # shown, automatic turns (seconds) and since when (DESIGN.md §5, step 8).
     plenary: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -2,6 +2,8 @@
 
 from datetime import date
 
+from flask import current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -71,8 +73,10 @@ def create_event(
     title: str,
     event_date: date | None,
     venue: str = "",
+    language: str | None = None,
 ) -> Event:
-    """Create a draft event in one of the organizer's territories."""
+    """Create a draft event in one of the organizer's territories, run in
+    ``language`` (by default the organizer's current one)."""
     if territory not in organizer.territories:
         raise ServiceError("forbidden", _l("You do not organize this territory."))
     event = Event(
@@ -82,6 +86,7 @@ def create_event(
         venue=venue.strip(),
         status=EventStatus.draft,
         join_code=_unique_code(Event, EVENT_CODE_LENGTH),
+        language=_language(language),
     )
     db.session.add(event)
     db.session.flush()
@@ -91,8 +96,15 @@ def create_event(
 
 
 def update_event(organizer: Organizer, event: Event, **fields) -> Event:
-    """Change an event's title, date, venue or status."""
-    for name in ("title", "date", "venue", "status"):
+    """Change an event's title, date, venue, language or status.
+
+    A new language rewrites the scripts its tables have kept as they were
+    given (not started, not edited) in that language.
+    """
+    if "language" in fields:
+        fields["language"] = _language(fields["language"])
+        _translate_default_scripts(event, fields["language"])
+    for name in ("title", "date", "venue", "language", "status"):
         if name in fields:
             setattr(event, name, fields[name])
     if "status" in fields:
@@ -104,6 +116,24 @@ def update_event(organizer: Organizer, event: Event, **fields) -> Event:
         backlog.promote_event(organizer, event, commit=False)
     db.session.commit()
     return event
+
+
+def _language(language: str | None) -> str:
+    languages = current_app.config["LANGUAGES"]
+    if language is None:
+        language = str(get_locale() or languages[0])
+    if language not in languages:
+        raise ServiceError("bad_language", _l("Unknown language."))
+    return language
+
+
+def _translate_default_scripts(event: Event, language: str) -> None:
+    for table in event.tables:
+        untouched = table.steps and steps.script_of(table) == steps.table_default_script(table)
+        if table.step_id is None and untouched:
+            steps.set_script(
+                table, steps.default_script(table.challenge, table.workshop_kind, language)
+            )
 
 
 def add_table(organizer: Organizer, event: Event, **fields) -> Table:
@@ -142,7 +172,7 @@ def update_table(organizer: Organizer, table: Table, **fields) -> Table:
     script_before = (table.challenge, table.workshop_kind)
     _set_table_fields(table, fields)
     if (table.challenge, table.workshop_kind) != script_before and table.step_id is None:
-        steps.set_script(table, steps.default_script(table.challenge, table.workshop_kind))
+        steps.set_script(table, steps.table_default_script(table))
     _record(organizer, "table.updated", table.event, table)
     db.session.commit()
     return table

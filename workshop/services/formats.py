@@ -33,6 +33,7 @@ def export_format(event: Event) -> dict:
         "version": VERSION,
         "title": event.title,
         "venue": event.venue,
+        "language": event.language,
         "tables": [
             {
                 "name": table.name,
@@ -71,6 +72,8 @@ def parse(raw: bytes) -> dict:
     return {
         "title": _text(data.get("title"), 200, required=False),
         "venue": _text(data.get("venue"), 200, required=False),
+        # Optional (formats made before evenings had a language have none).
+        "language": data.get("language") if data.get("language") in ("fr", "en") else None,
         "tables": [_table(table, n) for n, table in enumerate(tables, 1)],
     }
 
@@ -115,7 +118,7 @@ def import_format(
     and scripts (a table without a script gets its default one)."""
     event = events.create_event(
         organizer, territory, (title or plan["title"]).strip()[:200] or plan["title"],
-        event_date, plan["venue"],
+        event_date, plan["venue"], plan["language"],
     )  # fmt: skip
     for fields in plan["tables"]:
         script = fields["script"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -86,8 +87,14 @@ SHEET_TITLES = {
 }
 
 
-def default_script(challenge: Challenge, workshop_kind: WorkshopKind) -> list[dict]:
-    """The default script of a challenge and workshop kind, in the current language."""
+def default_script(
+    challenge: Challenge, workshop_kind: WorkshopKind, language: str | None = None
+) -> list[dict]:
+    """The default script of a challenge and workshop kind, written in
+    ``language`` (the evening's), or in the current one when it is not given."""
+    if language is not None:
+        with force_locale(language):
+            return default_script(challenge, workshop_kind)
     diverge = _diverge(challenge, workshop_kind)
     booster = workshop_kind == WorkshopKind.booster
     steps = [
@@ -308,10 +315,15 @@ def timings(table: Table) -> list[tuple[Step, int]]:
     return found
 
 
+def table_default_script(table: Table) -> list[dict]:
+    """The default script of a table's challenge and kind, in its evening's language."""
+    return default_script(table.challenge, table.workshop_kind, table.event.language)
+
+
 def ensure_script(table: Table) -> None:
     """Give a table without steps its default script (the caller commits)."""
     if not table.steps:
-        set_script(table, default_script(table.challenge, table.workshop_kind))
+        set_script(table, table_default_script(table))
 
 
 # --- running a table ---------------------------------------------------------------------

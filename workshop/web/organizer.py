@@ -4,6 +4,7 @@ import json
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -53,6 +54,8 @@ def dashboard():
 def _event_form(event: Event | None = None) -> EventForm:
     form = EventForm(obj=event)
     form.territory_id.choices = [(t.id, t.name) for t in current_user.territories]
+    if event is None and not form.is_submitted():
+        form.language.data = str(get_locale())
     return form
 
 
@@ -62,7 +65,12 @@ def new_event():
     if form.validate_on_submit():
         territory = next(t for t in current_user.territories if t.id == form.territory_id.data)
         event = events.create_event(
-            current_user, territory, form.title.data, form.date.data, form.venue.data or ""
+            current_user,
+            territory,
+            form.title.data,
+            form.date.data,
+            form.venue.data or "",
+            language=form.language.data,
         )
         flash(_("Evening created. Now add its tables."), "success")
         return redirect(url_for("organizer.event", event_id=event.id))
@@ -80,6 +88,7 @@ def edit_event(event_id: int):
             title=form.title.data,
             date=form.date.data,
             venue=form.venue.data or "",
+            language=form.language.data,
         )
         flash(_("Evening saved."), "success")
         return redirect(url_for("organizer.event", event_id=event.id))
@@ -224,10 +233,10 @@ def _rearranged(script: list[dict], action: str, table: Table) -> list[dict]:
     name, _sep, where = action.partition(":")
     index = _number(where)
     if name == "reset":
-        return steps.default_script(table.challenge, table.workshop_kind)
+        return steps.table_default_script(table)
     if name == "add":
         kind = request.form.get("new_kind", StepKind.diverge.value)
-        default = steps.default_script(table.challenge, table.workshop_kind)
+        default = steps.table_default_script(table)
         return script + [next((s for s in default if s["kind"] == kind), default[2])]
     if index is None or not 0 <= index < len(script):
         return script

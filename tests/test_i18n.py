@@ -191,6 +191,43 @@ def test_french_uses_typographic_apostrophes(french):
     assert straight == []
 
 
+# « : ; ! ? » at the end of a word or a sentence, after anything but a no-break
+# space (ordinary or narrow); "19:00", "http://" or "(;)" are not punctuation.
+FRENCH_MARK_WITHOUT_NBSP = re.compile(r"(?<![(\u00a0\u202f])[:;!?](?=\s|$|[»\"')\]])")
+
+
+def test_french_puts_a_no_break_space_before_colons_and_question_marks(french):
+    """French typography: « Porteurs : 1 » never breaks before its colon."""
+    wrong = [
+        text
+        for message in french
+        if message.id
+        for text in _strings(message)
+        if FRENCH_MARK_WITHOUT_NBSP.search(text)
+    ]
+    assert wrong == []
+
+
+# A translated label followed by punctuation written outside the translation
+# ("{{ _('Carriers') }}: 3", `${t.label}: `) prints "Porteurs: 3" in French.
+PUNCTUATION_OUTSIDE = {
+    "templates": (re.compile(r"\)\s*\}\}\s?[:;!?](?=\s|<|$)"), "**/*.html"),
+    "static/js": (re.compile(r"\$\{t\.[\w.\[\]]+\}\s?[:;!?]"), "**/*.js"),
+}
+
+
+@pytest.mark.parametrize("folder", sorted(PUNCTUATION_OUTSIDE))
+def test_punctuation_after_a_translated_label_is_part_of_the_translation(folder):
+    pattern, glob = PUNCTUATION_OUTSIDE[folder]
+    found = [
+        f"{path.relative_to(ROOT)}: {match.group(0)}"
+        for path in sorted((ROOT / folder).glob(glob))
+        if "vendor" not in path.parts
+        for match in pattern.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert found == []
+
+
 def test_french_speaks_to_organizers_without_it_words(french):
     """No "instance" or "serveur": « l’application », « cet ordinateur »,
     « l’ordinateur qui fait tourner la soirée »."""

@@ -90,7 +90,7 @@ export function renderSummary(box, commitments, t) {
     const span = el("span", "role-count");
     span.dataset.roleCount = role;
     span.dataset.count = String(counts[role]);
-    span.appendChild(document.createTextNode(`${t.role_counts[role]}: `));
+    span.appendChild(document.createTextNode(fill(t.label_colon, { label: t.role_counts[role] })));
     span.appendChild(el("strong", "", counts[role]));
     return span;
   });

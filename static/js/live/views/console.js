@@ -172,7 +172,7 @@ export function createConsole(root, { t, store, write, allKinds, categories }) {
     (categories || Object.keys(t.categories)).filter((category) => mix[category]).forEach((category) => {
       const li = el("li", "mix-item");
       li.dataset.category = category;
-      li.appendChild(document.createTextNode(`${t.categories[category]}: `));
+      li.appendChild(document.createTextNode(fill(t.label_colon, { label: t.categories[category] })));
       const count = el("strong", "", mix[category]);
       count.dataset.count = "";
       li.appendChild(count);

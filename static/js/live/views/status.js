@@ -45,10 +45,10 @@ export function createStatus({ t, connection, pendingNote, unsentSection, pendin
         tools.appendChild(button(t.write_again, "write-again", () => {
           onDismiss(item.client_id);
           restore(item.data || {});
-        }, { ariaLabel: said ? `${t.write_again}: ${excerpt(said)}` : undefined }));
+        }, { ariaLabel: said ? `${fill(t.label_colon, { label: t.write_again })}${excerpt(said)}` : undefined }));
       }
       tools.appendChild(button(t.dismiss, "dismiss", () => onDismiss(item.client_id),
-        { ariaLabel: said ? `${t.dismiss}: ${excerpt(said)}` : undefined }));
+        { ariaLabel: said ? `${fill(t.label_colon, { label: t.dismiss })}${excerpt(said)}` : undefined }));
       li.appendChild(tools);
       unsentList.appendChild(li);
     });

@@ -204,11 +204,11 @@ def test_the_indicators_and_the_format_import_pages(site, new_page, projects, la
     page.goto(f"{site.server.url}/backlog/")
     page.locator("main a[href$='/indicators']").click()
     funnel = page.locator("figure[aria-labelledby='chart-funnel']")
-    expect(funnel.locator("svg rect")).to_have_count(4)
+    expect(funnel.locator(".bar-track")).to_have_count(4)
     expect(funnel.locator("tbody tr").nth(2)).to_contain_text("2")  # two projects
     assert_accessible(page, f"indicators ({lang})")
     page.select_option("#i-event", str(site.evening.event_id))
-    page.locator("form.filters button").click()
+    page.locator("form.indicator-scope button").click()
     expect(page.locator("h1")).to_contain_text("Soirée test")
     assert_accessible(page, f"one evening's indicators ({lang})")
 

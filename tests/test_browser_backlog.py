@@ -204,11 +204,11 @@ def test_the_indicators_and_the_format_import_pages(site, new_page, projects, la
     page.goto(f"{site.server.url}/backlog/")
     page.locator("main a[href$='/indicators']").click()
     funnel = page.locator("figure[aria-labelledby='chart-funnel']")
-    expect(funnel.locator("svg rect")).to_have_count(4)
+    expect(funnel.locator(".bar-track")).to_have_count(4)
     expect(funnel.locator("tbody tr").nth(2)).to_contain_text("2")  # two projects
     assert_accessible(page, f"indicators ({lang})")
     page.select_option("#i-event", str(site.evening.event_id))
-    page.locator("form.filters button").click()
+    page.locator("form.indicator-scope button").click()
     expect(page.locator("h1")).to_contain_text("Soirée test")
     assert_accessible(page, f"one evening's indicators ({lang})")
 
@@ -233,3 +233,67 @@ def test_a_participant_deletes_their_cards_from_their_phone(site, new_page, lang
     phone.locator("button.danger").click()
     expect(phone.locator(".flash-success")).to_be_visible()
     expect(cards(other, "Ma carte à effacer")).to_have_count(0)  # gone from every screen
+
+
+LAPTOP_1366 = {"width": 1366, "height": 768}
+
+
+def test_the_board_shows_its_six_columns_at_1366_px(site, new_page, projects):
+    """Every stage's column, D5 included, is wholly on a 1366 px screen, and
+    the search box is as large as the filters beside it."""
+    page = new_page(laptop=True)
+    page.set_viewport_size(LAPTOP_1366)
+    sign_in(page, site)
+    page.goto(f"{site.server.url}/backlog/")
+    expect(column(page, "d5")).to_be_visible()
+    board = page.locator(".board")
+    assert board.evaluate("b => b.scrollWidth <= b.clientWidth"), "the board scrolls sideways"
+    for stage in ("d0", "d1", "d2", "d3", "d4", "d5"):
+        found = column(page, stage).bounding_box()
+        assert found["x"] >= 0 and found["x"] + found["width"] <= 1366, (stage, found)
+    search = page.locator("#q").bounding_box()
+    beside = page.locator("#f-event").bounding_box()
+    assert abs(search["height"] - beside["height"]) <= 1, (search, beside)
+    assert search["width"] >= beside["width"] - 1, (search, beside)
+
+
+def test_the_indicators_bars_are_labelled_and_in_line_with_their_rows(site, new_page, projects):
+    """Each bar stands in its row, beside its label and figures, a row worth
+    zero too (an empty track); the evening's selector shows its longest
+    choice whole."""
+    with site.app.app_context():
+        event = db.session.get(Event, site.evening.event_id)
+        event.title = "Soirée d’ouverture du budget participatif de la communauté de communes"
+        db.session.commit()
+        db.session.remove()
+    page = new_page(laptop=True)
+    page.set_viewport_size(LAPTOP_1366)
+    sign_in(page, site)
+    page.goto(f"{site.server.url}/backlog/indicators")
+    charts = page.locator("figure.chart")
+    expect(charts.first).to_be_visible()
+    zero_rows = 0
+    for chart in charts.all():
+        for row in chart.locator("tbody tr").all():
+            label = row.locator("th, td").first.bounding_box()
+            track = row.locator(".bar-track")
+            expect(track).to_have_count(1)  # each row draws its bar
+            bar = track.bounding_box()
+            assert bar["width"] > 0, row.inner_text()
+            middle = bar["y"] + bar["height"] / 2
+            assert label["y"] <= middle <= label["y"] + label["height"], row.inner_text()
+            zero_rows += row.locator("td").first.inner_text().strip() == "0"
+    assert zero_rows > 0  # the zero rows were among them
+    select = page.locator("#i-event")
+    fits = select.evaluate(
+        """select => {
+            const style = getComputedStyle(select);
+            const canvas = document.createElement("canvas").getContext("2d");
+            canvas.font = style.font;
+            const widest = Math.max(...Array.from(select.options,
+                option => canvas.measureText(option.text).width));
+            const padding = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+            return [select.clientWidth, widest + padding + 24];
+        }"""
+    )
+    assert fits[0] >= fits[1], fits

@@ -1,13 +1,16 @@
 """The organizers' screens in Chromium: the control room steering five tables
 at once, and the projector's plenary."""
 
+import re
 import uuid
 
+import pytest
 import socketio
 from playwright.sync_api import expect
 
-from .browser import join_table, open_console, sign_in, table_url
+from .browser import i18n, join_table, open_console, sign_in, table_url
 from .helpers import make_evening, script
+from .test_accessibility import Facilitator, speak
 
 ROOM = {"viewport": {"width": 1366, "height": 768}, "locale": "fr-FR"}
 
@@ -34,7 +37,9 @@ def test_the_organizer_moves_five_tables_to_the_plenary_at_once(site, new_page):
     projector = new_page(laptop=True)
     projector.goto(f"{site.server.url}/p/{evening.join_code}")
 
+    room.check("[data-select-all]")
     room.select_option("[name=step_kind]", "plenary")
+    room.once("dialog", lambda dialog: dialog.accept())
     room.click("[data-push-step]")
 
     for screen in consoles + phones:
@@ -62,7 +67,7 @@ def test_the_control_room_sends_a_message_to_the_consoles_and_filters_late_table
     console = new_page(laptop=True)
     open_console(console, site, table)
 
-    room.locator(f'tr[data-table="{other.id}"] [data-select]').uncheck()
+    room.locator(f'tr[data-table="{table.id}"] [data-select]').check()
     room.fill("[name=message]", "On passe à la restitution dans 5 minutes")
     room.click("[data-send-message]")
 
@@ -224,3 +229,218 @@ def test_closing_the_evening_asks_first(site, new_page):
     expect(page.locator(".badge.status-closed")).to_be_visible()
     assert len(asked) == 2 and asked[0]
     expect(zone.locator("form[action$='/purge'] button.danger")).to_have_count(1)
+
+
+# --- the control room at 1366 x 768, with 30 tables ------------------------------
+
+
+def open_room(page, site, evening, email, lang="fr"):
+    """The control room of ``evening`` on a 1366 x 768 laptop, signed in as ``email``."""
+    page.set_viewport_size(ROOM["viewport"])
+    speak(page, site, lang)
+    sign_in(page, site, email)
+    page.goto(f"{site.server.url}/organizer/events/{evening.event_id}/live")
+
+
+def box(page, selector):
+    """The element's box on screen (its top and bottom relative to the window)."""
+    return page.evaluate(
+        """selector => {
+            const b = document.querySelector(selector).getBoundingClientRect();
+            return {top: b.top, bottom: b.bottom, left: b.left, right: b.right};
+        }""",
+        selector,
+    )
+
+
+def test_the_control_room_shows_the_tables_first(site, new_page):
+    """At 1366 x 768 the tables are what an organizer sees first (at least
+    eight of thirty above the fold, nothing wider than the screen); the step
+    and message controls are above them, the plenary one link away."""
+    evening = make_evening(site.app, tables=30, email="fold@example.org")
+    room = new_page(laptop=True)
+    open_room(room, site, evening, "fold@example.org")
+    expect(room.locator("[data-connection]")).to_have_attribute("data-state", "connected")
+    assert room.evaluate("scrollY") == 0
+    eighth = box(room, "table.room tbody tr:nth-child(8)")
+    assert eighth["bottom"] <= 768, eighth
+    assert room.evaluate("document.documentElement.scrollWidth") <= 1366
+    for control in ("[data-push-step]", "[data-send-message]", "[name=step_kind]"):
+        assert box(room, control)["bottom"] <= box(room, "table.room")["top"], control
+    # The plenary controls: a link above the tables leads to them, by keyboard too.
+    to_plenary = room.locator("a[href='#plenary-title']")
+    assert box(room, "a[href='#plenary-title']")["bottom"] <= 768
+    to_plenary.focus()
+    room.keyboard.press("Enter")
+    expect(room.locator("[data-plenary='table']")).to_be_in_viewport()
+    assert room.evaluate("scrollY") > 0
+
+
+def test_step_titles_with_dollar_signs_show_as_typed(site, new_page):
+    """``$'``, ``$` `` and ``$&`` mean something to String.replace: the
+    control room shows them as the facilitator typed them."""
+    table = site.evening.tables[0]
+    facilitator = Facilitator(site, table)
+    title = "Idées $' avant $` après $& fin"
+    try:
+        intro = facilitator.script[0]
+        facilitator.write("step.update", {"step_id": intro["id"], "title": title})
+        facilitator.go(intro["kind"])
+    finally:
+        facilitator.close()
+    room = new_page(laptop=True)
+    open_room(room, site, site.evening, site.email)
+    step = room.locator(f'tr[data-table="{table.id}"] [data-step]')
+    expect(step).to_contain_text("1/")
+    assert step.inner_text().endswith(f" · {title}"), step.inner_text()
+
+
+def until(page, condition, what: str):
+    """Wait for a condition the test itself sees (a frame, a dialog), letting
+    the page's events run meanwhile; fails after a generous while."""
+    for _ in range(400):
+        if condition():
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError(f"never happened: {what}")
+
+
+def hold_catch_ups(page):
+    """Route ``page``'s websocket through the test, keeping the server's
+    answers (acknowledgements: "43<id>[…]") until ``release()`` is called;
+    everything else passes. Returns (held answers, release)."""
+    held, sent = [], []
+    state = {"holding": True, "page_ws": None}
+
+    def route(ws):
+        server = ws.connect_to_server()
+        state["page_ws"] = ws
+
+        def from_server(message):
+            if state["holding"] and isinstance(message, str) and message.startswith("43"):
+                held.append(message)
+                return
+            ws.send(message)
+
+        server.on_message(from_server)
+        ws.on_message(lambda message: (sent.append(message), server.send(message)))
+
+    def release():
+        state["holding"] = False
+        for message in held:
+            state["page_ws"].send(message)
+
+    page.route_web_socket(re.compile(r"/socket\.io/"), route)
+    return sent, release
+
+
+def test_the_control_room_is_live_only_once_it_knows_the_tables(site, new_page):
+    """Connected but still waiting for the tables: the room says it is
+    connecting and its buttons wait; the tables known, it is live."""
+    room = new_page(laptop=True)
+    sent, release = hold_catch_ups(room)
+    open_room(room, site, site.evening, site.email)
+    until(room, lambda: any('"sync"' in m for m in sent), "the room asks for the tables")
+    connection = room.locator("[data-connection]")
+    expect(connection).not_to_have_attribute("data-state", "connected")
+    expect(connection).to_have_text(i18n(room, "connecting"))
+    for button in ("[data-push-step]", "[data-send-message]", "[data-plenary='table']"):
+        expect(room.locator(button)).to_be_disabled()
+    release()
+    expect(connection).to_have_attribute("data-state", "connected")
+    for button in ("[data-push-step]", "[data-send-message]", "[data-plenary='table']"):
+        expect(room.locator(button)).to_be_enabled()
+
+
+MOVES = {  # French typography: a non-breaking space inside « » and before « ? »
+    "fr": {
+        "confirm": ("Faire passer 3 tables à «\u00a0Restitution\u00a0»\u00a0?", "1 table"),
+        "moved": ("3 tables sont passées à cette étape.", "1 table est passée à cette étape."),
+        "sent": "Message envoyé à 1 console.",
+    },
+    "en": {
+        "confirm": ("Move 3 tables to “Plenary”?", "1 table"),
+        "moved": ("3 tables moved.", "1 table moved."),
+        "sent": "Message sent to 1 console.",
+    },
+}
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_control_room_moves_only_the_chosen_tables_after_asking(site, new_page, lang):
+    """Nothing is chosen at first; *Move them* asks first, naming how many
+    tables go to which step; a refusal moves nothing; the counts read right
+    in the singular and the plural."""
+    email = f"move-{lang}@example.org"
+    evening = make_evening(site.app, tables=30, email=email)
+    room = new_page(laptop=True)
+    open_room(room, site, evening, email, lang)
+    expect(room.locator("[data-connection]")).to_have_attribute("data-state", "connected")
+    expect(room.locator("[data-select]:checked")).to_have_count(0)
+    expect(room.locator("[data-select-all]")).not_to_be_checked()
+    result = room.locator("[data-room-result]")
+
+    asked = []
+
+    def answer(accept):
+        def handle(dialog):
+            asked.append(dialog.message)
+            dialog.accept() if accept else dialog.dismiss()
+
+        room.once("dialog", handle)
+
+    room.select_option("[name=step_kind]", "plenary")
+    room.click("[data-push-step]")  # nothing chosen: nothing asked, nothing moved
+    expect(result).to_have_text(i18n(room, "none_selected"))
+    assert asked == []
+
+    first = evening.tables[:3]
+    for table in first:
+        room.locator(f'tr[data-table="{table.id}"] [data-select]').check()
+    answer(False)
+    room.click("[data-push-step]")
+    until(room, lambda: len(asked) == 1, "the room asks first")
+    assert asked[0] == MOVES[lang]["confirm"][0], asked
+    step = room.locator(f'tr[data-table="{first[0].id}"] [data-step]')
+    expect(step).to_have_text(i18n(room, "not_started"))
+
+    answer(True)
+    room.click("[data-push-step]")
+    expect(result).to_have_text(MOVES[lang]["moved"][0])
+    for table in first:
+        expect(room.locator(f'tr[data-table="{table.id}"] [data-step]')).to_contain_text("8/8")
+    untouched = room.locator(f'tr[data-table="{evening.tables[3].id}"] [data-step]')
+    expect(untouched).to_have_text(i18n(room, "not_started"))
+
+    for table in first[1:]:
+        room.locator(f'tr[data-table="{table.id}"] [data-select]').uncheck()
+    room.select_option("[name=step_kind]", "vote")
+    answer(True)
+    room.click("[data-push-step]")
+    expect(result).to_have_text(MOVES[lang]["moved"][1])
+    assert MOVES[lang]["confirm"][1] in asked[-1] and "tables" not in asked[-1], asked
+    room.fill("[name=message]", "Cinq minutes")
+    room.click("[data-send-message]")
+    expect(result).to_have_text(MOVES[lang]["sent"])
+
+
+def test_the_focus_goes_to_close_the_vote_once_the_vote_is_open(site, new_page):
+    """*Open the vote* disappears once pressed: the keyboard's focus goes to
+    *Close the vote*, not to the page; and back once closed."""
+    table = site.evening.tables[0]
+    facilitator = Facilitator(site, table)
+    try:
+        facilitator.go("vote")
+    finally:
+        facilitator.close()
+    console = new_page(laptop=True)
+    console.set_viewport_size(ROOM["viewport"])
+    open_console(console, site, table)
+    panel = console.locator("[data-vote-panel]")
+    panel.locator("[data-action=vote-open]").focus()
+    console.keyboard.press("Enter")
+    close = panel.locator("[data-action=vote-close]")
+    expect(close).to_be_visible()
+    expect(close).to_be_focused()
+    console.keyboard.press("Enter")
+    expect(panel.locator("[data-action=vote-open]")).to_be_focused()

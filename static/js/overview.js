@@ -1,7 +1,11 @@
 /* The organizers' control room: every table's step, time left, counts, last
    activity and console, on server time; late and stalled tables filtered;
    steps pushed and messages sent to the selected tables through the one
-   write path (one write envelope per table). */
+   write path (one write envelope per table). Texts are filled in with
+   fill(), never String.replace with a string: "$&" in a step's title would
+   be read as a pattern. */
+import { fill } from "./live/dom.js";
+
 (function () {
   "use strict";
   var cfg = JSON.parse(document.getElementById("live-config").textContent);
@@ -15,6 +19,14 @@
   var recent = new Map(); // table id -> latest ideas, newest first
   var offset = 0; // server time minus this screen's time
   var STALLED_MS = 5 * 60 * 1000;
+  var pluralRule = new Intl.PluralRules(document.documentElement.lang || "fr");
+
+  /** A counted message in the right form ({n} filled in): the view sends
+      each one's singular and plural (see organizer.plural_forms). */
+  function counted(key, n, values) {
+    var forms = t.plural[key];
+    return fill(forms[pluralRule.select(n) === "one" ? 0 : 1], Object.assign({ n: n }, values));
+  }
 
   function serverNow() { return Date.now() + offset; }
   function row(id) { return rowsBody.querySelector('[data-table="' + id + '"]'); }
@@ -43,7 +55,7 @@
     var script = stepsOf(table);
     var index = script.findIndex(function (s) { return s.id === table.step_id; });
     node.querySelector("[data-step]").textContent = index < 0 ? t.not_started :
-      t.step_of.replace("{n}", index + 1).replace("{total}", script.length).replace("{title}", script[index].title);
+      fill(t.step_of, { n: index + 1, total: script.length, title: script[index].title });
     var left = secondsLeft(table);
     var leftCell = node.querySelector("[data-left]");
     leftCell.textContent = left === null ? "–" :
@@ -51,7 +63,7 @@
     leftCell.dataset.level = left === null ? "" : left <= 30 ? "red" : left <= 120 ? "amber" : "";
     var minutes = table.last_activity ? Math.floor((serverNow() - table.last_activity) / 60000) : null;
     node.querySelector("[data-activity]").textContent = minutes === null ? t.never :
-      minutes < 1 ? t.just_now : t.minutes_ago.replace("{n}", minutes);
+      minutes < 1 ? t.just_now : fill(t.minutes_ago, { n: minutes });
     // The table's mix: the creative challenge wants a deliberately diverse table.
     var mix = table.mix || {};
     node.querySelector("[data-mix]").textContent = Object.keys(mix).sort(function (a, b) {
@@ -146,30 +158,34 @@
     });
   }
 
-  function report(answers, doneText) {
+  function report(answers, doneKey) {
     var refused = answers.filter(function (a) { return !a.ok; });
-    var text = doneText.replace("{n}", answers.length - refused.length);
+    var text = counted(doneKey, answers.length - refused.length);
     if (refused.length) {
-      text += " " + t.failed.replace("{n}", refused.length).replace("{reason}", refused[0].message || "");
+      text += " " + counted("failed", refused.length, { reason: refused[0].message || "" });
     }
     result.textContent = text;
   }
 
-  // One write moves every selected table, however many.
+  // One write moves every selected table, however many: after saying how
+  // many tables go to which step, and only if the organizer agrees.
   tools.querySelector("[data-push-step]").addEventListener("click", function () {
-    var kind = tools.querySelector('select[name="step_kind"]').value;
+    var select = tools.querySelector('select[name="step_kind"]');
+    var kind = select.value;
     var chosen = selected();
     if (!chosen.length) { result.textContent = t.none_selected; return; }
     var withStep = chosen.filter(function (table) {
       return stepsOf(table).some(function (s) { return s.kind === kind; });
     });
-    var ids = chosen.map(function (table) { return table.id; });
+    var without = chosen.length - withStep.length;
+    if (!withStep.length) { result.textContent = counted("no_step", without); return; }
+    var step = select.selectedOptions[0].textContent;
+    if (!window.confirm(counted("confirm_move", withStep.length, { step: step }))) { return; }
+    var ids = withStep.map(function (table) { return table.id; });
     write(null, "tables.step", { kind: kind, table_ids: ids }).then(function (res) {
       if (!res.ok) { result.textContent = res.message; return; }
-      result.textContent = t.moved.replace("{n}", withStep.length);
-      if (withStep.length < chosen.length) {
-        result.textContent += " " + t.no_step.replace("{n}", chosen.length - withStep.length);
-      }
+      result.textContent = counted("moved", withStep.length) +
+        (without ? " " + counted("no_step", without) : "");
     });
   });
 
@@ -182,7 +198,7 @@
     Promise.all(chosen.map(function (table) {
       return write(table.id, "console.message", { text: text });
     })).then(function (answers) {
-      report(answers, t.sent);
+      report(answers, "sent");
       if (answers.every(function (a) { return a.ok; })) { input.value = ""; }
     });
   });
@@ -204,8 +220,8 @@
     var text = t["plenary_" + state.mode] || "";
     if (state.mode === "table") {
       var table = tables.get(state.table_id);
-      text = state.auto ? t.plenary_turns.replace("{s}", state.auto) :
-        t.plenary_table.replace("{n}", table ? table.number : "");
+      text = state.auto ? fill(t.plenary_turns, { s: state.auto }) :
+        fill(t.plenary_table, { n: table ? table.number : "" });
       plenaryTools.querySelector('[name="table_id"]').value = String(state.table_id);
     }
     plenaryTools.querySelector("[data-plenary-state]").textContent = text;
@@ -251,6 +267,12 @@
 
   function setNow(now) { if (now) { offset = now - Date.now(); } }
 
+  // The buttons wait for the first catch-up: until then no table is known.
+  function ready() {
+    document.querySelectorAll("[data-push-step], [data-send-message], [data-plenary]")
+      .forEach(function (button) { button.disabled = false; });
+  }
+
   var socket = window.watchEvent(
     cfg.auth,
     function (res) {
@@ -265,6 +287,7 @@
       res.recent.slice().reverse().forEach(addIdea);
       rowsBody.querySelectorAll("tr").forEach(function (tr) { renderRecent(Number(tr.dataset.table)); });
       arrange();
+      ready();
     },
     {
       counts: function (c) { counts = c; arrange(); },

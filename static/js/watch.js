@@ -1,7 +1,9 @@
 /* Shared by the screens that only watch (organizer overview, projector):
    connect, catch up on every (re)connect, apply pushes. A catch-up answer may
    have been computed before a push that reached the screen first; if anything
-   was pushed meanwhile, the screen catches up once more. */
+   was pushed meanwhile, the screen catches up once more. The screen says
+   it is connected only once a catch-up has arrived: before, it shows
+   nothing it can vouch for. */
 window.watchEvent = function (auth, onCatchUp, pushes, onConnection) {
   "use strict";
   // WebSocket first, long-polling only if it fails: see protocol.js.
@@ -17,12 +19,12 @@ window.watchEvent = function (auth, onCatchUp, pushes, onConnection) {
     pushedDuringSync = false;
     socket.emit("sync", {}, function (res) {
       syncing = false;
-      if (res && res.ok) { onCatchUp(res); }
+      if (res && res.ok) { onCatchUp(res); onConnection("connected"); }
       if (pushedDuringSync) { catchUp(); }
     });
   }
 
-  socket.on("connect", function () { onConnection("connected"); catchUp(); });
+  socket.on("connect", function () { onConnection("connecting"); catchUp(); });
   socket.on("disconnect", function () { if (!revoked) { onConnection("offline"); } });
   // Signed out (here or in another tab): this screen stops receiving.
   var revoked = false;

@@ -6,6 +6,7 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from .. import broadcast
@@ -173,16 +174,42 @@ def tents(event_id: int):
     return render_template("organizer/tents.html", event=event, tents=tents)
 
 
+def plural_forms(message) -> list[str]:
+    """A message's singular and plural forms, for a script that fills in
+    {n} itself and picks the form with the language's plural rule
+    (Intl.PluralRules: "one" is the first form; French and English have
+    two). ``message(n)`` calls ngettext with literal texts, for extraction."""
+    return [message(1), message(2)]
+
+
 @bp.get("/events/<int:event_id>/live")
 def overview(event_id: int):
     """The control room: every table at a glance, updated live, steered at once."""
     event = _my_event(event_id)
+    plurals = {
+        "confirm_move": plural_forms(
+            lambda n: ngettext("Move {n} table to “{step}”?", "Move {n} tables to “{step}”?", n)
+        ),
+        "moved": plural_forms(lambda n: ngettext("{n} table moved.", "{n} tables moved.", n)),
+        "no_step": plural_forms(
+            lambda n: ngettext(
+                "{n} table has no step of this kind.", "{n} tables have no step of this kind.", n
+            )
+        ),
+        "sent": plural_forms(
+            lambda n: ngettext("Message sent to {n} console.", "Message sent to {n} consoles.", n)
+        ),
+        "failed": plural_forms(
+            lambda n: ngettext("{n} table refused: {reason}", "{n} tables refused: {reason}", n)
+        ),
+    }
     return render_template(
         "organizer/overview.html",
         event=event,
         counts=events.table_counts(event),
         step_kinds=list(StepKind),
         categories=dict(category_choices()),
+        plurals=plurals,
     )
 
 

@@ -207,9 +207,14 @@ export function createConsoleVote(panel, { t, store, write }) {
     panel.dataset.state = state;
     setText(rulesNote, rules(step, t));
     setText(stateNote, t.vote_states[state]);
+    // The button just pressed disappears: the keyboard's focus goes to the
+    // one that takes its place, not to the page.
+    const focused = document.activeElement;
     openButton.hidden = state === "open";
     setText(openButton, state === "closed" ? t.vote_reopen : t.vote_open);
     closeButton.hidden = state !== "open";
+    if (focused === openButton && openButton.hidden) { closeButton.focus(); }
+    if (focused === closeButton && closeButton.hidden) { openButton.focus(); }
     const votes = store.votes(step.id);
     const voters = new Set(votes.map((vote) => vote.participant_id).filter((id) => id != null));
     progress.dataset.voters = String(voters.size);

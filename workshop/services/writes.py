@@ -6,7 +6,9 @@ them) or ``{ok: false, error, message, permanent, retry_after?}``. The
 idempotency key is the *actor* (a participant, the facilitator of a table, an
 organizer) and the client id: the receipt of every write is stored with the
 change, in the same transaction, so a resend — however late, however often —
-is answered from the receipt and changes nothing again.
+is answered from the receipt and changes nothing again. Likewise a writer's
+budgets (new posts a minute, writes that change nothing…) are spent by new
+writes only: a resend costs nothing.
 
 Operations are plain functions registered with :func:`op`; each validates its
 data, checks its own rules and touches the entities it changes. Who may call
@@ -194,9 +196,10 @@ def _carry_out(operation_: Op, req: Request) -> dict:
     operation_.run(req)
     changes.assign()
     touched = changes.pending()
-    if not touched:
+    if not touched and req.actor.table is not None:
         # Changing nothing, it still keeps a receipt (a late resend must not
-        # redo it after a later change): a writer gets only so many.
+        # redo it after a later change): a writer gets only so many. (An
+        # evening-wide write commits as it goes: nothing is pending at its end.)
         limit = current_app.config["UNCHANGED_WRITES_PER_MINUTE"]
         req.spend(f"unchanged:{req.actor.key}", limit, 60)
     # An evening-wide write numbers changes of many tables: no one number says it all.

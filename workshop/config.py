@@ -84,7 +84,8 @@ def load_config(instance_path: str) -> dict:
         # Posting limit per participant: at most RATE_LIMIT_POSTS new ideas
         # in RATE_LIMIT_WINDOW seconds, counted in this process's memory
         # (workshop/limits.py): no query per post; a participant's connection
-        # stays with one process.
+        # stays with one process. A resend of a post (same client id, answered
+        # from its receipt) is not a new idea and is not counted.
         "RATE_LIMIT_POSTS": int(os.environ.get("RATE_LIMIT_POSTS", "12")),
         "RATE_LIMIT_WINDOW": int(os.environ.get("RATE_LIMIT_WINDOW", "60")),
         # Writes that change nothing (an unchanged text saved again) still

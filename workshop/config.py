@@ -84,9 +84,32 @@ def load_config(instance_path: str) -> dict:
         # Posting limit per participant: at most RATE_LIMIT_POSTS new ideas
         # in RATE_LIMIT_WINDOW seconds, counted in this process's memory
         # (workshop/limits.py): no query per post; a participant's connection
-        # stays with one process.
+        # stays with one process. A resend of a post (same client id, answered
+        # from its receipt) is not a new idea and is not counted.
         "RATE_LIMIT_POSTS": int(os.environ.get("RATE_LIMIT_POSTS", "12")),
         "RATE_LIMIT_WINDOW": int(os.environ.get("RATE_LIMIT_WINDOW", "60")),
+        # Writes that change nothing (an unchanged text saved again) still
+        # keep a receipt each, so that a late resend never redoes them: at
+        # most this many a minute per writer (a phone, a console, an
+        # organizer). A person makes a few by chance; past this, a loop.
+        "UNCHANGED_WRITES_PER_MINUTE": int(os.environ.get("UNCHANGED_WRITES_PER_MINUTE", "30")),
+        # Joins from one address to the tables of one evening, per hour, on
+        # top of the limit per table (20 a minute: a table's ten people on
+        # one tablet fit). Real use from one device: a person, a second
+        # table, a shared tablet seating one table, an organizer trying the
+        # 30 tables of a big evening. A script filling every table gets 40
+        # seats an hour instead of all of them in 1.5 minutes. Behind a
+        # proxy a whole hall may share the venue's one address (2,000
+        # phones): off (0) unless set.
+        "EVENING_JOINS_PER_ADDRESS": int(
+            os.environ.get("EVENING_JOINS_PER_ADDRESS", "0" if trusted_proxies else "40")
+        ),
+        # Wrong codes (join codes, evening codes, secret links) one address
+        # may give per minute before it must wait. Codes are short enough to
+        # guess at 40 a second; at 30 a minute finding an evening's 5-letter
+        # code takes months. People mistype a code once or twice, and even a
+        # hall behind one address (a proxy) stays far below: kept on.
+        "WRONG_CODES_PER_MINUTE": int(os.environ.get("WRONG_CODES_PER_MINUTE", "30")),
         "BABEL_DEFAULT_LOCALE": "fr",
         "LANGUAGES": ["fr", "en"],
         "WTF_CSRF_TIME_LIMIT": None,

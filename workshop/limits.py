@@ -14,8 +14,16 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import current_app, request
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from . import clock
+
+T = TypeVar("T")
 
 
 class Limiter:
@@ -31,6 +39,13 @@ class Limiter:
     def hit(self, key: str, limit: int, window: float) -> int:
         """Count one hit of ``key``; 0 if allowed, else the seconds to wait
         (the refused hit is not counted)."""
+        return self._check(key, limit, window, count=True)
+
+    def wait(self, key: str, limit: int, window: float) -> int:
+        """The seconds to wait before ``key`` may be hit (0: now), counting nothing."""
+        return self._check(key, limit, window, count=False)
+
+    def _check(self, key: str, limit: int, window: float, count: bool) -> int:
         now = clock.ticks()
         with self._lock:
             self._sweep(now)
@@ -39,7 +54,8 @@ class Limiter:
                 hits.popleft()
             if len(hits) >= limit:
                 return max(1, int(hits[0] + window - now + 0.999))
-            hits.append(now)
+            if count:
+                hits.append(now)
             return 0
 
     def _sweep(self, now: float) -> None:
@@ -55,3 +71,52 @@ class Limiter:
 def limiter(app) -> Limiter:
     """The app's limiter (one per app)."""
     return app.extensions.setdefault("limiter", Limiter())
+
+
+# --- codes typed or given in a link --------------------------------------------------
+
+
+def wait_words(seconds: int) -> str:
+    """How long to wait, in words: seconds under two minutes, else minutes."""
+    if seconds < 120:
+        return ngettext("%(num)d second", "%(num)d seconds", seconds)
+    return ngettext("%(num)d minute", "%(num)d minutes", (seconds + 59) // 60)
+
+
+class TooManyTries(Exception):
+    """An address gave too many wrong codes lately: refused ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+    @property
+    def message(self) -> str:
+        """What the caller is told, in their language."""
+        return _(
+            "Too many wrong codes were tried from here. Please wait %(wait)s, then try again.",
+            wait=wait_words(self.retry_after),
+        )
+
+
+WRONG_CODES_WINDOW = 60  # seconds
+
+
+def by_code(find: Callable[[], T | None]) -> T | None:
+    """``find()``: what a code or a secret link names (None: nothing).
+
+    Codes are short enough to guess (DESIGN.md §7): a wrong one counts
+    against the caller's address, and an address that gave too many lately
+    is refused (:class:`TooManyTries`) before anything is looked up, right
+    codes included, so that guessing stops. Other addresses go on as usual.
+    """
+    limit = current_app.config["WRONG_CODES_PER_MINUTE"]
+    if not limit:
+        return find()
+    key = f"wrong-code:{request.remote_addr or ''}"
+    if retry_after := limiter(current_app).wait(key, limit, WRONG_CODES_WINDOW):
+        raise TooManyTries(retry_after)
+    found = find()
+    if found is None:
+        limiter(current_app).hit(key, limit, WRONG_CODES_WINDOW)
+    return found

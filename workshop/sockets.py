@@ -22,7 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from . import broadcast, clock
 from .extensions import db, socketio
-from .limits import limiter
+from .limits import TooManyTries, by_code, limiter
 from .models import Event, Participant, Step, Table
 from .services import (
     ServiceError,
@@ -62,9 +62,19 @@ def _connect_participant(auth) -> tuple[dict, list[str]]:
     return who, [broadcast.table_room(table.id), broadcast.participant_room(participant.id)]
 
 
+def _by_code(find):
+    """``find()`` counting a wrong code (limits.by_code), refused as a connection."""
+    try:
+        return by_code(find)
+    except TooManyTries as refused:
+        refresh()  # the caller's language (see answers)
+        details = {"retry_after": refused.retry_after, "message": refused.message}
+        raise ConnectionRefusedError("too_many_tries", details) from None
+
+
 def _connect_facilitator(auth) -> tuple[dict, list[str]]:
     secret = inputs.token(auth.get("secret"))
-    table = events.table_by_facilitator_secret(secret) if secret else None
+    table = _by_code(lambda: events.table_by_facilitator_secret(secret))
     if table is None:
         raise ConnectionRefusedError("unauthorized")
     who = {"role": "facilitator", "secret": secret, "table_id": table.id}
@@ -84,7 +94,7 @@ def _connect_organizer(auth) -> tuple[dict, list[str]]:
 
 def _connect_projector(auth) -> tuple[dict, list[str]]:
     code = inputs.token(auth.get("event"))
-    event = events.event_by_code(code) if code else None
+    event = _by_code(lambda: events.event_by_code(code) if code else None)
     if event is None:
         raise ConnectionRefusedError("unauthorized")
     return {"role": "projector", "event_id": event.id}, [broadcast.projector_room(event.id)]

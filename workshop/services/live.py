@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..limits import limiter
 from ..models import (
     ActorCategory,
     Idea,
@@ -133,21 +132,16 @@ def _too_fast(retry_after: int) -> ServiceError:
     )
 
 
-def _check_rate(participant: Participant) -> None:
-    retry_after = limiter(current_app).hit(
-        f"post:{participant.id}",
-        current_app.config["RATE_LIMIT_POSTS"],
-        current_app.config["RATE_LIMIT_WINDOW"],
-    )
-    if retry_after:
-        raise _too_fast(retry_after)
+def _check_rate(req: Request) -> None:
+    config = current_app.config
+    key = f"post:{req.actor.participant.id}"
+    req.spend(key, config["RATE_LIMIT_POSTS"], config["RATE_LIMIT_WINDOW"], _too_fast)
 
 
-def _check_edit_rate(participant: Participant) -> None:
+def _check_edit_rate(req: Request) -> None:
     # Every edit is pushed to every screen of the table: EDITS_PER_MINUTE per
     # person is plenty for correcting typos, and bounds a flood.
-    if retry_after := limiter(current_app).hit(f"edit:{participant.id}", EDITS_PER_MINUTE, 60):
-        raise _too_fast(retry_after)
+    req.spend(f"edit:{req.actor.participant.id}", EDITS_PER_MINUTE, 60, _too_fast)
 
 
 def _not_found() -> ServiceError:
@@ -181,7 +175,7 @@ def post_idea(req: Request) -> None:
     kind = _clean_kind(req.data.get("kind"))
     require_open(table)
     if req.actor.participant is not None:
-        _check_rate(author)
+        _check_rate(req)
     step = table.step
     private = bool(
         step is not None
@@ -236,7 +230,7 @@ def edit_idea(req: Request) -> None:
     if idea.text == text and idea.kind == kind:
         return
     require_open(req.actor.table)
-    _check_edit_rate(req.actor.participant)
+    _check_edit_rate(req)
     idea.text, idea.kind, idea.updated_at = text, kind, utcnow()
     touch(idea)
 

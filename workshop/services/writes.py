@@ -6,7 +6,9 @@ them) or ``{ok: false, error, message, permanent, retry_after?}``. The
 idempotency key is the *actor* (a participant, the facilitator of a table, an
 organizer) and the client id: the receipt of every write is stored with the
 change, in the same transaction, so a resend — however late, however often —
-is answered from the receipt and changes nothing again.
+is answered from the receipt and changes nothing again. Likewise a writer's
+budgets (new posts a minute, writes that change nothing…) are spent by new
+writes only: a resend costs nothing.
 
 Operations are plain functions registered with :func:`op`; each validates its
 data, checks its own rules and touches the entities it changes. Who may call
@@ -16,17 +18,19 @@ an operation is declared with it and checked here, before anything is read.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from flask import current_app
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import clock
 from ..extensions import db, socketio
+from ..limits import limiter
 from ..models import Event, Idea, Organizer, Participant, Table, Write
 from . import ServiceError, changes
 from .changes import Viewer
-from .inputs import bad_request, clean_client_id, integer, refused, unknown_op
+from .inputs import bad_request, clean_client_id, integer, refused, too_fast, unknown_op
 
 
 @dataclass
@@ -74,6 +78,16 @@ def as_organizer_of(organizer: Organizer, event: Event) -> Actor:
     return Actor(f"o:{organizer.id}", "organizer", None, organizer=organizer, event=event)
 
 
+@dataclass(frozen=True)
+class Budget:
+    """At most ``limit`` writes of a kind per ``window`` seconds for a writer."""
+
+    key: str
+    limit: int
+    window: float
+    refusal: Callable[[int], ServiceError]  # the answer, given the seconds to wait
+
+
 @dataclass
 class Request:
     """One write being carried out."""
@@ -82,6 +96,15 @@ class Request:
     data: dict
     client_id: str
     base_seq: int | None
+    budgets: list[Budget] = field(default_factory=list)
+
+    def spend(self, key: str, limit: int, window: float, refusal=too_fast) -> None:
+        """Refuse the write now if budget ``key`` is used up; spend it only
+        once the write is known to be new (its receipt stored), so that a
+        resend answered from its receipt costs nothing."""
+        if retry_after := limiter(current_app).wait(key, limit, window):
+            raise refusal(retry_after)
+        self.budgets.append(Budget(key, limit, window, refusal))
 
 
 @dataclass(frozen=True)
@@ -173,6 +196,12 @@ def _carry_out(operation_: Op, req: Request) -> dict:
     operation_.run(req)
     changes.assign()
     touched = changes.pending()
+    if not touched and req.actor.table is not None:
+        # Changing nothing, it still keeps a receipt (a late resend must not
+        # redo it after a later change): a writer gets only so many. (An
+        # evening-wide write commits as it goes: nothing is pending at its end.)
+        limit = current_app.config["UNCHANGED_WRITES_PER_MINUTE"]
+        req.spend(f"unchanged:{req.actor.key}", limit, 60)
     # An evening-wide write numbers changes of many tables: no one number says it all.
     seq = max((changes.seq_of(obj) for obj in touched), default=None) if req.actor.table else None
     db.session.connection().execute(
@@ -187,6 +216,10 @@ def _carry_out(operation_: Op, req: Request) -> dict:
             "refs": changes.refs(touched) if req.actor.table else [],
         },
     )
+    # The receipt is new (a resend would have failed on its uniqueness): spend.
+    for budget in req.budgets:
+        if retry_after := limiter(current_app).hit(budget.key, budget.limit, budget.window):
+            raise budget.refusal(retry_after)  # spent meanwhile by another screen
     # Rendered before the commit: nothing is reloaded afterwards. An evening-wide
     # write (many tables) is answered without its changes: they come as pushes.
     answer = {

@@ -4,11 +4,13 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from ..extensions import login_manager
+from ..limits import TooManyTries
 from ..models import Organizer
 from ..services import accounts, sheet_template
 
@@ -85,6 +87,11 @@ def register(app: Flask) -> None:
             )
         return render_template("errors.html", title=title, message=message), error.code
 
+    @app.errorhandler(TooManyTries)
+    def too_many_tries(error: TooManyTries):
+        page = render_template("errors.html", title=_("Too many tries"), message=error.message)
+        return page, 429, {"Retry-After": str(error.retry_after)}
+
     @app.context_processor
     def page_globals():
         return {
@@ -95,6 +102,13 @@ def register(app: Flask) -> None:
 
     @app.after_request
     def security_headers(response):
+        # Every page is made for its caller: an organizer's or a reviewer's
+        # data, a phone's own wall, a secret link, and in every form a CSRF
+        # token of the caller's session. None may be kept by a browser (the
+        # back button after signing out, a shared computer) or a proxy; only
+        # the static files are the same for everyone.
+        if request.endpoint != "static":
+            response.headers["Cache-Control"] = "no-store"
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "

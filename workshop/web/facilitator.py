@@ -4,6 +4,7 @@ from flask import Blueprint, abort, render_template
 
 from ..extensions import db
 from ..forms import category_choices
+from ..limits import by_code
 from ..services import events, steps
 
 bp = Blueprint("facilitator", __name__)
@@ -11,7 +12,7 @@ bp = Blueprint("facilitator", __name__)
 
 @bp.get("/f/<secret>")
 def console(secret: str):
-    table = events.table_by_facilitator_secret(secret)
+    table = by_code(lambda: events.table_by_facilitator_secret(secret))
     if table is None:
         abort(404)
     if not table.steps:  # a table created before scripts existed

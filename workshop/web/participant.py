@@ -17,12 +17,14 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from ..forms import CodeForm, JoinForm, category_choices
-from ..limits import limiter
+from ..limits import by_code, limiter, wait_words
+from ..models import Table
 from ..services import ServiceError, accounts, events, live, privacy
 from . import download
 
 bp = Blueprint("participant", __name__)
 JOINS_PER_MINUTE = 20  # per address and table
+EVENING_JOINS_WINDOW = 3600  # seconds: see EVENING_JOINS_PER_ADDRESS in config.py
 
 
 @bp.get("/")
@@ -38,24 +40,25 @@ def join_by_code():
     form = CodeForm(request.args)
     if form.validate():
         code = form.code.data
-        if table := events.table_by_code(code):
-            return redirect(url_for("participant.table", code=table.join_code))
-        if event := events.event_by_code(code):
-            return redirect(url_for("participant.event", code=event.join_code))
+        found = by_code(lambda: events.table_by_code(code) or events.event_by_code(code))
+        if isinstance(found, Table):
+            return redirect(url_for("participant.table", code=found.join_code))
+        if found is not None:
+            return redirect(url_for("participant.event", code=found.join_code))
     flash(_("No table or evening has this code. Check it on the table tent."), "error")
     return redirect(url_for("participant.home"))
 
 
 @bp.get("/e/<code>")
 def event(code: str):
-    event = events.event_by_code(code)
+    event = by_code(lambda: events.event_by_code(code))
     if event is None:
         abort(404)
     return render_template("participant/event.html", event=event, form=CodeForm())
 
 
 def _table_or_404(code: str):
-    table = events.table_by_code(code)
+    table = by_code(lambda: events.table_by_code(code))
     if table is None:
         abort(404)
     if table.join_code != code:
@@ -86,13 +89,12 @@ def join(code: str):
     if canonical:
         return canonical
     form = JoinForm()
-    # A table seats about ten: more joins than this from one address in a
-    # minute is a script filling the seats, not people arriving.
-    key = f"join:{request.remote_addr}:{table.id}"
     valid = form.validate_on_submit()
-    if valid and limiter(current_app).hit(key, JOINS_PER_MINUTE, 60):
-        flash(_("Many people just joined this table from here. Please try again in a minute."))
-        return render_template("participant/join.html", table=table, form=form), 429
+    if valid and (refused := _joins_refused(table)):
+        message, retry_after = refused
+        flash(message, "error")
+        page = render_template("participant/join.html", table=table, form=form)
+        return page, 429, {"Retry-After": str(retry_after)}
     if valid:
         try:
             participant, token = live.join_table(
@@ -112,6 +114,34 @@ def join(code: str):
             )
             return response
     return render_template("participant/join.html", table=table, form=form), 400
+
+
+def _joins_refused(table) -> tuple[str, int] | None:
+    """Count a join from this address; why and how long it must wait if it
+    joined too often (None: it may join)."""
+    limits = limiter(current_app)
+    address = request.remote_addr
+    evening_limit = current_app.config["EVENING_JOINS_PER_ADDRESS"]
+    evening_key = f"join:{address}:event:{table.event_id}"
+    # One device seating people at every table is a script, not a guest.
+    if evening_limit and (wait := limits.wait(evening_key, evening_limit, EVENING_JOINS_WINDOW)):
+        return _joined_many_tables(wait), wait
+    # A table seats about ten: more joins than this from one address in a
+    # minute is a script filling the seats, not people arriving.
+    if wait := limits.hit(f"join:{address}:{table.id}", JOINS_PER_MINUTE, 60):
+        message = _("Many people just joined this table from here. Please try again in a minute.")
+        return message, wait
+    if evening_limit and (wait := limits.hit(evening_key, evening_limit, EVENING_JOINS_WINDOW)):
+        return _joined_many_tables(wait), wait
+    return None
+
+
+def _joined_many_tables(wait: int) -> str:
+    return _(
+        "Many people joined the tables of this evening from this device. "
+        "Please try again in %(wait)s.",
+        wait=wait_words(wait),
+    )
 
 
 # --- my data ----------------------------------------------------------------------------

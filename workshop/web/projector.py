@@ -2,6 +2,7 @@
 
 from flask import Blueprint, abort, render_template
 
+from ..limits import by_code
 from ..qr import public_base_url, qr_svg
 from ..services import events
 
@@ -10,7 +11,7 @@ bp = Blueprint("projector", __name__)
 
 @bp.get("/p/<code>")
 def screen(code: str):
-    event = events.event_by_code(code)
+    event = by_code(lambda: events.event_by_code(code))
     if event is None:
         abort(404)
     url = f"{public_base_url()}/e/{event.join_code}"

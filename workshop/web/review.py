@@ -4,16 +4,23 @@ without an account, gives go / no-go on the projects they were invited to."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from ..limits import by_code
 from ..services import ServiceError, backlog, reviews
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
 
 def _reviewer(token: str):
-    try:
-        return reviews.reviewer_by_token(token)
-    except ServiceError:
+    def find():
+        try:
+            return reviews.reviewer_by_token(token)
+        except ServiceError:
+            return None
+
+    reviewer = by_code(find)
+    if reviewer is None:
         abort(404)
+    return reviewer
 
 
 @bp.get("/<token>")

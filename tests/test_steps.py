@@ -290,6 +290,7 @@ def test_private_ideas_reach_the_others_as_numbered_placeholders_until_revealed(
         True,
     )
     assert step_of(bob, "diverge")["settings"]["revealed"] is True
+    assert table_console.write("step.reveal")["ok"]  # a second click: harmless
     # Posts after the reveal are public at once.
     later = alice.write("idea.post", {"kind": "idea", "text": "Après"})
     assert later["changes"][0]["private"] is False

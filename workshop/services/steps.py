@@ -453,13 +453,10 @@ def move_step(req: Request) -> None:
 
 def private_round(step: Step | None) -> bool:
     """Whether ``step`` keeps the ideas posted in it private (until revealed)."""
-    settings = (step.settings or {}) if step is not None else {}
-    return bool(
-        step is not None
-        and step.kind == StepKind.diverge
-        and settings.get("private")
-        and not settings.get("revealed")
-    )
+    if step is None or step.kind != StepKind.diverge:
+        return False
+    settings = step.settings or {}
+    return bool(settings.get("private")) and not settings.get("revealed")
 
 
 @op("step.reveal", *MODERATORS)
@@ -468,19 +465,20 @@ def reveal(req: Request) -> None:
     it for ideas still waiting. Never before it: a step revealed before it
     starts stays revealed, and its private round would silently not happen."""
     table = req.actor.table
+    step = table.step
     waiting = list(
         db.session.scalars(select(Idea).where(Idea.table_id == table.id, Idea.private.is_(True)))
     )
-    if not private_round(table.step) and all(idea.deleted for idea in waiting):
-        raise ServiceError(
-            "not_private",
-            _l("There is nothing to reveal: the private round has not started."),
-        )
+    running = (
+        step is not None and step.kind == StepKind.diverge and (step.settings or {}).get("private")
+    )
+    if not running and all(idea.deleted for idea in waiting):
+        raise ServiceError("not_private", _l("Nothing to reveal: no private round is running."))
     rounds = {idea.step_id for idea in waiting} | {table.step_id}
-    for step in table.steps:
-        if step.id in rounds and private_round(step):
-            step.settings = {**step.settings, "revealed": True}
-            touch(step)
+    for each in table.steps:
+        if each.id in rounds and private_round(each):
+            each.settings = {**each.settings, "revealed": True}
+            touch(each)
     for idea in waiting:
         idea.private = False
         touch(idea)

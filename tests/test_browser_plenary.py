@@ -12,6 +12,7 @@ from workshop.models import Organizer, Table
 from workshop.services import events
 
 from .helpers import console, of_type, organizer_screen, phone, script, signed_in
+from .test_accessibility import assert_accessible
 
 SCREENS = [{"width": 1920, "height": 1080}, {"width": 1024, "height": 768}]
 MIN_TEXT = 0.022  # the smallest text, as a share of the screen's height
@@ -174,6 +175,7 @@ def test_a_long_result_fits_the_projector_folded_and_readable(site, new_page, si
         assert parts[name]["cut"] and parts[name]["clamp"] not in ("", "none"), parts[name]
     # the votes of each choice stay in sight beside its folded text
     expect(projector.locator("[data-plenary-top] .plenary-votes").first).to_be_in_viewport(ratio=1)
+    assert_accessible(projector, f"projector, a long result ({size['width']} px)")
 
     # The same screen resized (a projector plugged in late) fits again.
     other = SCREENS[1] if size == SCREENS[0] else SCREENS[0]

@@ -5,6 +5,7 @@ honestly, a room out of reach, an idea set aside, the reporter's role) and
 what a facilitator does with a keyboard or a screen reader."""
 
 import re
+import uuid
 
 import pytest
 from playwright.sync_api import expect
@@ -13,10 +14,10 @@ from workshop.extensions import db
 from workshop.models import Challenge, Organizer, Table
 from workshop.services import events
 
-from .browser import Site, expect_connected, i18n, join_table, open_console, table_url
-from .helpers import TableRef
+from .browser import PHONE, Site, expect_connected, i18n, join_table, open_console, table_url
+from .helpers import TableRef, make_evening
 from .test_accessibility import Facilitator, assert_accessible, speak
-from .test_browser import cards, expect_sent, post
+from .test_browser import cards, expect_sent, go_to, post, step
 
 CONSOLE = {"width": 1366, "height": 768}
 # An Engine.IO handshake promising a ping that never comes.
@@ -149,6 +150,52 @@ def test_a_need_finding_table_writes_needs_with_the_brief_and_the_question_in_si
     # The next card starts again from the step's kind.
     expect(label).to_have_text(your["need"])
     assert_accessible(phone, "phone, needs")
+
+
+def test_the_sticky_step_bar_never_hides_the_card_one_scrolls_or_tabs_to(site, new_page):
+    """While people write, the step bar sticks to the top of the phone: a card
+    brought into view, or reached with the keyboard, shows below it, not
+    under it (issue 16, item 15)."""
+    table = site.evening.tables[0]
+    phone = new_page()
+    join_table(phone, table_url(site, table), "Alice")
+    facilitator = Facilitator(site, table)
+    try:
+        facilitator.go("diverge")
+    finally:
+        facilitator.close()
+    expect(phone.locator("[data-live]")).to_have_attribute("data-screen", "diverge")
+    texts = [f"Idée numéro {n} : une navette, un marché, un atelier" for n in range(1, 9)]
+    for text in texts:
+        post(phone, text)
+    expect_sent(phone)
+    bar = phone.locator("[data-step]")
+    expect(bar).to_have_css("position", "sticky")
+
+    def top_below_bar(locator) -> tuple[float, float]:
+        return locator.evaluate(
+            """el => [el.getBoundingClientRect().top,
+                      document.querySelector("[data-step]").getBoundingClientRect().bottom]"""
+        )
+
+    for text in texts:  # scrolled to
+        card = cards(phone, text)
+        card.evaluate("el => el.scrollIntoView()")
+        top, bottom = top_below_bar(card)
+        assert top >= bottom, (text, top, bottom)
+
+    # Reached with the keyboard while under the bar: brought out from under it.
+    card = cards(phone, texts[3])
+    edit, after = card.locator("button").first, card.locator("button").nth(1)
+    top, bottom = top_below_bar(edit)
+    phone.evaluate("delta => window.scrollBy(0, delta)", top - bottom + 10)
+    top, bottom = top_below_bar(edit)
+    assert top < bottom  # hidden under the bar
+    after.evaluate("el => el.focus({preventScroll: true})")
+    phone.keyboard.press("Shift+Tab")
+    expect(edit).to_be_focused()
+    top, bottom = top_below_bar(edit)
+    assert top >= bottom, (top, bottom)
 
 
 # --- the room out of reach ------------------------------------------------------
@@ -328,3 +375,101 @@ def test_ones_own_post_is_announced_once(site, new_page):
     announced = [said for said in alice.evaluate("window.announced") if said.strip()]
     about = [said for said in announced if text in said or said == i18n(alice, "pending_one")]
     assert len(about) == 1, announced
+
+
+# --- the private round ------------------------------------------------------------------
+
+
+def test_the_console_offers_reveal_only_during_the_private_round(site, new_page):
+    """Revealed before it starts, the private round would silently never
+    happen (issue 16, item 18): no Reveal button until its step runs."""
+    table = site.evening.tables[0]
+    console = console_page(new_page, site, table)
+    reveal = console.locator("[data-action=reveal]")
+    step(console, "diverge").locator("[data-setting=private]").check()
+    expect_sent(console)
+    expect(step(console, "diverge").locator("[data-setting=private]")).to_be_checked()
+    expect(reveal).to_be_hidden()  # before the script
+    go_to(console, "intro")
+    expect(reveal).to_be_hidden()
+    expect(console.locator("[data-private-ideas]")).to_have_text("")
+
+    go_to(console, "diverge")
+    expect(reveal).to_be_visible()
+    alice, bruno = new_page(), new_page()
+    join_table(alice, table_url(site, table), "Alice")
+    join_table(bruno, table_url(site, table), "Bruno")
+    post(alice, "Mon idée secrète")
+    expect_sent(alice)
+    expect(bruno.locator("[data-private-count]")).to_have_attribute("data-count", "1")
+    expect(cards(bruno, "Mon idée secrète")).to_have_count(0)
+    assert_accessible(console, "console, the private round")
+    reveal.click()
+    expect(cards(bruno, "Mon idée secrète")).to_have_count(1)
+    expect(reveal).to_be_hidden()
+
+
+# --- the evening's page: one's table among thirty -------------------------------------
+
+
+def test_a_participant_finds_their_table_among_thirty_by_its_number(site, new_page, browser):
+    """Reached by the evening's code (the projector's QR code): a field for
+    the number written on the table, and large buttons, numbers first
+    (issue 16, item 24); the field works without JavaScript too."""
+    evening = make_evening(site.app, tables=30, email=f"trente-{uuid.uuid4().hex[:8]}@example.org")
+    seventeen = evening.tables[16]
+    url = f"{site.server.url}/e/{evening.join_code}"
+    page = new_page()
+    page.goto(url)
+    links = page.locator("[data-tables] a")
+    expect(links).to_have_count(30)
+    found = links.evaluate_all(
+        """links => links.map(a => {
+            const box = a.getBoundingClientRect();
+            const number = a.querySelector(".table-number");
+            const name = a.querySelector(".table-name");
+            return {height: box.height, width: box.width, number: number.lastChild.textContent,
+                    numberSize: parseFloat(getComputedStyle(number).fontSize),
+                    nameSize: parseFloat(getComputedStyle(name).fontSize),
+                    numberFirst: number.getBoundingClientRect().right
+                                 <= name.getBoundingClientRect().left};
+        })"""
+    )
+    assert [link["number"] for link in found] == [str(n) for n in range(1, 31)]
+    for link in found:
+        assert link["height"] >= 44 and link["width"] >= 300, link  # a finger's tap target
+        assert link["numberFirst"] and link["numberSize"] >= 1.4 * link["nameSize"], link
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    field = page.get_by_label("Numéro de votre table")
+    expect(field).to_be_in_viewport()
+    assert field.bounding_box()["height"] >= 44
+    assert_accessible(page, "evening page, 30 tables")
+
+    field.fill("17")  # the list narrows as one types
+    expect(page.locator("[data-tables] a:visible")).to_have_count(1)
+    expect(page.locator("[data-tables] a:visible .table-number")).to_have_text("Table 17")
+    field.fill("99")
+    expect(page.locator("[data-tables] a:visible")).to_have_count(0)
+    expect(page.locator("[data-no-table]")).to_be_visible()
+    assert_accessible(page, "evening page, no table with this number")
+    field.press("Enter")  # sent anyway: the evening's page says so
+    expect(page).to_have_url(url)
+    expect(page.locator(".flash-error")).to_be_visible()
+    page.get_by_label("Numéro de votre table").fill("17")
+    page.get_by_label("Numéro de votre table").press("Enter")
+    expect(page).to_have_url(f"{site.server.url}/t/{seventeen.join_code}")
+    expect(page.locator("form[action$='/join'] [name=display_name]")).to_be_visible()
+
+    # Without JavaScript (an old phone, a script blocked): the same form.
+    context = browser.new_context(**PHONE, java_script_enabled=False)
+    try:
+        plain = context.new_page()
+        plain.goto(url)
+        plain.get_by_label("Numéro de votre table").fill("17")
+        plain.get_by_role("button", name="Aller à ma table").click()
+        expect(plain).to_have_url(f"{site.server.url}/t/{seventeen.join_code}")
+        plain.goto(url)
+        plain.locator("[data-tables] a").filter(has_text="Table 3").first.click()
+        expect(plain).to_have_url(f"{site.server.url}/t/{evening.tables[2].join_code}")
+    finally:
+        context.close()

@@ -506,6 +506,27 @@ def test_typed_codes_lead_to_their_table_or_evening(client, event, table):
     assert [category for category, _ in flashes(client)] == ["error"]
 
 
+def test_a_typed_table_number_leads_to_that_table_of_the_evening_only(
+    client, event, table, other_table
+):
+    """The evening page's "your table's number" form, without JavaScript."""
+    number = f"/e/{event.join_code}/table"
+
+    assert path(client.get(number, query_string={"number": " 02 "})) == (
+        f"/t/{other_table.join_code}"
+    )
+    assert path(client.get(number, query_string={"number": str(table.number)})) == (
+        f"/t/{table.join_code}"
+    )
+    for typed in ("", "99", "abc", "١", "1" * 40, "-1"):
+        assert path(client.get(number, query_string={"number": typed})) == (
+            f"/e/{event.join_code}"
+        ), typed
+        assert [category for category, _ in flashes(client)] == ["error"]
+        client.get(f"/e/{event.join_code}")  # the flash is shown, and gone
+    assert client.get("/e/NOPE99/table", query_string={"number": "1"}).status_code == 404
+
+
 def test_language_switch_returns_to_a_local_page_only(client, table):
     back = client.get("/lang/en", query_string={"next": f"/t/{table.join_code}"})
     away = client.get("/lang/en", query_string={"next": "https://evil.example/"})

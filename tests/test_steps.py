@@ -339,9 +339,58 @@ def test_private_ideas_reach_the_others_as_numbered_placeholders_until_revealed(
         True,
     )
     assert step_of(bob, "diverge")["settings"]["revealed"] is True
+    assert table_console.write("step.reveal")["ok"]  # a second click: harmless
     # Posts after the reveal are public at once.
     later = alice.write("idea.post", {"kind": "idea", "text": "Après"})
     assert later["changes"][0]["private"] is False
+
+
+@pytest.mark.parametrize(
+    "current, private",
+    [(None, True), ("intro", True), ("diverge", False)],
+    ids=["before the script", "introductions", "a public diverge"],
+)
+def test_reveal_is_refused_outside_a_private_round_and_changes_nothing(
+    app, table, current, private
+):
+    """Revealed before it starts, the private round would silently never
+    happen: its step stayed marked revealed for good (issue 16, item 18)."""
+    _, alice = phone(app, table, "Alice")
+    table_console = console(app, table)
+    diverge = step_of(table_console, "diverge")
+    table_console.write("step.update", {"step_id": diverge["id"], "settings": {"private": private}})
+    if current:
+        table_console.write("step.go", {"step_id": step_of(table_console, current)["id"]})
+    before = table_console.sync(0)
+
+    answer = table_console.write("step.reveal")
+
+    assert answer["ok"] is False and answer["error"] == "not_private" and answer["permanent"]
+    assert "tour privé" in answer["message"]  # in the console's language (French)
+    after = table_console.sync(0)
+    assert (after["seq"], after["changes"]) == (before["seq"], before["changes"])
+    if private:  # the private round then happens as planned
+        table_console.write("step.go", {"step_id": diverge["id"]})
+        posted = alice.write("idea.post", {"kind": "idea", "text": "Mon idée secrète"})
+        assert posted["changes"][0]["private"] is True
+
+
+def test_private_ideas_left_waiting_after_their_step_can_still_be_revealed(app, table):
+    """The facilitator moved on without revealing: the ideas are not stuck."""
+    _, alice = phone(app, table, "Alice")
+    table_console = console(app, table)
+    diverge = step_of(table_console, "diverge")
+    table_console.write("step.update", {"step_id": diverge["id"], "settings": {"private": True}})
+    table_console.write("step.go", {"step_id": diverge["id"]})
+    alice.write("idea.post", {"kind": "idea", "text": "Mon idée secrète"})
+    table_console.write("step.go", {"step_id": step_of(table_console, "cluster")["id"]})
+
+    answer = table_console.write("step.reveal")
+
+    assert answer["ok"], answer
+    [idea] = of_type(table_console.sync(0)["changes"], "idea")
+    assert idea["private"] is False
+    assert step_of(table_console, "diverge")["settings"]["revealed"] is True
 
 
 def test_every_sequence_number_reaches_every_phone(app, table):

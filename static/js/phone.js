@@ -90,7 +90,17 @@ const wall = createWall(q("[data-wall]"), {
   onHide: () => {},
 });
 
-const stepBar = createStepBar(q("[data-step]"), { t, store, moderator: false });
+const stepSection = q("[data-step]");
+const stepBar = createStepBar(stepSection, { t, store, moderator: false });
+
+/** While people write, the step bar sticks to the top: the page's scroll
+    padding (app.css) keeps a card scrolled or tabbed to below it, not under it. */
+function clearStepBar() {
+  const sticky = !stepSection.hidden && getComputedStyle(stepSection).position === "sticky";
+  const height = sticky ? Math.ceil(stepSection.getBoundingClientRect().height) + 8 : 0;
+  document.documentElement.style.setProperty("--sticky-top", `${height}px`);
+}
+new ResizeObserver(clearStepBar).observe(stepSection);
 const intro = createIntro(q("[data-intro]"), { t, me: cfg.me, onSave: (data) => write("intro.save", data) });
 const vote = createPhoneVote({ t, store, me: cfg.me, write, status: q("[data-vote-status]"), panel: q("[data-vote]") });
 const sheet = createSheet(sheetSection, {
@@ -133,6 +143,7 @@ function render() {
     brief.open = BRIEF_OPEN.includes(next);
     screen = next;
     page.dataset.screen = screen;
+    clearStepBar();
   }
   // The reporter hears it, and what it means; the others, who it is.
   setText(reporter, table && table.reporter && !isReporter() ? fill(t.reporter, { name: table.reporter }) : "");

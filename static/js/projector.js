@@ -76,7 +76,56 @@
     $("[data-plenary-none]").hidden = table.top.length > 0;
     $("[data-plenary-reporter]").textContent = table.reporter || t.nobody;
     $("[data-plenary-commitments]").textContent = table.commitments;
+    fitPlenary();
   }
+
+  // The plenary fits the screen whatever the sheet's length: the largest type
+  // that fits, between FIT_MIN (below it, the stylesheet's floor keeps the
+  // text readable) and FIT_MAX (a short result in large type); when even the
+  // smallest does not fit, long fields fold to fewer lines and the type grows back.
+  // Type grows beyond its usual size only while no field has to fold.
+  var FIT_MIN = 0.6;
+  var FIT_MAX = 1.6;
+  var MAX_LINES = 4;
+  function fitPlenary() {
+    var section = $("[data-plenary]");
+    if (section.hidden) { return; }
+    function set(fit, lines) {
+      section.style.setProperty("--fit", fit);
+      section.style.setProperty("--lines", lines);
+      section.style.setProperty("--card-lines", Math.min(lines, 3));
+      section.style.setProperty("--title-lines", Math.min(lines, 2));
+    }
+    var folding = section.querySelectorAll(".fold-title, .plenary-sheet dd, .plenary-card");
+    function folded() {
+      return Array.prototype.some.call(folding, function (node) {
+        return node.scrollHeight > node.clientHeight + 1;
+      });
+    }
+    function overflows() {
+      return section.scrollHeight > section.clientHeight + 1
+        || section.scrollWidth > section.clientWidth + 1
+        || (Number(section.style.getPropertyValue("--fit")) > 1 && folded());
+    }
+    for (var lines = MAX_LINES; lines >= 1; lines--) {
+      set(FIT_MAX, lines);
+      if (!overflows()) { break; }
+      set(FIT_MIN, lines);
+      if (overflows() && lines > 1) { continue; }
+      var low = FIT_MIN;
+      var high = FIT_MAX;
+      for (var step = 0; step < 7; step++) { // to within 1 %
+        var middle = (low + high) / 2;
+        set(middle, lines);
+        if (overflows()) { high = middle; } else { low = middle; }
+      }
+      set(low, lines);
+      break;
+    }
+    section.dataset.fitted = "true";
+    section.dataset.fittedFor = window.innerWidth + "x" + window.innerHeight;
+  }
+  window.addEventListener("resize", fitPlenary);
 
   function renderCloud() {
     var list = $("[data-cloud-words]");

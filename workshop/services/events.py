@@ -211,6 +211,16 @@ def table_by_facilitator_secret(secret: str) -> Table | None:
     return db.session.scalar(select(Table).where(Table.facilitator_secret == secret))
 
 
+def table_by_number(event: Event, number) -> Table | None:
+    """The evening's table with this number (as typed: "17", " 017 "), or None."""
+    typed = str(number or "").strip()
+    if not (typed.isascii() and typed.isdigit() and len(typed) <= 6):
+        return None
+    return db.session.scalar(
+        select(Table).where(Table.event_id == event.id, Table.number == int(typed))
+    )
+
+
 def table_counts(event: Event) -> dict[int, dict[str, int]]:
     """Participants and visible ideas per table of ``event``."""
     table_ids = db.session.scalars(select(Table.id).where(Table.event_id == event.id))

@@ -18,11 +18,10 @@ from ..models import (
     Idea,
     IdeaKind,
     Participant,
-    StepKind,
     Table,
     utcnow,
 )
-from . import ServiceError, journal
+from . import ServiceError, journal, steps
 from .changes import add_new, touch
 from .codes import new_secret, token_hash
 from .inputs import (
@@ -177,12 +176,7 @@ def post_idea(req: Request) -> None:
     if req.actor.participant is not None:
         _check_rate(req)
     step = table.step
-    private = bool(
-        step is not None
-        and step.kind == StepKind.diverge
-        and (step.settings or {}).get("private")
-        and not (step.settings or {}).get("revealed")
-    )
+    private = steps.private_round(step)
     now = utcnow()
     idea = Idea(
         created_at=now,

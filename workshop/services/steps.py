@@ -463,21 +463,34 @@ def move_step(req: Request) -> None:
     touch(table)
 
 
+def private_round(step: Step | None) -> bool:
+    """Whether ``step`` keeps the ideas posted in it private (until revealed)."""
+    if step is None or step.kind != StepKind.diverge:
+        return False
+    settings = step.settings or {}
+    return bool(settings.get("private")) and not settings.get("revealed")
+
+
 @op("step.reveal", *MODERATORS)
 def reveal(req: Request) -> None:
-    """Show every private idea of the table to everyone."""
+    """Show the private round's ideas to everyone: during that round, or after
+    it for ideas still waiting. Never before it: a step revealed before it
+    starts stays revealed, and its private round would silently not happen."""
     table = req.actor.table
-    for step in table.steps:
-        settings = step.settings or {}
-        if (
-            step.kind == StepKind.diverge
-            and settings.get("private")
-            and not settings.get("revealed")
-        ):
-            step.settings = {**settings, "revealed": True}
-            touch(step)
-    for idea in db.session.scalars(
-        select(Idea).where(Idea.table_id == table.id, Idea.private.is_(True))
-    ):
+    step = table.step
+    waiting = list(
+        db.session.scalars(select(Idea).where(Idea.table_id == table.id, Idea.private.is_(True)))
+    )
+    running = (
+        step is not None and step.kind == StepKind.diverge and (step.settings or {}).get("private")
+    )
+    if not running and all(idea.deleted for idea in waiting):
+        raise ServiceError("not_private", _l("Nothing to reveal: no private round is running."))
+    rounds = {idea.step_id for idea in waiting} | {table.step_id}
+    for each in table.steps:
+        if each.id in rounds and private_round(each):
+            each.settings = {**each.settings, "revealed": True}
+            touch(each)
+    for idea in waiting:
         idea.private = False
         touch(idea)

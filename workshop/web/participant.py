@@ -54,7 +54,20 @@ def event(code: str):
     event = by_code(lambda: events.event_by_code(code))
     if event is None:
         abort(404)
-    return render_template("participant/event.html", event=event, form=CodeForm())
+    return render_template("participant/event.html", event=event)
+
+
+@bp.get("/e/<code>/table")
+def event_table(code: str):
+    """The evening page's "your table's number" form: to that table's page."""
+    event = events.event_by_code(code)
+    if event is None:
+        abort(404)
+    table = events.table_by_number(event, request.args.get("number"))
+    if table is None:
+        flash(_("No table of this evening has this number. Check it on your table."), "error")
+        return redirect(url_for("participant.event", code=event.join_code))
+    return redirect(url_for("participant.table", code=table.join_code))
 
 
 def _table_or_404(code: str):

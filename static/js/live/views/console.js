@@ -123,8 +123,11 @@ export function createConsole(root, { t, store, write, allKinds, categories }) {
     const hidden = pending(outbox, "table.anonymous", () => true, (d) => d.anonymous);
     anonymous.checked = hidden !== undefined ? hidden : !!(table && table.anonymous);
     const waiting = store.all("idea").filter((idea) => idea.private && !idea.deleted).length;
-    const privateRound = store.steps().some((step) => step.kind === "diverge" && step.settings
-      && step.settings.private && !step.settings.revealed);
+    // Only during the private round (or for its ideas still waiting after it):
+    // revealed before it starts, the round would never be private.
+    const step = store.currentStep();
+    const privateRound = !!step && step.kind === "diverge" && !!step.settings
+      && !!step.settings.private && !step.settings.revealed;
     reveal.hidden = !(waiting || privateRound);
     setText(privateIdeas, waiting || privateRound ? fill(t.private_ideas, { n: waiting }) : "");
     privateIdeas.dataset.count = String(waiting);

@@ -84,6 +84,7 @@ def wrong_code_routes(app):
     return [
         lambda n: http.get(f"/join?code=ZZZ{n:03d}", environ_base=STRANGER),
         lambda n: http.get(f"/e/ZZ{n:03d}", environ_base=STRANGER),
+        lambda n: http.get(f"/e/ZZ{n:03d}/table?number=1", environ_base=STRANGER),
         lambda n: http.get(f"/t/ZZZ{n:03d}", environ_base=STRANGER),
         lambda n: http.post(
             f"/t/ZZZ{n:03d}/join", data={"display_name": "X"}, environ_base=STRANGER
@@ -108,6 +109,7 @@ def test_guessing_codes_is_stopped_with_a_clear_answer(app):
     # Refused from then on at every route, the right codes too: guessing stops.
     for url in (
         f"/e/{evening.join_code}",
+        f"/e/{evening.join_code}/table?number=1",
         f"/t/{evening.tables[0].join_code}",
         f"/join?code={evening.tables[0].join_code}",
         f"/f/{evening.tables[0].facilitator_secret}",

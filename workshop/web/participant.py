@@ -60,7 +60,7 @@ def event(code: str):
 @bp.get("/e/<code>/table")
 def event_table(code: str):
     """The evening page's "your table's number" form: to that table's page."""
-    event = events.event_by_code(code)
+    event = by_code(lambda: events.event_by_code(code))
     if event is None:
         abort(404)
     table = events.table_by_number(event, request.args.get("number"))

@@ -96,6 +96,57 @@ def test_the_table_tents_print_a_long_name_the_code_and_a_large_number_on_a4(sit
     assert text.count(table.join_code) >= 2, text
 
 
+def dashed_lines(tent) -> list[dict]:
+    """Where every dashed border of the tent lands on the page, rotations
+    included: a probe as wide (or as tall) as the border, laid along it inside
+    its element, is moved by the element's transform as the border is."""
+    return tent.evaluate(
+        """tent => {
+            const lines = [];
+            for (const el of [tent, ...tent.querySelectorAll('*')]) {
+                const style = getComputedStyle(el);
+                for (const side of ['top', 'bottom', 'left', 'right']) {
+                    if (style[`border-${side}-style`] !== 'dashed') continue;
+                    if (parseFloat(style[`border-${side}-width`]) === 0) continue;
+                    const probe = document.createElement('div');
+                    const across = side === 'top' || side === 'bottom';
+                    probe.style.cssText = `position:absolute; ${side}:0; `
+                        + (across ? 'left:0; width:100%; height:0' : 'top:0; height:100%; width:0');
+                    const position = el.style.position;
+                    if (style.position === 'static') el.style.position = 'relative';
+                    el.appendChild(probe);
+                    const r = probe.getBoundingClientRect();
+                    probe.remove();
+                    el.style.position = position;
+                    lines.push({side, across, top: r.top, bottom: r.bottom,
+                                left: r.left, right: r.right, of: el.className});
+                }
+            }
+            return lines;
+        }"""
+    )
+
+
+def test_the_table_tents_fold_line_prints_at_the_fold(site, new_page):
+    """Printed on A4, the dashed line to fold along runs across the middle of
+    the page, between the two faces (the back face is printed upside down:
+    its border turns with it)."""
+    page = new_page(laptop=True)
+    sign_in(page, site)
+    page.set_viewport_size(PRINTED)
+    page.emulate_media(media="print")
+    page.goto(f"{site.server.url}/organizer/events/{site.evening.event_id}/tents")
+    tent = page.locator("section.tent").first
+    sheet = tent.bounding_box()
+    fold = sheet["y"] + sheet["height"] / 2
+    lines = dashed_lines(tent)
+    assert lines, "no fold line"
+    for line in lines:
+        assert line["across"], ("only the fold is dashed on paper", line)
+        assert abs(line["top"] - fold) <= 2, ("the dashed line is not at the fold", line, fold)
+        assert line["right"] - line["left"] >= 0.95 * sheet["width"], line
+
+
 # --- no axe-core violation on the organizer's and the sign-in pages ------------
 
 ORGANIZER_SCREEN = {"width": 1366, "height": 768}

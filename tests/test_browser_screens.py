@@ -3,13 +3,15 @@ A4 with a long table name, the projector on 4:3 and 16:9 screens, and no
 axe-core violation on any organizer or sign-in page, in French and English."""
 
 import io
+import json
 
 import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from workshop.extensions import db
-from workshop.models import Table
+from workshop.models import Event, Table
+from workshop.services import formats
 
 from .browser import sign_in
 from .test_accessibility import assert_accessible, speak
@@ -237,3 +239,41 @@ def test_the_setup_page_has_no_axe_violation(site, app, new_page, lang, remote):
     expect(page.locator("html")).to_have_attribute("lang", lang)
     expect(page.locator("[name=email]")).to_be_visible()
     assert_accessible(page, f"setup ({lang}, {'another device' if remote else 'this computer'})")
+
+
+# --- starting from a format: its preview -------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_format_preview_gives_the_steps_durations_in_minutes(site, new_page, lang):
+    """A format stores durations in seconds: 10 minutes is 600, shown as 10 min."""
+    with site.app.app_context():
+        event = db.session.get(Event, site.evening.event_id)
+        plan = formats.export_format(event)
+        db.session.remove()
+    first = plan["tables"][0]["script"]
+    first[0].update(title="Tour de table", duration=600)
+    first[1].update(title="Idées", duration=90)  # a minute and a half
+    first[2].update(title="Pause", duration=0)  # no timer
+    page = new_page(laptop=True)
+    page.set_viewport_size(ORGANIZER_SCREEN)
+    speak(page, site, lang)
+    sign_in(page, site)
+    page.goto(f"{site.server.url}/organizer/events/import")
+    page.set_input_files(
+        "#file",
+        {"name": "format.json", "mimeType": "application/json",
+         "buffer": json.dumps(plan).encode()},
+    )  # fmt: skip
+    page.locator("main form [type=submit]").click()
+    steps = page.locator("ol.preview li").first
+    expect(steps).to_contain_text("Tour de table")
+    shown = " ".join(steps.inner_text().split())  # any space, breaking or not
+    expected = {
+        "fr": ("Tour de table (10 min)", "Idées (1 min 30 s)", "Pause (sans minuteur)"),
+        "en": ("Tour de table (10 min)", "Idées (1 min 30 s)", "Pause (no timer)"),
+    }[lang]
+    for text in expected:
+        assert text in shown, shown
+    assert "600" not in shown, shown
+    assert_accessible(page, f"format preview ({lang})")

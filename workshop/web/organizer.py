@@ -336,7 +336,7 @@ def import_format():
     if request.form.get("confirm") != "1":  # first the preview: nothing is created yet
         return render_template(
             "organizer/import.html", plan=plan, raw=raw.decode("utf-8-sig"),
-            territories=territories, labels=backlog,
+            territories=territories, labels=backlog, duration_text=formats.duration_text,
         )  # fmt: skip
     territory = next((t for t in territories if str(t.id) == request.form.get("territory")), None)
     if territory is None:

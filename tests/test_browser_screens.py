@@ -4,6 +4,7 @@ axe-core violation on any organizer or sign-in page, in French and English."""
 
 import io
 import json
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -11,10 +12,12 @@ from pypdf import PdfReader
 
 from workshop.extensions import db
 from workshop.models import Event, Table
-from workshop.services import formats
+from workshop.services import accounts, backlog, formats
 
 from .browser import sign_in
+from .helpers import PASSWORD
 from .test_accessibility import assert_accessible, speak
+from .test_backlog import run_table
 
 LONG_NAME = "Transition énergétique et rénovation des logements anciens du centre-bourg"
 MM = 96 / 25.4  # CSS pixels per millimetre
@@ -277,3 +280,89 @@ def test_the_format_preview_gives_the_steps_durations_in_minutes(site, new_page,
         assert text in shown, shown
     assert "600" not in shown, shown
     assert_accessible(page, f"format preview ({lang})")
+
+
+# --- the reviewer's one-time link -----------------------------------------------------
+
+
+def a_project_and_a_colleague(site) -> tuple[int, str]:
+    """A project of the evening's territory, from a table's result, and the
+    e-mail of another organizer of the same territory."""
+    colleague = f"colleague-{site.evening.event_id}@example.org"
+    with site.app.app_context():
+        event = db.session.get(Event, site.evening.event_id)
+        first = min(event.tables, key=lambda t: t.number)
+        run_table(first, cards={"Léa": ["Navette solidaire"]}, ballots={}, sheet={},
+                  commitments={"Léa": ("carry", "Mon permis")})  # fmt: skip
+        organizer = event.territory.organizers[0]
+        [project] = backlog.promote_event(organizer, event).created
+        accounts.create_organizer("Colleague", colleague, PASSWORD, event.territory)
+        db.session.commit()
+        project_id = project.id
+        db.session.remove()
+    return project_id, colleague
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_reviewers_link_is_shown_once_where_the_organizer_looks(site, new_page, lang):
+    """Asked from the reviews, far down the project's page: the link comes back
+    in sight with its QR code and a copy button (keyboard, announced), once,
+    and to the organizer who made it only."""
+    project_id, colleague = a_project_and_a_colleague(site)
+    page = new_page(laptop=True)
+    page.set_viewport_size(ORGANIZER_SCREEN)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.server.url)
+    speak(page, site, lang)
+    sign_in(page, site)
+    project_url = f"{site.server.url}/backlog/projects/{project_id}"
+    page.goto(project_url)
+    page.fill("#r-name", "Chloé")
+    page.locator("form[action$='/reviewers'] [type=submit]").click()
+
+    shown = page.locator("#new-link")
+    expect(shown).to_be_in_viewport()
+    expect(shown).to_contain_text("Chloé")
+    link = shown.locator("input[readonly]")
+    url = link.input_value()
+    assert re.fullmatch(rf"{re.escape(site.server.url)}/review/[\w-]{{20,}}", url), url
+    for part in (link, shown.locator("svg"), shown.locator("button")):
+        expect(part).to_be_in_viewport()
+    assert shown.locator("svg path").count() >= 1  # the QR code, drawn inline
+    # the copy button, from the keyboard: the link in the clipboard, said aloud
+    shown.locator("button").focus()
+    page.keyboard.press("Enter")
+    status = shown.locator("[aria-live=polite]")
+    expect(status).to_have_text({"fr": "Lien copié", "en": "Link copied"}[lang])
+    assert page.evaluate("navigator.clipboard.readText()") == url
+    assert url not in " ".join(page.locator(".flash").all_inner_texts())  # not also at the top
+    assert_accessible(page, f"project page with a new reviewer's link ({lang})")
+
+    # the reviewer's link works; it is shown once: not after a reload
+    other = new_page()
+    other.goto(url)
+    expect(other.locator("article h2")).to_have_text("Navette solidaire")
+    page.reload()
+    expect(page.locator("#reviews")).to_contain_text("Chloé")
+    expect(page.locator("#new-link")).to_have_count(0)
+    assert url not in page.content()
+
+    # a new link for Chloé, from her line: shown the same way, the old one dead
+    page.locator("form[action$='/link'] button").click()
+    expect(page.locator("#new-link")).to_be_in_viewport()
+    renewed = page.locator("#new-link input[readonly]").input_value()
+    assert renewed != url and "/review/" in renewed
+    other.goto(url)
+    expect(other.locator("article h2")).to_have_count(0)
+
+    # made, then not shown: another organizer signing in on this browser never sees it
+    token = page.locator("form[action$='/reviewers'] [name=csrf_token]").input_value()
+    made = page.request.post(
+        f"{project_url}/reviewers", form={"csrf_token": token, "name": "Driss"}, max_redirects=0
+    )
+    assert made.status == 302
+    page.click(".topbar form[action$='/logout'] button")
+    sign_in(page, site, colleague)
+    page.goto(project_url)
+    expect(page.locator("#reviews")).to_contain_text("Driss")
+    expect(page.locator("#new-link")).to_have_count(0)
+    assert "/review/" not in page.content()

@@ -11,13 +11,13 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from workshop.extensions import db
-from workshop.models import Event, Table
-from workshop.services import accounts, backlog, formats
+from workshop.models import Event, Organizer, Table
+from workshop.services import accounts, backlog, events, formats, writes
 
 from .browser import sign_in
-from .helpers import PASSWORD
+from .helpers import PASSWORD, join
 from .test_accessibility import assert_accessible, speak
-from .test_backlog import run_table
+from .test_backlog import run_table, write
 
 LONG_NAME = "Transition énergétique et rénovation des logements anciens du centre-bourg"
 MM = 96 / 25.4  # CSS pixels per millimetre
@@ -366,3 +366,120 @@ def test_the_reviewers_link_is_shown_once_where_the_organizer_looks(site, new_pa
     expect(page.locator("#reviews")).to_contain_text("Driss")
     expect(page.locator("#new-link")).to_have_count(0)
     assert "/review/" not in page.content()
+
+
+# --- the evening's page: what fits its phase, compact tables, tables in a row --------
+
+
+def a_draft_evening(site, title="Soirée en préparation") -> int:
+    """An evening in preparation, without tables, of the site's organizer."""
+    with site.app.app_context():
+        organizer = db.session.get(Organizer, site.evening.organizer_id)
+        event = events.create_event(organizer, organizer.territories[0], title, None, "Salle")
+        event_id = event.id
+        db.session.remove()
+    return event_id
+
+
+EXPORTS = "a[href*='/export/']"
+
+
+def test_the_evening_page_offers_what_fits_its_phase(site, new_page):
+    page = new_page(laptop=True)
+    page.set_viewport_size(ORGANIZER_SCREEN)
+    sign_in(page, site)
+
+    # in preparation, no table yet: add tables first, nothing to export or close
+    page.goto(f"{site.server.url}/organizer/events/{a_draft_evening(site)}")
+    add = page.locator("main a.button.primary[href$='/tables/new']")
+    expect(add).to_be_in_viewport()
+    for absent in (
+        EXPORTS, "a[href$='/format']", "a[href$='/tents']", "a[href$='/kits']",
+        "a[href$='/live']", "a[href*='/p/']", "form[action$='/promote']",
+        "a[href$='/ideas']", ".danger-zone", "form[action*='/status/']",
+    ):  # fmt: skip
+        expect(page.locator(f"main {absent}")).to_have_count(0)
+    assert_accessible(page, "an evening without tables")
+
+    # open, its tables waiting for people: run it, close it; nothing to export yet
+    page.goto(f"{site.server.url}/organizer/events/{site.evening.event_id}")
+    for present in ("a[href$='/live']", "a[href*='/p/']", "a[href$='/tents']",
+                    "a[href$='/kits']", ".danger-zone form[action$='/status/closed']"):  # fmt: skip
+        expect(page.locator(f"main {present}")).to_have_count(1)
+    for absent in (EXPORTS, "form[action$='/promote']", "form[action$='/purge']"):
+        expect(page.locator(f"main {absent}")).to_have_count(0)
+    # each table card: its main action in sight, the others in a small menu
+    card = page.locator("article.table-card").first
+    visible = card.locator("a, button, summary").filter(visible=True)
+    expect(visible).to_have_count(4)  # copy the link, edit, script, the menu
+    rotate = card.locator("form[action$='/rotate'] button")
+    remove = card.locator("form[action$='/delete'] button")
+    expect(rotate).to_be_hidden()
+    expect(remove).to_be_hidden()
+    card.locator("summary").focus()
+    page.keyboard.press("Enter")  # the menu opens from the keyboard
+    expect(rotate).to_be_visible()
+    expect(remove).to_be_visible()
+    page.keyboard.press("Tab")
+    expect(rotate).to_be_focused()
+    assert card.bounding_box()["height"] <= 320, card.bounding_box()  # five buttons: 500
+    assert_accessible(page, "an open evening, its table's menu open")
+
+    # ideas came: the exports and the backlog; once closed, the personal data
+    with site.app.app_context():
+        participant, _token = join(db.session.get(Table, site.evening.tables[0].id), "Léa")
+        write(writes.as_participant(participant), "idea.post", text="Navette")
+        db.session.remove()
+    page.reload()
+    expect(page.locator(f"main {EXPORTS}")).to_have_count(6)
+    expect(page.locator("main form[action$='/promote'] button")).to_have_count(1)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("form[action$='/status/closed'] button")
+    expect(page.locator(".badge.status-closed")).to_be_visible()
+    expect(page.locator(".danger-zone form[action$='/purge'] button.danger")).to_have_count(1)
+    expect(page.locator("main form[action$='/status/closed']")).to_have_count(0)
+    assert_accessible(page, "a closed evening with its results")
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_tables_are_added_in_a_row(site, new_page, lang):
+    """Save and add another: the next table's form, the same challenge, kind and
+    seats, its number said, the name ready to type; a brief field to write in."""
+    event_id = a_draft_evening(site)
+    page = new_page(laptop=True)
+    page.set_viewport_size(ORGANIZER_SCREEN)
+    speak(page, site, lang)
+    sign_in(page, site)
+    page.goto(f"{site.server.url}/organizer/events/{event_id}")
+    page.locator("main a.button.primary[href$='/tables/new']").click()
+    brief = page.locator("#brief")
+    line = brief.evaluate("el => parseFloat(getComputedStyle(el).lineHeight)")
+    assert brief.bounding_box()["height"] >= 8 * line, (brief.bounding_box(), line)
+    page.select_option("#challenge", "prototyping")
+    page.select_option("#workshop_kind", "booster")
+    page.fill("#capacity", "8")
+    for number, name in enumerate(("Mobilités", "Alimentation", "Énergie"), 1):
+        expect(page.locator("main h1")).to_contain_text(str(number))
+        page.fill("#name", name)
+        page.fill("#brief_title", f"Question {number}")
+        page.fill("#brief", "Contexte\net question.")
+        if number < 3:
+            page.locator("main form [type=submit][name=another]").click()
+            expect(page.locator(".flash-success")).to_contain_text(name)
+            expect(page.locator("#name")).to_be_focused()
+            expect(page.locator("#name")).to_have_value("")
+            expect(page.locator("#challenge")).to_have_value("prototyping")
+            expect(page.locator("#workshop_kind")).to_have_value("booster")
+            expect(page.locator("#capacity")).to_have_value("8")
+            assert_accessible(page, f"the next table's form ({lang})")
+        else:
+            page.locator("main form [type=submit]:not([name=another])").click()
+    expect(page.locator("article.table-card h3")).to_have_text(
+        ["1. Mobilités", "2. Alimentation", "3. Énergie"]
+    )
+    with site.app.app_context():
+        tables = db.session.get(Event, event_id).tables
+        assert {(t.challenge.value, t.workshop_kind.value, t.capacity) for t in tables} == {
+            ("prototyping", "booster", 8)
+        }
+        db.session.remove()

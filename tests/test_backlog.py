@@ -677,7 +677,8 @@ def test_reviewers_see_only_their_projects_and_their_opinions_are_tallied(app, i
     assert bruno_http.get(f"/review/{bruno_token}").status_code == 404
     assert read(app, tally).no_go == 1
     # A new link replaces the old one.
-    new = http.post(f"/backlog/reviewers/{bruno_id}/link", follow_redirects=True)
+    new = http.post(f"/backlog/reviewers/{bruno_id}/link", data={"project": ids["project_id"]},
+                    follow_redirects=True)  # fmt: skip
     new_token = re.search(r"/review/([\w-]+)", new.get_data(as_text=True)).group(1)
     assert new_token != bruno_token
     assert bruno_http.get(f"/review/{new_token}").status_code == 200

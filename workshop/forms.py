@@ -161,6 +161,7 @@ class TableForm(FlaskForm):
             DataRequired(_l("Please write the brief: the table never starts from a blank page.")),
             Length(max=5000),
         ],
+        render_kw={"rows": 10},  # a theme, its context and a question: room to write them
     )
     facilitator_name = StringField(_l("Facilitator"), validators=[Optional(), Length(max=200)])
     capacity = IntegerField(

@@ -9,15 +9,27 @@
     var target = event.target;
     var ask = target.closest && target.closest("[data-confirm-click]");
     if (ask && !window.confirm(ask.dataset.confirmClick)) { event.preventDefault(); return; }
-    if (target.dataset && target.dataset.copy) {
-      var input = document.getElementById(target.dataset.copy);
-      input.select();
-      if (navigator.clipboard && window.isSecureContext) {
-        navigator.clipboard.writeText(input.value);
-      } else {
-        document.execCommand("copy");
-      }
-    }
+    var copy = target.closest && target.closest("[data-copy]");
+    if (copy) { copyField(copy); }
     if (target.dataset && "print" in target.dataset) { window.print(); }
   });
+
+  /* Copy the field a [data-copy] button names, then say so in the field's
+     status line (an aria-live region: "<field id>-status"), if it has one. */
+  function copyField(button) {
+    var input = document.getElementById(button.dataset.copy);
+    var status = document.getElementById(button.dataset.copy + "-status");
+    function copied() {
+      if (!status || !button.dataset.copied) { return; }
+      status.textContent = "";  // emptied first: a second copy is announced again
+      window.setTimeout(function () { status.textContent = button.dataset.copied; }, 50);
+    }
+    function byCommand() { if (document.execCommand("copy")) { copied(); } }
+    input.select();
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(input.value).then(copied, byCommand);
+    } else {
+      byCommand();
+    }
+  }
 })();

@@ -136,12 +136,17 @@ def _translate_default_scripts(event: Event, language: str) -> None:
             )
 
 
+def next_table_number(event: Event) -> int:
+    """The number the event's next table gets: after the last one."""
+    last = db.session.scalar(select(func.max(Table.number)).where(Table.event_id == event.id))
+    return (last or 0) + 1
+
+
 def add_table(organizer: Organizer, event: Event, **fields) -> Table:
     """Add a table to an event, numbered after the last one."""
-    last = db.session.scalar(select(func.max(Table.number)).where(Table.event_id == event.id))
     table = Table(
         event=event,
-        number=(last or 0) + 1,
+        number=next_table_number(event),
         join_code=_unique_code(Table, TABLE_CODE_LENGTH),
         facilitator_secret=new_secret(),
         challenge=Challenge.territorial,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
@@ -48,6 +49,19 @@ def export_format(event: Event) -> dict:
             for table in sorted(event.tables, key=lambda t: t.number)
         ],
     }
+
+
+def duration_text(seconds: int) -> str:
+    """A step's duration as a preview reads it (a format stores seconds):
+    "10 min", "1 min 30 s", or "no timer" for a step without one."""
+    if not seconds:
+        return _("no timer")
+    minutes, rest = divmod(seconds, 60)
+    if not rest:
+        return _("%(m)d min", m=minutes)
+    if not minutes:
+        return _("%(s)d s", s=rest)
+    return _("%(m)d min %(s)d s", m=minutes, s=rest)
 
 
 def _bad(message) -> ServiceError:

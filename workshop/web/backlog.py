@@ -14,6 +14,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -33,7 +34,7 @@ from ..models import (
     Table,
     Vote,
 )
-from ..qr import public_base_url
+from ..qr import public_base_url, qr_svg
 from ..services import ServiceError, backlog, exports, journal, reviews
 from ..services import indicators as impact
 from . import download
@@ -142,6 +143,7 @@ def project(project_id: int):
         today=clock.now().date(),
         progress=backlog.progress(project),
         target=request.args.get("to", ""),
+        new_link=_link_to_show(project),
         labels=backlog,
     )
 
@@ -390,17 +392,38 @@ def merge(project_id: int):
 # --- go / no-go reviews -------------------------------------------------------------
 
 
-def _show_link(reviewer, token: str) -> None:
-    """The reviewer's link, shown once: only its hash is kept."""
-    url = public_base_url() + url_for("review.page", token=token)
-    flash(_("Link for %(name)s (shown only now, copy it): %(url)s", name=reviewer.name, url=url),
-          "link")  # fmt: skip
+NEW_LINK = "reviewer_link"  # the session's key for a link made and not shown yet
+
+
+def _show_link(reviewer, token: str, project) -> str:
+    """Keep a reviewer's new link for the project's page, where it is shown
+    once, beside the reviews (only its hash is stored: nobody sees it again).
+    It waits in this browser's session (signed, HttpOnly) for one redirect,
+    with whom it was made by; the address to go back to is returned."""
+    session[NEW_LINK] = {
+        "organizer": current_user.id,
+        "project": project.id,
+        "name": reviewer.name,
+        "url": public_base_url() + url_for("review.page", token=token),
+    }
+    return url_for("backlog.project", project_id=project.id) + "#new-link"
+
+
+def _link_to_show(project) -> dict | None:
+    """The reviewer's link made just before on ``project``'s page by the
+    signed-in organizer, with its QR code; taken out of the session, so that
+    it is shown once (a link left there by another sign-in is dropped)."""
+    made = session.pop(NEW_LINK, None)
+    if not made or (made.get("organizer"), made.get("project")) != (current_user.id, project.id):
+        return None
+    return {**made, "qr": qr_svg(made["url"])}
 
 
 @bp.post("/projects/<int:project_id>/reviewers")
 def invite(project_id: int):
     project = _project(project_id)
     form = request.form
+    back = url_for("backlog.project", project_id=project.id) + "#reviews"
     try:
         if form.get("reviewer"):
             reviewer = reviews.reviewer_for(current_user, _number(form["reviewer"]))
@@ -408,11 +431,11 @@ def invite(project_id: int):
             reviewer, token = reviews.new_reviewer(
                 current_user, project.territory, form.get("name", "")
             )
-            _show_link(reviewer, token)
+            back = _show_link(reviewer, token, project)
         reviews.invite(current_user, project, reviewer)
     except ServiceError as error:
         flash(str(error.message), "error")
-    return redirect(url_for("backlog.project", project_id=project.id) + "#reviews")
+    return redirect(back)
 
 
 def _reviewer_action(reviewer_id: int, action):
@@ -438,7 +461,13 @@ def revoke(reviewer_id: int):
 
 @bp.post("/reviewers/<int:reviewer_id>/link")
 def new_link(reviewer_id: int):
-    return _reviewer_action(reviewer_id, lambda r: _show_link(r, reviews.new_link(current_user, r)))
+    """A new link for a reviewer, shown on the project's page it was asked from."""
+    project = _project(_number(request.form.get("project", "")) or 0)
+    try:
+        reviewer = reviews.reviewer_for(current_user, reviewer_id)
+    except ServiceError:
+        abort(404)
+    return redirect(_show_link(reviewer, reviews.new_link(current_user, reviewer), project))
 
 
 # --- exports --------------------------------------------------------------------------

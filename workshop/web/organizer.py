@@ -4,15 +4,14 @@ import json
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from .. import broadcast
 from ..extensions import db
 from ..forms import EventForm, TableForm, category_choices
-from ..models import Event, EventStatus, IdeaKind, StepKind, Table
+from ..models import Challenge, Event, EventStatus, IdeaKind, StepKind, Table, WorkshopKind
 from ..qr import public_base_url, qr_svg
 from ..services import ServiceError, accounts, backlog, events, formats, privacy, steps
 from . import download
@@ -110,24 +109,51 @@ def set_status(event_id: int, status: str):
 @bp.get("/events/<int:event_id>")
 def event(event_id: int):
     event = _my_event(event_id)
+    counts = events.table_counts(event)
     return render_template(
         "organizer/event.html",
         event=event,
-        counts=events.table_counts(event),
+        counts=counts,
+        totals=events.event_totals(event, counts),
         base_url=public_base_url(),
-        empty_form=TableForm(),
     )
+
+
+def _kept_for_the_next_table(args) -> dict:
+    """What "Save and add another" keeps for the next table (passed in the
+    form's address): its challenge, kind and seats, when they are valid."""
+    kept = {}
+    if args.get("challenge") in {c.value for c in Challenge}:
+        kept["challenge"] = args["challenge"]
+    if args.get("workshop_kind") in {k.value for k in WorkshopKind}:
+        kept["workshop_kind"] = args["workshop_kind"]
+    capacity = _number(args.get("capacity"))
+    if capacity is not None and 1 <= capacity <= 100:
+        kept["capacity"] = capacity
+    return kept
 
 
 @bp.route("/events/<int:event_id>/tables/new", methods=["GET", "POST"])
 def new_table(event_id: int):
+    """A new table; "Save and add another" comes back here for the next one."""
     event = _my_event(event_id)
-    form = TableForm()
+    kept = _kept_for_the_next_table(request.args)
+    form = TableForm(data=kept)
     if form.validate_on_submit():
-        events.add_table(current_user, event, **_table_fields(form))
-        flash(_("Table added."), "success")
+        table = events.add_table(current_user, event, **_table_fields(form))
+        flash(_("“%(name)s” added as table %(n)d.", name=table.name, n=table.number), "success")
+        if request.form.get("another"):
+            return redirect(url_for(
+                "organizer.new_table", event_id=event.id, challenge=table.challenge.value,
+                workshop_kind=table.workshop_kind.value, capacity=table.capacity,
+            ))  # fmt: skip
         return redirect(url_for("organizer.event", event_id=event.id))
-    return render_template("organizer/table_form.html", form=form, event=event, table=None)
+    if kept:  # the next of a row of tables: its name to type at once
+        form.name.render_kw = {"autofocus": True}
+    return render_template(
+        "organizer/table_form.html", form=form, event=event, table=None,
+        number=events.next_table_number(event),
+    )  # fmt: skip
 
 
 def _table_fields(form: TableForm) -> dict:
@@ -372,7 +398,7 @@ def import_format():
     if request.form.get("confirm") != "1":  # first the preview: nothing is created yet
         return render_template(
             "organizer/import.html", plan=plan, raw=raw.decode("utf-8-sig"),
-            territories=territories, labels=backlog,
+            territories=territories, labels=backlog, duration_text=formats.duration_text,
         )  # fmt: skip
     territory = next((t for t in territories if str(t.id) == request.form.get("territory")), None)
     if territory is None:

@@ -71,7 +71,9 @@ def main() -> None:
     if first_start:
         code = accounts.setup_code(app.secret_key)
         print(f"  first start: open /setup on this computer, or elsewhere with the code {code}")
-    extra = {"handler_class": TimedHandler} if ASYNC_MODE == "gevent" else {}
+    extra = {}
+    if ASYNC_MODE == "gevent":
+        extra["handler_class"] = TimedHandler.capped(app.config["MAX_CONNECTIONS_PER_ADDRESS"])
     socketio.run(
         app,
         host=host,

@@ -508,7 +508,9 @@ def start_server(
     env.update(WORKSHOP_INSTANCE=str(workdir / "instance"), SECRET_KEY="bench-secret")
     env.update(SOCKETIO_ASYNC_MODE="gevent")
     if not production_limits:  # thousands of phones, one address: the generator's
-        env.update(RATE_LIMIT_POSTS="100000", MAX_SCREENS_PER_ADDRESS="0")
+        env.update(
+            RATE_LIMIT_POSTS="100000", MAX_SCREENS_PER_ADDRESS="0", MAX_CONNECTIONS_PER_ADDRESS="0"
+        )
     if slow_disk_ms:
         sys.path.insert(0, str(ROOT))
         from tests.faults import slow_disk

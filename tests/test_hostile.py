@@ -4,8 +4,11 @@ real server process (run.py, gevent), one for the module, with a short read
 timeout so that a silent client is dropped within a test's patience."""
 
 import re
+import resource
 import shutil
 import socket
+import subprocess
+import sys
 import threading
 import uuid
 from pathlib import Path
@@ -16,7 +19,7 @@ import requests
 import socketio
 from sqlalchemy import select
 
-from workshop import create_app
+from workshop import create_app, transport
 from workshop.extensions import db
 from workshop.models import Idea, Table
 from workshop.services import ServiceError, live
@@ -182,6 +185,41 @@ def test_the_server_raises_its_open_files_limit(server):
     limits = Path(f"/proc/{server.process.pid}/limits").read_text()
     soft, hard = re.search(r"Max open files\s+(\S+)\s+(\S+)", limits).groups()
     assert soft == hard
+
+
+@pytest.mark.parametrize("system_most", [10240, 24576])
+def test_an_unlimited_hard_limit_raises_to_the_most_the_system_accepts(system_most):
+    """macOS: the hard limit says unlimited, but setrlimit refuses more than
+    kern.maxfilesperproc; the limit is the largest value it accepts."""
+    accepted = []
+
+    def macos_setrlimit(which, limits):
+        assert which == resource.RLIMIT_NOFILE
+        if limits[0] > system_most:
+            raise ValueError("current limit exceeds maximum limit")
+        accepted.append(limits)
+
+    got = transport.raise_open_files_limit(
+        getrlimit=lambda _which: (256, resource.RLIM_INFINITY), setrlimit=macos_setrlimit
+    )
+
+    assert got == system_most
+    assert accepted[-1] == (system_most, resource.RLIM_INFINITY)  # the limit left in force
+
+
+def test_the_open_files_limit_rises_to_a_lowered_hard_limit():
+    """Linux, for real: a process started with a soft limit of 256 and a hard
+    one of 4,096 (set before the call, in a process of its own) ends at 4,096."""
+    child = (
+        "import resource\n"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (256, 4096))\n"
+        "from workshop.transport import raise_open_files_limit\n"
+        "print(raise_open_files_limit(), *resource.getrlimit(resource.RLIMIT_NOFILE))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", child], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.split() == ["4096", "4096", "4096"]
 
 
 # --- the socket events, whatever their payload ---------------------------------------

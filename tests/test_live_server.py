@@ -1,6 +1,7 @@
 """The real server process (run.py, gevent) with real Socket.IO clients over
 the network: what a phone relies on when the venue's laptop restarts."""
 
+import contextlib
 import os
 import shutil
 import signal
@@ -242,12 +243,91 @@ def test_the_backup_command_copies_everything_while_the_evening_runs(live_server
     phone.client.disconnect()
 
     assert done.returncode == 0, done.stderr
-    assert "Backed up" in done.stdout
+    assert "Sauvegarde enregistrée" in done.stdout
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     with sqlite3.connect(target) as copy:
         texts = {row[0] for row in copy.execute("SELECT text FROM ideas")}
         assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert {f"Avant {n}" for n in range(5)} <= texts
+
+
+def flask_command(server, *args) -> subprocess.CompletedProcess:
+    """``flask --app workshop ARGS…`` on the server's database, as the README says."""
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "workshop", *map(str, args)],
+        env={**server.env, "SOCKETIO_ASYNC_MODE": "threading"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_a_restored_backup_brings_the_evening_back_as_it_was(live_server, tmp_path):
+    """Ideas, a backup, more ideas, then the laptop dies (the app and its
+    checkpoint process at once: the -wal file holding the later ideas stays
+    beside the database) and the backup is restored: the later ideas do not
+    come back, the earlier ones are there, the database is intact. While the
+    app runs, the restore is refused and changes nothing."""
+    server, app = live_server
+    database = Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
+    table = make_evening(app).tables[0]
+    phone = Phone(server, table, join_over_http(server, table))
+    assert all(phone.write("idea.post", {"text": f"Avant {n}"})["ok"] for n in range(3))
+    backup = tmp_path / "sauvegarde.db"
+    assert flask_command(server, "backup", backup).returncode == 0
+    assert all(phone.write("idea.post", {"text": f"Après {n}"})["ok"] for n in range(3))
+    with app.app_context():
+        db.engine.dispose()  # the test's own connections, another program's
+
+    refused = flask_command(server, "restore", backup)
+
+    assert refused.returncode == 1
+    assert "L’application est encore lancée" in refused.stderr, refused.stderr
+    assert phone.call("sync", {"since": 0})["ok"]  # nothing changed under its feet
+    assert not list(database.parent.glob("*before-restore*"))
+
+    phone.client.disconnect()
+    for pid in checkpointers_of(server):
+        os.kill(pid, signal.SIGKILL)
+    server.kill()
+    assert Path(f"{database}-wal").exists()  # what a plain copy would leave behind
+
+    restored = flask_command(server, "restore", backup)
+
+    assert restored.returncode == 0, restored.stderr
+    assert "vérifiée\u00a0: elle est intacte" in restored.stdout
+    assert not Path(f"{database}-wal").exists()
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600
+    [aside] = database.parent.glob(f"{database.name}.before-restore-*[0-9]")
+    assert str(aside) in restored.stdout
+    with contextlib.closing(sqlite3.connect(aside)) as old:  # with its own -wal
+        assert {f"Après {n}" for n in range(3)} <= {
+            r[0] for r in old.execute("SELECT text FROM ideas")
+        }
+    server.start()
+    again = Phone(server, table, join_over_http(server, table, "Bea"))
+    texts = {i["text"] for i in ideas_of(again.call("sync", {"since": 0})["changes"])}
+    again.client.disconnect()
+    assert texts == {f"Avant {n}" for n in range(3)}
+    with contextlib.closing(sqlite3.connect(database)) as now:
+        assert now.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_restore_from_a_file_that_is_not_a_backup_changes_nothing(app, database_path, tmp_path):
+    not_sqlite = tmp_path / "notes.db"
+    not_sqlite.write_text("Idées de la soirée")
+    another_app = tmp_path / "other.db"
+    with contextlib.closing(sqlite3.connect(another_app)) as other:
+        other.execute("CREATE TABLE ideas (text TEXT)")
+    before = database_path.read_bytes()
+
+    for source in (not_sqlite, another_app, tmp_path / "missing.db"):
+        result = app.test_cli_runner().invoke(args=["restore", str(source), "--lang", "en"])
+        assert result.exit_code == 1
+        assert f"{source}" in result.output and "Nothing was changed." in result.output
+
+    assert database_path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.db", "other.db", "workshop.db"]
 
 
 def test_a_slow_disk_does_not_hold_the_other_tables(tmp_path, migrated_database):

@@ -1,4 +1,4 @@
-"""Command-line tools: ``flask --app workshop seed-demo``."""
+"""Command-line tools: ``flask --app workshop seed-demo``, ``backup``, ``restore``…"""
 
 from datetime import date, timedelta
 from pathlib import Path
@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 from flask import Flask, render_template
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from . import sqlite
@@ -117,18 +118,66 @@ def seed_demo() -> tuple[Organizer, str]:
     return organizer, event.join_code
 
 
+def _refuse(message: str):
+    """End the command with ``message`` (in the organizer's language, without
+    click's English "Error:" before it)."""
+    click.echo(message, err=True)
+    raise click.exceptions.Exit(1)
+
+
+def _sqlite_file(app: Flask, refusal: str) -> str:
+    """The app's SQLite database file; ``refusal`` for another database."""
+    database = sqlite.database_file(app.config["SQLALCHEMY_DATABASE_URI"])
+    if database is None:
+        _refuse(refusal)
+    return database
+
+
 def register(app: Flask) -> None:
     @app.cli.command("backup")
     @click.argument("target", type=click.Path(dir_okay=False))
-    def backup_command(target):
+    @click.option("--lang", default="fr", type=click.Choice(["fr", "en"]), show_default=True)
+    def backup_command(target, lang):
         """Copy the database to TARGET, safely while the evening runs."""
-        database = sqlite.database_file(app.config["SQLALCHEMY_DATABASE_URI"])
-        if database is None:
-            raise click.ClickException(
-                "This database is not SQLite: back it up with its own tools (pg_dump)."
+        with force_locale(lang):
+            database = _sqlite_file(
+                app, _("This database is not SQLite: back it up with its own tools (pg_dump).")
             )
-        pages = sqlite.backup(database, target)
-        click.echo(f"Backed up {database} to {target} ({pages} pages).")
+            sqlite.backup(database, target)
+            click.echo(_("Backup saved to %(target)s and checked.", target=target))
+
+    @app.cli.command("restore")
+    @click.argument("source", type=click.Path(dir_okay=False))
+    @click.option("--lang", default="fr", type=click.Choice(["fr", "en"]), show_default=True)
+    def restore_command(source, lang):
+        """Put the backup SOURCE in place of the database (the app stopped)."""
+        with force_locale(lang):
+            database = _sqlite_file(
+                app, _("This database is not SQLite: restore it with its own tools (pg_restore).")
+            )
+            if not Path(source).is_file():
+                _refuse(_("There is no file %(file)s. Nothing was changed.", file=source))
+            try:
+                aside = sqlite.restore(source, database)
+            except sqlite.DatabaseInUse:
+                _refuse(
+                    _(
+                        "The application is still running: stop it first (Ctrl+C in its "
+                        "window), then run this command again. Nothing was changed."
+                    )
+                )
+            except sqlite.NotABackup:
+                _refuse(
+                    _(
+                        "%(file)s is not a backup of the application, or it is damaged. "
+                        "Nothing was changed.",
+                        file=source,
+                    )
+                )
+            click.echo(_("Backup restored from %(file)s and checked: it is intact.", file=source))
+            if aside:
+                click.echo(_("The data as it was before is kept aside in %(file)s.", file=aside))
+            click.echo(_("You can start the application again."))
 
     @app.cli.command("seed-demo")
     def seed_demo_command():

@@ -124,6 +124,14 @@ def load_config(instance_path: str) -> dict:
         "MAX_SCREENS_PER_ADDRESS": int(
             os.environ.get("MAX_SCREENS_PER_ADDRESS", "0" if trusted_proxies else "50")
         ),
+        # Connections one address may hold open (per process), refused at
+        # once beyond: a phone holds one or two, a laptop with a few screens
+        # a dozen, and one device cannot take the files every phone needs.
+        # Behind a proxy every connection comes from the proxy: off (0)
+        # unless set (the proxy limits them per address: deploy/nginx.conf).
+        "MAX_CONNECTIONS_PER_ADDRESS": int(
+            os.environ.get("MAX_CONNECTIONS_PER_ADDRESS", "0" if trusted_proxies else "200")
+        ),
         # No form of the app comes near this: a bigger body is refused (413)
         # before it is read.
         "MAX_CONTENT_LENGTH": 512 * 1024,

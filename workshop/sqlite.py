@@ -213,17 +213,115 @@ def backup(source: str, target: str) -> int:
     plain file copy can miss what is still in the -wal file). The copy is
     readable by its owner only; returns its number of pages."""
     partial = f"{target}.part"
+    Path(target).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     Path(partial).unlink(missing_ok=True)
-    original = sqlite3.connect(source, timeout=BUSY_TIMEOUT_MS / 1000)
-    copy = sqlite3.connect(partial)
     try:
-        original.backup(copy)
-        pages = copy.execute("PRAGMA page_count").fetchone()[0]
-        if copy.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+        original = sqlite3.connect(source, timeout=BUSY_TIMEOUT_MS / 1000)
+        copy = sqlite3.connect(partial)
+        try:
+            original.backup(copy)
+            pages = copy.execute("PRAGMA page_count").fetchone()[0]
+            if copy.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                raise sqlite3.DatabaseError("the copy does not pass SQLite's check")
+        finally:
+            copy.close()
+            original.close()
+        os.chmod(partial, 0o600)
+        os.replace(partial, target)
+    finally:  # nothing half made is left behind
+        Path(partial).unlink(missing_ok=True)
+    return pages
+
+
+# The files SQLite may keep beside a database, replayed onto whatever file
+# bears the database's name when it is next opened.
+COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+class DatabaseInUse(Exception):
+    """Another program (the app, its checkpoint process) has the database open."""
+
+
+class NotABackup(Exception):
+    """The file is missing, not a database of the app, or damaged."""
+
+
+def in_use(database: str) -> bool:
+    """Whether another program has the SQLite database ``database`` open.
+
+    Every connection in WAL mode holds a lock that an exclusive lock must
+    wait for, even an idle one (the app's pool, its checkpoint process):
+    taking one without waiting tells. Closing this connection, the last,
+    checkpoints the -wal file into the database."""
+    if not Path(database).exists():
+        return False
+    connection = sqlite3.connect(database, timeout=0, isolation_level=None)
+    try:
+        connection.execute("PRAGMA locking_mode=EXCLUSIVE")
+        connection.execute("BEGIN EXCLUSIVE")
+        connection.execute("ROLLBACK")
+        return False
+    except sqlite3.OperationalError as error:
+        return "locked" in str(error) or "busy" in str(error)
+    except sqlite3.DatabaseError:  # damaged: what a restore is for
+        return False
+    finally:
+        connection.close()
+
+
+def restore(source: str, database: str) -> str | None:
+    """Put the backup ``source`` in place of the SQLite database ``database``
+    if no other program has it open. The backup is copied beside the
+    database and checked first (``PRAGMA integrity_check``, the app's
+    tables); then the database and its -wal, -shm and -journal files are
+    moved aside together (copying over the database alone would let SQLite
+    replay the old -wal file onto the backup: later data back, or a damaged
+    file), and the copy takes its place. Returns where the old database
+    went (None if there was none). Raises :class:`NotABackup` or
+    :class:`DatabaseInUse`, having changed nothing."""
+    if not Path(source).is_file():  # sqlite3 would create an empty one
+        raise NotABackup(source)
+    if in_use(database):
+        raise DatabaseInUse(database)
+    incoming = f"{database}.restoring"
+    try:
+        try:
+            backup(source, incoming)
+            _check_backup(incoming)
+        except sqlite3.DatabaseError as error:
+            raise NotABackup(source) from error
+        aside = _move_aside(database)
+        os.replace(incoming, database)
+    finally:
+        Path(incoming).unlink(missing_ok=True)
+    return aside
+
+
+def _check_backup(path: str) -> None:
+    copy = sqlite3.connect(path)
+    try:
+        if copy.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
             raise sqlite3.DatabaseError("the copy does not pass SQLite's check")
+        tables = {row[0] for row in copy.execute("SELECT name FROM sqlite_master")}
+        if "alembic_version" not in tables:
+            raise sqlite3.DatabaseError("not a database of this app")
     finally:
         copy.close()
-        original.close()
-    os.chmod(partial, 0o600)
-    os.replace(partial, target)
-    return pages
+
+
+def _move_aside(database: str) -> str | None:
+    """Rename the database and its companion files, keeping them together
+    (``workshop.db.before-restore-<time>`` with its own -wal…): opened
+    alone, that database reads as it was. Returns its new name, if any."""
+    present = [suffix for suffix in ("", *COMPANIONS) if Path(f"{database}{suffix}").exists()]
+    if not present:
+        return None
+    stamp = time.strftime("%Y-%m-%d-%H%M%S")
+    aside, n = f"{database}.before-restore-{stamp}", 1
+    while Path(aside).exists():
+        n += 1
+        aside = f"{database}.before-restore-{stamp}-{n}"
+    for suffix in present:
+        os.replace(f"{database}{suffix}", f"{aside}{suffix}")
+        os.chmod(f"{aside}{suffix}", 0o600)  # participants' names: their owner's only
+    return aside

@@ -180,7 +180,7 @@ def test_after_the_purge_no_personal_datum_is_left_and_the_figures_are_unchanged
         project = db.session.get(backlog.Project, closed_evening["project_id"])
         assert [(a.what, a.who) for a in project.actions] == [
             ("Appeler Participant 1 pour le tracteur", "Participant 2"),
-            ("Écrire à Participant 1", "Team member 4"),
+            ("Écrire à Participant 1", "Membre de l’équipe 4"),
         ]
         assert [n.text for n in project.notes] == ["Rencontré Participant 2 au marché"]
         db.session.remove()

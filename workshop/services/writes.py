@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import clock
 from ..extensions import db, socketio
 from ..models import Event, Idea, Organizer, Participant, Table, Write
+from ..sqlite import erase_traces
 from . import ServiceError, changes
 from .changes import Viewer
 from .inputs import bad_request, clean_client_id, integer, refused, unknown_op
@@ -82,6 +83,9 @@ class Request:
     data: dict
     client_id: str
     base_seq: int | None
+    # Set by an operation that removes personal data (a contact withdrawn):
+    # once committed, no trace of it is left in the database's files.
+    erases: bool = False
 
 
 @dataclass(frozen=True)
@@ -197,6 +201,8 @@ def _carry_out(operation_: Op, req: Request) -> dict:
         else [changes.view(obj, req.actor.viewer) for obj in touched],
     }
     db.session.commit()
+    if req.erases:
+        erase_traces(db.engine)
     return answer
 
 

@@ -18,11 +18,12 @@ left in the database's files either (:func:`workshop.sqlite.erase_traces`).
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
 from ..extensions import db
 from ..models import (
@@ -52,6 +53,7 @@ from .codes import new_secret, token_hash
 # Names shorter than this are replaced only where they are the whole text: as
 # words inside a text, "Al" or "Jo" would take ordinary words with them.
 MIN_NAME_IN_TEXT = 3
+SLICE = 200  # rows pseudonymized between two pauses of the loop
 
 
 @dataclass
@@ -83,8 +85,10 @@ def pseudonymizer(pseudonyms: dict[str, str]) -> Callable:
     in any case ("noé lambert" is Noé Lambert too), longest first."""
     found = {key.strip().lower(): value for key, value in pseudonyms.items() if key.strip()}
     words = sorted((key for key in found if len(key) >= MIN_NAME_IN_TEXT), key=len, reverse=True)
-    pattern = words and re.compile(
-        r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)", re.IGNORECASE
+    pattern = (
+        re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)", re.IGNORECASE)
+        if words
+        else None
     )
 
     def replace(match: re.Match) -> str:
@@ -95,8 +99,9 @@ def pseudonymizer(pseudonyms: dict[str, str]) -> Callable:
 
     def scrub(value):
         if isinstance(value, str):
-            whole = found.get(value.strip().lower())
-            return whole if whole is not None else pattern.sub(replace, value) if pattern else value
+            if value.strip().lower() in found:  # the whole text is a name, even a short one
+                return found[value.strip().lower()]
+            return pattern.sub(replace, value) if pattern else value
         if isinstance(value, list):
             return [scrub(item) for item in value]
         if isinstance(value, dict):
@@ -106,17 +111,23 @@ def pseudonymizer(pseudonyms: dict[str, str]) -> Callable:
     return scrub
 
 
-def _scrub(objects, scrub: Callable, *columns: str) -> int:
-    """Pseudonymize ``columns`` of each of ``objects``; how many changed."""
-    changed = 0
-    for obj in objects:
-        before = [getattr(obj, column) for column in columns]
+def _scrub(model, condition, scrub: Callable, *columns: str) -> int:
+    """Pseudonymize ``columns`` of the rows of ``model`` that meet
+    ``condition``; how many rows changed. Read and written as plain rows, with
+    pauses: under gevent the phones of other evenings are served meanwhile."""
+    rows = db.session.execute(
+        select(model.id, *(getattr(model, column) for column in columns)).where(condition)
+    ).all()
+    changed = []
+    for n, (row_id, *before) in enumerate(rows, 1):
         after = [scrub(value) for value in before]
-        for column, old, new in zip(columns, before, after, strict=True):
-            if new != old:
-                setattr(obj, column, new)
-        changed += after != before
-    return changed
+        if after != before:
+            changed.append({"id": row_id, **dict(zip(columns, after, strict=True))})
+        if n % SLICE == 0:
+            time.sleep(0)
+    if changed:
+        db.session.execute(update(model), changed)  # by primary key
+    return len(changed)
 
 
 def purge_event(organizer: Organizer, event: Event) -> Purge:
@@ -128,12 +139,7 @@ def purge_event(organizer: Organizer, event: Event) -> Purge:
             "not_closed", _l("Close the evening first: phones still use these names.")
         )
     session = db.session
-
-    def of(model, condition) -> list:
-        return list(session.scalars(select(model).where(condition).order_by(model.id)))
-
-    tables = of(Table, Table.event_id == event.id)
-    table_ids = [t.id for t in tables]
+    table_ids = list(session.scalars(select(Table.id).where(Table.event_id == event.id)))
     people = list(
         session.scalars(
             select(Participant)
@@ -151,18 +157,21 @@ def purge_event(organizer: Organizer, event: Event) -> Purge:
         person.contact, person.contact_consent = "", False
         person.brings = person.intro = person.expects = ""
         person.token_hash = token_hash(new_secret())  # the phone's cookie opens nothing now
-    for commitment in of(Commitment, Commitment.table_id.in_(table_ids)):
-        commitment.contribution = commitment.expects = ""
     # The teams of the evening's projects: its participants, and the people
-    # added to them since (their names and contacts came with the evening too);
-    # and the projects its participants joined by a merge.
-    event_projects = of(Project, Project.event_id == event.id)
-    members = of(
-        ProjectMember,
-        or_(
-            ProjectMember.project_id.in_([p.id for p in event_projects]),
-            ProjectMember.participant_id.in_(list(renamed)),
-        ),
+    # added to them since (their names and contacts came with the evening
+    # too); and the teams its participants joined through a merge.
+    event_projects = select(Project.id).where(Project.event_id == event.id)
+    members = list(
+        session.scalars(
+            select(ProjectMember)
+            .where(
+                or_(
+                    ProjectMember.project_id.in_(event_projects),
+                    ProjectMember.participant_id.in_(list(renamed)),
+                )
+            )
+            .order_by(ProjectMember.id)
+        )
     )
     for number, member in enumerate(members, 1):
         pseudonym = renamed.get(member.participant_id) or _member_pseudonym(number)
@@ -171,40 +180,49 @@ def purge_event(organizer: Organizer, event: Event) -> Purge:
         member.name = pseudonym
         member.contact, member.consent = "", False
         member.brings = member.expects = ""
+    session.execute(
+        update(Commitment)
+        .where(Commitment.table_id.in_(table_ids))
+        .values(contribution="", expects="")
+    )
+    session.execute(  # cards deleted by an earlier version, which kept their text
+        update(Idea).where(Idea.table_id.in_(table_ids), Idea.deleted.is_(True)).values(text="")
+    )
+    session.execute(
+        update(SheetField)
+        .where(SheetField.table_id.in_(table_ids))
+        .values(editing_by="", editing_at=None)
+    )
     scrub = pseudonymizer(pseudonyms)
-    ideas = of(Idea, Idea.table_id.in_(table_ids))
-    for idea in ideas:
-        if idea.deleted:  # by an earlier version, which kept the text
-            idea.text = ""
-    _scrub(ideas, scrub, "text")
-    _scrub(of(Cluster, Cluster.table_id.in_(table_ids)), scrub, "name")
-    _scrub(tables, scrub, "console_message")
-    fields = of(SheetField, SheetField.table_id.in_(table_ids))
-    for field in fields:
-        if not field.edited_by.startswith("@"):  # "@facilitator" names no one
-            field.edited_by = pseudonyms.get(field.edited_by, "")
-        field.editing_by, field.editing_at = "", None
-    _scrub(fields, scrub, "text")
-    projects = of(Project, Project.id.in_({m.project_id for m in members} | {
-        p.id for p in event_projects}))  # fmt: skip
-    project_ids = [p.id for p in projects]
-    for project in projects:
-        if project.owner in pseudonyms:
-            project.owner = project.territory.name
-    _scrub(projects, scrub, "title", "summary", "theme", "owner", "sheet")
-    _scrub(of(ProjectSnapshot, ProjectSnapshot.project_id.in_(project_ids)), scrub,
-           "title", "summary", "sheet")  # fmt: skip
-    _scrub(of(ProjectIdea, ProjectIdea.project_id.in_(project_ids)), scrub, "text")
-    _scrub(of(ProjectAction, ProjectAction.project_id.in_(project_ids)), scrub, "what", "who")
-    _scrub(of(ProjectNote, ProjectNote.project_id.in_(project_ids)), scrub, "text")
-    _scrub(of(Review, Review.project_id.in_(project_ids)), scrub, "comment")
+    _scrub(Idea, Idea.table_id.in_(table_ids), scrub, "text")
+    _scrub(Cluster, Cluster.table_id.in_(table_ids), scrub, "name")
+    _scrub(SheetField, SheetField.table_id.in_(table_ids), scrub, "text", "edited_by")
+    _scrub(Table, Table.id.in_(table_ids), scrub, "console_message")
+    project_ids = list(
+        session.scalars(
+            select(Project.id).where(
+                or_(
+                    Project.id.in_(event_projects),
+                    Project.id.in_({member.project_id for member in members}),
+                )
+            )
+        )
+    )
+    _scrub(Project, Project.id.in_(project_ids), scrub, "title", "summary", "theme", "owner",
+           "sheet")  # fmt: skip
+    for model, *columns in (
+        (ProjectSnapshot, "title", "summary", "sheet"),
+        (ProjectIdea, "text"),
+        (ProjectAction, "what", "who"),
+        (ProjectNote, "text"),
+        (Review, "comment"),
+    ):
+        _scrub(model, model.project_id.in_(project_ids), scrub, *columns)
     entries = _scrub(
-        of(
-            JournalEntry,
-            or_(
-                JournalEntry.event_id == event.id,
-                JournalEntry.subject.in_([f"project:{pid}" for pid in project_ids]),
-            ),
+        JournalEntry,
+        or_(
+            JournalEntry.event_id == event.id,
+            JournalEntry.subject.in_([f"project:{pid}" for pid in project_ids]),
         ),
         scrub,
         "subject",

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 import requests
+from flask_migrate import upgrade
 from sqlalchemy import func, select, text
 
+from workshop import create_app
 from workshop.extensions import db
 from workshop.models import (
     Event,
@@ -396,3 +398,32 @@ def test_on_a_running_server_what_is_withdrawn_or_purged_leaves_the_database_fil
                                data={"csrf_token": csrf_token(page)})  # fmt: skip
     assert "sont désormais anonymes" in done.text
     assert_nowhere_in_files(path, ["Zélie Fournier"])
+
+
+def test_the_purge_on_postgresql(postgres_url):
+    """The scale-out database: the same purge, nothing to erase from files."""
+    config = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": postgres_url,
+              "SOCKETIO_ASYNC_MODE": "threading", "SOCKETIO_MESSAGE_QUEUE": None}  # fmt: skip
+    app = create_app(config)
+    with app.app_context():
+        upgrade()
+        organizer = make_organizer()
+        event = make_event(organizer, tables=1)
+        run_table(event.tables[0], cards={"Inès Moreau": ["Une navette"]}, ballots={},
+                  sheet={"carriers": "Inès Moreau"},
+                  commitments={"Inès Moreau": ("carry", "")})  # fmt: skip
+        events.update_event(organizer, event, status=EventStatus.closed)
+        [project] = backlog.projects_for(organizer)
+        backlog.add_action(organizer, project, "Appeler Inès Moreau", "Inès Moreau", None)
+
+        privacy.purge_event(organizer, event)
+
+        db.session.expire_all()
+        assert [(a.what, a.who) for a in project.actions] == [
+            ("Appeler Participant 1", "Participant 1")
+        ]
+        assert [m.name for m in project.members] == ["Participant 1"]
+        carriers = select(SheetField.text).where(SheetField.key == "carriers")
+        assert db.session.scalars(carriers).all() == ["Participant 1"]
+        db.session.remove()
+        db.engine.dispose()

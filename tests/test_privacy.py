@@ -343,6 +343,29 @@ def test_a_contact_withdrawn_from_the_phone_leaves_the_database_files(app, datab
         db.session.remove()
 
 
+def test_a_reader_holding_an_old_snapshot_delays_the_erasure_and_fails_nothing(
+    app, database_path, caplog
+):
+    with app.app_context():
+        event = make_event(make_organizer(), tables=1)
+        ines, _token = live.join_table(event.tables[0], "Inès", "citizen")
+        phone = writes.as_participant(ines)
+        write(phone, "commit.save", role="carry", consent=True, contact="ines.busy@example.org")
+        reader = sqlite3.connect(database_path)  # a backup, say, reading a snapshot
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM participants").fetchone()
+        try:
+            write(phone, "commit.save", role="follow", consent=False)  # answered all the same
+        finally:
+            reader.close()
+        assert "could not be truncated" in caplog.text
+        # The next erasure takes what this one left.
+        write(phone, "commit.save", role="carry", consent=True, contact="ines.next@example.org")
+        write(phone, "commit.withdraw")
+        assert_nowhere_in_files(database_path, ["ines.busy@example.org", "ines.next@example.org"])
+        db.session.remove()
+
+
 # --- on a running server (gevent, grouped flushes, the checkpoint process) --------------
 
 

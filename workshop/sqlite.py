@@ -218,8 +218,9 @@ def erase_traces(engine: Engine, vacuum: bool = False) -> None:
     so copy the -wal into the database and truncate it. ``vacuum`` also
     rewrites the database file whole (an evening's purge: copies left in
     its free space by versions without secure_delete go too). Off the loop:
-    writers wait for it cooperatively (workshop/sqlite.py's _begin_writing).
-    Nothing to do for another database."""
+    writers wait for it cooperatively (see _begin_writing). Never fails
+    what was committed before it (a failure is logged). Nothing to do for
+    another database."""
     path = engine.url.database if engine.dialect.name == "sqlite" else None
     if path and path != ":memory:":
         off_loop(_erase_traces, path, vacuum)
@@ -235,6 +236,8 @@ def _erase_traces(path: str, vacuum: bool) -> None:
         busy, _pages, _copied = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         if busy:  # a reader kept an older snapshot past ERASE_WAIT: the next erasure will do
             log.warning("the -wal file of %s could not be truncated: a reader kept it busy", path)
+    except sqlite3.Error:  # locked past ERASE_WAIT, say: the next erasure will do
+        log.exception("erasing the traces of deleted data in %s failed", path)
     finally:
         connection.close()
 

@@ -686,6 +686,26 @@ def test_reviewers_see_only_their_projects_and_their_opinions_are_tallied(app, i
     assert app.test_client().get("/review/not-a-real-token-at-all").status_code == 404
 
 
+def test_a_reviewer_sees_the_names_of_the_team_members_who_agreed_only(app, ids):
+    """Léa committed at the evening without agreeing to be contacted: like the
+    exports, the reviewer's page does not name her (nor anyone without consent)."""
+    with app.app_context():
+        organizer = db.session.get(Organizer, 1)
+        project = db.session.get(Project, ids["project_id"])
+        backlog.add_member(organizer, project, name="Yves Martin", consent=True,
+                           contact="yves@example.org")  # fmt: skip
+        backlog.add_member(organizer, project, name="Sans Accord")
+        reviewer, token = reviews.new_reviewer(organizer, project.territory, "Anne")
+        reviews.invite(organizer, project, reviewer)
+        db.session.remove()
+
+    page = app.test_client().get(f"/review/{token}").get_data(as_text=True)
+
+    assert "Yves Martin" in page
+    assert "Léa" not in page and "Sans Accord" not in page and "yves@example.org" not in page
+    assert "2 personnes non nommées (sans leur accord)" in page
+
+
 def test_an_organizer_invites_a_new_reviewer_from_the_project_page(app, ids):
     http = signed_in(app)
     done = http.post(f"/backlog/projects/{ids['project_id']}/reviewers",

@@ -12,7 +12,9 @@ The -wal file starts again from its beginning only once a checkpoint has
 copied all of it; a checkpoint every CHECKPOINT_INTERVAL seconds keeps up
 with the evening's writes. Should the file still grow past RESTART_PAGES,
 a RESTART checkpoint briefly holds new writers back (they wait
-cooperatively, see workshop/sqlite.py) to start it again.
+cooperatively, see workshop/sqlite.py) to start it again. The file is never
+truncated here: after personal data is removed, the server truncates it
+itself (workshop/sqlite.py, erase_traces), so that no old page keeps it.
 
     python workshop/checkpointer.py DATABASE_FILE SERVER_PID    # run.py starts it
 """

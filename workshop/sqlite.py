@@ -14,6 +14,7 @@ groups, in a native thread (GroupFlush); and the server never checkpoints
 (workshop/checkpointer.py does).
 """
 
+import logging
 import os
 import sqlite3
 import threading
@@ -28,6 +29,11 @@ from .offload import off_loop
 READS = ("SELECT", "PRAGMA", "WITH")
 WAIT = 10.0  # seconds; past this the write goes on and SQLite's busy_timeout decides
 BUSY_TIMEOUT_MS = 10_000  # how long SQLite waits for another program's lock
+# How long erasing traces waits for readers and the writer: less than WAIT,
+# so that the writers held back meanwhile never give up.
+ERASE_WAIT = 3.0  # seconds
+
+log = logging.getLogger(__name__)
 
 
 @event.listens_for(Engine, "connect")
@@ -42,6 +48,9 @@ def _sqlite_pragmas(dbapi_connection, _record):
         cursor.execute("PRAGMA foreign_keys=ON")
         # FULL: an acknowledged post survives a power cut, not only a crash.
         cursor.execute("PRAGMA synchronous=FULL")
+        # What a change overwrites or deletes is zeroed in the file, not left
+        # readable in its free space (a withdrawn contact, a deleted card).
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
 
@@ -200,6 +209,37 @@ def _begin_writing(raw: sqlite3.Connection) -> None:
                 raise
         time.sleep(pause)
         pause = min(pause * 2, 0.1)
+
+
+def erase_traces(engine: Engine, vacuum: bool = False) -> None:
+    """Once personal data is deleted and committed, leave none of it in the
+    database's files: old versions of its pages stay in the -wal file until
+    they are overwritten (checkpoints copy them, never truncate the file),
+    so copy the -wal into the database and truncate it. ``vacuum`` also
+    rewrites the database file whole (an evening's purge: copies left in
+    its free space by versions without secure_delete go too). Off the loop:
+    writers wait for it cooperatively (see _begin_writing). Never fails
+    what was committed before it (a failure is logged). Nothing to do for
+    another database."""
+    path = engine.url.database if engine.dialect.name == "sqlite" else None
+    if path and path != ":memory:":
+        off_loop(_erase_traces, path, vacuum)
+
+
+def _erase_traces(path: str, vacuum: bool) -> None:
+    # A connection of its own, in this thread: waiting inside SQLite is fine here.
+    connection = sqlite3.connect(path, timeout=ERASE_WAIT, isolation_level=None)
+    try:
+        connection.execute("PRAGMA secure_delete=ON")
+        if vacuum:
+            connection.execute("VACUUM")
+        busy, _pages, _copied = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if busy:  # a reader kept an older snapshot past ERASE_WAIT: the next erasure will do
+            log.warning("the -wal file of %s could not be truncated: a reader kept it busy", path)
+    except sqlite3.Error:  # locked past ERASE_WAIT, say: the next erasure will do
+        log.exception("erasing the traces of deleted data in %s failed", path)
+    finally:
+        connection.close()
 
 
 def database_file(url: str) -> str | None:

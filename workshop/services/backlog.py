@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import clock
@@ -551,6 +551,30 @@ def sheet_fields(project: Project, fields: list | None = None) -> list[dict]:
         {**field, "label": labels.get(field["key"], field["key"])}
         for field in (project.sheet if fields is None else fields)
     ]
+
+
+def forget_cards(ideas: list[Idea]) -> None:
+    """Cards their author deletes: their texts leave the projects made of
+    them (the ideas a project came from; a title or summary, the current
+    one or a stage's snapshot, that was a card's text). Call before the
+    cards lose their texts; committed by the caller."""
+    texts = {idea.id: idea.text for idea in ideas}
+    copies = list(db.session.scalars(select(ProjectIdea).where(ProjectIdea.idea_id.in_(texts))))
+    for copy in copies:
+        copy.text = ""
+    summaries = set(texts.values())
+    titles = {_first_line(text) for text in summaries}
+    projects = db.session.scalars(
+        select(Project).where(
+            or_(Project.id.in_({c.project_id for c in copies}), Project.idea_id.in_(texts))
+        )
+    )
+    for project in projects:
+        for version in (project, *project.snapshots):
+            if version.summary in summaries:
+                version.summary = ""
+            if version.title in titles:
+                version.title = project.theme or "…"
 
 
 def promoted_ideas(idea_ids: list[int]) -> dict[int, int]:

@@ -68,7 +68,7 @@ def save(req: Request) -> None:
     commitment.updated_at = clock.now()
     # Consent withdrawn: the contact goes with it.
     participant.contact_consent = consent
-    participant.contact = contact if consent else ""
+    _set_contact(req, participant, contact if consent else "")
     touch(commitment)
 
 
@@ -81,5 +81,12 @@ def withdraw(req: Request) -> None:
         return
     commitment.withdrawn = True
     commitment.updated_at = clock.now()
-    participant.contact_consent, participant.contact = False, ""
+    participant.contact_consent = False
+    _set_contact(req, participant, "")
     touch(commitment)
+
+
+def _set_contact(req: Request, participant: Participant, contact: str) -> None:
+    # A contact withdrawn or replaced leaves no trace (see Request.erases).
+    req.erases = req.erases or participant.contact not in ("", contact)
+    participant.contact = contact

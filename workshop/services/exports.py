@@ -41,7 +41,7 @@ from ..models import (
     Table,
     Vote,
 )
-from . import sheet_template
+from . import privacy, sheet_template
 
 SCHEMA = "https://startup-territoire.example/schemas/event-export"
 SCHEMA_VERSION = 1
@@ -116,7 +116,7 @@ def event_rows(event: Event) -> dict[str, list[dict]]:
         of_event(Participant, "id", "table_id", "category", "display_name", "contact", "brings",
                  "contact_consent", "removed", "created_at").order_by(Participant.id)
     )  # fmt: skip
-    consented = {p.id for p in people if p.contact_consent}
+    consented = {p.id for p in people if privacy.consented(p)}
     votes = fetch(
         of_event(Vote, "idea_id", "table_id", "participant_id", "active", "created_at").order_by(
             Vote.id

@@ -236,7 +236,13 @@ def delete_idea(req: Request) -> None:
     if idea.deleted:
         return
     require_open(req.actor.table)
-    idea.deleted, idea.updated_at = True, utcnow()
+    erase(idea)
+
+
+def erase(idea: Idea) -> None:
+    """Delete a card for good: its text goes; it stays a tombstone with a
+    new number, so that every screen removes it (catch-up included)."""
+    idea.deleted, idea.text, idea.updated_at = True, "", utcnow()
     touch(idea)
 
 

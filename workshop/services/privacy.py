@@ -4,22 +4,30 @@ the figures.
 
 What goes: participants' names (replaced by "Participant N"), contacts and
 consents, what they said about themselves, the free texts of their
-commitments, their names on the sheet's fields, on project teams and in the
-journal, and their phones' access (the cookies stop working). What stays:
-categories (for the mobilisation figures), ideas, votes, clusters, sheets,
-the roles and hours of commitments, projects and their stages.
+commitments, the text of deleted cards, the names and contacts of the
+evening's project teams (members added later too: "Team member N") and their
+phones' access (the cookies stop working). Wherever a name or a contact was
+copied or typed — cards, the sheet, groups, console messages, the projects'
+titles, summaries, sheets and their snapshots, actions, notes, reviews, the
+journal — it is replaced by its person's pseudonym. What stays: categories
+(for the mobilisation figures), ideas, votes, clusters, sheets, the roles
+and hours of commitments, projects and their stages. Nothing of what went is
+left in the database's files either (:func:`workshop.sqlite.erase_traces`).
 """
 
 from __future__ import annotations
 
+import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select, text
+from sqlalchemy import or_, select, update
 
-from .. import clock
 from ..extensions import db
 from ..models import (
+    Cluster,
     Commitment,
     Event,
     EventStatus,
@@ -28,17 +36,24 @@ from ..models import (
     Organizer,
     Participant,
     Project,
+    ProjectAction,
+    ProjectIdea,
     ProjectMember,
+    ProjectNote,
+    ProjectSnapshot,
+    Review,
     SheetField,
     Table,
     Vote,
 )
-from . import ServiceError, accounts, journal
-from .changes import touch
+from ..sqlite import erase_traces
+from . import ServiceError, accounts, backlog, journal, live
 from .codes import new_secret, token_hash
 
-# Journal data keys that may hold a person's name or contact.
-PERSONAL_KEYS = ("name", "contact", "before", "after", "by")
+# Names shorter than this are replaced only where they are the whole text: as
+# words inside a text, "Al" or "Jo" would take ordinary words with them.
+MIN_NAME_IN_TEXT = 3
+SLICE = 200  # rows pseudonymized between two pauses of the loop
 
 
 @dataclass
@@ -57,6 +72,64 @@ def _member_pseudonym(number: int) -> str:
     return str(_l("Team member %(number)d", number=number))
 
 
+def consented(person: Participant | ProjectMember) -> bool:
+    """Whether a participant (or a member of a project's team) agreed to be
+    named and contacted: only then do their name and contact leave the
+    organizers' own pages (exports, the reviewers' page)."""
+    return bool(person.consent if isinstance(person, ProjectMember) else person.contact_consent)
+
+
+def pseudonymizer(pseudonyms: dict[str, str]) -> Callable:
+    """A function that replaces, in a text (or in the texts of a JSON value),
+    each name or contact of ``pseudonyms`` by its pseudonym: as a whole word,
+    in any case ("noé lambert" is Noé Lambert too), longest first."""
+    found = {key.strip().lower(): value for key, value in pseudonyms.items() if key.strip()}
+    words = sorted((key for key in found if len(key) >= MIN_NAME_IN_TEXT), key=len, reverse=True)
+    pattern = (
+        re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)", re.IGNORECASE)
+        if words
+        else None
+    )
+
+    def replace(match: re.Match) -> str:
+        text = match.group()
+        return found.get(text.lower()) or next(
+            value for key, value in found.items() if re.fullmatch(re.escape(key), text, re.I)
+        )
+
+    def scrub(value):
+        if isinstance(value, str):
+            if value.strip().lower() in found:  # the whole text is a name, even a short one
+                return found[value.strip().lower()]
+            return pattern.sub(replace, value) if pattern else value
+        if isinstance(value, list):
+            return [scrub(item) for item in value]
+        if isinstance(value, dict):
+            return {key: scrub(item) for key, item in value.items()}
+        return value
+
+    return scrub
+
+
+def _scrub(model, condition, scrub: Callable, *columns: str) -> int:
+    """Pseudonymize ``columns`` of the rows of ``model`` that meet
+    ``condition``; how many rows changed. Read and written as plain rows, with
+    pauses: under gevent the phones of other evenings are served meanwhile."""
+    rows = db.session.execute(
+        select(model.id, *(getattr(model, column) for column in columns)).where(condition)
+    ).all()
+    changed = []
+    for n, (row_id, *before) in enumerate(rows, 1):
+        after = [scrub(value) for value in before]
+        if after != before:
+            changed.append({"id": row_id, **dict(zip(columns, after, strict=True))})
+        if n % SLICE == 0:
+            time.sleep(0)
+    if changed:
+        db.session.execute(update(model), changed)  # by primary key
+    return len(changed)
+
+
 def purge_event(organizer: Organizer, event: Event) -> Purge:
     """Remove the personal data of a closed evening (see the module's docstring)."""
     if not accounts.can_manage(organizer, event):
@@ -66,9 +139,6 @@ def purge_event(organizer: Organizer, event: Event) -> Purge:
             "not_closed", _l("Close the evening first: phones still use these names.")
         )
     session = db.session
-    if session.get_bind().dialect.name == "sqlite":
-        # Overwritten values are zeroed in the file, not left in free space.
-        session.execute(text("PRAGMA secure_delete = ON"))
     table_ids = list(session.scalars(select(Table.id).where(Table.event_id == event.id)))
     people = list(
         session.scalars(
@@ -77,81 +147,96 @@ def purge_event(organizer: Organizer, event: Event) -> Purge:
             .order_by(Participant.table_id, Participant.id)
         )
     )
-    names = {p.display_name for p in people if p.display_name}
-    by_name = {p.display_name: p.id for p in people}
-    contacts = {p.contact for p in people if p.contact}
+    pseudonyms: dict[str, str] = {}  # name or contact -> pseudonym
     renamed = {}
     for number, person in enumerate(people, 1):
         renamed[person.id] = _pseudonym(number)
+        for datum in (person.display_name, person.contact):
+            pseudonyms.setdefault(datum, renamed[person.id])
         person.display_name = renamed[person.id]
         person.contact, person.contact_consent = "", False
         person.brings = person.intro = person.expects = ""
         person.token_hash = token_hash(new_secret())  # the phone's cookie opens nothing now
-    for commitment in session.scalars(select(Commitment).where(Commitment.table_id.in_(table_ids))):
-        commitment.contribution = commitment.expects = ""
-    for field in session.scalars(select(SheetField).where(SheetField.table_id.in_(table_ids))):
-        if not field.edited_by.startswith("@"):  # "@facilitator" names no one
-            field.edited_by = renamed.get(by_name.get(field.edited_by), "")
-        field.editing_by, field.editing_at = "", None
     # The teams of the evening's projects: its participants, and the people
-    # added to them since (their names and contacts came with the evening too).
-    event_projects = list(session.scalars(select(Project).where(Project.event_id == event.id)))
-    project_ids = [p.id for p in event_projects]
+    # added to them since (their names and contacts came with the evening
+    # too); and the teams its participants joined through a merge.
+    event_projects = select(Project.id).where(Project.event_id == event.id)
     members = list(
         session.scalars(
-            select(ProjectMember).where(
+            select(ProjectMember)
+            .where(
                 or_(
-                    ProjectMember.project_id.in_(project_ids),
+                    ProjectMember.project_id.in_(event_projects),
                     ProjectMember.participant_id.in_(list(renamed)),
+                )
+            )
+            .order_by(ProjectMember.id)
+        )
+    )
+    for number, member in enumerate(members, 1):
+        pseudonym = renamed.get(member.participant_id) or _member_pseudonym(number)
+        for datum in (member.name, member.contact):
+            pseudonyms.setdefault(datum, pseudonym)
+        member.name = pseudonym
+        member.contact, member.consent = "", False
+        member.brings = member.expects = ""
+    session.execute(
+        update(Commitment)
+        .where(Commitment.table_id.in_(table_ids))
+        .values(contribution="", expects="")
+    )
+    session.execute(  # cards deleted by an earlier version, which kept their text
+        update(Idea).where(Idea.table_id.in_(table_ids), Idea.deleted.is_(True)).values(text="")
+    )
+    session.execute(
+        update(SheetField)
+        .where(SheetField.table_id.in_(table_ids))
+        .values(editing_by="", editing_at=None)
+    )
+    scrub = pseudonymizer(pseudonyms)
+    _scrub(Idea, Idea.table_id.in_(table_ids), scrub, "text")
+    _scrub(Cluster, Cluster.table_id.in_(table_ids), scrub, "name")
+    _scrub(SheetField, SheetField.table_id.in_(table_ids), scrub, "text", "edited_by")
+    _scrub(Table, Table.id.in_(table_ids), scrub, "console_message")
+    project_ids = list(
+        session.scalars(
+            select(Project.id).where(
+                or_(
+                    Project.id.in_(event_projects),
+                    Project.id.in_({member.project_id for member in members}),
                 )
             )
         )
     )
-    for number, member in enumerate(members, 1):
-        names.add(member.name)
-        contacts.add(member.contact)
-        member.name = renamed.get(member.participant_id) or _member_pseudonym(number)
-        member.contact, member.consent = "", False
-        member.brings = member.expects = ""
-    for project in event_projects:
-        if project.owner in names:
-            project.owner = event.territory.name
-    entries = _scrub_journal(event, names | contacts)
+    _scrub(Project, Project.id.in_(project_ids), scrub, "title", "summary", "theme", "owner",
+           "sheet")  # fmt: skip
+    for model, *columns in (
+        (ProjectSnapshot, "title", "summary", "sheet"),
+        (ProjectIdea, "text"),
+        (ProjectAction, "what", "who"),
+        (ProjectNote, "text"),
+        (Review, "comment"),
+    ):
+        _scrub(model, model.project_id.in_(project_ids), scrub, *columns)
+    entries = _scrub(
+        JournalEntry,
+        or_(
+            JournalEntry.event_id == event.id,
+            JournalEntry.subject.in_([f"project:{pid}" for pid in project_ids]),
+        ),
+        scrub,
+        "subject",
+        "data",
+    )
     journal.record(
         f"organizer:{organizer.id}", "event.purged", event.title,
         territory_id=event.territory_id, event_id=event.id,
         participants=len(people), members=len(members), journal_entries=entries,
     )  # fmt: skip
     session.commit()
+    # Rare, and the organizer waits for it: the database file is rewritten too.
+    erase_traces(db.engine, vacuum=True)
     return Purge(len(people), len(members), entries)
-
-
-def _scrub_journal(event: Event, personal: set[str]) -> int:
-    """Remove names and contacts from the journal entries about the evening
-    and its projects; returns how many entries changed."""
-    if not personal:
-        return 0
-    project_subjects = [
-        f"project:{pid}"
-        for pid in db.session.scalars(select(Project.id).where(Project.event_id == event.id))
-    ]
-    entries = db.session.scalars(
-        select(JournalEntry).where(
-            or_(JournalEntry.event_id == event.id, JournalEntry.subject.in_(project_subjects))
-        )
-    )
-    changed = 0
-    for entry in entries:
-        data = dict(entry.data or {})
-        scrubbed = {
-            key: ("" if key in PERSONAL_KEYS and value in personal else value)
-            for key, value in data.items()
-        }
-        subject = "" if entry.subject in personal else entry.subject
-        if scrubbed != data or subject != entry.subject:
-            entry.data, entry.subject = scrubbed, subject
-            changed += 1
-    return changed
 
 
 # --- a participant's own data, from their phone ---------------------------------------
@@ -196,7 +281,8 @@ def participant_data(participant: Participant) -> dict:
 
 def withdraw_consent(participant: Participant) -> None:
     """The participant no longer agrees to be contacted: their contact goes,
-    from the table and from the teams of the projects they are in."""
+    from the table and from the teams of the projects they are in, and
+    from the database's files."""
     participant.contact_consent, participant.contact = False, ""
     for member in db.session.scalars(
         select(ProjectMember).where(ProjectMember.participant_id == participant.id)
@@ -207,22 +293,26 @@ def withdraw_consent(participant: Participant) -> None:
         event_id=participant.table.event_id,
     )  # fmt: skip
     db.session.commit()
+    erase_traces(db.engine)
 
 
 def delete_posts(participant: Participant) -> int:
-    """Delete every card the participant posted (even after the evening);
-    every screen of the table sees them go. Returns how many."""
+    """Delete every card the participant posted (even after the evening):
+    their texts go, from the projects made of them too, and from the
+    database's files; every screen of the table sees them go. Returns how many."""
     ideas = list(
         db.session.scalars(
             select(Idea).where(Idea.participant_id == participant.id, Idea.deleted.is_(False))
         )
     )
+    backlog.forget_cards(ideas)
     for idea in ideas:
-        idea.deleted, idea.updated_at = True, clock.now()
-        touch(idea)
+        live.erase(idea)
     journal.record(
         f"participant:{participant.id}", "participant.posts_deleted", "",
         event_id=participant.table.event_id, count=len(ideas),
     )  # fmt: skip
     db.session.commit()
+    if ideas:
+        erase_traces(db.engine)
     return len(ideas)

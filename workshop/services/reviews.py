@@ -16,7 +16,7 @@ from sqlalchemy import select
 from .. import clock
 from ..extensions import db
 from ..models import Organizer, Project, Review, Reviewer, Territory, Verdict
-from . import ServiceError, backlog, journal
+from . import ServiceError, backlog, journal, privacy
 from .codes import new_secret, token_hash
 
 MAX_COMMENT = 4000
@@ -128,6 +128,13 @@ def invitations(reviewer: Reviewer) -> list[Review]:
             .order_by(Review.invited_at, Review.id)
         )
     )
+
+
+def named_team(project: Project) -> tuple[list[str], int]:
+    """What a reviewer sees of a project's team: the names of those who
+    agreed (the rule of the exports) and how many others there are."""
+    named = [member.name for member in project.members if privacy.consented(member)]
+    return named, len(project.members) - len(named)
 
 
 def give(reviewer: Reviewer, project_id, verdict, comment: str) -> Review:

@@ -28,6 +28,7 @@ from .. import clock
 from ..extensions import db, socketio
 from ..limits import limiter
 from ..models import Event, Idea, Organizer, Participant, Table, Write
+from ..sqlite import erase_traces
 from . import ServiceError, changes
 from .changes import Viewer
 from .inputs import bad_request, clean_client_id, integer, refused, too_fast, unknown_op
@@ -97,6 +98,9 @@ class Request:
     client_id: str
     base_seq: int | None
     budgets: list[Budget] = field(default_factory=list)
+    # Set by an operation that removes personal data (a contact withdrawn):
+    # once committed, no trace of it is left in the database's files.
+    erases: bool = False
 
     def spend(self, key: str, limit: int, window: float, refusal=too_fast) -> None:
         """Refuse the write now if budget ``key`` is used up; spend it only
@@ -230,6 +234,8 @@ def _carry_out(operation_: Op, req: Request) -> dict:
         else [changes.view(obj, req.actor.viewer) for obj in touched],
     }
     db.session.commit()
+    if req.erases:
+        erase_traces(db.engine)
     return answer
 
 

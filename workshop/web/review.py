@@ -33,6 +33,7 @@ def page(token: str):
         invitations=reviews.invitations(reviewer),
         labels=backlog,
         verdicts=reviews.VERDICT_LABELS,
+        team=reviews.named_team,
     )
 
 

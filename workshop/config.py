@@ -5,6 +5,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from .sqlite import database_file
 
@@ -88,6 +89,9 @@ def load_config(instance_path: str) -> dict:
         "RATE_LIMIT_POSTS": int(os.environ.get("RATE_LIMIT_POSTS", "12")),
         "RATE_LIMIT_WINDOW": int(os.environ.get("RATE_LIMIT_WINDOW", "60")),
         "BABEL_DEFAULT_LOCALE": "fr",
+        # The evenings' local time: the spreadsheets show their times in it.
+        # Checked at start: a misspelt zone stops the app, not an export.
+        "TIMEZONE": ZoneInfo(os.environ.get("TIMEZONE") or "Europe/Paris").key,
         "LANGUAGES": ["fr", "en"],
         "WTF_CSRF_TIME_LIMIT": None,
         # Proxies in front of the app (nginx: 1) whose X-Forwarded-For and

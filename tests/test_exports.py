@@ -104,10 +104,10 @@ def csv_headers(content: bytes, delimiter: str) -> dict[str, list[str]]:
 
 def test_csv_with_commas_is_the_data_as_in_the_json(app, evening):
     """The CSV with commas is for tools: the JSON's columns and codes, ISO times."""
-    files = csv_files(export(app, evening, "csv"), ",")
+    content = export(app, evening, "csv")
+    files, headers = csv_files(content, ","), csv_headers(content, ",")
     document = json.loads(export(app, evening, "json"))
 
-    headers = csv_headers(export(app, evening, "csv"), ",")
     for name in exports.ENTITIES:  # every file has its header, even without rows
         assert headers[name] == list(exports.COLUMNS[name]), name
         assert not document[name] or list(document[name][0]) == headers[name], name
@@ -128,7 +128,8 @@ def test_csv_with_commas_is_the_data_as_in_the_json(app, evening):
 def test_csv_for_excel_reads_like_the_spreadsheet(app, evening):
     """The CSV with semicolons is for French Excel: the spreadsheet's
     headers and words, local times as Excel reads them."""
-    files = csv_files(export(app, evening, "csv-excel"), ";")
+    content = export(app, evening, "csv-excel")
+    files = csv_files(content, ";")
 
     ideas = {r["N°"]: r for r in files["ideas"]}
     assert {int(k): r["Texte"] for k, r in ideas.items()} == {
@@ -148,7 +149,7 @@ def test_csv_for_excel_reads_like_the_spreadsheet(app, evening):
     roles = sorted(r["Rôle"] for r in files["commitments"])
     assert roles == ["Apporte", "Porte"]
     assert files["clusters"] == []  # no cluster: the file still has its header
-    assert csv_headers(export(app, evening, "csv-excel"), ";")["clusters"] == ["N°", "Table", "Nom"]
+    assert csv_headers(content, ";")["clusters"] == ["N°", "Table", "Nom"]
 
 
 def guarded(text: str) -> str:

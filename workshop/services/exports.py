@@ -36,7 +36,6 @@ import time
 import zipfile
 from collections import Counter
 from datetime import date, datetime
-from pathlib import Path
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
@@ -46,7 +45,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from .. import clock
+from .. import ROOT, clock
 from ..extensions import db
 from ..models import (
     Cluster,
@@ -208,7 +207,7 @@ DATE_FORMATS = {
 }  # fmt: skip
 # What a spreadsheet takes for the start of a formula (OWASP's list).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-FONTS = Path(__file__).resolve().parent.parent.parent / "static" / "vendor" / "fonts"
+FONTS = ROOT / "static" / "vendor" / "fonts"  # the PDF's (DejaVu Sans, with its licence)
 
 
 SLICE = 20  # rows (or report paragraphs) between two pauses: a few milliseconds

@@ -5,6 +5,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from .sqlite import database_file
 
@@ -111,6 +112,9 @@ def load_config(instance_path: str) -> dict:
         # hall behind one address (a proxy) stays far below: kept on.
         "WRONG_CODES_PER_MINUTE": int(os.environ.get("WRONG_CODES_PER_MINUTE", "30")),
         "BABEL_DEFAULT_LOCALE": "fr",
+        # The evenings' local time: the spreadsheets show their times in it.
+        # Checked at start: a misspelt zone stops the app, not an export.
+        "TIMEZONE": ZoneInfo(os.environ.get("TIMEZONE") or "Europe/Paris").key,
         "LANGUAGES": ["fr", "en"],
         "WTF_CSRF_TIME_LIMIT": None,
         # Proxies in front of the app (nginx: 1) whose X-Forwarded-For and

@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange
 
 from .models import ActorCategory, Challenge, WorkshopKind
 from .services.accounts import MIN_PASSWORD_LENGTH
-from .services.live import MAX_BRINGS_LENGTH, MAX_NAME_LENGTH
+from .services.live import CATEGORY_LABELS, MAX_BRINGS_LENGTH, MAX_NAME_LENGTH
 
 
 def challenge_choices():
@@ -34,16 +34,7 @@ def workshop_kind_choices():
 
 
 def category_choices():
-    return [
-        (ActorCategory.citizen.value, _l("Citizen")),
-        (ActorCategory.business.value, _l("Business")),
-        (ActorCategory.local_authority.value, _l("Local authority, elected official")),
-        (ActorCategory.association.value, _l("Association, social economy")),
-        (ActorCategory.research.value, _l("Research, training")),
-        (ActorCategory.student.value, _l("Student")),
-        (ActorCategory.other.value, _l("Other")),
-        (ActorCategory.not_said.value, _l("Not said")),
-    ]
+    return [(category.value, label) for category, label in CATEGORY_LABELS.items()]
 
 
 def join_category_choices():

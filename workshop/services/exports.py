@@ -3,9 +3,24 @@
 One function gathers an evening's data as plain rows per entity (tables,
 participants, ideas, votes, clusters, sheets, commitments, projects,
 actions); each format is a small writer of those rows: CSV (UTF-8 with BOM,
-``,`` or ``;`` for French Excel, one file per entity in a ZIP), XLSX (one
-sheet per entity), JSON (documented and versioned by
-``docs/export-schema.json``) and a printable report (HTML and PDF).
+one file per entity in a ZIP), XLSX (one sheet per entity), JSON
+(documented and versioned by ``docs/export-schema.json``) and a printable
+report (HTML and PDF).
+
+Two readers, two shapes of the same rows:
+
+- for tools, the JSON and the CSV with commas: the columns' codes as
+  headers (``created_at``), codes as values (``creative``, ``d2``), times in
+  ISO 8601 UTC;
+- for people, the XLSX and the CSV with semicolons (for French Excel): the
+  interface's words as headers and values (« Publiée le », « Défi créatif »,
+  « Oui »), times in the evening's local time (``TIMEZONE``, Europe/Paris by
+  default) as that language writes them.
+
+A text that a spreadsheet would run as a formula (starting with ``=``,
+``+``, ``-``, ``@``, a tab or a carriage return) begins with an apostrophe
+in both CSVs; in the XLSX it stays as typed, in a text cell with Excel's
+quote prefix (text even when edited).
 
 Personal data stays out unless its person consented: a participant's name,
 contact and what they said about themselves appear only with consent.
@@ -16,18 +31,21 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import time
 import zipfile
 from collections import Counter
 from datetime import date, datetime
 from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
 
+from flask import current_app
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from sqlalchemy import select
 
-from .. import clock
+from .. import ROOT, clock
 from ..extensions import db
 from ..models import (
     Cluster,
@@ -41,7 +59,8 @@ from ..models import (
     Table,
     Vote,
 )
-from . import privacy, sheet_template
+from . import backlog, privacy, sheet_template
+from .live import CATEGORY_LABELS
 
 SCHEMA = "https://startup-territoire.example/schemas/event-export"
 SCHEMA_VERSION = 1
@@ -62,6 +81,133 @@ ROLE_LABELS = {
     "contribute": _l("Contributes"),
     "follow": _l("Keeps informed"),
 }
+
+# The spreadsheets' columns, in the rows' order, with what people read as
+# their header. The JSON and the CSV with commas use the codes.
+COLUMNS = {
+    "tables": {
+        "number": _l("Table"),
+        "name": _l("Name"),
+        "challenge": _l("Challenge"),
+        "workshop_kind": _l("Workshop"),
+        "brief_title": _l("Brief title"),
+        "brief": _l("Brief"),
+        "facilitator": _l("Facilitator"),
+        "participants": _l("Participants"),
+        "ideas": _l("Ideas"),
+    },
+    "participants": {
+        "id": _l("No."),
+        "table": _l("Table"),
+        "category": _l("Category"),
+        "name": _l("Name"),
+        "contact": _l("Contact"),
+        "brings": _l("What they bring"),
+        "consent": _l("Contact accepted"),
+        "removed": _l("Removed from the table"),
+        "joined_at": _l("Joined at"),
+    },
+    "ideas": {
+        "id": _l("No."),
+        "table": _l("Table"),
+        "kind": _l("Card type"),
+        "text": _l("Text"),
+        "votes": _l("Votes"),
+        "cluster_id": _l("Group no."),
+        "hidden": _l("Hidden"),
+        "author_id": _l("Participant no."),
+        "created_at": _l("Posted at"),
+    },
+    "votes": {
+        "idea_id": _l("Idea no."),
+        "table": _l("Table"),
+        "participant_id": _l("Participant no."),
+        "active": _l("Counted"),
+        "at": _l("Date and time"),
+    },
+    "clusters": {"id": _l("No."), "table": _l("Table"), "name": _l("Name")},
+    "sheets": {
+        "table": _l("Table"),
+        "key": _l("Field code"),
+        "label": _l("Field"),
+        "text": _l("Text"),
+    },
+    "commitments": {
+        "table": _l("Table"),
+        "participant_id": _l("Participant no."),
+        "name": _l("Name"),
+        "role": _l("Role"),
+        "contribution": _l("Contribution"),
+        "expects": _l("Expects"),
+        "hours_per_month": _l("Hours per month"),
+        "consent": _l("Contact accepted"),
+    },
+    "projects": {
+        "id": _l("No."),
+        "title": _l("Title"),
+        "stage": _l("Stage"),
+        "status": _l("Status"),
+        "carrier_status": _l("Carrier"),
+        "theme": _l("Theme"),
+        "table": _l("Table"),
+        "owner": _l("Owner"),
+        "merged_into": _l("Merged into no."),
+        "created_at": _l("Created on"),
+    },
+    "actions": {
+        "project_id": _l("Project no."),
+        "what": _l("Action"),
+        "who": _l("Who"),
+        "due": _l("Due"),
+        "done_at": _l("Done on"),
+    },
+}
+TITLES = {
+    "tables": _l("Tables"),
+    "participants": _l("Participants"),
+    "ideas": _l("Ideas"),
+    "votes": _l("Votes"),
+    "clusters": _l("Groups of ideas"),
+    "sheets": _l("Sheets"),
+    "commitments": _l("Commitments"),
+    "projects": _l("Projects"),
+    "actions": _l("Actions"),
+}
+# Codes as people read them, by column.
+VALUE_LABELS = {
+    "challenge": {
+        "territorial": _l("Territorial challenge"),
+        "creative": _l("Creative challenge"),
+        "prototyping": _l("Prototyping challenge"),
+    },
+    "workshop_kind": {"starter": _l("Star'Ter"), "booster": _l("Boos'Ter")},
+    "category": CATEGORY_LABELS,
+    "kind": {
+        "need": _l("Need"),
+        "idea": _l("Idea"),
+        "resource": _l("Resource"),
+        "feature": _l("Feature"),
+        "question": _l("Question"),
+    },
+    "role": ROLE_LABELS,
+    "stage": backlog.STAGE_LABELS,
+    "status": backlog.STATUS_LABELS,
+    "carrier_status": backlog.CARRIER_LABELS,
+}
+YES_NO = ("consent", "removed", "hidden", "active")
+INSTANTS = ("joined_at", "created_at", "at", "done_at")
+DAYS = ("due",)
+# How dates read in each language of the interface: in the CSV (strftime)
+# and in Excel's cells (number formats).
+DATE_FORMATS = {
+    "fr": {"day": "%d/%m/%Y", "time": "%d/%m/%Y %H:%M",
+           "excel_day": "dd/mm/yyyy", "excel_time": "dd/mm/yyyy hh:mm"},
+    "en": {"day": "%Y-%m-%d", "time": "%Y-%m-%d %H:%M",
+           "excel_day": "yyyy-mm-dd", "excel_time": "yyyy-mm-dd hh:mm"},
+}  # fmt: skip
+# What a spreadsheet takes for the start of a formula (OWASP's list).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FONTS = ROOT / "static" / "vendor" / "fonts"  # the PDF's (DejaVu Sans, with its licence)
 
 
 SLICE = 20  # rows (or report paragraphs) between two pauses: a few milliseconds
@@ -272,44 +418,154 @@ def event_header(event: Event) -> dict:
 # --- the formats --------------------------------------------------------------------
 
 
-def to_csv_zip(rows: dict[str, list[dict]], delimiter: str = ",") -> bytes:
-    """One CSV per entity, UTF-8 with a BOM (Excel reads the accents), in a ZIP."""
+# A sheet: its title, its headers and its rows of values.
+Sheet = tuple[str, list[str], list[list]]
+
+
+def data_sheets(rows: dict[str, list[dict]]) -> dict[str, Sheet]:
+    """The rows as they are, for tools: the JSON's columns and codes."""
+    return {
+        name: (name, list(COLUMNS[name]), [[row[c] for c in COLUMNS[name]] for row in rows[name]])
+        for name in ENTITIES
+    }
+
+
+def reading() -> tuple[dict, ZoneInfo]:
+    """How people read dates here: the interface language's formats, and
+    the evenings' time zone (``TIMEZONE``)."""
+    language = getattr(get_locale(), "language", "fr")
+    zone = ZoneInfo(current_app.config.get("TIMEZONE", "Europe/Paris"))
+    return DATE_FORMATS.get(language, DATE_FORMATS["en"]), zone
+
+
+def readable_sheets(rows: dict[str, list[dict]], as_text: bool = False) -> dict[str, Sheet]:
+    """The rows as people read them, in the interface's language: headers
+    and codes in words, yes or no, local times to the minute (as text with
+    ``as_text``, for the CSV; else dates, for the XLSX's cells)."""
+    formats, zone = reading()
+    yes, no = _("Yes"), _("No")
+
+    def instant(value):
+        if value is None:
+            return None
+        local = datetime.fromisoformat(value).astimezone(zone).replace(tzinfo=None, microsecond=0)
+        return local.strftime(formats["time"]) if as_text else local
+
+    def day(value):
+        if value is None:
+            return None
+        found = date.fromisoformat(value)
+        return found.strftime(formats["day"]) if as_text else found
+
+    def converter(column):
+        if column in VALUE_LABELS:
+            labels = {code: str(label) for code, label in VALUE_LABELS[column].items()}
+            return lambda value: labels.get(value, value)
+        if column in YES_NO:
+            return lambda value: yes if value else no
+        if column in INSTANTS:
+            return instant
+        if column in DAYS:
+            return day
+        return None
+
+    sheets = {}
+    for name in ENTITIES:
+        plan = [(column, converter(column)) for column in COLUMNS[name]]
+        values = [
+            [convert(row[c]) if convert else row[c] for c, convert in plan]
+            for row in cooperate(rows[name], every=200)  # a few microseconds a row
+        ]
+        headers = [str(label) for label in COLUMNS[name].values()]
+        sheets[name] = (str(TITLES[name]), headers, values)
+    return sheets
+
+
+def _formula_like(value) -> bool:
+    return isinstance(value, str) and value[:1] in FORMULA_STARTS
+
+
+def to_csv_zip(sheets: dict[str, Sheet], delimiter: str = ",") -> bytes:
+    """One CSV per entity (named by its code), UTF-8 with a BOM (Excel reads
+    the accents), in a ZIP. A text a spreadsheet would run as a formula gets
+    an apostrophe first: opened in Excel or LibreOffice, it stays text."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name in ENTITIES:
+        for name, (_title, headers, values) in sheets.items():
             text = io.StringIO()
             text.write("\ufeff")
-            columns = list(rows[name][0]) if rows[name] else []
-            writer = csv.DictWriter(text, fieldnames=columns, delimiter=delimiter)
-            writer.writeheader()
-            for row in cooperate(rows[name]):
-                writer.writerow(row)
+            writer = csv.writer(text, delimiter=delimiter)
+            writer.writerow(headers)
+            for row in cooperate(values):
+                writer.writerow(["'" + v if _formula_like(v) else v for v in row])
             archive.writestr(f"{name}.csv", text.getvalue().encode("utf-8"))
     return buffer.getvalue()
 
 
-def to_xlsx(rows: dict[str, list[dict]]) -> bytes:
-    """One sheet per entity (written in streaming mode: fast and small)."""
+def to_xlsx(sheets: dict[str, Sheet]) -> bytes:
+    """One sheet per entity (written in streaming mode: fast and small),
+    with a bold, frozen header row, filters, and columns as wide as their
+    content (within reason)."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ERROR_CODES
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
+    formats, _zone = reading()
     book = Workbook(write_only=True)
-    for name in ENTITIES:
-        sheet = book.create_sheet(title=name)
-        if rows[name]:
-            columns = list(rows[name][0])
-            sheet.append(columns)
-            for row in cooperate(rows[name]):
-                sheet.append([_cell(row[c]) for c in columns])
+    bold = Font(bold=True)
+
+    def cell(sheet, value):
+        if isinstance(value, str):
+            if value[:1] not in FORMULA_STARTS and value not in ERROR_CODES:
+                return value
+            # Text, never a formula (openpyxl would write "=…" as one), and
+            # text still when edited: the quote prefix, not a visible "'".
+            styled = WriteOnlyCell(sheet, value)
+            styled.data_type, styled.quotePrefix = "s", True
+            return styled
+        if isinstance(value, date):
+            styled = WriteOnlyCell(sheet, value)
+            timed = isinstance(value, datetime)
+            styled.number_format = formats["excel_time" if timed else "excel_day"]
+            return styled
+        return value
+
+    for title, headers, values in sheets.values():
+        sheet = book.create_sheet(title=title)
+        # Column widths and the frozen row go before the first row (streaming).
+        for n, width in enumerate(_widths(headers, values), 1):
+            sheet.column_dimensions[get_column_letter(n)].width = width
+        sheet.freeze_panes = "A2"
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(values) + 1}"
+        header_cells = []
+        for header in headers:
+            header_cells.append(WriteOnlyCell(sheet, header))
+            header_cells[-1].font = bold
+        sheet.append(header_cells)
+        for row in cooperate(values):
+            sheet.append([cell(sheet, v) for v in row])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
 
 
-def _cell(value):
-    # A text starting with "=" would be a formula to a spreadsheet: never run user text.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
+def _widths(headers: list[str], values: list[list]) -> list[float]:
+    """Each column's width in characters: its longest value or its header
+    (and the filter's button), between 8 and 60."""
+    longest = [len(h) + 3 for h in headers]
+    for row in cooperate(values, every=200):
+        for n, value in enumerate(row):
+            if isinstance(value, datetime):
+                size = 16
+            elif value is None:
+                continue
+            else:
+                size = len(value) if isinstance(value, str) else len(str(value))
+            if size > longest[n]:
+                longest[n] = size
+    return [min(60, max(8, size + 2)) for size in longest]
 
 
 def to_json(header: dict, rows: dict[str, list[dict]]) -> bytes:
@@ -377,9 +633,39 @@ def figures(totals: dict) -> str:
     )
 
 
+def _register_fonts() -> None:
+    """Make the vendored DejaVu Sans known to ReportLab (once per process)."""
+    from reportlab.pdfbase import pdfmetrics, ttfonts
+
+    if "DejaVuSans" in pdfmetrics.getRegisteredFontNames():
+        return
+    # ReportLab (5.1) writes a character beyond U+FFFF (😀) into the PDF's
+    # text map as five hex digits, which readers reject: the smiley prints
+    # but cannot be copied or searched. Written as UTF-16, as the PDF
+    # standard says (a surrogate pair).
+    to_unicode = ttfonts.makeToUnicodeCMap
+
+    def utf16(match) -> str:
+        return f"<{match[1]}> <{chr(int(match[2], 16)).encode('utf-16-be').hex().upper()}>"
+
+    ttfonts.makeToUnicodeCMap = lambda name, subset: re.sub(
+        r"<([0-9A-F]{2})> <([0-9A-F]{5,6})>", utf16, to_unicode(name, subset)
+    )
+    for name in ("DejaVuSans", "DejaVuSans-Bold"):
+        pdfmetrics.registerFont(ttfonts.TTFont(name, FONTS / f"{name}.ttf"))
+    pdfmetrics.registerFontFamily("DejaVuSans", normal="DejaVuSans", bold="DejaVuSans-Bold",
+                                  italic="DejaVuSans", boldItalic="DejaVuSans-Bold")  # fmt: skip
+
+
 def to_pdf(context: dict) -> bytes:
-    """The printable report as a PDF (ReportLab; its standard fonts cover
-    French: accents, œ, typographic quotes, €)."""
+    """The printable report as a PDF, in the vendored DejaVu Sans (embedded,
+    subset): ReportLab's standard fonts have Latin letters only, and print
+    Greek, Cyrillic, Arabic or emoji as boxes. DejaVu Sans draws Latin,
+    Greek, Cyrillic, Armenian, Georgian, Hebrew and Arabic letters (Arabic
+    and Hebrew unjoined and left to right: ReportLab shapes no script),
+    many symbols (☀ ★ ♻ ✓) and the smileys (😀), in black; not Chinese,
+    Japanese, Korean, Indic or Thai scripts, nor most emoji (🚲 🌱 👍):
+    those print as boxes."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.lib.units import cm
@@ -393,7 +679,11 @@ def to_pdf(context: dict) -> bytes:
         def draw(self):
             pass
 
+    _register_fonts()
     styles = getSampleStyleSheet()
+    for style in styles.byName.values():
+        bold = getattr(style, "fontName", "").endswith("Bold")
+        style.fontName = "DejaVuSans-Bold" if bold else "DejaVuSans"
     event = context["event"]
 
     def para(text, style="BodyText"):
@@ -427,8 +717,9 @@ def to_pdf(context: dict) -> bytes:
              ((item, Pause()) if n % 20 == 0 else (item,))]  # fmt: skip
     buffer = io.BytesIO()
     document = SimpleDocTemplate(
-        buffer, pagesize=A4, title=event["title"], leftMargin=2 * cm, rightMargin=2 * cm
-    )
+        buffer, pagesize=A4, title=event["title"], leftMargin=2 * cm, rightMargin=2 * cm,
+        initialFontName="DejaVuSans",
+    )  # fmt: skip
     document.build(story)
     return buffer.getvalue()
 
@@ -444,12 +735,14 @@ def render(header: dict, rows: dict[str, list[dict]], fmt: str, render_html):
     ``render_html(context)`` renders the report's template. Pure computation
     on plain data, without the database: it can run off the event loop."""
     stem = f"soiree-{header['id']}"
-    if fmt in ("csv", "csv-excel"):
-        delimiter = ";" if fmt == "csv-excel" else ","
-        return to_csv_zip(rows, delimiter), "application/zip", f"{stem}-{fmt}.zip"
+    if fmt == "csv":  # for tools
+        return to_csv_zip(data_sheets(rows), ","), "application/zip", f"{stem}-{fmt}.zip"
+    if fmt == "csv-excel":  # for people, in French Excel
+        content = to_csv_zip(readable_sheets(rows, as_text=True), ";")
+        return content, "application/zip", f"{stem}-{fmt}.zip"
     if fmt == "xlsx":
         mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        return to_xlsx(rows), mime, f"{stem}.xlsx"
+        return to_xlsx(readable_sheets(rows)), mime, f"{stem}.xlsx"
     if fmt == "json":
         return to_json(header, rows), "application/json", f"{stem}.json"
     context = report_context(header, rows)

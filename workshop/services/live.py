@@ -47,6 +47,18 @@ OVERFLOW_FACTOR = 3
 
 # --- joining ----------------------------------------------------------------
 
+# Who one is here as, in the join form and the exports.
+CATEGORY_LABELS = {
+    ActorCategory.citizen: _l("Citizen"),
+    ActorCategory.business: _l("Business"),
+    ActorCategory.local_authority: _l("Local authority, elected official"),
+    ActorCategory.association: _l("Association, social economy"),
+    ActorCategory.research: _l("Research, training"),
+    ActorCategory.student: _l("Student"),
+    ActorCategory.other: _l("Other"),
+    ActorCategory.not_said: _l("Not said"),
+}
+
 
 def join_table(
     table: Table, display_name: str, category: str, brings: str = ""

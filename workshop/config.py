@@ -87,6 +87,10 @@ def load_config(instance_path: str) -> dict:
         # stays with one process.
         "RATE_LIMIT_POSTS": int(os.environ.get("RATE_LIMIT_POSTS", "12")),
         "RATE_LIMIT_WINDOW": int(os.environ.get("RATE_LIMIT_WINDOW", "60")),
+        # How organizers' passwords are hashed (werkzeug's method string):
+        # scrypt, deliberately slow. The tests set a fast one; never lower it
+        # in production.
+        "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD") or "scrypt",
         "BABEL_DEFAULT_LOCALE": "fr",
         "LANGUAGES": ["fr", "en"],
         "WTF_CSRF_TIME_LIMIT": None,

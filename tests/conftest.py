@@ -28,12 +28,13 @@ from .browser import browser, new_page, own_site, site  # noqa: F401 (fixtures o
 from .helpers import (
     FAST_PASSWORD_HASH,
     Evening,
-    LiveServer,
     RequestClient,
+    app_config,
     find_chromium,
     make_evening,
     make_event,
     make_organizer,
+    serve,
     uncommitted,
 )
 
@@ -48,14 +49,14 @@ BROWSER_FIXTURES = {"browser", "new_page"}
 
 
 def _starts_a_server(item) -> bool:
-    """Whether the test, or one of its fixtures, makes a LiveServer itself."""
+    """Whether the test, or one of its fixtures, starts a LiveServer itself."""
     functions = [item.obj] + [
         definition.func
         for definitions in item._fixtureinfo.name2fixturedefs.values()
         for definition in definitions
     ]
     codes = [f.__code__ for f in functions if hasattr(f, "__code__")]
-    return any("LiveServer" in code.co_names for code in codes)
+    return any({"LiveServer", "serve"} & set(code.co_names) for code in codes)
 
 
 def pytest_collection_modifyitems(items):
@@ -66,25 +67,13 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.live_server)
 
 
-def _config(database_path) -> dict:
-    return {
-        "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database_path}",
-        "SOCKETIO_ASYNC_MODE": "threading",
-        "SOCKETIO_MESSAGE_QUEUE": None,
-        "WTF_CSRF_ENABLED": False,
-        "PUBLIC_URL": "http://venue.test:5000",
-        "PASSWORD_HASH_METHOD": FAST_PASSWORD_HASH,
-    }
-
-
 @pytest.fixture(scope="session")
 def migrated_database(tmp_path_factory):
     """A database file brought to the latest schema by the real migrations."""
     from flask_migrate import upgrade
 
     path = tmp_path_factory.mktemp("template") / "template.db"
-    app = create_app(_config(path))
+    app = create_app(app_config(path))
     with app.app_context():
         upgrade()
         db.engine.dispose()
@@ -100,7 +89,7 @@ def database_path(tmp_path, migrated_database):
 
 @pytest.fixture
 def app(database_path):
-    app = create_app(_config(database_path))
+    app = create_app(app_config(database_path))
     app.test_client_class = RequestClient  # never inside the test's own context
     yield app
     with app.app_context():
@@ -164,32 +153,18 @@ def evening(app) -> Evening:
     return make_evening(app)
 
 
-def _serve(workdir, migrated_database):
-    path = workdir / "live.db"
-    shutil.copy(migrated_database, path)
-    server = LiveServer(workdir, f"sqlite:///{path}")
-    app = create_app(_config(path))
-    server.start()
-    try:
-        yield server, app
-    finally:
-        server.stop()
-        with app.app_context():
-            db.engine.dispose()
-
-
 @pytest.fixture
 def live_server(tmp_path, migrated_database):
     """``run.py`` serving a copy of the migrated database; yields the server and
     an app bound to the same file for preparing data."""
-    yield from _serve(tmp_path, migrated_database)
+    yield from serve(tmp_path, migrated_database)
 
 
 @pytest.fixture(scope="module")
 def module_live_server(tmp_path_factory, migrated_database):
     """One ``run.py`` for a whole module whose tests each make an evening of
     their own (a territory and organizer each: they never see each other)."""
-    yield from _serve(tmp_path_factory.mktemp("live"), migrated_database)
+    yield from serve(tmp_path_factory.mktemp("live"), migrated_database)
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,7 @@ import socketio
 from flask import current_app, has_app_context
 from flask.testing import FlaskClient
 
+from workshop import create_app
 from workshop.extensions import db
 from workshop.extensions import socketio as server_socketio
 from workshop.models import Challenge, Organizer, Table, Territory
@@ -397,6 +398,35 @@ _started: set[LiveServer] = set()
 def _stop_forgotten_servers() -> None:
     for server in list(_started):
         server.stop(signal.SIGKILL)
+
+
+def app_config(database_path) -> dict:
+    """The configuration of the tests' in-process apps, on a SQLite file."""
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database_path}",
+        "SOCKETIO_ASYNC_MODE": "threading",
+        "SOCKETIO_MESSAGE_QUEUE": None,
+        "WTF_CSRF_ENABLED": False,
+        "PUBLIC_URL": "http://venue.test:5000",
+        "PASSWORD_HASH_METHOD": FAST_PASSWORD_HASH,
+    }
+
+
+def serve(workdir: Path, migrated_database: Path, extra_env: dict | None = None):
+    """Yield ``run.py`` serving a copy of ``migrated_database`` and an app on
+    the same file (for preparing data); stop it afterwards, whatever happens."""
+    path = workdir / "live.db"
+    shutil.copy(migrated_database, path)
+    server = LiveServer(workdir, f"sqlite:///{path}", extra_env)
+    app = create_app(app_config(path))
+    try:
+        server.start()
+        yield server, app
+    finally:
+        server.stop()
+        with app.app_context():
+            db.engine.dispose()
 
 
 def join_over_http(server, table, name="Alice") -> requests.Session:

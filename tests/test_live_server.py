@@ -27,11 +27,27 @@ from workshop.extensions import db
 from workshop.models import Idea
 
 from .faults import slow_disk
-from .helpers import ROOT, LiveServer, Phone, join_over_http, make_evening, read, script
+from .helpers import (
+    ROOT,
+    LiveServer,
+    Phone,
+    join_over_http,
+    make_evening,
+    read,
+    script,
+    serve,
+)
 
 
 def ideas_of(changes):
     return [c for c in changes if c["type"] == "idea"]
+
+
+@pytest.fixture(scope="module")
+def module_live_server(tmp_path_factory, migrated_database):
+    """The module's server, its housekeeping every second (10 s in production):
+    a checkpoint process that stops is started again within a test's patience."""
+    yield from serve(tmp_path_factory.mktemp("live"), migrated_database, {"BEACON_INTERVAL": "1"})
 
 
 def own_evening(app):

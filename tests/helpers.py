@@ -420,6 +420,7 @@ def serve(workdir: Path, migrated_database: Path, extra_env: dict | None = None)
     shutil.copy(migrated_database, path)
     server = LiveServer(workdir, f"sqlite:///{path}", extra_env)
     app = create_app(app_config(path))
+    app.test_client_class = RequestClient
     try:
         server.start()
         yield server, app

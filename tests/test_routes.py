@@ -117,6 +117,13 @@ def organizer_urls(app, evening, table, owned_only=False) -> list[tuple[str, str
     return urls
 
 
+def test_a_request_inside_the_tests_own_context_is_refused(app, client):
+    """It would share the test's database session: a route that forgot to
+    commit would seem to have stored its change."""
+    with app.app_context(), pytest.raises(AssertionError, match="shares its database session"):
+        client.get("/")
+
+
 # --- first start, sign in, sign out ---------------------------------------------
 
 

@@ -63,15 +63,15 @@ def pair(tmp_path_factory, module_postgres_url, redis_url):
     }
     through_link = database.set(host="127.0.0.1", port=database_link.port)
     servers = []
-    for name in ("first", "second"):
-        workdir = tmp_path_factory.mktemp(name)
-        server = LiveServer(workdir, through_link.render_as_string(hide_password=False), env)
-        server.start()  # the first one migrates the database
-        servers.append(server)
     app = create_app(
         {"SQLALCHEMY_DATABASE_URI": module_postgres_url, "SOCKETIO_ASYNC_MODE": "threading"}
     )
     try:
+        for name in ("first", "second"):
+            workdir = tmp_path_factory.mktemp(name)
+            server = LiveServer(workdir, through_link.render_as_string(hide_password=False), env)
+            servers.append(server)
+            server.start()  # the first one migrates the database
         yield Pair(servers[0], servers[1], app, redis_link, database_link)
     finally:
         for server in servers:

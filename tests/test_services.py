@@ -26,7 +26,7 @@ from workshop.models import (
 )
 from workshop.services import ServiceError, accounts, changes, codes, events, live, writes
 
-from .helpers import PASSWORD, committed, join, make_event, make_organizer
+from .helpers import PASSWORD, committed, join, make_event, make_organizer, uncommitted
 
 
 def count(model) -> int:
@@ -57,6 +57,19 @@ def last_seq(table) -> int:
 def refused(code: str):
     """``pytest.raises`` for a ServiceError with this code."""
     return pytest.raises(ServiceError, match=f"^{code}$")
+
+
+def test_writes_a_service_left_uncommitted_are_found(ctx):
+    """What ``ctx`` checks at the end of every test of services."""
+    make_organizer()
+    assert uncommitted(db.session) == []
+
+    db.session.add(Territory(name="Pas encore"))
+    assert len(uncommitted(db.session)) == 1  # not even flushed
+    db.session.flush()
+    assert uncommitted(db.session) == ["flushed writes, never committed"]
+    assert count(Territory) == 1  # another session sees only what is committed
+    db.session.rollback()
 
 
 # --- accounts ----------------------------------------------------------------

@@ -145,10 +145,11 @@ def prepare(app, work):
             db.session.remove()
 
 
-def uncommitted(session) -> list:
-    """What ``session`` holds that is not committed: objects not flushed yet,
-    and writes flushed but not committed (SQLite's open write transaction)."""
-    session = session()  # the scoped session's current one
+def uncommitted(scoped_session) -> list:
+    """What the current session holds that is not committed: objects not
+    flushed yet, and writes flushed but not committed (SQLite's open write
+    transaction). ``scoped_session``: ``db.session``."""
+    session = scoped_session()
     left = [*session.new, *session.deleted]
     left += [o for o in session.dirty if session.is_modified(o)]
     if session.in_transaction():
@@ -443,6 +444,18 @@ def join_over_http(server, table, name="Alice") -> requests.Session:
     assert answer.status_code == 302
     assert f"wt_{table.join_code}" in http.cookies
     return http
+
+
+def hang_up(*clients) -> None:
+    """Disconnect python-socketio clients (or Phones) all at once: each waits
+    up to 3 s for a WebSocket close frame its own reader thread has taken."""
+    leaving = [
+        threading.Thread(target=getattr(client, "client", client).disconnect) for client in clients
+    ]
+    for thread in leaving:
+        thread.start()
+    for thread in leaving:
+        thread.join(30)
 
 
 class Phone:

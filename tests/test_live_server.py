@@ -31,6 +31,7 @@ from .helpers import (
     ROOT,
     LiveServer,
     Phone,
+    hang_up,
     join_over_http,
     make_evening,
     read,
@@ -108,8 +109,7 @@ def test_a_timed_step_keeps_its_step_and_end_time_across_a_restart(live_server):
     assert phone.connects.acquire(timeout=20)
     [after] = [c for c in phone.call("sync", {"since": 0})["changes"] if c["type"] == "table"]
     assert (after["step_id"], after["timer"]) == (before["step_id"], before["timer"])
-    console.disconnect()
-    phone.client.disconnect()
+    hang_up(console, phone)
 
 
 def test_writes_reach_the_other_phones_of_the_table_only(module_live_server):
@@ -128,8 +128,7 @@ def test_writes_reach_the_other_phones_of_the_table_only(module_live_server):
     # Carol's catch-up proves her table's wall is untouched.
     assert ideas_of(carol.call("sync", {"since": 0})["changes"]) == []
     assert seen["carol"] == []
-    for phone in (alice, bob, carol):
-        phone.client.disconnect()
+    hang_up(alice, bob, carol)
 
 
 def test_crafted_connection_to_another_table_is_refused(module_live_server):
@@ -207,8 +206,7 @@ def test_a_write_lock_held_by_another_program_does_not_freeze_the_server(module_
     assert order == ["others answered", "lock released", "post answered"]
     assert answers["sync"]["ok"] and answers["page"] == 200
     assert answers["post"]["ok"]
-    for phone in (alice, bob):
-        phone.client.disconnect()
+    hang_up(alice, bob)
 
 
 def checkpointers_of(server) -> list[int]:
@@ -327,11 +325,7 @@ def test_a_slow_disk_does_not_hold_the_other_tables(tmp_path, migrated_database)
         # The first commit's flush, then one for every post made meanwhile
         # (and a spare for a straggler); one flush per post would be ten.
         assert _wal_flushes(flushes, server) - before <= 4
-        leaving = [threading.Thread(target=p.client.disconnect) for p in (alice, bob, *phones)]
-        for thread in leaving:  # together: each waits a while for the server's goodbye
-            thread.start()
-        for thread in leaving:
-            thread.join(30)
+        hang_up(alice, bob, *phones)
     finally:
         server.stop()
         with app.app_context():

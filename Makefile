@@ -1,4 +1,5 @@
-# The two commands: `make run` (start the app) and `make test` (run every test).
+# The two commands: `make run` (start the app) and `make test` (run every test;
+# `make test-fast` runs the in-process ones only, for the inner loop).
 # Both set everything up on a fresh machine: a virtual environment, the
 # packages, the translations, the database (migrated at start) and, for the
 # tests, Debian's Chromium and a C compiler.
@@ -8,7 +9,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run demo test install translations chromium cc lint
+.PHONY: run demo test test-fast install translations chromium cc lint
 
 run: install translations
 	$(PY) run.py
@@ -18,6 +19,10 @@ demo: install translations
 
 test: install translations chromium cc
 	$(PY) -m pytest
+
+# The inner loop: the tests that run in-process (no browser, no server process).
+test-fast: install translations
+	$(PY) -m pytest -m "not browser and not live_server"
 
 install: $(STAMP)
 

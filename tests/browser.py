@@ -1,6 +1,7 @@
-"""Browser tests' shared parts: Chromium driven by Playwright, one browser per
-module, a page per context, the running server with an open evening (the
-fixtures are made available to every test module by ``conftest.py``)."""
+"""Browser tests' shared parts: Chromium driven by Playwright, one browser for
+the whole run, a page per context (each test's own), the running server with
+an open evening (the fixtures are made available to every test module by
+``conftest.py``)."""
 
 import re
 import uuid
@@ -39,8 +40,9 @@ class Site:
     email: str = "orga@example.org"  # the evening's organizer
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser(chromium_path):
+    """Chromium, launched once: each test has browser contexts of its own."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         yield browser

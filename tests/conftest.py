@@ -1,11 +1,17 @@
 """Fixtures: a real SQLite database (migrated once, copied per test), the
 Flask test client, the Flask-SocketIO test client, and a real server process.
 
-No fixture holds an app context through a test: a socket handler or a route
-runs in its own context, as in production, so one that forgets to commit
-loses its change and fails its test. Tests of services (which run inside a
-context in production too) ask for ``ctx``; the others read the database
-with :func:`tests.helpers.read`.
+Routes and socket handlers run in contexts of their own, as in production: a
+test of them holds no app context (the test client refuses a request made
+inside one), prepares its data with ``make_evening`` or ``prepare`` and
+reads the result with ``read``, each in a fresh context. So a route that
+forgets to commit loses its change and fails its test. Tests of services
+(which run inside a context in production too) ask for ``ctx`` and check
+what was stored with ``committed`` (a fresh context again); ``ctx`` also
+fails a test that leaves writes uncommitted.
+
+Markers: ``browser`` (Chromium) and ``live_server`` (a ``run.py`` process)
+are set here from the fixtures a test uses; ``make test-fast`` runs the rest.
 """
 
 import os
@@ -19,20 +25,46 @@ from workshop import clock, create_app
 from workshop.extensions import db
 
 from .browser import browser, new_page, own_site, site  # noqa: F401 (fixtures of the browser tests)
-from .helpers import Evening, LiveServer, find_chromium, make_evening, make_event, make_organizer
+from .helpers import (
+    FAST_PASSWORD_HASH,
+    Evening,
+    RequestClient,
+    app_config,
+    find_chromium,
+    make_evening,
+    make_event,
+    make_organizer,
+    serve,
+    uncommitted,
+)
 
 os.environ.setdefault("SECRET_KEY", "test-secret")
+# Every app of the tests, those made with create_app() directly too.
+os.environ.setdefault("PASSWORD_HASH_METHOD", FAST_PASSWORD_HASH)
+
+# The fixtures here that start a run.py or Chromium; a test or a fixture of
+# another module that makes a LiveServer itself is found by its code.
+LIVE_SERVER_FIXTURES = {"live_server", "module_live_server", "site", "own_site"}
+BROWSER_FIXTURES = {"browser", "new_page"}
 
 
-def _config(database_path) -> dict:
-    return {
-        "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database_path}",
-        "SOCKETIO_ASYNC_MODE": "threading",
-        "SOCKETIO_MESSAGE_QUEUE": None,
-        "WTF_CSRF_ENABLED": False,
-        "PUBLIC_URL": "http://venue.test:5000",
-    }
+def _starts_a_server(item) -> bool:
+    """Whether the test, or one of its fixtures, starts a LiveServer itself."""
+    functions = [item.obj] + [
+        definition.func
+        for definitions in item._fixtureinfo.name2fixturedefs.values()
+        for definition in definitions
+    ]
+    codes = [f.__code__ for f in functions if hasattr(f, "__code__")]
+    return any({"LiveServer", "serve"} & set(code.co_names) for code in codes)
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if BROWSER_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.browser)
+        if LIVE_SERVER_FIXTURES & set(item.fixturenames) or _starts_a_server(item):
+            item.add_marker(pytest.mark.live_server)
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +73,7 @@ def migrated_database(tmp_path_factory):
     from flask_migrate import upgrade
 
     path = tmp_path_factory.mktemp("template") / "template.db"
-    app = create_app(_config(path))
+    app = create_app(app_config(path))
     with app.app_context():
         upgrade()
         db.engine.dispose()
@@ -57,7 +89,8 @@ def database_path(tmp_path, migrated_database):
 
 @pytest.fixture
 def app(database_path):
-    app = create_app(_config(database_path))
+    app = create_app(app_config(database_path))
+    app.test_client_class = RequestClient  # never inside the test's own context
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -73,15 +106,25 @@ def real_clock():
 
 @pytest.fixture
 def ctx(app):
-    """An app context for the whole test (tests of services and routes)."""
+    """An app context for a test of services, as a request or a socket
+    handler has one. Check what they stored with ``committed``; writes left
+    uncommitted at the end fail the test (production would lose them)."""
     with app.app_context():
         yield
-        db.session.remove()
+        try:
+            left = uncommitted(db.session)
+            assert not left, f"left uncommitted (a service that forgot to commit?): {left}"
+        finally:
+            db.session.remove()
 
 
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+# Objects of a test of services, in its context (``ctx``). Tests of routes
+# and sockets take ``evening`` and its plain values instead.
 
 
 @pytest.fixture
@@ -110,32 +153,18 @@ def evening(app) -> Evening:
     return make_evening(app)
 
 
-def _serve(workdir, migrated_database):
-    path = workdir / "live.db"
-    shutil.copy(migrated_database, path)
-    server = LiveServer(workdir, f"sqlite:///{path}")
-    app = create_app(_config(path))
-    server.start()
-    try:
-        yield server, app
-    finally:
-        server.stop()
-        with app.app_context():
-            db.engine.dispose()
-
-
 @pytest.fixture
 def live_server(tmp_path, migrated_database):
     """``run.py`` serving a copy of the migrated database; yields the server and
     an app bound to the same file for preparing data."""
-    yield from _serve(tmp_path, migrated_database)
+    yield from serve(tmp_path, migrated_database)
 
 
 @pytest.fixture(scope="module")
 def module_live_server(tmp_path_factory, migrated_database):
     """One ``run.py`` for a whole module whose tests each make an evening of
     their own (a territory and organizer each: they never see each other)."""
-    yield from _serve(tmp_path_factory.mktemp("live"), migrated_database)
+    yield from serve(tmp_path_factory.mktemp("live"), migrated_database)
 
 
 @pytest.fixture(scope="session")

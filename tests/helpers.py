@@ -1,6 +1,8 @@
 """Test helpers in the manner of CTFd's: small factories on the real database,
 and a real server process for end-to-end tests."""
 
+import atexit
+import contextlib
 import os
 import re
 import shutil
@@ -16,7 +18,10 @@ from pathlib import Path
 
 import requests
 import socketio
+from flask import current_app, has_app_context
+from flask.testing import FlaskClient
 
+from workshop import create_app
 from workshop.extensions import db
 from workshop.extensions import socketio as server_socketio
 from workshop.models import Challenge, Organizer, Table, Territory
@@ -24,6 +29,12 @@ from workshop.services import accounts, events, live
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery"
+# Tests only: one round of PBKDF2 instead of scrypt's deliberate slowness
+# (production keeps scrypt, see workshop/config.py).
+FAST_PASSWORD_HASH = "pbkdf2:sha256:1"
+# How long a test server may take to answer its first request: long enough
+# for a machine shared by many test runs; a server that exits fails at once.
+SERVER_START_TIMEOUT = float(os.environ.get("TEST_SERVER_START_TIMEOUT", "120"))
 
 
 def of_type(changes, kind) -> list[dict]:
@@ -113,6 +124,55 @@ def read(app, query):
             return query(db.session)
         finally:
             db.session.remove()
+
+
+def committed(query):
+    """``read`` for a test that holds an app context (tests of services): the
+    query runs in a context and session of its own, so it sees what the
+    services committed, not what the test's session only flushed."""
+    return read(current_app._get_current_object(), query)
+
+
+def prepare(app, work):
+    """Run ``work(session)`` in an app context of its own and commit, as a
+    request would; return its result (plain values: the session is gone)."""
+    with app.app_context():
+        try:
+            result = work(db.session)
+            db.session.commit()
+            return result
+        finally:
+            db.session.remove()
+
+
+def uncommitted(scoped_session) -> list:
+    """What the current session holds that is not committed: objects not
+    flushed yet, and writes flushed but not committed (SQLite's open write
+    transaction). ``scoped_session``: ``db.session``."""
+    session = scoped_session()
+    left = [*session.new, *session.deleted]
+    left += [o for o in session.dirty if session.is_modified(o)]
+    if session.in_transaction():
+        raw = session.connection().connection.dbapi_connection
+        if getattr(raw, "in_transaction", False):
+            left.append("flushed writes, never committed")
+    return left
+
+
+class RequestClient(FlaskClient):
+    """The Flask test client, refusing requests made inside an app context
+    the test holds: such a request would share the test's database session,
+    and a route that forgets to commit would seem to have stored its change."""
+
+    def open(self, *args, **kwargs):
+        self._context_stack.close()  # the last request's, kept by ``with client:``
+        if has_app_context():
+            raise AssertionError(
+                "a request made inside the test's app context shares its database "
+                "session: make requests outside any context (prepare data with "
+                "tests.helpers.prepare or make_evening, check it with read)"
+            )
+        return super().open(*args, **kwargs)
 
 
 def new_client_id() -> str:
@@ -231,13 +291,25 @@ def find_chromium() -> str | None:
 
 
 class LiveServer:
-    """``run.py`` in its own process (gevent, as in production) on a SQLite file."""
+    """``run.py`` in its own process (gevent, as in production) on a SQLite file.
 
-    def __init__(self, workdir: Path, database_url: str, extra_env: dict | None = None):
+    Whatever happens, nothing it started outlives it: the server runs in a
+    process group of its own (with its checkpoint process), killed whole when
+    it stops or fails to start, and at exit for a server a test never stopped.
+    """
+
+    def __init__(
+        self,
+        workdir: Path,
+        database_url: str,
+        extra_env: dict | None = None,
+        start_timeout: float = SERVER_START_TIMEOUT,
+    ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.workdir = workdir
         self.log_path = workdir / "server.log"
+        self.start_timeout = start_timeout
         self.env = {
             **os.environ,
             "PORT": str(self.port),
@@ -247,43 +319,116 @@ class LiveServer:
             "SECRET_KEY": "live-server-test-secret",
             "SOCKETIO_ASYNC_MODE": "gevent",
             "PUBLIC_URL": f"http://127.0.0.1:{self.port}",
+            "PASSWORD_HASH_METHOD": FAST_PASSWORD_HASH,
             **(extra_env or {}),
         }
         self.process: subprocess.Popen | None = None
+        self.pid: int | None = None  # the last process started, once stopped too
 
     def start(self) -> None:
-        log = open(self.log_path, "a")  # noqa: SIM115 (kept open for the child)
-        self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "run.py")],
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited:\n{self.log_path.read_text()}")
+        """Start the server and wait until it answers; if it exits or does
+        not answer within ``start_timeout``, stop it and fail with its log."""
+        with open(self.log_path, "a") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, str(ROOT / "run.py")],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: stopped whole
+            )
+        self.pid = self.process.pid
+        _started.add(self)
+        try:
+            self._wait_until_ready()
+        except BaseException:
+            self.stop(signal.SIGKILL)
+            raise
+
+    def _wait_until_ready(self) -> None:
+        deadline = time.monotonic() + self.start_timeout
+        while True:
+            code = self.process.poll()
+            if code is not None:
+                raise RuntimeError(f"the test server exited ({code}):\n{self.log()}")
             try:
-                requests.get(self.url + "/", timeout=1)
+                requests.get(self.url + "/", timeout=5)
                 return
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        raise RuntimeError(f"server did not start:\n{self.log_path.read_text()}")
+            except requests.RequestException:  # not listening yet, or busy starting
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"the test server did not answer within {self.start_timeout:.0f} s "
+                    f"(TEST_SERVER_START_TIMEOUT):\n{self.log()}"
+                )
+            time.sleep(0.1)
+
+    def log(self) -> str:
+        """What the server printed so far."""
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def stop(self, sig=signal.SIGTERM) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-        self.process = None
+        """Send ``sig`` to the server, wait for it, then kill whatever is
+        left of its process group (its checkpoint process)."""
+        process, self.process = self.process, None
+        if process is None:
+            return
+        try:
+            if process.poll() is None:
+                process.send_signal(sig)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(10)
+        finally:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(10)
+            _started.discard(self)
 
     def kill(self) -> None:
         """Stop the server abruptly, as a crash or a power cut would."""
         self.stop(signal.SIGKILL)
+
+
+# Servers started and not stopped yet: killed when the test run ends, however
+# it ends (a fixture that failed before its ``finally``, an interrupted run).
+_started: set[LiveServer] = set()
+
+
+@atexit.register
+def _stop_forgotten_servers() -> None:
+    for server in list(_started):
+        server.stop(signal.SIGKILL)
+
+
+def app_config(database_path) -> dict:
+    """The configuration of the tests' in-process apps, on a SQLite file."""
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database_path}",
+        "SOCKETIO_ASYNC_MODE": "threading",
+        "SOCKETIO_MESSAGE_QUEUE": None,
+        "WTF_CSRF_ENABLED": False,
+        "PUBLIC_URL": "http://venue.test:5000",
+        "PASSWORD_HASH_METHOD": FAST_PASSWORD_HASH,
+    }
+
+
+def serve(workdir: Path, migrated_database: Path, extra_env: dict | None = None):
+    """Yield ``run.py`` serving a copy of ``migrated_database`` and an app on
+    the same file (for preparing data); stop it afterwards, whatever happens."""
+    path = workdir / "live.db"
+    shutil.copy(migrated_database, path)
+    server = LiveServer(workdir, f"sqlite:///{path}", extra_env)
+    app = create_app(app_config(path))
+    app.test_client_class = RequestClient
+    try:
+        server.start()
+        yield server, app
+    finally:
+        server.stop()
+        with app.app_context():
+            db.engine.dispose()
 
 
 def join_over_http(server, table, name="Alice") -> requests.Session:
@@ -299,6 +444,18 @@ def join_over_http(server, table, name="Alice") -> requests.Session:
     assert answer.status_code == 302
     assert f"wt_{table.join_code}" in http.cookies
     return http
+
+
+def hang_up(*clients) -> None:
+    """Disconnect python-socketio clients (or Phones) all at once: each waits
+    up to 3 s for a WebSocket close frame its own reader thread has taken."""
+    leaving = [
+        threading.Thread(target=getattr(client, "client", client).disconnect) for client in clients
+    ]
+    for thread in leaving:
+        thread.start()
+    for thread in leaving:
+        thread.join(30)
 
 
 class Phone:

@@ -14,16 +14,19 @@ from .browser import expect_connected, open_console, sign_in, table_url
 from .helpers import of_type, script
 from .test_browser import post
 
-AXE = Axe()
+AXE_SCRIPT = Axe().axe_script  # axe-core, as bundled by axe-playwright-python
 
 
 def assert_accessible(page, where: str):
-    """No axe-core violation on the page as it is now."""
-    results = AXE.run(page)
+    """No axe-core violation on the page as it is now. axe-core (570 kB) is
+    injected once per document: a live page is checked at every step."""
+    if not page.evaluate("() => 'axe' in window"):
+        page.evaluate(AXE_SCRIPT)
+    violations = page.evaluate("() => axe.run({resultTypes: ['violations']})")["violations"]
     found = [
         f"{violation['id']} ({violation['impact']}): {violation['help']} — "
         + "; ".join(", ".join(node["target"]) for node in violation["nodes"][:5])
-        for violation in results.response["violations"]
+        for violation in violations
     ]
     assert found == [], f"{where}: {len(found)} axe violation(s)\n" + "\n".join(found)
 

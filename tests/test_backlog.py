@@ -1,6 +1,10 @@
 """The backlog: a closed evening's tables become projects, once; an idea can
 be promoted on its own; the board filters and ages them; only their
-territory's organizers see them."""
+territory's organizers see them.
+
+Tests of the services hold an app context (``ctx``) and check what was
+stored through a context of their own (``committed``, ``stored``); tests of
+the pages hold none."""
 
 import re
 import uuid
@@ -39,7 +43,7 @@ from workshop.services import (
     writes,
 )
 
-from .helpers import make_event, make_organizer, read, signed_in
+from .helpers import committed, make_event, make_organizer, read, signed_in
 
 
 def write(actor, op, **data) -> dict:
@@ -90,6 +94,16 @@ def projects() -> list[Project]:
     return list(db.session.scalars(select(Project).order_by(Project.id)))
 
 
+def stored_projects() -> list[tuple]:
+    """(table_id, stage, title) of every project committed."""
+    return committed(lambda s: [(p.table_id, p.stage, p.title) for p in s.scalars(select(Project))])
+
+
+def on_record(project, query):
+    """``query(project)`` on the project as committed (a context of its own)."""
+    return committed(lambda s: query(s.get(Project, project.id)))
+
+
 def test_closing_the_demo_evening_makes_one_project_per_table_at_its_stage_with_its_team(app, ctx):
     organizer, _code = seed_demo()
     event = events.events_for(organizer)[0]
@@ -106,7 +120,7 @@ def test_closing_the_demo_evening_makes_one_project_per_table_at_its_stage_with_
     events.update_event(organizer, event, status=EventStatus.closed)
 
     made = projects()
-    assert [(p.table_id, p.stage) for p in made] == [
+    assert [(table, stage) for table, stage, _title in stored_projects()] == [
         (t.id, stage)
         for t, stage in zip(
             sorted(event.tables, key=lambda t: t.number),
@@ -138,9 +152,11 @@ def test_closing_the_demo_evening_makes_one_project_per_table_at_its_stage_with_
     again = backlog.promote_event(organizer, event)
 
     assert (again.created, again.existing, again.empty) == ([], 5, 0)
-    assert len(projects()) == 5
-    created = db.session.scalar(
-        select(func.count(JournalEntry.id)).where(JournalEntry.action == "project.created")
+    assert len(stored_projects()) == 5
+    created = committed(
+        lambda s: s.scalar(
+            select(func.count(JournalEntry.id)).where(JournalEntry.action == "project.created")
+        )
     )
     assert created == 5
 
@@ -156,6 +172,7 @@ def test_a_table_that_left_nothing_makes_no_project(app, ctx):
     result = backlog.promote_event(organizer, event)
 
     assert [p.table_id for p in result.created] == [worked.id]
+    assert [table for table, _stage, _title in stored_projects()] == [worked.id]
     assert result.empty == 1
     # No sheet and no vote: the project is named after the table's first card.
     assert result.created[0].title == "Une épicerie mobile"
@@ -174,7 +191,8 @@ def test_an_idea_promoted_twice_is_one_project_at_d0(app, ctx):
     first = backlog.promote_idea(organizer, idea)
     second = backlog.promote_idea(organizer, idea)
 
-    assert first.id == second.id and len(projects()) == 1
+    assert first.id == second.id
+    assert stored_projects() == [(None, ProjectStage.d0, "Un café réparation")]
     assert (first.stage, first.title, first.summary) == (
         ProjectStage.d0,
         "Un café réparation",
@@ -213,6 +231,8 @@ def test_the_board_filters_and_searches(app, ctx):
     backlog.update(organizer, epicerie, status=ProjectStatus.paused,
                    carrier_status=CarrierStatus.sought)  # fmt: skip
     backlog.move(organizer, atelier, ProjectStage.d3, "Un essai est prévu")
+    assert stored(app, epicerie.id)[2:] == (ProjectStatus.paused, CarrierStatus.sought)
+    assert stored(app, atelier.id)[0] == ProjectStage.d3
 
     def titles(**filters):
         return [p.title for p in backlog.projects_for(organizer, backlog.Filters(**filters))]
@@ -239,6 +259,7 @@ def test_a_project_turns_amber_then_red_past_its_territorys_expected_time(app, c
     assert backlog.age(navette, start + timedelta(days=91)).level == "amber"
     assert backlog.age(navette, start + timedelta(days=181)).level == "red"
     backlog.update(organizer, epicerie, status=ProjectStatus.paused)
+    assert on_record(epicerie, lambda p: p.status) == ProjectStatus.paused
     assert backlog.age(epicerie, start + timedelta(days=400)).level == "ok"  # paused: not late
 
     navette.territory.settings = {"stage_days": {"d2": 10}}
@@ -259,7 +280,10 @@ def test_a_gate_not_ticked_needs_a_reason_kept_in_the_history(app, ctx):
 
     backlog.move(organizer, navette, ProjectStage.d3, "Le porteur signe lundi")
 
-    [moved] = [e for e in backlog.history(navette) if e.action == "project.moved"]
+    assert on_record(navette, lambda p: p.stage) == ProjectStage.d3
+    [moved] = on_record(
+        navette, lambda p: [e for e in backlog.history(p) if e.action == "project.moved"]
+    )
     assert moved.data["reason"] == "Le porteur signe lundi"
     # In the language of whoever moved it (French by default), as they read it.
     assert moved.data["unticked"] == [
@@ -286,6 +310,10 @@ def test_ticking_the_gate_opens_it_and_derives_the_progress(app, ctx):
     backlog.move(organizer, navette, ProjectStage.d3)  # no reason needed
     backlog.move(organizer, navette, ProjectStage.d1)  # back: no gate on the way
     assert navette.stage == ProjectStage.d1
+    assert on_record(navette, lambda p: (p.stage, backlog.progress(p))) == (
+        ProjectStage.d1,
+        backlog.progress(navette),
+    )
 
 
 def test_a_territory_sets_its_own_gates_and_times(app, ctx):
@@ -305,8 +333,12 @@ def test_a_territory_sets_its_own_gates_and_times(app, ctx):
         },
     )
 
-    assert backlog.stage_days(territory, ProjectStage.d2) == 30
-    assert backlog.stage_days(territory, ProjectStage.d3) == 120
+    assert committed(
+        lambda s: [
+            backlog.stage_days(s.get(Territory, territory.id), stage)
+            for stage in (ProjectStage.d2, ProjectStage.d3)
+        ]
+    ) == [30, 120]
     state = backlog.gate_state(navette)
     # The unchanged item keeps its key, so its tick stays.
     assert [(i["label"], i["ticked"]) for i in state] == [
@@ -328,8 +360,13 @@ def test_moving_a_project_freezes_its_sheet_and_keeps_the_reason(app, ctx):
     backlog.move(organizer, navette, ProjectStage.d3, "Rien")  # already there: nothing
 
     assert navette.stage == ProjectStage.d3
-    assert [s.stage for s in navette.snapshots] == [ProjectStage.d2, ProjectStage.d3]
-    moved = [e for e in backlog.history(navette) if e.action == "project.moved"]
+    assert on_record(navette, lambda p: [s.stage for s in p.snapshots]) == [
+        ProjectStage.d2,
+        ProjectStage.d3,
+    ]
+    moved = on_record(
+        navette, lambda p: [e for e in backlog.history(p) if e.action == "project.moved"]
+    )
     assert [(e.data["before"], e.data["after"], e.data["reason"]) for e in moved] == [
         ("d2", "d3", "Un premier essai est prévu.")
     ]
@@ -503,8 +540,14 @@ def test_follow_up_actions_notes_and_overdue(app, ctx):
     backlog.set_action_done(organizer, navette, late.id, True)
     backlog.set_action_done(organizer, navette, late.id, True)  # already: nothing
     assert not backlog.overdue(late, today)
-    assert [n.text for n in navette.notes] == ["Rendez-vous pris avec la CCI"]
-    assert [e.action for e in backlog.history(navette)][1:] == [
+    assert on_record(navette, lambda p: [(a.what, bool(a.done_at)) for a in p.actions]) == [
+        ("Visiter le local", False),  # what is left to do first
+        ("Appeler la mairie", True),
+    ]
+    assert on_record(navette, lambda p: [n.text for n in p.notes]) == [
+        "Rendez-vous pris avec la CCI"
+    ]
+    assert on_record(navette, lambda p: [e.action for e in backlog.history(p)])[1:] == [
         "project.action_added",
         "project.action_added",
         "project.note_added",
@@ -534,7 +577,12 @@ def test_outcomes_start_from_a_baseline_and_are_declared_then_checked(app, ctx):
     jobs = backlog.latest_outcomes(navette)[OutcomeKind.jobs]
     assert (jobs.value, jobs.as_of, jobs.declared_by, jobs.checked) == (2.5, later, "Orga", False)
     backlog.check_outcome(organizer, navette, jobs.id)
+    assert on_record(navette, lambda p: backlog.latest_outcomes(p)[OutcomeKind.jobs]).value == 2.5
     assert (jobs.checked, jobs.checked_by) == (True, "Orga")
+    assert (
+        on_record(navette, lambda p: backlog.latest_outcomes(p)[OutcomeKind.jobs].checked_by)
+        == "Orga"
+    )
     assert backlog.latest_outcomes(navette)[OutcomeKind.revenue].baseline
 
 
@@ -551,8 +599,10 @@ def test_the_team_grows_after_the_evening_and_a_member_takes_the_project_over(ap
     assert (yves.contact, yves.consent) == ("", False)  # no consent, no contact kept
     assert navette.carrier_status == CarrierStatus.found
 
+    assert on_record(navette, lambda p: [(m.name, m.contact) for m in p.members]) == [("Yves", "")]
+
     backlog.take_over(organizer, navette, yves.id)
-    assert navette.owner == "Yves"
+    assert on_record(navette, lambda p: p.owner) == "Yves"
     owner = [e for e in backlog.history(navette) if e.action == "project.owner"]
     assert [(e.data["before"], e.data["after"]) for e in owner] == [("Pays test", "Yves")]
 
@@ -614,10 +664,10 @@ def test_projects_of_two_evenings_merge_once(app, ctx):
     backlog.merge(organizer, spring, autumn)
     backlog.merge(organizer, spring, autumn)  # again: nothing
 
-    assert [m.name for m in spring.members] == ["Léa", "Marc"]
-    assert [i.text for i in spring.ideas] == ["Navette", "Covoiturage"]
+    assert on_record(spring, lambda p: [m.name for m in p.members]) == ["Léa", "Marc"]
+    assert on_record(spring, lambda p: [i.text for i in p.ideas]) == ["Navette", "Covoiturage"]
     assert spring.carrier_status == CarrierStatus.collective
-    assert autumn.merged_into_id == spring.id
+    assert on_record(autumn, lambda p: p.merged_into_id) == spring.id
     assert [p.title for p in backlog.projects_for(organizer)] == ["Navette"]
     with pytest.raises(ServiceError):
         backlog.merge(organizer, autumn, spring)  # a merged project takes nothing in

@@ -246,17 +246,11 @@ def test_english_speaks_to_organizers_without_it_words(french):
 
 
 @pytest.fixture
-def get(app, client):
-    """``client.get`` with each request in its own application context, as in
-    production. The ``app`` fixture keeps one context open for the whole test,
-    and Flask reuses it for every request: Flask-Babel caches the chosen locale
-    in ``g``, so the first request's language would stick to the next ones."""
-
-    def get(url, **kwargs):
-        with app.app_context():
-            return client.get(url, **kwargs)
-
-    return get
+def get(client):
+    """``client.get``: each request has its own application context, as in
+    production (Flask-Babel caches the chosen locale in ``g``: a context
+    shared by two requests would give the second the first one's language)."""
+    return client.get
 
 
 def _html_lang(response) -> str:

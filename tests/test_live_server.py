@@ -1,5 +1,9 @@
 """The real server process (run.py, gevent) with real Socket.IO clients over
-the network: what a phone relies on when the venue's laptop restarts."""
+the network: what a phone relies on when the venue's laptop restarts.
+
+Tests that stop or kill the server have one of their own (``live_server``);
+the others share the module's (``module_live_server``), each with an evening
+of its own."""
 
 import contextlib
 import os
@@ -14,6 +18,7 @@ import time
 import uuid
 from pathlib import Path
 
+import pytest
 import requests
 import socketio
 from sqlalchemy import func, select
@@ -23,11 +28,34 @@ from workshop.extensions import db
 from workshop.models import Idea
 
 from .faults import slow_disk
-from .helpers import LiveServer, Phone, join_over_http, make_evening, read, script
+from .helpers import (
+    ROOT,
+    LiveServer,
+    Phone,
+    hang_up,
+    join_over_http,
+    make_evening,
+    read,
+    script,
+    serve,
+)
 
 
 def ideas_of(changes):
     return [c for c in changes if c["type"] == "idea"]
+
+
+@pytest.fixture(scope="module")
+def module_live_server(tmp_path_factory, migrated_database):
+    """The module's server, its housekeeping every second (10 s in production):
+    a checkpoint process that stops is started again within a test's patience."""
+    yield from serve(tmp_path_factory.mktemp("live"), migrated_database, {"BEACON_INTERVAL": "1"})
+
+
+def own_evening(app):
+    """An open evening of an organizer of its own: tests sharing the module's
+    server never see each other's."""
+    return make_evening(app, email=f"orga-{uuid.uuid4().hex[:8]}@example.org")
 
 
 def test_acknowledged_post_survives_a_server_restart(live_server):
@@ -82,13 +110,12 @@ def test_a_timed_step_keeps_its_step_and_end_time_across_a_restart(live_server):
     assert phone.connects.acquire(timeout=20)
     [after] = [c for c in phone.call("sync", {"since": 0})["changes"] if c["type"] == "table"]
     assert (after["step_id"], after["timer"]) == (before["step_id"], before["timer"])
-    console.disconnect()
-    phone.client.disconnect()
+    hang_up(console, phone)
 
 
-def test_writes_reach_the_other_phones_of_the_table_only(live_server):
-    server, app = live_server
-    table, other = make_evening(app).tables
+def test_writes_reach_the_other_phones_of_the_table_only(module_live_server):
+    server, app = module_live_server
+    table, other = own_evening(app).tables
     alice = Phone(server, table, join_over_http(server, table, "Alice"))
     bob = Phone(server, table, join_over_http(server, table, "Bob"))
     carol = Phone(server, other, join_over_http(server, other, "Carol"))
@@ -102,13 +129,12 @@ def test_writes_reach_the_other_phones_of_the_table_only(live_server):
     # Carol's catch-up proves her table's wall is untouched.
     assert ideas_of(carol.call("sync", {"since": 0})["changes"]) == []
     assert seen["carol"] == []
-    for phone in (alice, bob, carol):
-        phone.client.disconnect()
+    hang_up(alice, bob, carol)
 
 
-def test_crafted_connection_to_another_table_is_refused(live_server):
-    server, app = live_server
-    table, other = make_evening(app).tables
+def test_crafted_connection_to_another_table_is_refused(module_live_server):
+    server, app = module_live_server
+    table, other = own_evening(app).tables
     http = join_over_http(server, table)
 
     intruder = socketio.Client(reconnection=False)
@@ -126,16 +152,18 @@ def test_crafted_connection_to_another_table_is_refused(live_server):
     assert refused
 
 
-def test_the_server_prints_where_to_reach_it(live_server):
-    server, _app = live_server
+def test_the_server_prints_where_to_reach_it(module_live_server):
+    server, _app = module_live_server
     log = server.log_path.read_text()
     assert f"http://localhost:{server.port}/" in log
     assert "Running upgrade" in log or "Context impl SQLiteImpl" in log  # migrated at start
 
 
-def test_the_database_and_instance_files_are_readable_by_their_owner_only(live_server, tmp_path):
+def test_the_database_and_instance_files_are_readable_by_their_owner_only(
+    module_live_server, tmp_path
+):
     """They hold participants' names and organizers' password hashes."""
-    server, app = live_server
+    server, app = module_live_server
     database = Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
 
     assert stat.S_IMODE(database.stat().st_mode) == 0o600
@@ -147,11 +175,11 @@ def test_the_database_and_instance_files_are_readable_by_their_owner_only(live_s
     assert stat.S_IMODE((tmp_path / "fresh").stat().st_mode) == 0o700
 
 
-def test_a_write_lock_held_by_another_program_does_not_freeze_the_server(live_server):
+def test_a_write_lock_held_by_another_program_does_not_freeze_the_server(module_live_server):
     """A backup or the CLI holds SQLite's write lock: the post waits (off the
     loop), while the other tables, reads and pages go on being answered."""
-    server, app = live_server
-    table, other_table = make_evening(app).tables
+    server, app = module_live_server
+    table, other_table = own_evening(app).tables
     alice = Phone(server, table, join_over_http(server, table, "Alice"))
     bob = Phone(server, other_table, join_over_http(server, other_table, "Bob"))
     database = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
@@ -179,8 +207,7 @@ def test_a_write_lock_held_by_another_program_does_not_freeze_the_server(live_se
     assert order == ["others answered", "lock released", "post answered"]
     assert answers["sync"]["ok"] and answers["page"] == 200
     assert answers["post"]["ok"]
-    for phone in (alice, bob):
-        phone.client.disconnect()
+    hang_up(alice, bob)
 
 
 def checkpointers_of(server) -> list[int]:
@@ -196,10 +223,10 @@ def _command_line(pid: int) -> bytes:
         return b""
 
 
-def test_the_server_keeps_its_checkpoint_process_running(live_server):
+def test_the_server_keeps_its_checkpoint_process_running(module_live_server):
     """Its commits never checkpoint: without this process the -wal file would
     grow all evening. Stopped, it is started again by the housekeeping."""
-    server, _app = live_server
+    server, _app = module_live_server
     first = checkpointers_of(server)
     assert len(first) == 1
 
@@ -212,11 +239,11 @@ def test_the_server_keeps_its_checkpoint_process_running(live_server):
     assert len(again) == 1 and again != first
 
 
-def test_the_backup_command_copies_everything_while_the_evening_runs(live_server, tmp_path):
+def test_the_backup_command_copies_everything_while_the_evening_runs(module_live_server, tmp_path):
     """The documented backup: every acknowledged idea is in the copy, taken
     while phones go on posting (a file copy could miss the -wal file)."""
-    server, app = live_server
-    table = make_evening(app).tables[0]
+    server, app = module_live_server
+    table = own_evening(app).tables[0]
     phone = Phone(server, table, join_over_http(server, table))
     acked = [phone.write("idea.post", {"text": f"Avant {n}"})["ok"] for n in range(5)]
     assert all(acked)
@@ -378,11 +405,7 @@ def test_a_slow_disk_does_not_hold_the_other_tables(tmp_path, migrated_database)
         # The first commit's flush, then one for every post made meanwhile
         # (and a spare for a straggler); one flush per post would be ten.
         assert _wal_flushes(flushes, server) - before <= 4
-        leaving = [threading.Thread(target=p.client.disconnect) for p in (alice, bob, *phones)]
-        for thread in leaving:  # together: each waits a while for the server's goodbye
-            thread.start()
-        for thread in leaving:
-            thread.join(30)
+        hang_up(alice, bob, *phones)
     finally:
         server.stop()
         with app.app_context():
@@ -394,3 +417,68 @@ def _wal_flushes(log: Path, server: LiveServer) -> int:
     pid = str(server.process.pid)
     lines = log.read_text().splitlines() if log.exists() else []
     return sum(1 for line in lines if line.startswith(f"{pid} ") and line.endswith("-wal"))
+
+
+# --- the test server itself: nothing it starts outlives it ------------------------------
+
+
+def members_of_group(group: int) -> list[int]:
+    """Processes still running (not zombies) in process group ``group``."""
+    members = []
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_file.read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):  # ended meanwhile
+            continue
+        state, process_group = fields[0], int(fields[2])
+        if process_group == group and state != "Z":
+            members.append(int(stat_file.parent.name))
+    return members
+
+
+def test_a_server_that_misses_its_start_deadline_is_stopped_whole(tmp_path, migrated_database):
+    path = tmp_path / "late.db"
+    shutil.copy(migrated_database, path)
+    server = LiveServer(tmp_path, f"sqlite:///{path}", start_timeout=0)
+
+    with pytest.raises(RuntimeError, match="did not answer within 0 s"):
+        server.start()
+
+    assert server.process is None and members_of_group(server.pid) == []
+
+
+def test_a_server_that_exits_at_start_fails_with_its_log(tmp_path):
+    server = LiveServer(tmp_path, f"sqlite:///{tmp_path}/no/such/folder/workshop.db")
+
+    with pytest.raises(RuntimeError) as failed:
+        server.start()
+
+    assert "the test server exited" in str(failed.value)
+    assert "unable to open database file" in str(failed.value)  # its log, in the message
+    assert members_of_group(server.pid) == []
+
+
+@pytest.mark.live_server
+def test_a_server_left_running_is_stopped_when_the_test_run_ends(tmp_path, migrated_database):
+    """A run that ends without stopping its server (interrupted, or a fixture
+    that failed before its cleanup) leaves nothing running behind it."""
+    path = tmp_path / "left.db"
+    shutil.copy(migrated_database, path)
+    forgetful_run = (
+        "from pathlib import Path\n"
+        "from tests.helpers import LiveServer\n"
+        f"server = LiveServer(Path({str(tmp_path)!r}), {f'sqlite:///{path}'!r})\n"
+        "server.start()\n"
+        "print(server.pid)\n"  # and ends without stopping it
+    )
+
+    done = subprocess.run(
+        [sys.executable, "-c", forgetful_run],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert members_of_group(int(done.stdout.split()[-1])) == []

@@ -1,4 +1,8 @@
-"""HTTP routes with the Flask test client on a real database."""
+"""HTTP routes with the Flask test client on a real database.
+
+No test here holds an app context: each request has its own, as in
+production, and the tests read what was stored through a fresh one (``read``),
+so a route that forgets to commit fails them."""
 
 import re
 from urllib.parse import urlsplit
@@ -8,12 +12,11 @@ from flask import url_for
 from sqlalchemy import func, select
 
 from workshop import clock, create_app
-from workshop.extensions import db
 from workshop.models import Event, EventStatus, Organizer, Participant, Table
 from workshop.services import accounts, events
 from workshop.web.participant import JOINS_PER_MINUTE
 
-from .helpers import PASSWORD, join, make_evening, make_organizer, read
+from .helpers import PASSWORD, join, make_evening, make_organizer, prepare, read
 from .helpers import signed_in as sign_in
 
 PUBLIC_URL = "http://venue.test:5000"
@@ -28,8 +31,8 @@ TABLE_FORM = {
 }
 
 
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
+def count(app, model) -> int:
+    return read(app, lambda s: s.scalar(select(func.count()).select_from(model)))
 
 
 def path(response) -> str:
@@ -52,31 +55,56 @@ def flashes(http) -> list:
         return session.get("_flashes", [])
 
 
-def fresh(model, id_):
-    """A row as stored now (not as this test's session remembers it)."""
-    db.session.expire_all()
-    return db.session.get(model, id_)
+def stored_table(app, table_id) -> tuple:
+    """A table's name, facilitator secret and its evening's title and status, as stored."""
+
+    def query(session):
+        table = session.get(Table, table_id)
+        return table.name, table.facilitator_secret, table.event.title, table.event.status
+
+    return read(app, query)
+
+
+def table_texts(app, table_id) -> tuple[str, str]:
+    """A table's name and brief, as stored."""
+    return read(app, lambda s: (s.get(Table, table_id).name, s.get(Table, table_id).brief))
+
+
+def join_in(app, table, name="Alice") -> str:
+    """``name`` joins ``table`` (a TableRef); their token."""
+    return prepare(app, lambda s: join(s.get(Table, table.id), name)[1])
 
 
 @pytest.fixture
-def signed_in(client, organizer):
+def table(evening):
+    return evening.tables[0]
+
+
+@pytest.fixture
+def other_table(evening):
+    return evening.tables[1]
+
+
+@pytest.fixture
+def signed_in(client, evening):
+    """The test client, signed in as the evening's organizer."""
     assert path(login(client)) == "/organizer/"
     return client
 
 
 @pytest.fixture
-def intruder(app, event):
+def intruder(app, evening):
     """A signed-in organizer of another territory."""
-    make_organizer("other@example.org", "Autre pays")
+    prepare(app, lambda s: make_organizer("other@example.org", "Autre pays").id)
     http = app.test_client()
     login(http, "other@example.org")
     return http
 
 
-def organizer_urls(app, event, table, owned_only=False) -> list[tuple[str, str]]:
-    """(method, url) of every /organizer/ route, filled with ``event`` and ``table``;
+def organizer_urls(app, evening, table, owned_only=False) -> list[tuple[str, str]]:
+    """(method, url) of every /organizer/ route, filled with ``evening`` and ``table``;
     ``owned_only``: only the routes about one event or table."""
-    values = {"event_id": event.id, "table_id": table.id, "status": "closed"}
+    values = {"event_id": evening.event_id, "table_id": table.id, "status": "closed"}
     urls = []
     with app.test_request_context():
         for rule in app.url_map.iter_rules():
@@ -89,6 +117,13 @@ def organizer_urls(app, event, table, owned_only=False) -> list[tuple[str, str]]
     return urls
 
 
+def test_a_request_inside_the_tests_own_context_is_refused(app, client):
+    """It would share the test's database session: a route that forgot to
+    commit would seem to have stored its change."""
+    with app.app_context(), pytest.raises(AssertionError, match="shares its database session"):
+        client.get("/")
+
+
 # --- first start, sign in, sign out ---------------------------------------------
 
 
@@ -97,7 +132,7 @@ def test_empty_instance_sends_visitors_to_setup(client):
     assert path(client.get("/login")) == "/setup"
 
 
-def test_setup_creates_the_organizer_and_signs_in(client, ctx):
+def test_setup_creates_the_organizer_and_signs_in(app, client):
     response = client.post(
         "/setup",
         data={
@@ -110,39 +145,42 @@ def test_setup_creates_the_organizer_and_signs_in(client, ctx):
     )
 
     assert path(response) == "/organizer/"
-    organizer = db.session.scalars(select(Organizer)).one()
-    assert organizer.email == "camille@example.org"
-    assert [(t.name, t.population) for t in organizer.territories] == [("Pays du Lac", 12000)]
+
+    def organizer(session):
+        organizer = session.scalars(select(Organizer)).one()
+        return organizer.email, [(t.name, t.population) for t in organizer.territories]
+
+    assert read(app, organizer) == ("camille@example.org", [("Pays du Lac", 12000)])
     page(client.get("/organizer/"))
 
 
-def test_setup_with_a_short_password_rerenders_and_creates_nothing(client, ctx):
+def test_setup_with_a_short_password_rerenders_and_creates_nothing(app, client):
     response = client.post(
         "/setup",
         data={"name": "C", "email": "c@example.org", "password": "court", "territory": "P"},
     )
 
     assert 'name="password"' in page(response)
-    assert count(Organizer) == 0
+    assert count(app, Organizer) == 0
 
 
-def test_setup_is_closed_once_done(client, organizer):
+def test_setup_is_closed_once_done(app, client, evening):
     assert path(client.get("/setup")) == "/login"
     response = client.post(
         "/setup",
         data={"name": "I", "email": "i@example.org", "password": PASSWORD, "territory": "T"},
     )
     assert path(response) == "/login"
-    assert count(Organizer) == 1
+    assert count(app, Organizer) == 1
 
 
-def test_wrong_password_does_not_sign_in(client, organizer):
+def test_wrong_password_does_not_sign_in(client, evening):
     page(login(client, password="not the password"))
 
     assert path(client.get("/organizer/")) == "/login"
 
 
-def test_login_returns_to_a_local_page_only(client, organizer):
+def test_login_returns_to_a_local_page_only(client, evening):
     wanted = client.post(
         "/login?next=/organizer/events/new",
         data={"email": "orga@example.org", "password": PASSWORD},
@@ -169,10 +207,6 @@ def copy_cookies(source, target, names=("session", "remember_token")):
         cookie = source.get_cookie(name)
         assert cookie is not None, name
         target.set_cookie(name, cookie.value)
-
-
-# These tests hold no app context: each request has its own, as in production
-# (a shared one would keep the signed-in user in ``g`` from one request to the next).
 
 
 @pytest.fixture
@@ -284,168 +318,193 @@ def test_setup_from_another_device_needs_the_code_printed_at_start(app, client):
 # --- organizer pages: who may open them --------------------------------------------
 
 
-def test_every_organizer_route_sends_anonymous_visitors_to_login(app, client, event, table):
-    secret = table.facilitator_secret
-    urls = organizer_urls(app, event, table)
+def test_every_organizer_route_sends_anonymous_visitors_to_login(app, client, evening, table):
+    urls = organizer_urls(app, evening, table)
     assert len(urls) >= 14
 
     for method, url in urls:
         response = client.open(url, method=method, data=TABLE_FORM)
         assert path(response) == "/login", (method, url)
 
-    table = fresh(Table, table.id)
-    assert table.facilitator_secret == secret and table.name == "Table 1"
-    assert table.event.status == EventStatus.live
+    assert stored_table(app, table.id) == (
+        "Table 1",
+        table.facilitator_secret,
+        "Soirée test",
+        EventStatus.live,
+    )
 
 
-def test_another_territorys_organizer_gets_404_and_changes_nothing(app, intruder, event, table):
-    secret = table.facilitator_secret
+def test_another_territorys_organizer_gets_404_and_changes_nothing(app, intruder, evening, table):
     data = {**TABLE_FORM, "title": "Piratée", "name": "Piratée"}
 
-    urls = organizer_urls(app, event, table, owned_only=True)
+    urls = organizer_urls(app, evening, table, owned_only=True)
     assert len(urls) >= 12
 
     for method, url in urls:
         assert intruder.open(url, method=method, data=data).status_code == 404, (method, url)
 
-    assert event.join_code not in page(intruder.get("/organizer/"))
-    table = fresh(Table, table.id)
-    assert (table.name, table.facilitator_secret) == ("Table 1", secret)
-    assert (table.event.title, table.event.status) == ("Soirée test", EventStatus.live)
-    assert count(Table) == 2
+    assert evening.join_code not in page(intruder.get("/organizer/"))
+    assert stored_table(app, table.id) == (
+        "Table 1",
+        table.facilitator_secret,
+        "Soirée test",
+        EventStatus.live,
+    )
+    assert count(app, Table) == 2
 
 
 # --- preparing an evening through the forms --------------------------------------------
 
 
-def test_create_an_event_then_add_edit_and_remove_a_table(signed_in, organizer):
-    territory = organizer.territories[0]
+def test_create_an_event_then_add_edit_and_remove_a_table(app, client):
+    territory_id = prepare(app, lambda s: make_organizer().territories[0].id)
+    signed_in = client
+    login(signed_in)
     response = signed_in.post(
         "/organizer/events/new",
         data={
             "title": "Soirée du lac",
             "date": "2026-06-12",
             "venue": "Salle",
-            "territory_id": territory.id,
+            "territory_id": territory_id,
         },
     )
-    event = db.session.scalars(select(Event)).one()
-    assert path(response) == f"/organizer/events/{event.id}"
-    assert (event.title, str(event.date), event.status) == ("Soirée du lac", "2026-06-12", "draft")
 
-    signed_in.post(f"/organizer/events/{event.id}/tables/new", data=TABLE_FORM)
-    table = db.session.scalars(select(Table)).one()
-    assert (table.number, table.name, table.challenge, table.workshop_kind) == (
-        1,
-        "Mobilités",
-        "creative",
-        "booster",
-    )
-    assert (table.brief, table.facilitator_name, table.capacity) == (
-        TABLE_FORM["brief"],
-        "Claire",
-        8,
-    )
+    def the_event(session):
+        event = session.scalars(select(Event)).one()
+        return event.id, event.title, str(event.date), event.status
+
+    event_id, *stored = read(app, the_event)
+    assert path(response) == f"/organizer/events/{event_id}"
+    assert stored == ["Soirée du lac", "2026-06-12", "draft"]
+
+    signed_in.post(f"/organizer/events/{event_id}/tables/new", data=TABLE_FORM)
+
+    def the_table(session):
+        table = session.scalars(select(Table)).one()
+        return (
+            table.id,
+            (table.number, table.name, table.challenge, table.workshop_kind),
+            (
+                table.brief,
+                table.facilitator_name,
+                table.capacity,
+            ),
+        )
+
+    table_id, numbered, told = read(app, the_table)
+    assert numbered == (1, "Mobilités", "creative", "booster")
+    assert told == (TABLE_FORM["brief"], "Claire", 8)
 
     edited = signed_in.post(
-        f"/organizer/tables/{table.id}/edit", data={**TABLE_FORM, "name": "Mobilités douces"}
+        f"/organizer/tables/{table_id}/edit", data={**TABLE_FORM, "name": "Mobilités douces"}
     )
-    assert path(edited) == f"/organizer/events/{event.id}"
-    assert fresh(Table, table.id).name == "Mobilités douces"
+    assert path(edited) == f"/organizer/events/{event_id}"
+    assert table_texts(app, table_id)[0] == "Mobilités douces"
 
-    removed = signed_in.post(f"/organizer/tables/{table.id}/delete")
-    assert path(removed) == f"/organizer/events/{event.id}"
-    assert count(Table) == 0
+    removed = signed_in.post(f"/organizer/tables/{table_id}/delete")
+    assert path(removed) == f"/organizer/events/{event_id}"
+    assert count(app, Table) == 0
 
 
-def test_edit_an_event(signed_in, event):
+def territory_of(app, evening) -> int:
+    return read(app, lambda s: s.get(Event, evening.event_id).territory_id)
+
+
+def test_edit_an_event(app, signed_in, evening):
     response = signed_in.post(
-        f"/organizer/events/{event.id}/edit",
+        f"/organizer/events/{evening.event_id}/edit",
         data={
             "title": "Soirée du lac",
             "date": "",
             "venue": "Ici",
-            "territory_id": event.territory_id,
+            "territory_id": territory_of(app, evening),
         },
     )
 
-    assert path(response) == f"/organizer/events/{event.id}"
-    event = fresh(Event, event.id)
-    assert (event.title, event.venue, event.date, event.status) == (
-        "Soirée du lac",
-        "Ici",
-        None,
-        EventStatus.live,
-    )
+    assert path(response) == f"/organizer/events/{evening.event_id}"
+
+    def event(session):
+        event = session.get(Event, evening.event_id)
+        return event.title, event.venue, event.date, event.status
+
+    assert read(app, event) == ("Soirée du lac", "Ici", None, EventStatus.live)
 
 
-def test_edit_event_form_offers_no_territory_choice(signed_in, event):
-    html = page(signed_in.get(f"/organizer/events/{event.id}/edit"))
+def test_edit_event_form_offers_no_territory_choice(signed_in, evening):
+    html = page(signed_in.get(f"/organizer/events/{evening.event_id}/edit"))
 
     assert not re.search(r'<select[^>]*name="territory_id"', html)
 
 
-def test_invalid_forms_rerender_and_change_nothing(signed_in, organizer, event, table):
-    other = make_organizer("other@example.org", "Autre pays").territories[0]
+def test_invalid_forms_rerender_and_change_nothing(app, signed_in, evening, table):
+    other = prepare(
+        app, lambda s: make_organizer("other@example.org", "Autre pays").territories[0].id
+    )
+    event_id, territory_id = evening.event_id, territory_of(app, evening)
 
     no_title = signed_in.post(
-        "/organizer/events/new", data={"title": "", "territory_id": event.territory_id}
+        "/organizer/events/new", data={"title": "", "territory_id": territory_id}
     )
     foreign = signed_in.post(
-        "/organizer/events/new", data={"title": "Chez les autres", "territory_id": other.id}
+        "/organizer/events/new", data={"title": "Chez les autres", "territory_id": other}
     )
     no_brief = signed_in.post(
-        f"/organizer/events/{event.id}/tables/new", data={**TABLE_FORM, "brief": ""}
+        f"/organizer/events/{event_id}/tables/new", data={**TABLE_FORM, "brief": ""}
     )
     no_seat = signed_in.post(
-        f"/organizer/events/{event.id}/tables/new", data={**TABLE_FORM, "capacity": "0"}
+        f"/organizer/events/{event_id}/tables/new", data={**TABLE_FORM, "capacity": "0"}
     )
     no_name = signed_in.post(f"/organizer/tables/{table.id}/edit", data={**TABLE_FORM, "name": ""})
 
     for response in (no_title, foreign, no_brief, no_seat, no_name):
         assert "<form" in page(response)
-    assert (count(Event), count(Table)) == (1, 2)
-    assert fresh(Table, table.id).name == "Table 1"
+    assert (count(app, Event), count(app, Table)) == (1, 2)
+    assert table_texts(app, table.id)[0] == "Table 1"
 
 
-def test_closing_the_evening_stops_joining(app, signed_in, event, table):
-    assert signed_in.post(f"/organizer/events/{event.id}/status/bogus").status_code == 400
-    signed_in.post(f"/organizer/events/{event.id}/status/closed")
+def test_closing_the_evening_stops_joining(app, signed_in, evening, table):
+    event_id = evening.event_id
+    assert signed_in.post(f"/organizer/events/{event_id}/status/bogus").status_code == 400
+    signed_in.post(f"/organizer/events/{event_id}/status/closed")
 
     phone = app.test_client()
     response = phone.post(
         f"/t/{table.join_code}/join", data={"display_name": "Alice", "category": "citizen"}
     )
 
-    assert fresh(Event, event.id).status == EventStatus.closed
+    assert read(app, lambda s: s.get(Event, event_id).status) == EventStatus.closed
     assert response.status_code == 400
-    assert count(Participant) == 0
+    assert count(app, Participant) == 0
 
 
-def test_tents_have_a_qr_code_name_code_and_url_on_both_faces(signed_in, event):
+def test_tents_have_a_qr_code_name_code_and_url_on_both_faces(app, signed_in, evening):
     """A tent is seen from both sides of the table: each face carries it all."""
-    html = page(signed_in.get(f"/organizer/events/{event.id}/tents"))
+    html = page(signed_in.get(f"/organizer/events/{evening.event_id}/tents"))
 
-    assert html.count('<section class="tent"') == len(event.tables) == 2
-    assert html.count("<svg") == 2 * len(event.tables)
-    for table in event.tables:
-        assert table.name in html
+    assert html.count('<section class="tent"') == len(evening.tables) == 2
+    assert html.count("<svg") == 2 * len(evening.tables)
+    for table in evening.tables:
+        assert table_texts(app, table.id)[0] in html
         assert table.join_code in html
         assert f"{PUBLIC_URL}/t/{table.join_code}" in html
 
 
-def test_event_page_shows_facilitator_links_and_rotating_changes_them(signed_in, event, table):
-    html = page(signed_in.get(f"/organizer/events/{event.id}"))
-    for each in event.tables:
+def test_event_page_shows_facilitator_links_and_rotating_changes_them(
+    app, signed_in, evening, table
+):
+    event_id = evening.event_id
+    html = page(signed_in.get(f"/organizer/events/{event_id}"))
+    for each in evening.tables:
         assert f"{PUBLIC_URL}/f/{each.facilitator_secret}" in html
     old = table.facilitator_secret
 
     assert path(signed_in.post(f"/organizer/tables/{table.id}/rotate")) == (
-        f"/organizer/events/{event.id}"
+        f"/organizer/events/{event_id}"
     )
 
-    new = fresh(Table, table.id).facilitator_secret
-    html = page(signed_in.get(f"/organizer/events/{event.id}"))
+    new = stored_table(app, table.id)[1]
+    html = page(signed_in.get(f"/organizer/events/{event_id}"))
     assert new != old and f"/f/{new}" in html and old not in html
     assert signed_in.get(f"/f/{old}").status_code == 404
 
@@ -453,7 +512,7 @@ def test_event_page_shows_facilitator_links_and_rotating_changes_them(signed_in,
 # --- the participant's phone -----------------------------------------------------------
 
 
-def test_join_flow_sets_a_cookie_then_shows_the_wall(client, table):
+def test_join_flow_sets_a_cookie_then_shows_the_wall(app, client, table):
     code = table.join_code
     form = page(client.get(f"/t/{code}"))
     assert f'action="/t/{code}/join"' in form
@@ -464,26 +523,31 @@ def test_join_flow_sets_a_cookie_then_shows_the_wall(client, table):
     assert path(response) == f"/t/{code}"
     cookie = client.get_cookie(f"wt_{code}")
     assert cookie.http_only and cookie.same_site == "Lax"
-    alice = db.session.scalars(select(Participant)).one()
-    assert (alice.display_name, alice.category, alice.table_id) == ("Alice", "student", table.id)
+    alice = read(
+        app,
+        lambda s: s.execute(
+            select(Participant.display_name, Participant.category, Participant.table_id)
+        ).one(),
+    )
+    assert tuple(alice) == ("Alice", "student", table.id)
     wall = page(client.get(f"/t/{code}"))
-    assert table.brief in wall and "Alice" in wall
+    assert table_texts(app, table.id)[1] in wall and "Alice" in wall
     assert 'name="display_name"' not in wall
 
 
 @pytest.mark.parametrize("name", ["", "   ", "x" * 61])
-def test_join_with_a_bad_name_is_refused(client, table, name):
+def test_join_with_a_bad_name_is_refused(app, client, table, name):
     response = client.post(
         f"/t/{table.join_code}/join", data={"display_name": name, "category": "citizen"}
     )
 
     assert response.status_code == 400
     assert client.get_cookie(f"wt_{table.join_code}") is None
-    assert count(Participant) == 0
+    assert count(app, Participant) == 0
 
 
-def test_a_cookie_for_one_table_does_not_open_another(client, table, other_table):
-    _alice, token = join(table)
+def test_a_cookie_for_one_table_does_not_open_another(app, client, table, other_table):
+    token = join_in(app, table)
     client.set_cookie(f"wt_{other_table.join_code}", token)
 
     assert 'name="display_name"' in page(client.get(f"/t/{other_table.join_code}"))
@@ -494,13 +558,13 @@ def test_lower_case_table_url_redirects_to_the_canonical_one(client, table):
     assert client.get("/t/NOPE99").status_code == 404
 
 
-def test_typed_codes_lead_to_their_table_or_evening(client, event, table):
+def test_typed_codes_lead_to_their_table_or_evening(client, evening, table):
     code = table.join_code
     typed = f" {code[:3].lower()} {code[3:].lower()} "
 
     assert path(client.get("/join", query_string={"code": typed})) == f"/t/{code}"
-    assert path(client.get("/join", query_string={"code": event.join_code.lower()})) == (
-        f"/e/{event.join_code}"
+    assert path(client.get("/join", query_string={"code": evening.join_code.lower()})) == (
+        f"/e/{evening.join_code}"
     )
     assert path(client.get("/join", query_string={"code": "NOPE99"})) == "/"
     assert [category for category, _ in flashes(client)] == ["error"]
@@ -549,14 +613,14 @@ def test_facilitator_link_opens_its_own_table_console_only(client, table, other_
     assert other_table.facilitator_secret not in html
 
 
-def test_projector_shows_the_evening_code_and_no_organizer_controls(signed_in, event):
-    html = page(signed_in.get(f"/p/{event.join_code.lower()}"))
+def test_projector_shows_the_evening_code_and_no_organizer_controls(signed_in, evening):
+    html = page(signed_in.get(f"/p/{evening.join_code.lower()}"))
 
-    assert event.join_code in html
-    assert f"{PUBLIC_URL}/e/{event.join_code}" in html
+    assert evening.join_code in html
+    assert f"{PUBLIC_URL}/e/{evening.join_code}" in html
     assert "<svg" in html
     assert "<form" not in html
-    for table in event.tables:
+    for table in evening.tables:
         assert table.facilitator_secret not in html
     assert signed_in.get("/p/NOPE9").status_code == 404
 
@@ -575,9 +639,17 @@ def test_participant_name_is_escaped(client, table):
     assert script not in wall and script not in console
 
 
-def test_table_text_is_escaped_on_phone_and_console(client, organizer, table):
+def test_table_text_is_escaped_on_phone_and_console(app, client, evening, table):
     html = '<img src=x onerror="alert(1)">'
-    events.update_table(organizer, table, name=f"<b>{html}</b>", brief=html)
+    prepare(
+        app,
+        lambda s: events.update_table(
+            s.get(Organizer, evening.organizer_id),
+            s.get(Table, table.id),
+            name=f"<b>{html}</b>",
+            brief=html,
+        ),
+    )
 
     phone = page(client.get(f"/t/{table.join_code}"))
     console = page(client.get(f"/f/{table.facilitator_secret}"))
@@ -587,13 +659,13 @@ def test_table_text_is_escaped_on_phone_and_console(client, organizer, table):
         assert "<img" not in text and "<b>" not in text
 
 
-def public_pages(event, table) -> list[str]:
+def public_pages(evening, table) -> list[str]:
     return [
         "/",
-        f"/e/{event.join_code}",
+        f"/e/{evening.join_code}",
         f"/t/{table.join_code}",
         f"/f/{table.facilitator_secret}",
-        f"/p/{event.join_code}",
+        f"/p/{evening.join_code}",
         "/login",
         "/no-such-page",
     ]
@@ -605,8 +677,8 @@ def directives(policy: str) -> dict[str, str]:
     return {name: sources for name, _, sources in pairs}
 
 
-def test_security_headers_are_sent(client, event, table):
-    for url in public_pages(event, table):
+def test_security_headers_are_sent(client, evening, table):
+    for url in public_pages(evening, table):
         headers = client.get(url).headers
         policy = directives(headers["Content-Security-Policy"])
         assert policy["script-src"] == "'self'", url
@@ -614,15 +686,15 @@ def test_security_headers_are_sent(client, event, table):
         assert headers["X-Content-Type-Options"] == "nosniff", url
 
 
-def test_pages_have_no_inline_script_the_policy_would_block(client, organizer, event, table):
+def test_pages_have_no_inline_script_the_policy_would_block(app, client, evening, table):
     """Under script-src 'self', inline code and on*= handlers would not run."""
-    _alice, token = join(table)
-    client.set_cookie(f"wt_{table.join_code}", token)
+    client.set_cookie(f"wt_{table.join_code}", join_in(app, table))
     login(client)
-    urls = public_pages(event, table) + [
-        f"/organizer/events/{event.id}",
-        f"/organizer/events/{event.id}/live",
-        f"/organizer/events/{event.id}/tents",
+    event_id = evening.event_id
+    urls = public_pages(evening, table) + [
+        f"/organizer/events/{event_id}",
+        f"/organizer/events/{event_id}/live",
+        f"/organizer/events/{event_id}/tents",
     ]
 
     for url in urls:
@@ -634,7 +706,7 @@ def test_pages_have_no_inline_script_the_policy_would_block(client, organizer, e
         assert not re.search(r"<[^>]+\son[a-z]+\s*=", html), url
 
 
-def test_csrf_protects_joining_and_logout(app, client, organizer, table):
+def test_csrf_protects_joining_and_logout(app, client, table):
     login(client)
     app.config["WTF_CSRF_ENABLED"] = True
     phone = app.test_client()
@@ -645,7 +717,7 @@ def test_csrf_protects_joining_and_logout(app, client, organizer, table):
     logout_answer = client.post("/logout")
 
     assert (join_answer.status_code, logout_answer.status_code) == (400, 400)
-    assert count(Participant) == 0
+    assert count(app, Participant) == 0
     assert phone.get_cookie(f"wt_{table.join_code}") is None
     page(client.get("/organizer/"))
 
@@ -662,7 +734,7 @@ def test_csrf_token_from_the_page_lets_a_phone_join(app, client, table):
     )
 
     assert path(response) == f"/t/{table.join_code}"
-    assert count(Participant) == 1
+    assert count(app, Participant) == 1
 
 
 def test_seed_demo_command_prints_how_to_sign_in(app):
@@ -696,66 +768,82 @@ def test_language_switch_never_redirects_to_another_site(client):
 # --- scripts and facilitator kits ------------------------------------------------------
 
 
-def script_form(table, **changes) -> dict:
+def script_form(app, table_id, **changes) -> dict:
     """The script page's form as a browser would send it back, with ``changes``."""
     from workshop.services import steps
 
-    form = {"steps": str(len(table.steps))}
-    for i, step in enumerate(steps.script_of(table)):
-        form.update(
-            {
-                f"step-{i}-kind": step["kind"],
-                f"step-{i}-title": step["title"],
-                f"step-{i}-prompt": step["prompt"],
-                f"step-{i}-minutes": str(step["duration"] // 60),
-            }
-        )
-        if step["kind"] == "diverge":
-            form[f"step-{i}-card_kinds"] = step["settings"]["card_kinds"]
-        if step["kind"] == "vote":
-            form.update({f"step-{i}-votes": "3", f"step-{i}-max_per_card": "2"})
-    form.update(changes)
-    return form
+    def form(session):
+        table = session.get(Table, table_id)
+        form = {"steps": str(len(table.steps))}
+        for i, step in enumerate(steps.script_of(table)):
+            form.update(
+                {
+                    f"step-{i}-kind": step["kind"],
+                    f"step-{i}-title": step["title"],
+                    f"step-{i}-prompt": step["prompt"],
+                    f"step-{i}-minutes": str(step["duration"] // 60),
+                }
+            )
+            if step["kind"] == "diverge":
+                form[f"step-{i}-card_kinds"] = step["settings"]["card_kinds"]
+            if step["kind"] == "vote":
+                form.update({f"step-{i}-votes": "3", f"step-{i}-max_per_card": "2"})
+        return form
+
+    return {**read(app, form), **changes}
 
 
-def titles(table_id) -> list[str]:
-    return [s.title for s in fresh(Table, table_id).steps]
+def stored_steps(app, table_id) -> list[tuple]:
+    """A table's steps as stored: (kind, title, duration, settings)."""
+
+    def query(session):
+        steps = session.get(Table, table_id).steps
+        return [(s.kind.value, s.title, s.duration, s.settings) for s in steps]
+
+    return read(app, query)
 
 
-def test_the_script_page_edits_reorders_adds_and_removes_steps(signed_in, table):
+def titles(app, table_id) -> list[str]:
+    return [title for _kind, title, _duration, _settings in stored_steps(app, table_id)]
+
+
+def test_the_script_page_edits_reorders_adds_and_removes_steps(app, signed_in, table):
     page(signed_in.get(f"/organizer/tables/{table.id}/script"))
     url = f"/organizer/tables/{table.id}/script"
 
     signed_in.post(
         url,
         data=script_form(
-            table, **{"step-0-title": "Tour de table", "step-0-minutes": "7", "action": "save"}
+            app,
+            table.id,
+            **{"step-0-title": "Tour de table", "step-0-minutes": "7", "action": "save"},
         ),
     )
-    assert titles(table.id)[0] == "Tour de table"
-    assert fresh(Table, table.id).steps[0].duration == 7 * 60
+    assert titles(app, table.id)[0] == "Tour de table"
+    assert stored_steps(app, table.id)[0][2] == 7 * 60
 
-    signed_in.post(url, data=script_form(fresh(Table, table.id), action="down:0"))
-    assert titles(table.id)[1] == "Tour de table"
+    signed_in.post(url, data=script_form(app, table.id, action="down:0"))
+    assert titles(app, table.id)[1] == "Tour de table"
 
-    signed_in.post(url, data=script_form(fresh(Table, table.id), action="remove:1"))
-    assert "Tour de table" not in titles(table.id)
-    assert len(titles(table.id)) == 7
+    signed_in.post(url, data=script_form(app, table.id, action="remove:1"))
+    assert "Tour de table" not in titles(app, table.id)
+    assert len(titles(app, table.id)) == 7
 
-    signed_in.post(url, data=script_form(fresh(Table, table.id), action="add", new_kind="vote"))
-    assert [s.kind.value for s in fresh(Table, table.id).steps][-1] == "vote"
-    assert len(titles(table.id)) == 8
+    signed_in.post(url, data=script_form(app, table.id, action="add", new_kind="vote"))
+    assert stored_steps(app, table.id)[-1][0] == "vote"
+    assert len(titles(app, table.id)) == 8
 
 
-def test_the_script_page_keeps_diverge_and_vote_settings(signed_in, table):
+def test_the_script_page_keeps_diverge_and_vote_settings(app, signed_in, table):
     url = f"/organizer/tables/{table.id}/script"
-    diverge = next(i for i, s in enumerate(table.steps) if s.kind.value == "diverge")
-    vote = next(i for i, s in enumerate(table.steps) if s.kind.value == "vote")
+    kinds = [kind for kind, *_ in stored_steps(app, table.id)]
+    diverge, vote = kinds.index("diverge"), kinds.index("vote")
 
     signed_in.post(
         url,
         data=script_form(
-            table,
+            app,
+            table.id,
             **{
                 f"step-{diverge}-card_kinds": ["need", "resource"],
                 f"step-{diverge}-private": "on",
@@ -766,58 +854,69 @@ def test_the_script_page_keeps_diverge_and_vote_settings(signed_in, table):
         ),
     )
 
-    steps_now = fresh(Table, table.id).steps
-    assert steps_now[diverge].settings == {"card_kinds": ["need", "resource"], "private": True}
-    assert steps_now[vote].settings == {"votes": 5, "max_per_card": 2, "no_self_vote": True}
+    settings = [settings for *_, settings in stored_steps(app, table.id)]
+    assert settings[diverge] == {"card_kinds": ["need", "resource"], "private": True}
+    assert settings[vote] == {"votes": 5, "max_per_card": 2, "no_self_vote": True}
 
 
-def test_a_broken_script_is_refused_with_a_message_and_changes_nothing(signed_in, table):
-    before = titles(table.id)
+def test_a_broken_script_is_refused_with_a_message_and_changes_nothing(app, signed_in, table):
+    before = titles(app, table.id)
 
     response = signed_in.post(
         f"/organizer/tables/{table.id}/script",
         data=script_form(
-            table, **{"step-2-minutes": "douze", "step-0-title": "Nouveau", "action": "save"}
+            app,
+            table.id,
+            **{"step-2-minutes": "douze", "step-0-title": "Nouveau", "action": "save"},
         ),
     )
 
     assert "240" in page(response)
-    assert titles(table.id) == before
+    assert titles(app, table.id) == before
 
 
 def test_a_script_applies_to_chosen_tables_that_have_not_started(
-    signed_in, event, table, other_table
+    app, signed_in, evening, table, other_table
 ):
-    third = events.add_table(fresh(Organizer, 1), event, name="Troisième", challenge="territorial")
-    third.step_id = third.steps[0].id  # already running its script
-    db.session.commit()
-    third_titles = titles(third.id)
+    def third_table(session):
+        organizer = session.get(Organizer, evening.organizer_id)
+        event = session.get(Event, evening.event_id)
+        third = events.add_table(organizer, event, name="Troisième", challenge="territorial")
+        third.step_id = third.steps[0].id  # already running its script
+        return third.id
+
+    third = prepare(app, third_table)
+    third_titles = titles(app, third)
 
     signed_in.post(
         f"/organizer/tables/{table.id}/script",
         data=script_form(
-            table,
+            app,
+            table.id,
             **{
                 "step-0-title": "Même ouverture",
                 "action": "copy",
-                "tables": [str(other_table.id), str(third.id)],
+                "tables": [str(other_table.id), str(third)],
             },
         ),
     )
 
-    assert titles(other_table.id) == titles(table.id)
-    assert titles(other_table.id)[0] == "Même ouverture"
-    assert titles(third.id) == third_titles
+    assert titles(app, other_table.id) == titles(app, table.id)
+    assert titles(app, other_table.id)[0] == "Même ouverture"
+    assert titles(app, third) == third_titles
     assert any("Troisième" in message for _c, message in flashes(signed_in))
 
 
-def test_facilitator_kits_print_the_brief_timed_script_and_console_qr(signed_in, event, table):
-    html = page(signed_in.get(f"/organizer/events/{event.id}/kits"))
+def test_facilitator_kits_print_the_brief_timed_script_and_console_qr(
+    app, signed_in, evening, table
+):
+    event_id = evening.event_id
+    html = page(signed_in.get(f"/organizer/events/{event_id}/kits"))
 
     assert html.count("data-kit=") == 2
     assert f"{PUBLIC_URL}/f/{table.facilitator_secret}" in html
     assert html.count("<svg") >= 2
-    assert table.brief in html
+    assert table_texts(app, table.id)[1] in html
     # Default script: 10 + 5 + 15 + 10 minutes before the vote starts.
     assert re.search(
         r"<td>40 min</td><td><strong>[^<]+</strong><br><span class=\"muted\">Vote", html
@@ -825,7 +924,7 @@ def test_facilitator_kits_print_the_brief_timed_script_and_console_qr(signed_in,
 
     old = table.facilitator_secret
     signed_in.post(f"/organizer/tables/{table.id}/rotate")
-    html = page(signed_in.get(f"/organizer/events/{event.id}/kits"))
+    html = page(signed_in.get(f"/organizer/events/{event_id}/kits"))
     assert old not in html
 
 
@@ -880,7 +979,7 @@ def test_every_required_field_says_what_is_missing_in_the_apps_own_words():
     assert found == []
 
 
-def test_an_empty_sign_in_is_answered_in_the_apps_words(app, client, organizer):
+def test_an_empty_sign_in_is_answered_in_the_apps_words(client, evening):
     answer = page(client.post("/login", data={"email": "", "password": ""}))
     assert "Veuillez indiquer votre adresse e-mail." in answer
     assert "Veuillez saisir votre mot de passe." in answer

@@ -31,6 +31,7 @@ from .helpers import (
     Evening,
     LiveServer,
     Phone,
+    hang_up,
     join_over_http,
     make_evening,
     new_client_id,
@@ -63,15 +64,15 @@ def pair(tmp_path_factory, module_postgres_url, redis_url):
     }
     through_link = database.set(host="127.0.0.1", port=database_link.port)
     servers = []
-    for name in ("first", "second"):
-        workdir = tmp_path_factory.mktemp(name)
-        server = LiveServer(workdir, through_link.render_as_string(hide_password=False), env)
-        server.start()  # the first one migrates the database
-        servers.append(server)
     app = create_app(
         {"SQLALCHEMY_DATABASE_URI": module_postgres_url, "SOCKETIO_ASYNC_MODE": "threading"}
     )
     try:
+        for name in ("first", "second"):
+            workdir = tmp_path_factory.mktemp(name)
+            server = LiveServer(workdir, through_link.render_as_string(hide_password=False), env)
+            servers.append(server)
+            server.start()  # the first one migrates the database
         yield Pair(servers[0], servers[1], app, redis_link, database_link)
     finally:
         for server in servers:
@@ -152,8 +153,7 @@ def test_phones_on_two_processes_share_one_table(pair, evening):
     assert wait_for(lambda: bob_saw), "the idea did not cross to the other process"
     assert wait_for(lambda: totals and totals[-1]["ideas"] == 1)
     assert texts(bob.call("sync", {"since": 0})) == ["Un fab-lab itinérant"]
-    for client in (alice.client, bob.client, projector):
-        client.disconnect()
+    hang_up(alice, bob, projector)
     # The server's own log goes on after the migrations run at start.
     assert "[workshop] database ready" in pair.first.log_path.read_text()
 
@@ -225,8 +225,7 @@ def test_a_redis_outage_loses_nothing_and_live_delivery_resumes_by_itself(pair, 
     assert stored[:3] == during and all(t.startswith("Après") for t in stored[3:])
     logs = pair.first.log_path.read_text() + pair.second.log_path.read_text()
     assert "redis" in logs.lower()
-    for phone in (alice, bob):
-        phone.client.disconnect()
+    hang_up(alice, bob)
 
 
 def test_a_redis_partition_never_holds_an_acknowledgement_or_a_connection(pair, evening):
@@ -256,8 +255,7 @@ def test_a_redis_partition_never_holds_an_acknowledgement_or_a_connection(pair, 
         pair.redis.mend()
 
     assert live_delivery_resumes(alice, bob_saw, "Rétabli"), "not after the partition"
-    for client in (alice.client, bob.client, console):
-        client.disconnect()
+    hang_up(alice, bob, console)
 
 
 def test_a_database_outage_keeps_the_post_on_the_phone_until_it_goes_through(pair, evening):
@@ -314,5 +312,4 @@ def test_when_one_process_dies_its_phones_go_on_with_the_other(pair, evening):
         "Pendant que Alice est coupée",
         "Renvoyée",
     ]
-    for phone in (alice, bob):
-        phone.client.disconnect()
+    hang_up(alice, bob)

@@ -1,5 +1,9 @@
 """Services on the real database: accounts, events and tables, the live wall,
-the journal and the demo seed."""
+the journal and the demo seed.
+
+The tests hold an app context (``ctx``), as a request does, and check what a
+service stored through a context of its own (``committed``): what this
+test's session shows would include what a service only flushed."""
 
 import hashlib
 import uuid
@@ -7,6 +11,7 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
+from workshop import create_app
 from workshop.cli import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
 from workshop.extensions import db
 from workshop.models import (
@@ -21,11 +26,12 @@ from workshop.models import (
 )
 from workshop.services import ServiceError, accounts, changes, codes, events, live, writes
 
-from .helpers import PASSWORD, join, make_event, make_organizer
+from .helpers import PASSWORD, committed, join, make_event, make_organizer, uncommitted
 
 
 def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
+    """Rows of ``model`` committed."""
+    return committed(lambda s: s.scalar(select(func.count()).select_from(model)))
 
 
 def write(actor, op, client_id=None, **data) -> dict:
@@ -45,12 +51,25 @@ def hide(table, idea_id, hidden=True) -> dict:
 
 
 def last_seq(table) -> int:
-    return db.session.scalar(select(Table.last_seq).where(Table.id == table.id))
+    return committed(lambda s: s.scalar(select(Table.last_seq).where(Table.id == table.id)))
 
 
 def refused(code: str):
     """``pytest.raises`` for a ServiceError with this code."""
     return pytest.raises(ServiceError, match=f"^{code}$")
+
+
+def test_writes_a_service_left_uncommitted_are_found(ctx):
+    """What ``ctx`` checks at the end of every test of services."""
+    make_organizer()
+    assert uncommitted(db.session) == []
+
+    db.session.add(Territory(name="Pas encore"))
+    assert len(uncommitted(db.session)) == 1  # not even flushed
+    db.session.flush()
+    assert uncommitted(db.session) == ["flushed writes, never committed"]
+    assert count(Territory) == 1  # another session sees only what is committed
+    db.session.rollback()
 
 
 # --- accounts ----------------------------------------------------------------
@@ -61,10 +80,14 @@ def test_first_setup_stores_a_password_hash_only(ctx):
         "Camille", " Camille@Example.org ", "un mot de passe long", "Pays du Lac", 12000
     )
 
-    assert not accounts.needs_setup()
-    assert organizer.email == "camille@example.org"
-    assert [t.name for t in organizer.territories] == ["Pays du Lac"]
-    assert "un mot de passe long" not in organizer.password_hash
+    def stored(session):
+        organizer = session.scalars(select(Organizer)).one()
+        return organizer.email, [t.name for t in organizer.territories], organizer.password_hash
+
+    email, territories, password_hash = committed(stored)
+    assert not committed(lambda s: accounts.needs_setup())
+    assert (email, territories) == ("camille@example.org", ["Pays du Lac"])
+    assert "un mot de passe long" not in password_hash
     assert accounts.authenticate("camille@example.org", "un mot de passe long") == organizer
 
 
@@ -88,6 +111,7 @@ def test_weak_password_is_refused(ctx):
 def test_duplicate_email_is_refused_whatever_its_case(organizer):
     territory = Territory(name="Autre pays")
     db.session.add(territory)
+    db.session.commit()
 
     with refused("email_taken"):
         accounts.create_organizer("Double", " ORGA@Example.org", PASSWORD, territory)
@@ -101,6 +125,25 @@ def test_authenticate(organizer):
     assert accounts.authenticate("orga@example.org", PASSWORD + "!") is None
     assert accounts.authenticate("orga@example.org", "") is None
     assert accounts.authenticate("nobody@example.org", PASSWORD) is None
+
+
+def test_passwords_are_hashed_with_scrypt_except_in_the_tests(monkeypatch, database_path, ctx):
+    """The tests' fast hash is theirs only: the application's default is scrypt."""
+    assert make_organizer("test@example.org").password_hash.startswith("pbkdf2:sha256:1$")
+    monkeypatch.delenv("PASSWORD_HASH_METHOD", raising=False)
+    production = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database_path}",
+            "SOCKETIO_ASYNC_MODE": "threading",
+        }
+    )
+    assert production.config["PASSWORD_HASH_METHOD"] == "scrypt"
+    with production.app_context():
+        organizer = make_organizer("prod@example.org", "Pays réel")
+        assert organizer.password_hash.startswith("scrypt:")
+        assert accounts.authenticate("prod@example.org", PASSWORD) == organizer
+        db.session.remove()
+        db.engine.dispose()
 
 
 def test_organizers_manage_only_their_territories_events(organizer, event):
@@ -122,15 +165,21 @@ def test_codes_use_an_unambiguous_alphabet():
 
 
 def test_event_and_tables_get_codes_numbers_and_secrets(organizer):
-    event = make_event(organizer, tables=4)
+    event_id = make_event(organizer, tables=4).id
 
-    table_codes = [t.join_code for t in event.tables]
-    secrets = {t.facilitator_secret for t in event.tables}
-    assert len(event.join_code) == codes.EVENT_CODE_LENGTH
+    def stored(session):
+        event = session.get(Event, event_id)
+        tables = [(t.number, t.join_code, t.facilitator_secret) for t in event.tables]
+        return event.join_code, tables
+
+    event_code, tables = committed(stored)
+    table_codes = [code for _n, code, _secret in tables]
+    secrets = {secret for *_, secret in tables}
+    assert len(event_code) == codes.EVENT_CODE_LENGTH
     assert all(len(c) == codes.TABLE_CODE_LENGTH for c in table_codes)
-    assert set("".join(table_codes) + event.join_code) <= set(codes.ALPHABET)
+    assert set("".join(table_codes) + event_code) <= set(codes.ALPHABET)
     assert len(set(table_codes)) == 4 and len(secrets) == 4
-    assert [t.number for t in event.tables] == [1, 2, 3, 4]
+    assert [number for number, *_ in tables] == [1, 2, 3, 4]
 
 
 def test_a_code_already_taken_is_drawn_again(monkeypatch, organizer, event):
@@ -141,7 +190,14 @@ def test_a_code_already_taken_is_drawn_again(monkeypatch, organizer, event):
 
     table = events.add_table(organizer, event, name="T3", brief_title="Q", brief="B")
 
-    assert table.join_code == "XYZ789"
+    assert committed(lambda s: s.get(Table, table.id).join_code) == "XYZ789"
+
+
+def numbers(event) -> list[int]:
+    """The numbers of an evening's tables, as stored."""
+    return committed(
+        lambda s: list(s.scalars(select(Table.number).where(Table.event_id == event.id)))
+    )
 
 
 def test_new_table_is_numbered_after_the_last(organizer):
@@ -150,19 +206,17 @@ def test_new_table_is_numbered_after_the_last(organizer):
 
     events.add_table(organizer, event, name="Nouvelle", brief_title="Q", brief="B")
 
-    assert [t.number for t in event.tables] == [1, 3, 4]
+    assert numbers(event) == [1, 3, 4]
 
 
 def test_update_table_changes_given_fields_only(organizer, table):
     events.update_table(organizer, table, name="  Mobilités  ", brief="Nouveau", capacity=None)
 
-    db.session.expire_all()
-    assert (table.name, table.brief, table.brief_title, table.capacity) == (
-        "Mobilités",
-        "Nouveau",
-        "Question 1",
-        10,
-    )
+    def stored(session):
+        table_now = session.get(Table, table.id)
+        return table_now.name, table_now.brief, table_now.brief_title, table_now.capacity
+
+    assert committed(stored) == ("Mobilités", "Nouveau", "Question 1", 10)
 
 
 def test_deleting_a_table_removes_its_participants_and_ideas(organizer, table, other_table):
@@ -175,9 +229,9 @@ def test_deleting_a_table_removes_its_participants_and_ideas(organizer, table, o
 
     events.delete_table(organizer, table)
 
-    assert db.session.get(Table, table_id) is None
-    assert [p.display_name for p in db.session.scalars(select(Participant))] == ["Carol"]
-    assert [i.table_id for i in db.session.scalars(select(Idea))] == [other_table.id]
+    assert committed(lambda s: s.get(Table, table_id)) is None
+    assert committed(lambda s: list(s.scalars(select(Participant.display_name)))) == ["Carol"]
+    assert committed(lambda s: list(s.scalars(select(Idea.table_id)))) == [other_table.id]
 
 
 def test_rotating_the_facilitator_secret_retires_the_old_one(organizer, table):
@@ -185,7 +239,7 @@ def test_rotating_the_facilitator_secret_retires_the_old_one(organizer, table):
 
     new = events.rotate_facilitator_secret(organizer, table)
 
-    assert new != old
+    assert committed(lambda s: s.get(Table, table.id).facilitator_secret) == new != old
     assert events.table_by_facilitator_secret(old) is None
     assert events.table_by_facilitator_secret(new) == table
     assert events.table_by_facilitator_secret("") is None
@@ -221,6 +275,7 @@ def test_invalid_join_is_refused_and_changes_nothing(table, name, category, erro
 
 def test_joining_a_closed_evening_is_refused(organizer, event, table):
     events.update_event(organizer, event, status=EventStatus.closed)
+    assert committed(lambda s: s.get(Event, event.id).status) == EventStatus.closed
 
     with refused("event_closed"):
         live.join_table(table, "Alice", "citizen")
@@ -231,7 +286,7 @@ def test_joining_a_closed_evening_is_refused(organizer, event, table):
 def test_join_accepts_a_sixty_character_name_and_trims_it(table):
     participant, _ = live.join_table(table, f"  {'x' * 60}  ", "business")
 
-    assert participant.display_name == "x" * 60
+    assert committed(lambda s: s.get(Participant, participant.id).display_name) == "x" * 60
 
 
 def test_a_token_opens_its_own_table_only(table, other_table):
@@ -246,8 +301,8 @@ def test_a_token_opens_its_own_table_only(table, other_table):
 def test_only_a_hash_of_the_token_is_stored(table):
     alice, token = join(table)
 
-    assert alice.token_hash == hashlib.sha256(token.encode()).hexdigest()
-    row = db.session.execute(select(Participant.__table__)).one()
+    row = committed(lambda s: s.execute(select(Participant.__table__)).one())
+    assert row.token_hash == hashlib.sha256(token.encode()).hexdigest()
     assert token not in [str(v) for v in row]
 
 
@@ -333,7 +388,7 @@ def test_a_participant_cannot_delete_someone_elses_idea(table):
     with refused("not_found"):
         write(writes.as_participant(bob), "idea.delete", target=idea.client_id)
 
-    assert db.session.get(Idea, idea.id).deleted is False
+    assert committed(lambda s: s.get(Idea, idea.id).deleted) is False
 
 
 def test_hiding_and_showing_an_idea(table, other_table):
@@ -423,7 +478,8 @@ def test_counts_ignore_hidden_and_deleted_ideas(event, table, other_table):
 
 
 def journal() -> list[tuple[str, str]]:
-    return [(e.actor, e.action) for e in db.session.scalars(select(JournalEntry))]
+    """(actor, action) of every entry committed to the journal."""
+    return committed(lambda s: list(s.execute(select(JournalEntry.actor, JournalEntry.action))))
 
 
 def test_the_journal_records_organizer_actions(organizer, event, table):
@@ -443,9 +499,10 @@ def test_the_journal_records_organizer_actions(organizer, event, table):
         "table.deleted",
     ):
         assert (me, action) in entries, action
-    assert all(
-        secret not in f"{e.subject}{e.data}" for e in db.session.scalars(select(JournalEntry))
+    everything = committed(
+        lambda s: [f"{e.subject}{e.data}" for e in s.scalars(select(JournalEntry))]
     )
+    assert all(secret not in entry for entry in everything)
 
 
 def test_the_journal_records_facilitator_actions(table):
@@ -470,12 +527,17 @@ def test_the_journal_records_facilitator_actions(table):
 def test_seed_demo_prepares_a_live_evening(ctx):
     organizer, code = seed_demo()
 
-    event = events.event_by_code(code)
-    assert accounts.authenticate(DEMO_EMAIL, DEMO_PASSWORD) == organizer
-    assert accounts.can_manage(organizer, event)
-    assert event.status == EventStatus.live
-    assert len(event.tables) >= 4
-    assert all(t.brief_title and "Contexte" in t.brief for t in event.tables)
+    def stored(session):
+        event = events.event_by_code(code)
+        organizer = accounts.authenticate(DEMO_EMAIL, DEMO_PASSWORD)
+        briefs = [(t.brief_title, t.brief) for t in event.tables]
+        return organizer.id, accounts.can_manage(organizer, event), event.status, briefs
+
+    organizer_id, manages, status, briefs = committed(stored)
+    assert organizer_id == organizer.id and manages
+    assert status == EventStatus.live
+    assert len(briefs) >= 4
+    assert all(title and "Contexte" in brief for title, brief in briefs)
 
 
 def test_seed_demo_twice_adds_nothing(ctx):
@@ -510,7 +572,7 @@ def test_a_table_refuses_joins_far_beyond_its_seats(organizer, event, table):
         join(table, "Encore un")
 
     assert refused.value.code == "table_full"
-    assert len(table.participants) == 2 * live.OVERFLOW_FACTOR
+    assert count(Participant) == 2 * live.OVERFLOW_FACTOR
 
 
 def test_recent_ideas_keep_the_quiet_tables(app, event, table, other_table):

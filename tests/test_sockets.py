@@ -2,13 +2,16 @@
 real database. No app context is held by the test: what a handler does not
 commit is lost, and ``read`` sees only what was committed."""
 
+import shutil
 import sqlite3
+import time
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy import text as sql
 
-from workshop import clock, sqlite
+from workshop import clock, create_app, sqlite
+from workshop.broadcast import COUNTS_INTERVAL
 from workshop.extensions import db
 from workshop.models import Event, EventStatus, Idea, Participant, Table, Write
 from workshop.services import live
@@ -16,8 +19,10 @@ from workshop.sockets import MAX_SCREENS, SYNCS_PER_MINUTE
 
 from .helpers import (
     Screen,
+    app_config,
     console,
     join,
+    make_evening,
     make_organizer,
     new_client_id,
     of_type,
@@ -613,6 +618,28 @@ def test_the_projector_receives_totals(app, evening, table):
 
     screen.changes_until(lambda _c: screen.received("totals"))
     assert screen.received("totals")[-1] == {"tables": 2, "participants": 1, "ideas": 1}
+
+
+def test_counters_still_due_from_an_app_that_is_gone_reach_nobody(
+    app, table, tmp_path, migrated_database
+):
+    """Tests make one app after another in one process, with one Socket.IO
+    server: the counters an app folds for later (a burst of posts) must not
+    reach the next app's projector, whose evening has the same id."""
+    _, alice = phone(app, table)
+    post(alice, "Envoyée tout de suite")
+    post(alice, "Repliée pour plus tard")  # within COUNTS_INTERVAL: sent later
+    shutil.copy(migrated_database, tmp_path / "next.db")
+    next_app = create_app(app_config(tmp_path / "next.db"))
+    next_evening = make_evening(next_app)
+    assert next_evening.event_id == table.event_id
+    projector = Screen(next_app, {"role": "projector", "event": next_evening.join_code})
+
+    time.sleep(2 * COUNTS_INTERVAL)  # past the first app's folded send
+
+    assert projector.received("totals") == []
+    with next_app.app_context():
+        db.engine.dispose()
 
 
 def test_counters_of_a_burst_of_posts_arrive_folded_but_complete(app, evening, table):

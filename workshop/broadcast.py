@@ -118,6 +118,7 @@ class CountsThrottle:
 
     def __init__(self, app):
         self.app = app
+        self.server = socketio.server  # this app's
         self.lock = threading.Lock()
         self.last_sent: dict[int, float] = {}
         self.pending: set[int] = set()
@@ -153,8 +154,10 @@ class CountsThrottle:
         socketio.sleep(COUNTS_INTERVAL)
         with self.lock:
             due, self.pending = self.pending, set()
-            if not due:
-                # Under the lock: a change from now on starts a new flusher.
+            # Quiet, or this app's server was replaced by another app's (tests
+            # make one app after another, with other screens): done. Under
+            # the lock: a change from now on starts a new flusher.
+            if not due or socketio.server is not self.server:
                 self.flushing = False
                 return False
             for event_id in due:

@@ -111,6 +111,10 @@ def load_config(instance_path: str) -> dict:
         # code takes months. People mistype a code once or twice, and even a
         # hall behind one address (a proxy) stays far below: kept on.
         "WRONG_CODES_PER_MINUTE": int(os.environ.get("WRONG_CODES_PER_MINUTE", "30")),
+        # How organizers' passwords are hashed (werkzeug's method string):
+        # scrypt, deliberately slow. The tests set a fast one; never lower it
+        # in production.
+        "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD") or "scrypt",
         "BABEL_DEFAULT_LOCALE": "fr",
         # The evenings' local time: the spreadsheets show their times in it.
         # Checked at start: a misspelt zone stops the app, not an export.

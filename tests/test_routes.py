@@ -571,9 +571,10 @@ def test_typed_codes_lead_to_their_table_or_evening(client, evening, table):
 
 
 def test_a_typed_table_number_leads_to_that_table_of_the_evening_only(
-    client, event, table, other_table
+    client, evening, table, other_table
 ):
     """The evening page's "your table's number" form, without JavaScript."""
+    event = evening
     number = f"/e/{event.join_code}/table"
 
     assert path(client.get(number, query_string={"number": " 02 "})) == (

@@ -5,7 +5,6 @@ timeout so that a silent client is dropped within a test's patience."""
 
 import re
 import resource
-import shutil
 import socket
 import subprocess
 import sys
@@ -19,12 +18,12 @@ import requests
 import socketio
 from sqlalchemy import select
 
-from workshop import create_app, transport
+from workshop import transport
 from workshop.extensions import db
 from workshop.models import Idea, Table
 from workshop.services import ServiceError, live
 
-from .helpers import LiveServer, Phone, join_over_http, make_evening, of_type, phone, read
+from .helpers import Phone, join_over_http, make_evening, of_type, phone, read, serve
 
 READ_TIMEOUT = 1  # seconds the test server waits for a silent client
 
@@ -32,32 +31,21 @@ READ_TIMEOUT = 1  # seconds the test server waits for a silent client
 @pytest.fixture(scope="module")
 def hostile_site(tmp_path_factory, migrated_database):
     """The server, and a legitimate phone at a table of its open evening."""
-    workdir = tmp_path_factory.mktemp("hostile")
-    path = workdir / "live.db"
-    shutil.copy(migrated_database, path)
-    live = LiveServer(
-        workdir,
-        f"sqlite:///{path}",
+    environment = {
         # Pings more often than READ_TIMEOUT: an idle phone is not a silent one.
         # The bystander posts at every check: above the posting limit.
-        {
-            "READ_TIMEOUT": str(READ_TIMEOUT),
-            "PING_INTERVAL": str(READ_TIMEOUT / 2),
-            "RATE_LIMIT_POSTS": "1000",
-            "BEACON_INTERVAL": "1",  # housekeeping every second, not every 10 s
-        },
-    )
-    live.start()
-    app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SOCKETIO_ASYNC_MODE": "threading"}
-    )
-    table = make_evening(app).tables[1]
-    bystander = Phone(live, table, join_over_http(live, table, "Passante"))
-    yield live, bystander
-    bystander.client.disconnect()
-    live.stop()
-    with app.app_context():
-        db.engine.dispose()
+        "READ_TIMEOUT": str(READ_TIMEOUT),
+        "PING_INTERVAL": str(READ_TIMEOUT / 2),
+        "RATE_LIMIT_POSTS": "1000",
+        "BEACON_INTERVAL": "1",  # housekeeping every second, not every 10 s
+    }
+    for server, app in serve(tmp_path_factory.mktemp("hostile"), migrated_database, environment):
+        table = make_evening(app).tables[1]
+        bystander = Phone(server, table, join_over_http(server, table, "Passante"))
+        try:
+            yield server, bystander
+        finally:
+            bystander.client.disconnect()
 
 
 @pytest.fixture

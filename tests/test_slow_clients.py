@@ -6,17 +6,13 @@ every other address (and the phones already connected) goes on as usual.
 The limits are short and small here so that the tests are quick."""
 
 import http.client
-import shutil
 import socket
 import time
 
 import pytest
 import socketio
 
-from workshop import create_app
-from workshop.extensions import db
-
-from .helpers import LiveServer, Phone, join_over_http, make_evening
+from .helpers import Phone, join_over_http, make_evening, serve
 
 HEADERS_TIMEOUT = 2  # seconds
 MAX_CONNECTIONS = 6  # per address
@@ -28,29 +24,14 @@ GREEDY = "127.0.0.3"
 @pytest.fixture(scope="module")
 def slow_site(tmp_path_factory, migrated_database):
     """The server with short and small limits, and an open evening."""
-    workdir = tmp_path_factory.mktemp("slow")
-    path = workdir / "live.db"
-    shutil.copy(migrated_database, path)
-    server = LiveServer(
-        workdir,
-        f"sqlite:///{path}",
-        {
-            "HEADERS_TIMEOUT": str(HEADERS_TIMEOUT),
-            "MAX_CONNECTIONS_PER_ADDRESS": str(MAX_CONNECTIONS),
-            # Silence alone would never cut a trickling client in these tests.
-            "READ_TIMEOUT": "60",
-        },
-    )
-    server.start()
-    app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SOCKETIO_ASYNC_MODE": "threading"}
-    )
-    try:
+    environment = {
+        "HEADERS_TIMEOUT": str(HEADERS_TIMEOUT),
+        "MAX_CONNECTIONS_PER_ADDRESS": str(MAX_CONNECTIONS),
+        # Silence alone would never cut a trickling client in these tests.
+        "READ_TIMEOUT": "60",
+    }
+    for server, app in serve(tmp_path_factory.mktemp("slow"), migrated_database, environment):
         yield server, make_evening(app)
-    finally:
-        server.stop()
-        with app.app_context():
-            db.engine.dispose()
 
 
 def connect(server, source: str = "127.0.0.1") -> socket.socket:

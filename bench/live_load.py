@@ -30,6 +30,7 @@ server: its CPU use and event-loop lag are reported too.
 import argparse
 import asyncio
 import gc
+import json
 import logging
 import os
 import random
@@ -486,7 +487,62 @@ DUPLICATED: {dup} (same participant and client id: {same_cid}; one post stored u
 ids: {same_text}; shown twice on a phone: {twice})""")
     if bench.refused:
         print("refused, e.g.:", bench.refused[0])
+    pushes = sorted(bench.step_pushes)
+    bench.figures = {  # what --compare reads back
+        "cpu": bench.cpu if bench.cpu is not False else None,
+        "p99_ms": quantile(screen, 99),
+        "connect_s": bench.connect_s,
+        "step_p99_ms": quantile(pushes, 99),
+        "lost": lost,
+        "duplicated": dup,
+    }
     return lost == dup == 0 and bench.online_end == len(bench.phones)
+
+
+def quantile(values: list[float], q: float) -> float | None:
+    """The q-th percentile of sorted ``values`` (as the printed figures), or None."""
+    return values[min(len(values) - 1, int(q / 100 * len(values)))] if values else None
+
+
+def compare(argv: list[str]) -> int:
+    """Run the relay, the app, then the relay again with the same load, each
+    its own process; print the app's figures against the relays' mean (the
+    host's speed drifts between runs, so the relay is measured on both sides)."""
+    argv = [a for a in argv if a != "--compare"]
+    relay_argv = [a for a in argv if a != "--method"]
+    runs, code = [], 0
+    with tempfile.TemporaryDirectory(prefix="live-compare-") as workdir:
+        relay = relay_argv + ["--relay"]
+        for n, (name, extra) in enumerate([("relay", relay), ("app", argv), ("relay", relay)]):
+            figures = Path(workdir) / f"{n}.json"
+            print(f"\n##### {name} ({n + 1} of 3)", flush=True)
+            done = subprocess.run([sys.executable, __file__, *extra, "--figures", str(figures)])
+            if name == "app":
+                code = done.returncode
+            runs.append((name, json.loads(figures.read_text()) if figures.exists() else None))
+    if any(figures is None for _name, figures in runs):
+        print("\n== Compare: a run gave no figures (see above)")
+        return 1
+    (_r1, relay1), (_a, app), (_r2, relay2) = runs
+    mean = lambda key: (relay1[key] + relay2[key]) / 2  # noqa: E731
+    ratio = lambda key: app[key] / mean(key) if mean(key) else float("inf")  # noqa: E731
+    line = lambda name, f: (  # noqa: E731
+        f"{name}: CPU {f['cpu']:.0f}%, p99 {f['p99_ms']:.0f} ms, "
+        f"connected in {f['connect_s']:.1f} s"
+        + (f", step pushes p99 {f['step_p99_ms']:.0f} ms" if f["step_p99_ms"] else "")
+    )
+    p99_budget = max(250, 1.5 * max(relay1["p99_ms"], relay2["p99_ms"]))
+    verdict = lambda ok: "met" if ok else "MISSED"  # noqa: E731
+    print("\n== Compare (one run each, in this order)")
+    for name, figures in (("relay before", relay1), ("app", app), ("relay after", relay2)):
+        print(line(f"{name:<12}", figures))
+    print(
+        f"app / relays' mean: CPU {ratio('cpu'):.2f}x (budget <= 1.5x: "
+        f"{verdict(ratio('cpu') <= 1.5)}), connecting {ratio('connect_s'):.2f}x (budget <= 2x: "
+        f"{verdict(ratio('connect_s') <= 2)}); app p99 {app['p99_ms']:.0f} ms (budget <= "
+        f"{p99_budget:.0f} ms: {verdict(app['p99_ms'] <= p99_budget)})"
+    )
+    return code
 
 
 def server_name(args) -> str:
@@ -589,6 +645,12 @@ def main() -> None:
     parser.add_argument("--method", action="store_true", help="consoles move every table's steps")
     parser.add_argument("--step-every", type=float, default=15, help="seconds between step pushes")
     parser.add_argument("--relay", action="store_true", help="the bare relay instead of the app")
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="run the relay, the app, then the relay again; print the app's ratios to the relay",
+    )
+    parser.add_argument("--figures", help="write this run's main figures to this JSON file")
     parser.add_argument("--url", help="a running server instead (needs --database-url)")
     parser.add_argument("--database-url", help="that server's database (SQLite or PostgreSQL)")
     parser.add_argument(
@@ -602,6 +664,10 @@ def main() -> None:
         "--slow-disk", type=int, default=0, metavar="MS", help="every disk flush takes MS longer"
     )
     args = parser.parse_args()
+    if args.compare:
+        if args.relay or args.url:
+            parser.error("--compare starts the relay and the app itself")
+        sys.exit(compare(sys.argv[1:]))
     if args.url and not args.database_url:
         parser.error("--url needs --database-url, that server's database")
     if args.relay and (args.method or args.url):
@@ -630,6 +696,8 @@ def main() -> None:
                 bench.wal_path = database_url.removeprefix("sqlite:///") + "-wal"
             asyncio.run(bench.run(people, secrets, organizer))
             ok = report(args, bench, database_url, table_ids)
+            if args.figures:
+                Path(args.figures).write_text(json.dumps(bench.figures))
         finally:
             if server:
                 server.terminate()

@@ -24,7 +24,11 @@ from workshop.extensions import socketio  # noqa: E402
 from workshop.qr import lan_addresses  # noqa: E402
 from workshop.services import accounts  # noqa: E402
 from workshop.sqlite import database_file  # noqa: E402
-from workshop.transport import TimedHandler, raise_open_files_limit  # noqa: E402
+from workshop.transport import (  # noqa: E402
+    TimedHandler,
+    listen_from_start,
+    raise_open_files_limit,
+)
 
 
 def main() -> None:
@@ -62,6 +66,7 @@ def main() -> None:
     # From the start, not at the first phone: it also closes the transports
     # of clients that never say who they are.
     start_housekeeping(app)
+    listen_from_start(socketio)
     open_files = raise_open_files_limit()
     print("Start-Up de Territoire is running:", flush=True)
     print(f"  on this computer:  http://localhost:{port}/", flush=True)

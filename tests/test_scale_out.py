@@ -56,10 +56,10 @@ def pair(tmp_path_factory, module_postgres_url, redis_url):
     redis_link = Link((redis_target.hostname, redis_target.port or 6379))
     database = make_url(module_postgres_url)
     database_link = Link((database.host or "127.0.0.1", database.port or 5432))
+    channel = f"test-{uuid.uuid4().hex}"  # this run's own: the machine's Redis is shared
     env = {
         "SOCKETIO_MESSAGE_QUEUE": f"redis://127.0.0.1:{redis_link.port}{redis_target.path}",
-        # This run's own channel: the machine's Redis is shared.
-        "SOCKETIO_CHANNEL": f"test-{uuid.uuid4().hex}",
+        "SOCKETIO_CHANNEL": channel,
         "BEACON_INTERVAL": str(HOUSEKEEPING),
     }
     through_link = database.set(host="127.0.0.1", port=database_link.port)
@@ -73,6 +73,9 @@ def pair(tmp_path_factory, module_postgres_url, redis_url):
             server = LiveServer(workdir, through_link.render_as_string(hide_password=False), env)
             servers.append(server)
             server.start()  # the first one migrates the database
+        # Each process subscribes at start, before its first phone: wait for
+        # both, or a first test's change could be published to one listener.
+        assert wait_for(lambda: subscribers(redis_url, channel) == 2), "not both subscribed"
         yield Pair(servers[0], servers[1], app, redis_link, database_link)
     finally:
         for server in servers:
@@ -86,6 +89,14 @@ def pair(tmp_path_factory, module_postgres_url, redis_url):
 @pytest.fixture
 def evening(pair) -> Evening:
     return make_evening(pair.app, tables=2, email=f"orga-{uuid.uuid4().hex[:8]}@example.org")
+
+
+def subscribers(redis_url: str, channel: str) -> int:
+    """How many processes listen to ``channel`` of the message queue."""
+    import redis
+
+    with redis.Redis.from_url(redis_url) as client:
+        return dict(client.pubsub_numsub(channel)).get(channel.encode(), 0)
 
 
 def seen_by(phone: Phone, kind="idea") -> list:

@@ -230,3 +230,14 @@ def message_queue(config) -> dict:
         },
     )
     return {"client_manager": manager}
+
+
+def listen_from_start(socketio) -> None:
+    """Subscribe to the message queue now, not at the first connection
+    (python-socketio's default): a phone's first connection to this process
+    would otherwise race the subscription, and a change published from
+    another process in between would never reach it live."""
+    server = socketio.server
+    if not server.manager_initialized:
+        server.manager_initialized = True
+        server.manager.initialize()

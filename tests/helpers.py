@@ -188,6 +188,7 @@ class Screen:
 
     def __init__(self, app, auth, http=None):
         self.app = app
+        self.http = http  # its cookies: another tab of the same person
         self.sio = server_socketio.test_client(app, flask_test_client=http, auth=auth)
         self.seen: list[dict] = []  # every change pushed, in order
         self.events: list[tuple[str, object]] = []

@@ -234,19 +234,42 @@ def console_presence(table: Table, connected: bool, leaving_sid: str | None = No
 BEACON_INTERVAL = float(os.environ.get("BEACON_INTERVAL", "10"))
 
 
-def send_beacons() -> None:
-    """Tell every screen of this server its table's latest sequence number.
+class Beacons:
+    """Which tables get a beacon at each housekeeping round.
 
     A screen learns of a lost push only when a later number arrives; on a
-    table gone quiet, that may be never. With the latest number every few
-    seconds, a screen that is behind catches up by itself.
+    table gone quiet, that may be never. So once a table has been quiet for a
+    whole round, its screens are told its latest number, once. A busy table
+    gets none: its next push shows a gap by itself, and at the §11 load
+    beacons to every table would add a tenth to the frames sent.
     """
+
+    def __init__(self):
+        self.seen: dict[int, int] = {}  # table -> its number at the last round
+        self.told: dict[int, int] = {}  # table -> the number its last beacon said
+
+    def due(self, latest: dict[int, int]) -> dict[int, int]:
+        """The tables (and numbers) to beacon now, given each table's latest number."""
+        quiet = {
+            table_id: seq
+            for table_id, seq in latest.items()
+            if self.seen.get(table_id) == seq and self.told.get(table_id) != seq
+        }
+        self.seen = dict(latest)
+        self.told = {table_id: self.told[table_id] for table_id in latest if table_id in self.told}
+        self.told.update(quiet)
+        return quiet
+
+
+def send_beacons() -> None:
+    """Tell the screens of this server's quiet tables their latest number
+    (see :class:`Beacons`); a screen still behind it catches up by itself."""
+    beacons = current_app.extensions.setdefault("beacons", Beacons())
     table_ids = set(_rooms_here("table")) | set(_rooms_here("console"))
-    if not table_ids:
-        return
-    latest = db.session.execute(select(Table.id, Table.last_seq).where(Table.id.in_(table_ids)))
+    found = select(Table.id, Table.last_seq).where(Table.id.in_(table_ids))
+    latest = dict(db.session.execute(found).tuples().all()) if table_ids else {}
     now = clock.epoch_ms()
-    for table_id, seq in latest:
+    for table_id, seq in beacons.due(latest).items():
         for room in (table_room(table_id), console_room(table_id)):
             # To this process's screens only, without the message queue: a
             # screen that missed pushes while Redis was away catches up.

@@ -37,14 +37,16 @@ def _event_id(obj, session: Session) -> int | None:
     return table.event_id if table is not None else None
 
 
-def render(obj, session: Session) -> tuple[list[tuple[str, dict]], int | None]:
-    """The (room, view) pushes of one changed entity, and the event whose
-    counters it moves (if any)."""
+def render(obj, session: Session) -> tuple[list[tuple], int | None]:
+    """The pushes of one changed entity, and the event whose counters it
+    moves (if any). A push is ``(room, view)``, or ``(room, view,
+    table_room)`` for its owner's own view, sent to their screens in place of
+    the table's (see :meth:`Publisher.emit`)."""
     live_type = TYPES[type(obj)]
     table_id = changes.table_id_of(obj)
     public = changes.view(obj, PHONE, session)
     moderator = changes.view(obj, CONSOLE, session)
-    pushes = [
+    pushes: list[tuple] = [
         (broadcast.table_room(table_id), public),
         (broadcast.console_room(table_id), moderator),
     ]
@@ -52,7 +54,7 @@ def render(obj, session: Session) -> tuple[list[tuple[str, dict]], int | None]:
     if owner is not None:
         own = changes.view(obj, Viewer("participant", owner), session)
         if own != public:
-            pushes.append((broadcast.participant_room(owner), own))
+            pushes.append((broadcast.participant_room(owner), own, broadcast.table_room(table_id)))
     event_id = _event_id(obj, session)
     if isinstance(obj, Idea | Table | Step) and event_id is not None:
         pushes.append(
@@ -157,23 +159,35 @@ class Publisher:
 
     def emit(self, batch) -> None:
         by_room: dict[str, list[dict]] = {}
+        # table room -> owner's room -> {position in the table's list: own view}
+        own: dict[str, dict[str, dict[int, dict]]] = {}
         counted: set[int] = set()
         extra: list[tuple[str, str, dict]] = []
         cut: list[str] = []
         for pushes, events, others, closing in batch:
-            for room, view in pushes:
-                by_room.setdefault(room, []).append(view)
+            for room, view, *instead_of in pushes:
+                if instead_of:  # an owner's view, in place of the table's just added
+                    (table_room,) = instead_of
+                    position = len(by_room[table_room]) - 1
+                    own.setdefault(table_room, {}).setdefault(room, {})[position] = view
+                else:
+                    by_room.setdefault(room, []).append(view)
             counted |= events
             extra.extend(others)
             cut.extend(closing)
         now = clock.epoch_ms()
-        # An author's own view (with the card's client id) before the table's:
-        # their phone knows its new card as the one it is sending, and never
-        # shows it twice while the acknowledgement (sent once on disk) comes.
-        own = broadcast.participant_room("")
-        rooms = sorted(by_room, key=lambda room: not room.startswith(own))
-        for room in rooms:
-            socketio.emit("changes", {"now": now, "changes": by_room[room]}, to=room)
+        for room, views in by_room.items():
+            skip = []
+            for own_room, mine in own.get(room, {}).items():
+                # The owner's screens get the table's changes with their own
+                # views (the card's client id, their private idea) and not the
+                # table's message too: one frame each, not two.
+                changed = [mine.get(position, view) for position, view in enumerate(views)]
+                socketio.emit("changes", {"now": now, "changes": changed}, to=own_room)
+                skip.extend(
+                    sid for sid, _eio_sid in socketio.server.manager.get_participants("/", own_room)
+                )
+            socketio.emit("changes", {"now": now, "changes": views}, to=room, skip_sid=skip or None)
         for room, name, payload in extra:
             socketio.emit(name, {**payload, "now": now}, to=room)
         for room in cut:  # after the pushes: the change is the last thing they see

@@ -244,8 +244,8 @@ export function connect({ auth, table, role, store: state, onUpdate, onConnectio
     onUpdate();
     checkGap();
   });
-  // Every few seconds the server tells the table's latest number: a screen
-  // still behind it a moment later (a push lost on a quiet table) catches up.
+  // Once a table has gone quiet, the server tells its latest number: a screen
+  // still behind it a moment later (the table's last push lost) catches up.
   socket.on("seq", (beacon) => {
     if (!beacon || typeof beacon.seq !== "number") { return; }
     if (typeof beacon.now === "number") { state.setServerNow(beacon.now); }

@@ -730,7 +730,8 @@ def test_a_quiet_tables_screens_are_told_its_latest_number_once(app, table, othe
             screen.forget()
         with app.app_context():
             broadcast.send_beacons()
-        return [{b["seq"] for b in screen.received("seq")} for screen in (alice, table_console, carol)]
+        screens = (alice, table_console, carol)
+        return [{b["seq"] for b in screen.received("seq")} for screen in screens]
 
     beacons_after_a_round()  # the first round: the numbers now
     # (The server's own beacon task may add one: it says the same, once.)

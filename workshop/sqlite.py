@@ -23,6 +23,7 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from .offload import off_loop
 
@@ -65,6 +66,7 @@ def serialize_writes(engine: Engine, cooperative: bool = False) -> None:
     writers = WriterQueue()
     path = engine.url.database
     flush = GroupFlush(f"{path}-wal") if cooperative and path and path != ":memory:" else None
+    engine.group_flush = flush  # for read_from_disk
 
     if cooperative:
 
@@ -149,8 +151,15 @@ class GroupFlush:
         self.commits += 1
         return self.commits
 
+    def seen(self) -> int:
+        """The ticket of what a read may see now: every commit made so far
+        (committed but maybe not yet on disk)."""
+        return self.commits
+
     def wait(self, ticket: int) -> None:
-        """Return once the commit of ``ticket`` (and every one before) is on disk."""
+        """Return once the commit of ``ticket`` (and every one before) is on
+        disk; raise :class:`FlushFailed` if the flush that was to cover it
+        failed (tried again by the next waiter, never taken for done)."""
         while self.flushed < ticket:
             if self.flushing is not None:
                 self.flushing.wait()
@@ -163,9 +172,21 @@ class GroupFlush:
         try:
             off_loop(_fsync, self.wal_path)
             self.flushed = max(self.flushed, covers)
+        except OSError as error:  # EIO, ENOSPC…: nothing it covers may be acknowledged
+            log.error("flushing %s to disk failed: %s", self.wal_path, error)
+            raise FlushFailed(error) from error
         finally:  # a failed flush is tried again by whoever still waits
             self.flushing = None
             done.set()
+
+
+class FlushFailed(OperationalError):
+    """The -wal file could not be flushed to disk. An OperationalError, as
+    the database being away: what waited for it is refused for now, and
+    sent again (never acknowledged, never refused for good)."""
+
+    def __init__(self, error: OSError):
+        super().__init__("fsync of the -wal file", None, error)
 
 
 # The commit this greenlet (a socket event, a request) has yet to see on disk.
@@ -179,6 +200,21 @@ def wait_for_disk() -> None:
     if flush is not None:
         _unflushed.flush = None
         flush.wait(_unflushed.ticket)
+
+
+def read_from_disk(engine: Engine) -> None:
+    """Answer what this socket event or request just read (a write's
+    receipt, say) only once it is on disk: it may come from a commit of
+    another event, made but not yet flushed. :func:`wait_for_disk` then
+    waits for a flush that started after every commit visible now (none
+    if they are all on disk already)."""
+    flush = getattr(engine, "group_flush", None)
+    if flush is not None:
+        ticket = flush.seen()
+        if ticket > flush.flushed:
+            if getattr(_unflushed, "flush", None) is flush:  # a commit of its own, later or not
+                ticket = max(ticket, _unflushed.ticket)
+            _unflushed.flush, _unflushed.ticket = flush, ticket
 
 
 def _fsync(path: str) -> None:

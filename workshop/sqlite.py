@@ -29,6 +29,15 @@ from .offload import off_loop
 
 READS = ("SELECT", "PRAGMA", "WITH")
 WAIT = 10.0  # seconds; past this the write goes on and SQLite's busy_timeout decides
+# Another program holds SQLite's write lock (a backup, the CLI, a purge's
+# VACUUM): the writer first in line waits this long for it (more than
+# ERASE_WAIT, less than a phone's 10 s wait for an answer), then answers
+# "database unavailable" (the phone sends again); the writers queued behind
+# it wait LOCKED_GRACE at most, then answer the same. Nobody queues for the
+# whole lock: after it, the queue is empty and the next write goes at once.
+LOCKED_WAIT = 5.0  # seconds
+LOCKED_GRACE = 1.0  # seconds
+QUEUE_POLL = 0.1  # seconds between two looks at the queue's first writer
 BUSY_TIMEOUT_MS = 10_000  # how long SQLite waits for another program's lock
 # How long erasing traces waits for readers and the writer: less than WAIT,
 # so that the writers held back meanwhile never give up.
@@ -86,7 +95,7 @@ def serialize_writes(engine: Engine, cooperative: bool = False) -> None:
         if writers.holder is not raw and not statement.lstrip()[:7].upper().startswith(READS):
             writers.take(raw)
             if cooperative and not raw.in_transaction:
-                _begin_writing(raw)
+                _begin_writing(raw, writers)
 
     if flush is not None:
         commit = engine.dialect.do_commit
@@ -112,11 +121,22 @@ class WriterQueue:
     def __init__(self):
         self.lock = threading.Lock()  # gevent's under run.py: waiting is cooperative
         self.holder = None
+        # Since when the writer holding the lock waits for another program's.
+        self.locked_out_since: float | None = None
 
     def take(self, raw) -> None:
-        # Past WAIT the write goes on without the lock; SQLite's busy_timeout decides.
-        if self.lock.acquire(timeout=WAIT):
-            self.holder = raw
+        """Wait for the lock. Past WAIT the write goes on without it (SQLite's
+        busy_timeout decides); while another program has held SQLite's lock
+        for LOCKED_GRACE, "database is locked" at once (see LOCKED_WAIT)."""
+        deadline = time.monotonic() + WAIT
+        while not self.lock.acquire(timeout=QUEUE_POLL):
+            now = time.monotonic()
+            since = self.locked_out_since
+            if since is not None and now - since >= LOCKED_GRACE:
+                raise sqlite3.OperationalError("database is locked (by another program)")
+            if now >= deadline:
+                return
+        self.holder = raw
 
     def give_back(self, raw) -> None:
         if raw is not None and self.holder is raw:
@@ -229,22 +249,28 @@ def _fsync(path: str) -> None:
         os.close(fd)
 
 
-def _begin_writing(raw: sqlite3.Connection) -> None:
+def _begin_writing(raw: sqlite3.Connection, writers: WriterQueue) -> None:
     """Take SQLite's write lock, which another program (a backup, the CLI)
     may hold: try, and between tries let the loop serve everyone else
-    (``time.sleep`` is gevent's under run.py). Past WAIT, "database is
-    locked" goes up as a temporary refusal."""
-    deadline = time.monotonic() + WAIT
+    (``time.sleep`` is gevent's under run.py). Past LOCKED_WAIT, "database
+    is locked" goes up as a temporary refusal; meanwhile the writers queued
+    behind are refused sooner (WriterQueue.take)."""
+    deadline = time.monotonic() + LOCKED_WAIT
     pause = 0.005
-    while True:
-        try:
-            raw.execute("BEGIN IMMEDIATE")
-            return
-        except sqlite3.OperationalError as error:
-            if "locked" not in str(error) or time.monotonic() >= deadline:
-                raise
-        time.sleep(pause)
-        pause = min(pause * 2, 0.1)
+    try:
+        while True:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() >= deadline:
+                    raise
+                if writers.locked_out_since is None:
+                    writers.locked_out_since = time.monotonic()
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)  # noticed within 0.1 s of the release
+    finally:
+        writers.locked_out_since = None
 
 
 def erase_traces(engine: Engine, vacuum: bool = False) -> None:

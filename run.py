@@ -22,7 +22,7 @@ from workshop.checkpointer import Checkpointer  # noqa: E402
 from workshop.config import protect_files  # noqa: E402
 from workshop.extensions import socketio  # noqa: E402
 from workshop.qr import lan_addresses  # noqa: E402
-from workshop.services import accounts  # noqa: E402
+from workshop.services import accounts, changes  # noqa: E402
 from workshop.sqlite import database_file  # noqa: E402
 from workshop.transport import (  # noqa: E402
     TimedHandler,
@@ -56,6 +56,8 @@ def main() -> None:
         checkpoints = Checkpointer(database)
         checkpoints.ensure_running()
         app.extensions["checkpointer"] = checkpoints
+        with app.app_context():  # its pushes may outrun the disk: screens check their numbers
+            changes.remember_start()
     logging.getLogger("workshop").info("database ready, files readable by their owner only")
     # Thousands of connections keep hundreds of thousands of objects alive;
     # a full garbage collection over them pauses every screen for ~300 ms.

@@ -7,6 +7,9 @@ from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.pool import QueuePool
+
 from .sqlite import database_file
 
 
@@ -41,13 +44,50 @@ def protect_files(app) -> None:
             path.chmod(0o700 if path.is_dir() else 0o600)
 
 
+class PatientPool(QueuePool):
+    """A pool whose waiters queue for as long as connections keep coming
+    back: a burst (a hall of phones reconnecting at once, a starved CPU)
+    waits its turn instead of failing after ``pool_timeout``; only a pool
+    where nothing was given back for that long (every connection stuck on
+    a database that went away) answers "unavailable"."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.returns = 0  # connections given back so far
+
+    def _do_return_conn(self, record) -> None:
+        self.returns += 1
+        super()._do_return_conn(record)
+
+    def _do_get(self):
+        while True:
+            returns = self.returns
+            try:
+                return super()._do_get()
+            except PoolTimeout:
+                if self.returns == returns:  # nothing moved meanwhile: stuck
+                    raise
+
+
 def engine_options(database_url: str) -> dict:
     """Connections to a database server are checked before use (one that
     died with a restart or a network cut is replaced, not handed to a
     request) and time out instead of hanging. SQLite needs neither."""
     if database_url.startswith("sqlite"):
         return {}
-    options = {"pool_pre_ping": True, "pool_timeout": 10, "pool_recycle": 1800}
+    options = {
+        "poolclass": PatientPool,
+        "pool_pre_ping": True,
+        "pool_timeout": 10,
+        "pool_recycle": 1800,
+    }
+    # The connections of one process (a database server allows so many in all).
+    if size := os.environ.get("DATABASE_POOL_SIZE"):
+        options["pool_size"] = int(size)
+    if overflow := os.environ.get("DATABASE_MAX_OVERFLOW"):
+        options["max_overflow"] = int(overflow)
+    if timeout := os.environ.get("DATABASE_POOL_TIMEOUT"):
+        options["pool_timeout"] = float(timeout)
     if database_url.startswith("postgresql"):
         options["connect_args"] = {
             "connect_timeout": 5,

@@ -296,19 +296,18 @@ def answers(handler):
 # --- catching up ----------------------------------------------------------------
 
 
-def _table_catch_up(table: Table, since, viewer: Viewer) -> dict:
-    found, seq = changes.since(table, since, viewer)
-    return {"ok": True, "seq": seq, "changes": found, "now": clock.epoch_ms()}
+def _table_catch_up(table: Table, data: dict, viewer: Viewer) -> dict:
+    return {"ok": True, **changes.catch_up(table, data, viewer), "now": clock.epoch_ms()}
 
 
 def _participant_catch_up(data) -> dict:
     participant = _participant()
     viewer = Viewer("participant", participant.id)
-    return _table_catch_up(participant.table, data.get("since"), viewer)
+    return _table_catch_up(participant.table, data, viewer)
 
 
 def _console_catch_up(data) -> dict:
-    return _table_catch_up(_facilitated_table(), data.get("since"), changes.CONSOLE)
+    return _table_catch_up(_facilitated_table(), data, changes.CONSOLE)
 
 
 def _organizer_catch_up(_data) -> dict:

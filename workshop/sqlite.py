@@ -23,11 +23,21 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from .offload import off_loop
 
 READS = ("SELECT", "PRAGMA", "WITH")
 WAIT = 10.0  # seconds; past this the write goes on and SQLite's busy_timeout decides
+# Another program holds SQLite's write lock (a backup, the CLI, a purge's
+# VACUUM): the writer first in line waits this long for it (more than
+# ERASE_WAIT, less than a phone's 10 s wait for an answer), then answers
+# "database unavailable" (the phone sends again); the writers queued behind
+# it wait LOCKED_GRACE at most, then answer the same. Nobody queues for the
+# whole lock: after it, the queue is empty and the next write goes at once.
+LOCKED_WAIT = 5.0  # seconds
+LOCKED_GRACE = 1.0  # seconds
+QUEUE_POLL = 0.1  # seconds between two looks at the queue's first writer
 BUSY_TIMEOUT_MS = 10_000  # how long SQLite waits for another program's lock
 # How long erasing traces waits for readers and the writer: less than WAIT,
 # so that the writers held back meanwhile never give up.
@@ -65,6 +75,7 @@ def serialize_writes(engine: Engine, cooperative: bool = False) -> None:
     writers = WriterQueue()
     path = engine.url.database
     flush = GroupFlush(f"{path}-wal") if cooperative and path and path != ":memory:" else None
+    engine.group_flush = flush  # for read_from_disk
 
     if cooperative:
 
@@ -84,7 +95,7 @@ def serialize_writes(engine: Engine, cooperative: bool = False) -> None:
         if writers.holder is not raw and not statement.lstrip()[:7].upper().startswith(READS):
             writers.take(raw)
             if cooperative and not raw.in_transaction:
-                _begin_writing(raw)
+                _begin_writing(raw, writers)
 
     if flush is not None:
         commit = engine.dialect.do_commit
@@ -110,11 +121,22 @@ class WriterQueue:
     def __init__(self):
         self.lock = threading.Lock()  # gevent's under run.py: waiting is cooperative
         self.holder = None
+        # Since when the writer holding the lock waits for another program's.
+        self.locked_out_since: float | None = None
 
     def take(self, raw) -> None:
-        # Past WAIT the write goes on without the lock; SQLite's busy_timeout decides.
-        if self.lock.acquire(timeout=WAIT):
-            self.holder = raw
+        """Wait for the lock. Past WAIT the write goes on without it (SQLite's
+        busy_timeout decides); while another program has held SQLite's lock
+        for LOCKED_GRACE, "database is locked" at once (see LOCKED_WAIT)."""
+        deadline = time.monotonic() + WAIT
+        while not self.lock.acquire(timeout=QUEUE_POLL):
+            now = time.monotonic()
+            since = self.locked_out_since
+            if since is not None and now - since >= LOCKED_GRACE:
+                raise sqlite3.OperationalError("database is locked (by another program)")
+            if now >= deadline:
+                return
+        self.holder = raw
 
     def give_back(self, raw) -> None:
         if raw is not None and self.holder is raw:
@@ -149,8 +171,15 @@ class GroupFlush:
         self.commits += 1
         return self.commits
 
+    def seen(self) -> int:
+        """The ticket of what a read may see now: every commit made so far
+        (committed but maybe not yet on disk)."""
+        return self.commits
+
     def wait(self, ticket: int) -> None:
-        """Return once the commit of ``ticket`` (and every one before) is on disk."""
+        """Return once the commit of ``ticket`` (and every one before) is on
+        disk; raise :class:`FlushFailed` if the flush that was to cover it
+        failed (tried again by the next waiter, never taken for done)."""
         while self.flushed < ticket:
             if self.flushing is not None:
                 self.flushing.wait()
@@ -163,9 +192,21 @@ class GroupFlush:
         try:
             off_loop(_fsync, self.wal_path)
             self.flushed = max(self.flushed, covers)
+        except OSError as error:  # EIO, ENOSPC…: nothing it covers may be acknowledged
+            log.error("flushing %s to disk failed: %s", self.wal_path, error)
+            raise FlushFailed(error) from error
         finally:  # a failed flush is tried again by whoever still waits
             self.flushing = None
             done.set()
+
+
+class FlushFailed(OperationalError):
+    """The -wal file could not be flushed to disk. An OperationalError, as
+    the database being away: what waited for it is refused for now, and
+    sent again (never acknowledged, never refused for good)."""
+
+    def __init__(self, error: OSError):
+        super().__init__("fsync of the -wal file", None, error)
 
 
 # The commit this greenlet (a socket event, a request) has yet to see on disk.
@@ -181,6 +222,21 @@ def wait_for_disk() -> None:
         flush.wait(_unflushed.ticket)
 
 
+def read_from_disk(engine: Engine) -> None:
+    """Answer what this socket event or request just read (a write's
+    receipt, say) only once it is on disk: it may come from a commit of
+    another event, made but not yet flushed. :func:`wait_for_disk` then
+    waits for a flush that started after every commit visible now (none
+    if they are all on disk already)."""
+    flush = getattr(engine, "group_flush", None)
+    if flush is not None:
+        ticket = flush.seen()
+        if ticket > flush.flushed:
+            if getattr(_unflushed, "flush", None) is flush:  # a commit of its own, later or not
+                ticket = max(ticket, _unflushed.ticket)
+            _unflushed.flush, _unflushed.ticket = flush, ticket
+
+
 def _fsync(path: str) -> None:
     # Opened afresh each time: a checkpoint may truncate or recreate the file.
     try:
@@ -193,22 +249,28 @@ def _fsync(path: str) -> None:
         os.close(fd)
 
 
-def _begin_writing(raw: sqlite3.Connection) -> None:
+def _begin_writing(raw: sqlite3.Connection, writers: WriterQueue) -> None:
     """Take SQLite's write lock, which another program (a backup, the CLI)
     may hold: try, and between tries let the loop serve everyone else
-    (``time.sleep`` is gevent's under run.py). Past WAIT, "database is
-    locked" goes up as a temporary refusal."""
-    deadline = time.monotonic() + WAIT
+    (``time.sleep`` is gevent's under run.py). Past LOCKED_WAIT, "database
+    is locked" goes up as a temporary refusal; meanwhile the writers queued
+    behind are refused sooner (WriterQueue.take)."""
+    deadline = time.monotonic() + LOCKED_WAIT
     pause = 0.005
-    while True:
-        try:
-            raw.execute("BEGIN IMMEDIATE")
-            return
-        except sqlite3.OperationalError as error:
-            if "locked" not in str(error) or time.monotonic() >= deadline:
-                raise
-        time.sleep(pause)
-        pause = min(pause * 2, 0.1)
+    try:
+        while True:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() >= deadline:
+                    raise
+                if writers.locked_out_since is None:
+                    writers.locked_out_since = time.monotonic()
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)  # noticed within 0.1 s of the release
+    finally:
+        writers.locked_out_since = None
 
 
 def erase_traces(engine: Engine, vacuum: bool = False) -> None:

@@ -16,7 +16,8 @@ number, so that withheld content never looks like a lost push.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
@@ -409,6 +410,59 @@ def since(table: Table, since_seq, viewer: Viewer) -> tuple[list[dict], int]:
         for obj in live_type.changed(table, since_seq, upto)
     ]
     return [v for _seq, v in sorted(found, key=lambda pair: pair[0])], upto
+
+
+# --- after a power cut ---------------------------------------------------------------
+# Where commits reach the disk in groups (SQLite under run.py, see
+# workshop/sqlite.py GroupFlush), pushes leave once a change is committed and
+# acknowledgements once it is on disk: after a power cut, a screen may have
+# seen numbers that the database no longer has, and that new changes reuse.
+# Each start of such a server opens an epoch, told with every catch-up; a
+# screen of an earlier epoch that saw a number above its table's number at
+# this start is reset: it forgets what it knows and gets everything again.
+# (Elsewhere commits are on disk before any push: nothing to repair.)
+
+
+@dataclass
+class Start:
+    """This server's epoch (None: pushes never outrun the disk) and every
+    table's number when it started."""
+
+    epoch: str | None = None
+    floors: dict[int, int] = field(default_factory=dict)
+
+
+START = Start()
+
+
+def remember_start() -> None:
+    """Open a new epoch: call at the start of a server whose pushes may
+    outrun the disk, before it writes anything."""
+    START.floors = dict(db.session.execute(select(Table.id, Table.last_seq)).tuples().all())
+    START.epoch = secrets.token_hex(6)
+
+
+def _saw_lost_numbers(table: Table, data: dict) -> bool:
+    epoch = data.get("epoch")
+    if START.epoch is None or not isinstance(epoch, str) or epoch == START.epoch:
+        return False
+    seen = max(integer(data.get("since")) or 0, integer(data.get("seen")) or 0)
+    return seen > START.floors.get(table.id, 0)
+
+
+def catch_up(table: Table, data: dict, viewer: Viewer) -> dict:
+    """A screen's catch-up (``data``: ``since``, the highest number it has
+    ``seen``, its ``epoch``): ``{seq, changes}`` since its number, with this
+    server's ``epoch``; with ``reset`` and everything if what it saw may
+    have been lost in a power cut."""
+    answer: dict[str, Any] = {}
+    since_seq = data.get("since")
+    if START.epoch is not None:
+        answer["epoch"] = START.epoch
+        if _saw_lost_numbers(table, data):
+            answer["reset"], since_seq = True, 0
+    answer["changes"], answer["seq"] = since(table, since_seq, viewer)
+    return answer
 
 
 def refs(objs) -> list[list]:

@@ -28,7 +28,7 @@ from .. import clock
 from ..extensions import db, socketio
 from ..limits import limiter
 from ..models import Event, Idea, Organizer, Participant, Table, Write
-from ..sqlite import erase_traces
+from ..sqlite import erase_traces, read_from_disk
 from . import ServiceError, changes
 from .changes import Viewer
 from .inputs import bad_request, clean_client_id, integer, refused, too_fast, unknown_op
@@ -158,6 +158,10 @@ def _posted_before(actor: Actor, client_id: str) -> bool:
 
 
 def _replay(receipt: Write, actor: Actor) -> dict:
+    # The original may be committed and not yet on disk (a phone resending
+    # right after a reconnect, a second tab flushing the same outbox, a
+    # flush that failed): answered, like it, once on disk (wait_for_disk).
+    read_from_disk(db.engine)
     # The changes' current state: the writer may have missed later ones too.
     return {
         "ok": True,
@@ -264,6 +268,7 @@ def perform(actor: Actor, envelope) -> dict:
             return _replay(done, actor)
         if operation_.name == "idea.post" and _posted_before(actor, client_id):
             # An idea stored by an earlier version, before write receipts existed.
+            read_from_disk(db.engine)
             return {"ok": True, "seq": None, "changes": [], "now": clock.epoch_ms()}
         raise
     answer["now"] = clock.epoch_ms()

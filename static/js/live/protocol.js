@@ -178,7 +178,10 @@ export function connect({ auth, table, role, store: state, onUpdate, onConnectio
     syncing = true;
     syncAgain = false;
     const mine = generation;
-    socket.timeout(ACK_TIMEOUT).emit("sync", { since: state.lastSeq }, (err, res) => {
+    // With the numbers it saw and the server's epoch: after a power cut the
+    // server tells a screen that saw lost numbers to start again (reset).
+    const asked = { since: state.lastSeq, seen: state.topSeq, epoch: state.epoch };
+    socket.timeout(ACK_TIMEOUT).emit("sync", asked, (err, res) => {
       if (mine !== generation) { return; }
       syncing = false;
       if (err) { setTimeout(sync, RESEND_DELAY); return; }

@@ -21,6 +21,8 @@ export function createStore({ clock = () => Date.now() } = {}) {
   const entities = new Map(); // type -> Map(id -> entity)
   const beyond = new Set(); // seqs seen past a gap
   let lastSeq = 0; // every change up to this number is known
+  let topSeq = 0; // the highest number seen
+  let epoch = null; // the server's, as of the last catch-up
   let offset = 0; // server clock minus this device's clock, in ms
 
   function byType(type) {
@@ -30,6 +32,7 @@ export function createStore({ clock = () => Date.now() } = {}) {
 
   function noteSeq(seq) {
     if (typeof seq !== "number" || seq <= lastSeq) { return; }
+    topSeq = Math.max(topSeq, seq);
     beyond.add(seq);
     while (beyond.has(lastSeq + 1)) { beyond.delete(lastSeq + 1); lastSeq += 1; }
   }
@@ -53,10 +56,20 @@ export function createStore({ clock = () => Date.now() } = {}) {
     return changed;
   }
 
-  /** A catch-up answer: every change up to ``result.seq`` is now known. */
+  /** A catch-up answer: every change up to ``result.seq`` is now known.
+      With ``reset`` (numbers this screen saw were lost in a power cut, and
+      may be reused), what it knew is replaced by the answer. */
   function catchUp(result) {
+    if (result.reset) {
+      entities.clear();
+      beyond.clear();
+      lastSeq = 0;
+      topSeq = 0;
+    }
+    if (typeof result.epoch === "string") { epoch = result.epoch; }
     applyAll(result.changes);
     if (typeof result.seq === "number") { lastSeq = Math.max(lastSeq, result.seq); }
+    topSeq = Math.max(topSeq, lastSeq);
     beyond.forEach((seq) => { if (seq <= lastSeq) { beyond.delete(seq); } });
     while (beyond.has(lastSeq + 1)) { beyond.delete(lastSeq + 1); lastSeq += 1; }
     if (typeof result.now === "number") { setServerNow(result.now); }
@@ -178,6 +191,8 @@ export function createStore({ clock = () => Date.now() } = {}) {
   return {
     apply, applyAll, catchUp, setServerNow, serverNow, get, all,
     get lastSeq() { return lastSeq; },
+    get topSeq() { return topSeq; },
+    get epoch() { return epoch; },
     hasGap() { return beyond.size > 0; },
     table, steps, currentStep, previousStep, nextStep, cardKinds,
     visibleIdeas, privateCount, participants, mix, timer, timeLeft, timerLevel,

@@ -14,6 +14,7 @@ import threading
 import time
 
 from flask import current_app
+from socketio import PubSubManager
 from sqlalchemy import select
 
 from . import clock, publisher, transport
@@ -180,12 +181,29 @@ def counts_changed(event_id: int) -> None:
     throttle.changed(event_id)
 
 
+def watched(event_id: int) -> bool:
+    """Whether anyone may see ``event_id``'s counters: an organizer's or a
+    projector's screen on this process, or on another one (a message queue)."""
+    if isinstance(socketio.server.manager, PubSubManager):
+        return True
+    return bool(screens_in(organizers_room(event_id)) or screens_in(projector_room(event_id)))
+
+
 def send_counts(event: Event) -> None:
-    """Send every table's counts and mix to the organizers, the totals to the projector."""
+    """Send every table's counts and mix to the organizers, the totals to the
+    projector (when anyone watches: recounting costs more than a post)."""
+    if not watched(event.id):
+        return
+    organizers, projector = organizers_room(event.id), projector_room(event.id)
     counts = events.table_counts(event)
-    socketio.emit("counts", counts_payload(counts), to=organizers_room(event.id))
-    socketio.emit("mixes", counts_payload(control.mixes(event)), to=organizers_room(event.id))
-    socketio.emit("totals", events.event_totals(event, counts), to=projector_room(event.id))
+    pushes = [
+        ("counts", counts_payload(counts), organizers),
+        ("mixes", counts_payload(control.mixes(event)), organizers),
+        ("totals", events.event_totals(event, counts), projector),
+    ]
+    db.session.close()  # no connection held while emitting (the message queue may stall)
+    for name, payload, room in pushes:
+        socketio.emit(name, payload, to=room)
 
 
 def counts_payload(counts: dict[int, dict[str, int]]) -> dict[str, dict[str, int]]:
@@ -268,6 +286,7 @@ def send_beacons() -> None:
     table_ids = set(_rooms_here("table")) | set(_rooms_here("console"))
     found = select(Table.id, Table.last_seq).where(Table.id.in_(table_ids))
     latest = dict(db.session.execute(found).tuples().all()) if table_ids else {}
+    db.session.close()  # no connection held while emitting
     now = clock.epoch_ms()
     for table_id, seq in beacons.due(latest).items():
         for room in (table_room(table_id), console_room(table_id)):

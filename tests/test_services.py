@@ -431,10 +431,10 @@ def test_catch_up_returns_changes_in_sequence_order(table, other_table):
     write(writes.as_participant(alice), "idea.edit", target=one.client_id, text="Un bis")
     viewer = changes.Viewer("participant", alice.id)
 
-    everything, seq = changes.since(table, 0, viewer)
-    missed, _ = changes.since(table, three.seq, viewer)
-    nothing, _ = changes.since(table, seq, viewer)
-    bogus, _ = changes.since(table, str(three.seq), viewer)
+    everything, seq = changes.since(table.id, 0, viewer)
+    missed, _ = changes.since(table.id, three.seq, viewer)
+    nothing, _ = changes.since(table.id, seq, viewer)
+    bogus, _ = changes.since(table.id, str(three.seq), viewer)
 
     assert seq == last_seq(table)
     ideas = [c for c in everything if c["type"] == "idea"]

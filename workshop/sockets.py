@@ -296,18 +296,26 @@ def answers(handler):
 # --- catching up ----------------------------------------------------------------
 
 
-def _table_catch_up(table: Table, data: dict, viewer: Viewer) -> dict:
-    return {"ok": True, **changes.catch_up(table, data, viewer), "now": clock.epoch_ms()}
+def _table_catch_up(table_id: int, data: dict, viewer: Viewer) -> dict:
+    return {"ok": True, **changes.catch_up(table_id, data, viewer), "now": clock.epoch_ms()}
+
+
+# A phone's catch-up needs only its table: no entity is loaded to check it.
+_PARTICIPANT_TABLE = select(Participant.table_id).where(
+    Participant.id == bindparam("participant_id"), Participant.removed.is_(False)
+)
 
 
 def _participant_catch_up(data) -> dict:
-    participant = _participant()
-    viewer = Viewer("participant", participant.id)
-    return _table_catch_up(participant.table, data, viewer)
+    participant_id = _who("participant")["id"]
+    table_id = db.session.scalar(_PARTICIPANT_TABLE, {"participant_id": participant_id})
+    if table_id is None:
+        raise inputs.refused()
+    return _table_catch_up(table_id, data, Viewer("participant", participant_id))
 
 
 def _console_catch_up(data) -> dict:
-    return _table_catch_up(_facilitated_table(), data, changes.CONSOLE)
+    return _table_catch_up(_facilitated_table().id, data, changes.CONSOLE)
 
 
 def _organizer_catch_up(_data) -> dict:

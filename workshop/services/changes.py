@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
+from sqlalchemy import bindparam, insert, inspect, select, update
+from sqlalchemy.orm import Session, joinedload, make_transient_to_detached, selectinload
 
 from .. import clock
 from ..extensions import db
@@ -84,7 +85,7 @@ def table_view(table: Table, viewer: Viewer) -> dict:
         "step_id": table.step_id,
         # The script's order; each step is its own entity, pushed when it
         # changes (a step push to a hundred tables stays small).
-        "step_ids": [step.id for step in table.steps],
+        "step_ids": step_ids(table),
         "timer": {
             "ends_at": clock.ms(table.timer_ends_at),
             "left": table.timer_left,
@@ -96,6 +97,18 @@ def table_view(table: Table, viewer: Viewer) -> dict:
         view["message"] = table.console_message
         view["message_at"] = clock.ms(table.console_message_at)
     return view
+
+
+_STEP_IDS = select(Step.id).where(Step.table_id == bindparam("table_id")).order_by(Step.position)
+
+
+def step_ids(table: Table) -> list[int]:
+    """The ids of ``table``'s script in order: from its steps when loaded,
+    else by one query built once (a screen's catch-up needs no step loaded
+    for this; the relationship's own loader costs several times more)."""
+    if "steps" in inspect(table).dict:
+        return [step.id for step in table.steps]
+    return list(db.session.scalars(_STEP_IDS, {"table_id": table.id}))
 
 
 def step_view(step: Step, _viewer: Viewer) -> dict:
@@ -246,16 +259,32 @@ class LiveType:
         """The participant who sees more of ``obj`` than the rest of the table."""
         return getattr(obj, "participant_id", None)
 
-    def changed(self, table: Table, since: int, upto: int) -> list:
-        """This type's entities of ``table`` changed in (since, upto]."""
+    def changed(self, table_id: int, since: int, upto: int) -> list:
+        """This type's entities of table ``table_id`` changed in (since, upto]."""
         if self.model is Table:
-            return [table] if since < table.state_seq <= upto else []
+            table = db.session.scalar(_TABLE, {"table_id": table_id})
+            return [table] if table is not None and since < table.state_seq <= upto else []
+        found = db.session.scalars(
+            self._changed, {"table_id": table_id, "since": since, "upto": upto}
+        )
+        return list(found)
+
+    @cached_property
+    def _changed(self):
+        # Built once (building and keying a statement cost more than running it).
         seq = getattr(self.model, self.seq_attr)
-        query = select(self.model).where(self.model.table_id == table.id, seq > since, seq <= upto)
+        query = select(self.model).where(
+            self.model.table_id == bindparam("table_id"),
+            seq > bindparam("since"),
+            seq <= bindparam("upto"),
+        )
         if self.model is Idea:
             query = query.options(selectinload(Idea.author))
-        return list(db.session.scalars(query))
+        return query
 
+
+# With its evening: the table's view says whether it is open. Built once.
+_TABLE = select(Table).options(joinedload(Table.event)).where(Table.id == bindparam("table_id"))
 
 TYPES: dict[type, LiveType] = {
     Table: LiveType("table", Table, "state_seq", table_view),
@@ -392,22 +421,28 @@ def seq_of(obj) -> int:
 # --- catching up ---------------------------------------------------------------------
 
 
-def current_seq(table: Table) -> int:
-    return db.session.scalar(select(Table.last_seq).where(Table.id == table.id)) or 0
+_CURRENT_SEQ = select(Table.last_seq).where(Table.id == bindparam("table_id"))
+# The table last: its reporter is then among the participants loaded.
+_CATCH_UP_ORDER = sorted(TYPES.values(), key=lambda live_type: live_type.model is Table)
 
 
-def since(table: Table, since_seq, viewer: Viewer) -> tuple[list[dict], int]:
-    """Every entity of ``table`` changed after ``since_seq``, as ``viewer``
-    sees it, in sequence order; and the table's current number."""
+def current_seq(table_id: int) -> int:
+    return db.session.scalar(_CURRENT_SEQ, {"table_id": table_id}) or 0
+
+
+def since(table_id: int, since_seq, viewer: Viewer) -> tuple[list[dict], int]:
+    """Every entity of table ``table_id`` changed after ``since_seq``, as
+    ``viewer`` sees it, in sequence order; and the table's current number.
+    (By id: the usual catch-up, with nothing missed, loads no entity.)"""
     since_seq = integer(since_seq)
     since_seq = since_seq if since_seq is not None and since_seq >= 0 else 0
-    upto = current_seq(table)
+    upto = current_seq(table_id)
     if upto <= since_seq:  # the usual catch-up after a beacon or a short drop
         return [], upto
     found = [
         (seq_of(obj), live_type.view(obj, viewer))
-        for live_type in TYPES.values()
-        for obj in live_type.changed(table, since_seq, upto)
+        for live_type in _CATCH_UP_ORDER
+        for obj in live_type.changed(table_id, since_seq, upto)
     ]
     return [v for _seq, v in sorted(found, key=lambda pair: pair[0])], upto
 
@@ -442,15 +477,15 @@ def remember_start() -> None:
     START.epoch = secrets.token_hex(6)
 
 
-def _saw_lost_numbers(table: Table, data: dict) -> bool:
+def _saw_lost_numbers(table_id: int, data: dict) -> bool:
     epoch = data.get("epoch")
     if START.epoch is None or not isinstance(epoch, str) or epoch == START.epoch:
         return False
     seen = max(integer(data.get("since")) or 0, integer(data.get("seen")) or 0)
-    return seen > START.floors.get(table.id, 0)
+    return seen > START.floors.get(table_id, 0)
 
 
-def catch_up(table: Table, data: dict, viewer: Viewer) -> dict:
+def catch_up(table_id: int, data: dict, viewer: Viewer) -> dict:
     """A screen's catch-up (``data``: ``since``, the highest number it has
     ``seen``, its ``epoch``): ``{seq, changes}`` since its number, with this
     server's ``epoch``; with ``reset`` and everything if what it saw may
@@ -459,9 +494,9 @@ def catch_up(table: Table, data: dict, viewer: Viewer) -> dict:
     since_seq = data.get("since")
     if START.epoch is not None:
         answer["epoch"] = START.epoch
-        if _saw_lost_numbers(table, data):
+        if _saw_lost_numbers(table_id, data):
             answer["reset"], since_seq = True, 0
-    answer["changes"], answer["seq"] = since(table, since_seq, viewer)
+    answer["changes"], answer["seq"] = since(table_id, since_seq, viewer)
     return answer
 
 

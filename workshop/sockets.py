@@ -50,16 +50,15 @@ MAX_SCREENS = 5  # connections of one participant at once (in this process)
 
 def _connect_participant(auth) -> tuple[dict, list[str]]:
     code = inputs.token(auth.get("table"))
-    table = events.table_by_code(code) if code else None
-    token = request.cookies.get(live.participant_cookie(table)) if table else None
-    participant = live.participant_for(table, token) if table else None
-    if participant is None:
+    found = live.connecting_participant(code, request.cookies) if code else None
+    if found is None:
         raise ConnectionRefusedError("unauthorized")
+    participant_id, table_id = found
     # A person has a phone, maybe a tablet and a few tabs: past that, a script.
-    if broadcast.screens_in(broadcast.participant_room(participant.id)) >= MAX_SCREENS:
+    if broadcast.screens_in(broadcast.participant_room(participant_id)) >= MAX_SCREENS:
         raise ConnectionRefusedError("too_many_screens")
-    who = {"role": "participant", "id": participant.id, "table_id": table.id}
-    return who, [broadcast.table_room(table.id), broadcast.participant_room(participant.id)]
+    who = {"role": "participant", "id": participant_id, "table_id": table_id}
+    return who, [broadcast.table_room(table_id), broadcast.participant_room(participant_id)]
 
 
 def _by_code(find):

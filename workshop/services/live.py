@@ -9,7 +9,7 @@ import uuid
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -23,7 +23,7 @@ from ..models import (
 )
 from . import ServiceError, journal, steps
 from .changes import add_new, touch
-from .codes import new_secret, token_hash
+from .codes import new_secret, normalize_code, token_hash
 from .inputs import (
     MAX_BRINGS_LENGTH,
     MAX_NAME_LENGTH,
@@ -112,6 +112,32 @@ def participant_cookie(table: Table) -> str:
 
 def participant_cookie_name(join_code: str) -> str:
     return f"wt_{join_code}"
+
+
+# A phone connecting: its participant and table in one query, built once
+# (2,000 phones connect at once when a hall's Wi-Fi comes back).
+_CONNECTING = (
+    select(Participant.id, Participant.table_id)
+    .join(Table, Table.id == Participant.table_id)
+    .where(
+        Table.join_code == bindparam("join_code"),
+        Participant.token_hash == bindparam("token_hash"),
+        Participant.removed.is_(False),
+    )
+)
+
+
+def connecting_participant(code: str, cookies) -> tuple[int, int] | None:
+    """(participant id, table id) of the phone whose ``cookies`` hold a
+    token for the table of join code ``code`` (as typed), or None."""
+    join_code = normalize_code(code)
+    token = cookies.get(participant_cookie_name(join_code))
+    if not token:
+        return None
+    found = db.session.execute(
+        _CONNECTING, {"join_code": join_code, "token_hash": token_hash(token)}
+    ).first()
+    return tuple(found) if found is not None else None
 
 
 def participant_for(table: Table, token: str | None) -> Participant | None:

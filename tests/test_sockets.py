@@ -595,6 +595,27 @@ def test_the_organizer_overview_gets_counts_and_ideas_live(app, evening, table):
     assert overview.sync()["counts"][str(table.id)]["ideas"] == 1
 
 
+def test_an_overview_hears_of_a_burst_of_changes_in_one_message_after_the_first(
+    app, evening, table, other_table
+):
+    """The organizers' overview is not sent a message per write: the first
+    change goes at once, those that follow within a second leave together."""
+    overview = organizer_screen(app, evening)
+    _, alice = phone(app, table)
+    _, bob = phone(app, other_table, "Bob")
+    overview.forget()
+
+    texts = [f"Idée {n}" for n in range(6)]
+    for n, text in enumerate(texts):
+        post((alice, bob)[n % 2], text)
+
+    seen = overview.changes_until(lambda c: len(of_type(c, "idea")) == len(texts))
+    assert sorted(idea["text"] for idea in of_type(seen, "idea")) == sorted(texts)
+    # At most the first at once and the rest folded (one more if a second
+    # passed meanwhile): not a message per write.
+    assert len(overview.received("changes")) <= 3
+
+
 def test_an_organizer_of_another_territory_can_neither_watch_nor_write(app, evening, table):
     with app.app_context():
         make_organizer("other@example.org", "Autre pays")

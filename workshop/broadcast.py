@@ -39,6 +39,11 @@ def organizers_room(event_id: int) -> str:
     return f"event:{event_id}:organizers"
 
 
+def is_overview(room: str) -> bool:
+    """Whether ``room`` is an evening's organizers' overview."""
+    return room.startswith("event:") and room.endswith(":organizers")
+
+
 def projector_room(event_id: int) -> str:
     return f"event:{event_id}:projector"
 

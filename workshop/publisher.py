@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 
 from flask import current_app
 from sqlalchemy import event
@@ -113,6 +114,59 @@ def _forget_after_rollback(session: Session) -> None:
     changes.clear(session)
 
 
+OVERVIEW_INTERVAL = 1.0  # seconds: an organizers' overview hears of changes at most this often
+
+
+class Overviews:
+    """Changes for the organizers' overviews, folded: at most one message per
+    OVERVIEW_INTERVAL to each evening's overview. The first change goes at
+    once; those that follow within the interval leave together at its end.
+    At the §11 load a hundred changes a second would otherwise reach every
+    open overview (and the organizer's laptop parse them) one by one, while
+    a phone's own table is what must not wait."""
+
+    def __init__(self, interval: float = OVERVIEW_INTERVAL):
+        self.interval = interval
+        self.server = socketio.server  # its app's: another app's (tests) gets nothing
+        self.lock = threading.Lock()
+        self.last_sent: dict[str, float] = {}
+        self.pending: dict[str, list[dict]] = {}
+        self.flushing = False
+
+    def push(self, room: str, views: list[dict]) -> None:
+        now = time.monotonic()
+        with self.lock:
+            send_now = room not in self.pending and (
+                now - self.last_sent.get(room, -self.interval) >= self.interval
+            )
+            if send_now:
+                self.last_sent[room] = now
+            else:
+                self.pending.setdefault(room, []).extend(views)
+                start_flusher, self.flushing = not self.flushing, True
+        if send_now:
+            socketio.emit("changes", {"now": clock.epoch_ms(), "changes": views}, to=room)
+        elif start_flusher:
+            socketio.start_background_task(self._flush)
+
+    def _flush(self) -> None:
+        while True:
+            socketio.sleep(self.interval)
+            with self.lock:
+                due, self.pending = self.pending, {}
+                if not due or socketio.server is not self.server:
+                    self.flushing = False
+                    return
+                for room in due:
+                    self.last_sent[room] = time.monotonic()
+            now = clock.epoch_ms()
+            for room, views in due.items():
+                try:
+                    socketio.emit("changes", {"now": now, "changes": views}, to=room)
+                except Exception:  # a push lost is repaired by catch-up
+                    log.exception("sending an overview's changes failed")
+
+
 class Publisher:
     """Emits committed changes from one background task, in commit order."""
 
@@ -123,6 +177,7 @@ class Publisher:
         self.queue: queue.Queue = queue.Queue()
         self.lock = threading.Lock()
         self.running = False
+        self.overviews = Overviews(app.config.get("OVERVIEW_INTERVAL", OVERVIEW_INTERVAL))
 
     def put(self, pushes: list[tuple[str, dict]], counted: set[int], extra=(), cut=()) -> None:
         with self.lock:
@@ -177,6 +232,9 @@ class Publisher:
             cut.extend(closing)
         now = clock.epoch_ms()
         for room, views in by_room.items():
+            if broadcast.is_overview(room):
+                self.overviews.push(room, views)
+                continue
             skip = []
             for own_room, mine in own.get(room, {}).items():
                 # The owner's screens get the table's changes with their own

@@ -316,12 +316,17 @@ def _redis_manager_class():
             if not LOCAL_TABLES or not isinstance(room, str):
                 return False
             rooms = self.rooms.get(namespace, {})
-            if not rooms.get(room):
-                return False  # no screen here: wherever they are, Redis finds them
             key = _table_key(room)
             if key is not None:
+                # Held here (a phone or the console of the table): its other
+                # screens are here too, or will come here, unless another
+                # process said it holds some.
+                if not (rooms.get(f"table:{key}") or rooms.get(f"console:{key}")):
+                    return False
                 until = self.elsewhere.get(key)
                 return until is None or until < time.monotonic()
+            if not rooms.get(room):
+                return False  # no screen here: wherever they are, Redis finds them
             # A participant's own tabs are at its table's process; a
             # connection is in one process only.
             return room.startswith("participant:") or room in rooms.get(None, {})
@@ -442,18 +447,20 @@ def _redis_manager_class():
                     redis = self._get_redis_module().Redis.from_url(
                         self.redis_url, **self.redis_options
                     )
-                    self.subscriber = redis.pubsub(ignore_subscribe_messages=True)
+                    self.subscriber = redis.pubsub()
                     self.subscriber.subscribe(self.channel)
-                    if lost_at is None:
-                        log.info("message queue: subscribed to %s", self.channel)
-                    else:
-                        log.warning(
-                            "message queue: subscribed again to %s, %.0f s after losing it",
-                            self.channel,
-                            time.monotonic() - lost_at,
-                        )
-                    retry, lost_at = 1, None
-                    yield from self.subscriber.listen()
+                    for message in self.subscriber.listen():
+                        if message["type"] != "subscribe":
+                            yield message
+                        elif lost_at is None:  # Redis confirmed it: logged only then
+                            log.info("message queue: subscribed to %s", self.channel)
+                        else:
+                            log.warning(
+                                "message queue: subscribed again to %s, %.0f s after losing it",
+                                self.channel,
+                                time.monotonic() - lost_at,
+                            )
+                            retry, lost_at = 1, None
                     raise ConnectionError("the subscription ended")  # never silently
                 except Exception as exc:
                     if lost_at is None:

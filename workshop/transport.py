@@ -249,10 +249,11 @@ def _redis_manager_class():
 
         Behind a proxy that routes every table to one process (by its join
         code, deploy/nginx.conf), the screens of a table are all in the
-        process that takes its writes: a push to ``table:``, ``console:``,
-        ``participant:`` rooms or to one connection is delivered here only
-        when the room has members here and no other process holds screens of
-        that table. Everything else (organizers, projector, sign-ins, a
+        process that takes its writes: a push to a table's ``table:`` or
+        ``console:`` room is delivered here only when this process holds the
+        table (a phone or its console is here) and no other process said it
+        holds screens of it; to a ``participant:`` room or one connection,
+        when it has a member here. Everything else (organizers, projector, sign-ins, a
         write made where the table is not held, a table split between two
         processes for a while after a failover) goes through Redis to every
         process, as before. So adding processes adds capacity: a post costs

@@ -65,6 +65,7 @@ class Post:
 class Phone:
     def __init__(self, bench, index, table_id, code, token):
         self.bench, self.index, self.table_id = bench, index, table_id
+        self.route = f"{bench.url}/?table={code}"  # as the page's client: the proxy's route
         self.cookie = f"wt_{code}={token}"  # as a phone that joined the table
         self.how = dict(auth={"role": "participant", "table": code}, transports=["websocket"])
         self.sio = socketio.AsyncClient(reconnection=False)  # reconnects below, as a phone
@@ -87,7 +88,7 @@ class Phone:
         for _ in range(60):
             try:  # a new headers dict each time: the client empties it
                 headers = {"Cookie": self.cookie}
-                return await self.sio.connect(self.bench.url, headers, **self.how, wait_timeout=20)
+                return await self.sio.connect(self.route, headers, **self.how, wait_timeout=20)
             except socketio.exceptions.ConnectionError:
                 await asyncio.sleep(1 + random.random())
 
@@ -223,13 +224,14 @@ class Phone:
 class Console:
     """A facilitator's console: a screen of its table (steps are pushed by the organizer)."""
 
-    def __init__(self, bench, table_id, secret):
+    def __init__(self, bench, table_id, secret, code):
         self.bench, self.table_id = bench, table_id
+        self.route = f"{bench.url}/?table={code}"  # as the page's client: the proxy's route
         self.sio = socketio.AsyncClient(reconnection=True)
         self.how = dict(auth={"role": "facilitator", "secret": secret}, transports=["websocket"])
 
     async def connect(self):
-        await self.sio.connect(self.bench.url, **self.how, wait_timeout=20)
+        await self.sio.connect(self.route, **self.how, wait_timeout=20)
         reply = await self.sio.call("sync", {"since": 0}, timeout=ACK_TIMEOUT)
         steps = [c for c in reply["changes"] if c["type"] == "step"]
         self.bench.steps_of[self.table_id] = {s["kind"]: s["id"] for s in steps}
@@ -357,11 +359,13 @@ class Bench:
         drops = [asyncio.ensure_future(p.drop(random.uniform(0, duration))) for p in dropped]
         self.load = [os.getloadavg()[0]]
         cpu0, own0, t0 = self.server_cpu(), sum(os.times()[:2]), time.monotonic()
+        print("posting: started", flush=True)  # bench/scale_out.py measures from here
         steps = self.consoles and asyncio.ensure_future(self.step_loop(t0 + duration))
         await self.post_loop(t0 + duration)
         if steps:
             await steps
         self.elapsed = time.monotonic() - t0
+        print("posting: ended", flush=True)
         self.cpu = cpu0 is not None and (self.server_cpu() - cpu0) / self.elapsed * 100
         self.own_cpu = (sum(os.times()[:2]) - own0) / self.elapsed * 100
         self.load.append(os.getloadavg()[0])
@@ -613,7 +617,7 @@ def prepare(database_url: str, tables: int, phones: int) -> tuple[list[int], lis
         join = lambda t, k: live.join_table(t, f"Tel {t.number}.{k}", "citizen")[1]  # noqa: E731
         people = [(t.id, t.join_code, join(t, k)) for t in event.tables for k in range(phones)]
         table_ids = [t.id for t in event.tables]
-        secrets = [(t.id, t.facilitator_secret) for t in event.tables]
+        secrets = [(t.id, t.facilitator_secret, t.join_code) for t in event.tables]
         organizer_login = (event.id, email, PASSWORD)
         db.session.remove()
         db.engine.dispose()

@@ -8,6 +8,7 @@ Both processes reach PostgreSQL and Redis through links (tests/faults.py)
 that a test cuts and mends; the services themselves keep running.
 """
 
+import json
 import re
 import time
 import uuid
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pytest
+import redis
 import requests
 import socketio
 from flask import Flask
@@ -48,6 +50,10 @@ class Pair:
     app: Flask  # on the same database, directly (not through the link)
     redis: Link
     database: Link
+    redis_url: str  # Redis itself, not through the link
+    channel: str  # this run's message queue channel
+    env: dict  # the servers' environment, for one more
+    database_url: str  # through the link
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +67,7 @@ def pair(tmp_path_factory, module_postgres_url, redis_url):
         "SOCKETIO_MESSAGE_QUEUE": f"redis://127.0.0.1:{redis_link.port}{redis_target.path}",
         "SOCKETIO_CHANNEL": channel,
         "BEACON_INTERVAL": str(HOUSEKEEPING),
+        "QUEUE_CHECK_INTERVAL": str(HOUSEKEEPING),
     }
     through_link = database.set(host="127.0.0.1", port=database_link.port)
     servers = []
@@ -76,7 +83,17 @@ def pair(tmp_path_factory, module_postgres_url, redis_url):
         # Each process subscribes at start, before its first phone: wait for
         # both, or a first test's change could be published to one listener.
         assert wait_for(lambda: subscribers(redis_url, channel) == 2), "not both subscribed"
-        yield Pair(servers[0], servers[1], app, redis_link, database_link)
+        yield Pair(
+            servers[0],
+            servers[1],
+            app,
+            redis_link,
+            database_link,
+            redis_url,
+            channel,
+            env,
+            through_link.render_as_string(hide_password=False),
+        )
     finally:
         for server in servers:
             server.stop()
@@ -297,6 +314,129 @@ def test_a_database_outage_keeps_the_post_on_the_phone_until_it_goes_through(pai
     assert alice.write("idea.post", {"text": "Et ensuite"})["ok"]
     assert stored_texts(pair, table.id) == ["Pendant la coupure", "Et ensuite"]
     alice.client.disconnect()
+
+
+class Listener:
+    """What crosses the message queue: the room of every push published on
+    ``channel``, read straight from Redis (as any process would)."""
+
+    def __init__(self, redis_url: str, channel: str):
+        self.client = redis.Redis.from_url(redis_url)
+        self.rooms: list[str] = []
+        self.pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+        self.pubsub.subscribe(**{channel: self.heard})
+        self.thread = self.pubsub.run_in_thread(sleep_time=0.05, daemon=True)
+
+    def heard(self, message) -> None:
+        data = message["data"]
+        if data.startswith(b"{"):  # python-socketio's messages (the processes' notes: "~")
+            push = json.loads(data)
+            if push.get("method") == "emit":
+                self.rooms.append(str(push.get("room")))
+
+    def stop(self) -> None:
+        self.thread.stop()
+        self.client.close()
+
+
+def test_a_tables_pushes_stay_in_its_process_while_another_is_killed(
+    pair, evening, tmp_path_factory
+):
+    """The table's phones are all on the first process (the proxy routes by
+    the table's code): its pushes reach them without Redis, and keep doing
+    so while a third process, holding the evening's projector, is killed.
+    Only the evening-wide pushes (the projector's totals) cross Redis."""
+    table = evening.tables[0]
+    third = LiveServer(tmp_path_factory.mktemp("third"), pair.database_url, pair.env)
+    third.start()
+    listener = Listener(pair.redis_url, pair.channel)
+    try:
+        totals = []
+        projector = socketio.Client(reconnection=False)
+        projector.on("totals", totals.append)
+        projector.connect(
+            third.url,
+            auth={"role": "projector", "event": evening.join_code},
+            transports=["websocket"],
+            wait_timeout=10,
+        )
+        alice = Phone(pair.first, table, join_over_http(pair.first, table, "Alice"))
+        bob = Phone(pair.first, table, join_over_http(pair.first, table, "Bob"))
+        bob_saw = seen_by(bob)
+        joined = len(listener.rooms)  # the joins went through Redis: no screen was here yet
+        assert alice.write("idea.post", {"text": "Avant"})["ok"]
+        assert wait_for(lambda: totals and totals[-1]["ideas"] == 1), "not across Redis"
+
+        third.kill()
+        during = [f"Pendant {n}" for n in range(5)]
+        acks = [alice.write("idea.post", {"text": text}) for text in during]
+
+        assert [ack["ok"] for ack in acks] == [True] * 5
+        assert wait_for(lambda: [c["text"] for c in bob_saw] == ["Avant", *during])
+        assert stored_texts(pair, table.id) == ["Avant", *during]
+        table_rooms = {f"table:{table.id}", f"console:{table.id}"}
+        since = listener.rooms[joined:]
+        crossed = [room for room in since if room in table_rooms or room.startswith("participant:")]
+        assert crossed == [], "a table's pushes went through Redis"
+        assert any(room.endswith(":projector") for room in since)
+        hang_up(alice, bob)
+    finally:
+        listener.stop()
+        third.stop()
+
+
+def client_ids(redis_url: str, name: str) -> list[str]:
+    """Ids of the Redis connections named ``name`` that are subscribed."""
+    with redis.Redis.from_url(redis_url) as client:
+        return [
+            str(c["id"])
+            for c in client.client_list(_type="pubsub")
+            if c.get("name") == name and int(c.get("sub", 0)) > 0
+        ]
+
+
+def test_the_subscription_dies_and_comes_back_without_losing_live_delivery(pair, evening):
+    """Redis drops the second process's subscription (a restart, a proxy, a
+    client limit): it subscribes again by itself, says so in its log, and
+    the evening-wide pushes reach its screens again; nothing posted is lost."""
+    table = evening.tables[0]
+    alice = Phone(pair.first, table, join_over_http(pair.first, table, "Alice"))
+    totals = []
+    projector = socketio.Client(reconnection=False)
+    projector.on("totals", totals.append)
+    projector.connect(
+        pair.second.url,
+        auth={"role": "projector", "event": evening.join_code},
+        transports=["websocket"],
+        wait_timeout=10,
+    )
+    assert alice.write("idea.post", {"text": "Avant"})["ok"]
+    assert wait_for(lambda: totals and totals[-1]["ideas"] == 1)
+    name = f"{pair.channel}:{pair.second.pid}"
+    killed = client_ids(pair.redis_url, name)
+    assert len(killed) == 1, killed
+
+    with redis.Redis.from_url(pair.redis_url) as client:
+        client.execute_command("CLIENT", "KILL", "ID", killed[0])
+
+    # It comes back on a new connection of its own…
+    assert wait_for(lambda: client_ids(pair.redis_url, name) not in ([], killed), timeout=30)
+    assert wait_for(lambda: "subscribed again" in pair.second.log(), timeout=30)
+    # …and live delivery resumes: a post's totals reach the projector.
+    posted = []
+
+    def delivered() -> bool:
+        if totals[-1]["ideas"] > 1:
+            return True
+        posted.append(alice.write("idea.post", {"text": f"Après {len(posted)}"})["ok"])
+        return False
+
+    assert wait_for(delivered, timeout=40, step=1.5), "live delivery did not resume"
+    assert all(posted)
+    stored = len(stored_texts(pair, table.id))
+    assert stored == 1 + len(posted)
+    assert wait_for(lambda: totals[-1]["ideas"] == stored)
+    hang_up(alice, projector)
 
 
 def test_when_one_process_dies_its_phones_go_on_with_the_other(pair, evening):

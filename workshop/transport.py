@@ -27,9 +27,13 @@ its address already holds its share. An open WebSocket is not concerned: it
 reads on its own socket, and Engine.IO's pings close a silent one.
 """
 
+import contextlib
 import logging
 import os
+import re
 import resource
+import threading
+import time
 from collections import Counter
 
 import gevent
@@ -208,25 +212,292 @@ def raise_open_files_limit(getrlimit=resource.getrlimit, setrlimit=resource.setr
     return accepted
 
 
+# Table-scoped pushes stay in the process that holds the table's screens
+# (DESIGN.md §9: the proxy routes each table to one process); "0" sends every
+# push through Redis to every process, as python-socketio does by itself.
+LOCAL_TABLES = os.environ.get("SOCKETIO_LOCAL_TABLES", "1") != "0"
+# Seconds between this process's notes on the message queue: the tables it
+# holds, and a check that its own notes come back (the subscription works).
+QUEUE_CHECK_INTERVAL = float(os.environ.get("QUEUE_CHECK_INTERVAL", "5"))
+_NOTE = b"~"  # starts our own notes on the channel; python-socketio's messages are JSON
+
+
+def _table_key(room) -> str | None:
+    """The table id of a ``table:<id>`` or ``console:<id>`` room, else None."""
+    if isinstance(room, str):
+        kind, _, key = room.partition(":")
+        if kind in ("table", "console"):
+            return key
+    return None
+
+
+def _alive(thread) -> bool:
+    """Whether a background task (a thread, or gevent's greenlet) still runs."""
+    if thread is None:
+        return False
+    if hasattr(thread, "is_alive"):
+        return thread.is_alive()
+    return not getattr(thread, "dead", False)
+
+
+def _redis_manager_class():
+    import socketio
+    from socketio.manager import Manager
+
+    class RoutedRedisManager(socketio.RedisManager):
+        """python-socketio's Redis manager, where a table's pushes stay home.
+
+        Behind a proxy that routes every table to one process (by its join
+        code, deploy/nginx.conf), the screens of a table are all in the
+        process that takes its writes: a push to a table's ``table:`` or
+        ``console:`` room is delivered here only when this process holds the
+        table (a phone or its console is here) and no other process said it
+        holds screens of it; to a ``participant:`` room or one connection,
+        when it has a member here. Everything else (organizers, projector, sign-ins, a
+        write made where the table is not held, a table split between two
+        processes for a while after a failover) goes through Redis to every
+        process, as before. So adding processes adds capacity: a post costs
+        one process, not all.
+
+        Each process tells the others which tables it holds: at once when a
+        table's first screen arrives, and every ``QUEUE_CHECK_INTERVAL``
+        seconds. That periodic note also checks the subscription: when this
+        process stops hearing its own notes back, it reconnects the
+        subscription (or restarts a listener that died) and logs it; every
+        loss and every new subscription is logged too.
+        """
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.elsewhere: dict[str, float] = {}  # table id -> held elsewhere until (monotonic)
+            self.pending: set[str] = set()  # tables to announce at once
+            self.wake = threading.Event()
+            self.heard = time.monotonic()  # when our own note last came back
+            self.deaf_since: float | None = None
+            self.subscriber = None  # the listener's PubSub, its own connection
+            self.notes = None  # a Redis client of its own for the notes
+
+        def initialize(self):
+            super().initialize()
+            if not self.write_only:
+                self.server.start_background_task(self._watch)
+
+        # --- where a push goes -------------------------------------------------
+
+        def emit(
+            self,
+            event,
+            data,
+            namespace=None,
+            room=None,
+            skip_sid=None,
+            callback=None,
+            to=None,
+            **kwargs,
+        ):
+            room = to or room
+            namespace = namespace or "/"
+            if (
+                not kwargs.get("ignore_queue")
+                and callback is None
+                and self._only_here(namespace, room)
+            ):
+                return Manager.emit(self, event, data, namespace, room=room, skip_sid=skip_sid)
+            return super().emit(
+                event,
+                data,
+                namespace=namespace,
+                room=room,
+                skip_sid=skip_sid,
+                callback=callback,
+                **kwargs,
+            )
+
+        def _only_here(self, namespace: str, room) -> bool:
+            if not LOCAL_TABLES or not isinstance(room, str):
+                return False
+            rooms = self.rooms.get(namespace, {})
+            key = _table_key(room)
+            if key is not None:
+                # Held here (a phone or the console of the table): its other
+                # screens are here too, or will come here, unless another
+                # process said it holds some.
+                if not (rooms.get(f"table:{key}") or rooms.get(f"console:{key}")):
+                    return False
+                until = self.elsewhere.get(key)
+                return until is None or until < time.monotonic()
+            if not rooms.get(room):
+                return False  # no screen here: wherever they are, Redis finds them
+            # A participant's own tabs are at its table's process; a
+            # connection is in one process only.
+            return room.startswith("participant:") or room in rooms.get(None, {})
+
+        def enter_room(self, sid, namespace, room, eio_sid=None):
+            key = _table_key(room)
+            first = key is not None and not self.rooms.get(namespace, {}).get(room)
+            super().enter_room(sid, namespace, room, eio_sid=eio_sid)
+            if first and self.rooms.get(namespace, {}).get(room):
+                # Sent by the watcher: a connection never waits for Redis.
+                self.pending.add(key)
+                self.wake.set()
+
+        def held_here(self) -> set[str]:
+            """Ids of the tables with a screen in this process."""
+            held = set()
+            for rooms in list(self.rooms.values()):
+                for room, members in list(rooms.items()):
+                    key = _table_key(room)
+                    if key is not None and members:
+                        held.add(key)
+            return held
+
+        # --- notes between processes, and the subscription's health ------------
+
+        def _watch(self):
+            next_round = time.monotonic()
+            while True:
+                self.wake.wait(max(0.0, next_round - time.monotonic()))
+                self.wake.clear()
+                try:
+                    now = time.monotonic()
+                    if now >= next_round:
+                        next_round = now + QUEUE_CHECK_INTERVAL
+                        self._check(now)
+                        self.pending.clear()
+                        self._note(self.held_here())
+                    elif self.pending:
+                        keys, self.pending = self.pending, set()
+                        self._note(keys)
+                except Exception:  # the next round tries again
+                    log.exception("message queue: watching the subscription failed")
+
+        def _note(self, keys) -> None:
+            import json
+
+            payload = json.dumps({"host": self.host_id, "held": sorted(keys)})
+            try:
+                if self.notes is None:
+                    self.notes = self._get_redis_module().Redis.from_url(
+                        self.redis_url, **self.redis_options
+                    )
+                self.notes.publish(self.channel, _NOTE + payload.encode())
+            except Exception:  # Redis away: the check below notices, once
+                pass
+
+        def _heard(self, raw: bytes) -> None:
+            import json
+
+            note = json.loads(raw)
+            now = time.monotonic()
+            if note.get("host") == self.host_id:
+                self.heard = now
+                if self.deaf_since is not None:
+                    log.warning(
+                        "message queue: this process hears its notes again, after %.0f s",
+                        now - self.deaf_since,
+                    )
+                    self.deaf_since = None
+                return
+            held_here = None
+            for key in note.get("held", ()):
+                if self.elsewhere.get(key, 0) < now:  # new to us: say if we hold it too
+                    held_here = self.held_here() if held_here is None else held_here
+                    if key in held_here:
+                        self.pending.add(key)
+                        self.wake.set()
+                self.elsewhere[key] = now + 3 * QUEUE_CHECK_INTERVAL
+            if len(self.elsewhere) > 1000:  # forget the tables of evenings gone
+                self.elsewhere = {k: t for k, t in self.elsewhere.items() if t >= now}
+
+        def _check(self, now: float) -> None:
+            silent = now - self.heard
+            if silent <= 3 * QUEUE_CHECK_INTERVAL:
+                return
+            if self.deaf_since is None:
+                self.deaf_since = self.heard
+                log.warning(
+                    "message queue: this process has not heard its own notes for %.0f s; "
+                    "reconnecting its subscription",
+                    silent,
+                )
+            if not _alive(getattr(self, "thread", None)):
+                log.error("message queue: the listener had stopped; started again")
+                self.thread = self.server.start_background_task(self._thread)
+            elif self.subscriber is not None:
+                with contextlib.suppress(Exception):
+                    self.subscriber.reset()  # the listener fails, and subscribes again
+
+        def _listen(self):
+            for data in super()._listen():
+                if isinstance(data, bytes) and data.startswith(_NOTE):
+                    try:
+                        self._heard(data[1:])
+                    except Exception:
+                        log.exception("message queue: a note could not be read")
+                else:
+                    yield data
+
+        def _redis_listen_with_retries(self):
+            # python-socketio's, with a subscription of its own (a publish
+            # that reconnects never swaps it under the listener), a log line
+            # at every loss and every new subscription, and retries at most
+            # 10 s apart so a Redis back after a long outage is heard soon.
+            retry, lost_at = 1, None
+            while True:
+                try:
+                    redis = self._get_redis_module().Redis.from_url(
+                        self.redis_url, **self.redis_options
+                    )
+                    self.subscriber = redis.pubsub()
+                    self.subscriber.subscribe(self.channel)
+                    for message in self.subscriber.listen():
+                        if message["type"] != "subscribe":
+                            yield message
+                        elif lost_at is None:  # Redis confirmed it: logged only then
+                            log.info("message queue: subscribed to %s", self.channel)
+                        else:
+                            log.warning(
+                                "message queue: subscribed again to %s, %.0f s after losing it",
+                                self.channel,
+                                time.monotonic() - lost_at,
+                            )
+                            retry, lost_at = 1, None
+                    raise ConnectionError("the subscription ended")  # never silently
+                except Exception as exc:
+                    if lost_at is None:
+                        lost_at = time.monotonic()
+                        log.warning("message queue: subscription lost (%s); reconnecting", exc)
+                    if self.subscriber is not None:
+                        with contextlib.suppress(Exception):
+                            self.subscriber.close()
+                    time.sleep(retry)
+                    retry = min(retry * 2, 10)
+
+    return RoutedRedisManager
+
+
 def message_queue(config) -> dict:
     """Socket.IO's client manager for a Redis message queue, with timeouts:
     a Redis that stops answering (a network cut, not only a stop) fails a
     publish within seconds instead of holding the task that sends pushes for
     ever, and the listener notices and reconnects (it pings every few
-    seconds, so a quiet channel never looks like a dead one)."""
+    seconds, so a quiet channel never looks like a dead one). Table pushes
+    stay in their process (:func:`_redis_manager_class`)."""
     url = config.get("SOCKETIO_MESSAGE_QUEUE")
     if not url or not url.startswith(("redis://", "rediss://")):
         return {}
-    import socketio
-
-    manager = socketio.RedisManager(
+    channel = config["SOCKETIO_CHANNEL"]
+    name = re.sub(r"[^\w.:-]", "_", channel)  # Redis refuses spaces in a client's name
+    manager = _redis_manager_class()(
         url,
-        channel=config["SOCKETIO_CHANNEL"],
+        channel=channel,
         redis_options={
             "socket_timeout": 5,
             "socket_connect_timeout": 5,
             "health_check_interval": 2,
             "socket_keepalive": True,
+            # Who is who in Redis's CLIENT LIST: the deployment and the process.
+            "client_name": f"{name}:{os.getpid()}",
         },
     )
     return {"client_manager": manager}

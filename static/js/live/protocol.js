@@ -67,9 +67,12 @@ export function connect({ auth, table, role, store: state, onUpdate, onConnectio
 
   const socket = io({
     auth,
-    // A WebSocket first: one connection, which behind several processes
-    // needs no sticky session (deploy/nginx.conf); long-polling only if the
-    // network refuses WebSockets.
+    // Behind several processes, the proxy sends every request carrying a
+    // table's code to that table's process (deploy/nginx.conf); the server
+    // never reads it: who may do what comes from the auth and the cookie.
+    query: { table },
+    // A WebSocket first: one connection; long-polling only if the network
+    // refuses WebSockets (it carries the code too, so it follows the same route).
     transports: ["websocket", "polling"],
     tryAllTransports: true,
     reconnectionDelay: 1000,

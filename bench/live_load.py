@@ -586,12 +586,13 @@ def check_votes_and_steps(bench: Bench, database_url: str, table_ids: list[int])
         }
         for cid, r in db["casts"]
     }
-    by_receipts = Counter(vote_id for vote_ids in refs.values() for vote_id in vote_ids)
+    # The dots the acked votes' receipts name (a resend under another id would leave one more).
+    by_receipts = Counter(vote_id for c in acked for vote_id in refs.get(c.cid, ()))
     no_dot = sum(  # no receipt, or it (or the answer) names a dot that is not there
         not refs.get(c.cid) or any(d not in dots for d in refs[c.cid] | c.vote_ids) for c in acked
     )
     one_for_two = sum(n - 1 for n in by_receipts.values())  # two acked writes, one dot
-    stray = sum(vote_id not in by_receipts for vote_id in dots)  # a dot no receipt accounts for
+    stray = sum(vote_id not in by_receipts for vote_id in dots)  # a dot no acked vote accounts for
     twice = sum(len(refs.get(c.cid, ())) > 1 for c in acked)  # one write, two dots
     own_more = 0  # a phone showing more of its own dots than it had votes acked
     for phone in bench.phones:
@@ -633,7 +634,7 @@ resent, {len(bench.step_refused)} refused; drops right after a write left: \
 LOST votes: {vote_lost} (acked, no dot in the database: {no_dot}; two acked votes, one dot: \
 {one_for_two}; a dot missing on a screen of its table after the final sync: {unseen}; \
 never answered: {unanswered})
-DUPLICATED votes: {vote_dup} (a dot no vote accounts for: {stray}; one vote, two dots: \
+DUPLICATED votes: {vote_dup} (a dot no acked vote accounts for: {stray}; one vote, two dots: \
 {twice}; a phone showing more of its dots than it had acked: {own_more})
 LOST step writes: {steps_lost} (acked, no receipt: {no_receipt}; a table not at the last \
 acked step: {wrong_table}; a screen not at its table's step after the final sync: \

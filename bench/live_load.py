@@ -275,8 +275,8 @@ class Phone:
         await asyncio.sleep(at)
         while not self.online:
             await asyncio.sleep(0.1)
-        if cut_within:
-            self.cut = asyncio.get_running_loop().create_future()
+        if cut_within:  # armed here, or already by the caller
+            self.cut = self.cut or asyncio.get_running_loop().create_future()
             await asyncio.wait({self.cut}, timeout=cut_within)
             self.bench.cut_after_write += self.cut.done()
             self.cut = None
@@ -351,6 +351,20 @@ class Organizer(Phone):
         self.wake.set()
         # The next push only after this one's answer (it stays in the outbox if late).
         await asyncio.wait({asyncio.ensure_future(write.done.wait())}, timeout=6 * ACK_TIMEOUT)
+        if self.bench.args.drop and len(self.sent) == 1:
+            self.push_again_and_drop(kind)
+
+    def push_again_and_drop(self, kind):
+        """Push the same step again (a second click; it changes nothing) and
+        lose the connection right after it leaves: resent after reconnecting,
+        it must be answered from its receipt, never done twice. Not timed, and
+        no timed push waits for it (the next is a whole --step-every away)."""
+        self.cut = asyncio.get_running_loop().create_future()  # before the sender runs
+        again = StepWrite(kind)
+        self.sent.append(again)
+        self.outbox.append(again)
+        self.wake.set()
+        asyncio.ensure_future(self.drop(0, 10))
 
 
 class Bench:
@@ -465,17 +479,16 @@ class Bench:
         return sum(p.online for p in self.phones)
 
     def drops(self, phones, duration) -> list[asyncio.Future]:
-        """The phones' drops at random times, as many of the consoles, and
-        the organizer once: with the app, each right after a write leaves
-        when one does soon (the resend must be answered, never redone)."""
+        """The phones' drops at random times (with the app, each right after
+        a write leaves if one does within 3 s: the resend must be answered,
+        never redone), and as many of the consoles (the organizer drops in
+        Organizer.push_again_and_drop)."""
         cut = 0.0 if self.args.relay else 3.0
         at = lambda: random.uniform(0, duration)  # noqa: E731
         drops = [asyncio.ensure_future(p.drop(at(), cut)) for p in phones]
         consoles = random.sample(self.consoles, round(self.args.drop * len(self.consoles)))
         self.consoles_dropped = len(consoles)
         drops += [asyncio.ensure_future(c.drop(at())) for c in consoles]
-        if self.organizer and self.args.drop:  # at its first step write
-            drops.append(asyncio.ensure_future(self.organizer.drop(0, duration)))
         return drops
 
     def away(self) -> int:

@@ -139,6 +139,7 @@ class Phone:
         self.votes: dict[int, dict] = {}  # the table's dots this screen knows, by id
         self.casts: list[Cast] = []
         self.cut = None  # set while a drop waits for the next write to leave
+        self.early = None  # set by a vote to bring a drop waiting for its time forward
         self.outbox: list[Post | Cast | StepWrite] = []
         self.pending: set[asyncio.Future] = set()
         self.wake = asyncio.Event()
@@ -230,6 +231,10 @@ class Phone:
         self.votes_left -= 1
         cast = Cast(self, random.choice(sorted(self.cards)))
         self.casts.append(cast)
+        if self.early is not None and not self.early.is_set():
+            # A phone due to drop later drops right after its first vote leaves.
+            self.cut = asyncio.get_running_loop().create_future()  # before the sender runs
+            self.early.set()
         self.outbox.append(cast)
         self.wake.set()
 
@@ -271,8 +276,17 @@ class Phone:
     async def drop(self, at, cut_within=0.0):
         """Lose the connection once at ``at`` s; with ``cut_within``, right
         after the next write leaves (if one does within that many seconds),
-        before its answer: the write may be done, its resend must not redo it."""
-        await asyncio.sleep(at)
+        before its answer: the write may be done, its resend must not redo it;
+        then a vote brings it forward, so that votes are resent too."""
+        if cut_within:
+            self.early = asyncio.Event()
+            waits = [asyncio.ensure_future(w) for w in (asyncio.sleep(at), self.early.wait())]
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            for waiting in waits:
+                waiting.cancel()
+            self.early.set()  # no later vote brings anything forward
+        else:
+            await asyncio.sleep(at)
         while not self.online:
             await asyncio.sleep(0.1)
         if cut_within:  # armed here, or already by the caller

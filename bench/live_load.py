@@ -60,6 +60,64 @@ class Post:
         self.expected = expected  # phones of the table online at the emit: index -> epoch
         self.got: dict[int, float] = {}  # phone index -> when it first had the idea
         self.acked, self.sends = None, 0
+        self.cut = False  # its phone dropped right after sending it: not timed
+
+    def envelope(self) -> dict:
+        data = {"kind": "idea", "text": self.text}
+        return {"op": "idea.post", "client_id": self.cid, "data": data}
+
+    def answered(self, screen, reply) -> None:
+        if reply and reply.get("ok"):
+            self.acked = time.monotonic()
+            screen.apply_all(reply["changes"], "ack")
+        else:
+            screen.bench.refused.append(reply)
+
+
+class Cast:
+    """A vote.cast in a phone's outbox: one dot, however often it is sent."""
+
+    def __init__(self, phone, idea_id: int):
+        self.cid, self.phone, self.t0 = str(uuid.uuid4()), phone, time.monotonic()
+        self.idea_id, self.acked, self.sends, self.reply = idea_id, None, 0, None
+        self.cut = False
+        self.vote_ids: set[int] = set()  # the dot(s) its answer names
+
+    def envelope(self) -> dict:
+        return {"op": "vote.cast", "client_id": self.cid, "data": {"idea_id": self.idea_id}}
+
+    def answered(self, screen, reply) -> None:
+        self.reply = reply or {"error": "none"}
+        if reply and reply.get("ok"):
+            self.acked = time.monotonic()
+            self.vote_ids = {c["id"] for c in reply["changes"] if c["type"] == "vote"}
+            if not self.cut:  # a drop right after sending it is no server's delay
+                screen.bench.vote_acks.append((self.acked - self.t0) * 1000)
+            screen.apply_all(reply["changes"], "ack")
+        else:  # refused by the rules (no votes left, card full, vote closed): not lost
+            screen.bench.vote_refused[self.reply.get("error", "none")] += 1
+
+
+class StepWrite:
+    """The organizer's tables.step in its outbox: every table to a step kind."""
+
+    def __init__(self, kind: str):
+        self.cid, self.kind, self.t0 = str(uuid.uuid4()), kind, time.monotonic()
+        self.acked, self.sends, self.reply = None, 0, None
+        self.done, self.cut = asyncio.Event(), False
+
+    def envelope(self) -> dict:
+        return {"op": "tables.step", "client_id": self.cid, "data": {"kind": self.kind}}
+
+    def answered(self, screen, reply) -> None:
+        self.reply = reply or {"error": "none"}
+        if reply and reply.get("ok"):
+            self.acked = time.monotonic()
+            if not self.cut:
+                screen.bench.step_acks.append((self.acked - self.t0) * 1000)
+        else:
+            screen.bench.step_refused.append(reply)
+        self.done.set()
 
 
 class Phone:
@@ -79,7 +137,11 @@ class Phone:
         self.state, self.steps = None, {}  # the table's state, its steps by id
         self.voted: set[int] = set()  # vote steps this phone has seen open
         self.vote_step, self.votes_left = None, 0  # the open vote at its table
-        self.outbox: list[Post] = []
+        self.votes: dict[int, dict] = {}  # the table's dots this screen knows, by id
+        self.casts: list[Cast] = []
+        self.cut = None  # set while a drop waits for the next write to leave
+        self.early = None  # set by a vote to bring a drop waiting for its time forward
+        self.outbox: list[Post | Cast | StepWrite] = []
         self.pending: set[asyncio.Future] = set()
         self.wake = asyncio.Event()
 
@@ -87,7 +149,7 @@ class Phone:
         await asyncio.sleep(delay)
         for _ in range(60):
             try:  # a new headers dict each time: the client empties it
-                headers = {"Cookie": self.cookie}
+                headers = {"Cookie": self.cookie} if self.cookie else {}
                 return await self.sio.connect(self.route, headers, **self.how, wait_timeout=20)
             except socketio.exceptions.ConnectionError:
                 await asyncio.sleep(1 + random.random())
@@ -108,12 +170,14 @@ class Phone:
             self.bench.dropped_per_second[second] = self.bench.dropped_per_second.get(second, 0) + 1
             asyncio.ensure_future(self.connect(random.uniform(0.5, 1.5)))
 
-    async def call(self, event, data):
+    async def call(self, event, data, cut=None):
         future = asyncio.get_running_loop().create_future()
         self.pending.add(future)
         try:
             done = lambda reply=None: future.done() or future.set_result(reply)  # noqa: E731
             await self.sio.emit(event, data, callback=done)
+            if cut is not None and not cut.done():
+                cut.set_result(None)  # the drop goes now, before the answer
             return await asyncio.wait_for(future, ACK_TIMEOUT)
         finally:
             self.pending.discard(future)
@@ -137,6 +201,10 @@ class Phone:
             if known is None or known["seq"] <= change["seq"]:
                 self.steps[change["id"]] = change
             self.maybe_vote()
+        elif change["type"] == "vote":
+            known = self.votes.get(change["id"])
+            if known is None or known["seq"] <= change["seq"]:
+                self.votes[change["id"]] = change
         if change["type"] != "idea" or "text" not in change:
             return
         self.cards.add(change["id"])
@@ -158,21 +226,18 @@ class Phone:
             self.voted.add(step["id"])
             self.vote_step, self.votes_left = step["id"], step["settings"].get("votes", 3)
 
-    async def vote(self):
-        """Cast one vote for a card of the table (instead of posting, in the vote step)."""
+    def vote(self):
+        """Cast one vote for a card of the table (instead of posting, in the
+        vote step): into the outbox, like a post, resent until answered."""
         self.votes_left -= 1
-        card = random.choice(sorted(self.cards))
-        envelope = {"op": "vote.cast", "client_id": str(uuid.uuid4()), "data": {"idea_id": card}}
-        t = time.monotonic()
-        try:
-            reply = await self.call("write", envelope)
-        except FAILED:
-            self.bench.vote_failed += 1
-            return
-        if reply and reply.get("ok"):
-            self.bench.vote_acks.append((time.monotonic() - t) * 1000)
-        else:
-            self.bench.vote_refused[(reply or {}).get("error", "none")] += 1
+        cast = Cast(self, random.choice(sorted(self.cards)))
+        self.casts.append(cast)
+        if self.early is not None and not self.early.is_set():
+            # A phone due to drop later drops right after its first vote leaves.
+            self.cut = asyncio.get_running_loop().create_future()  # before the sender runs
+            self.early.set()
+        self.outbox.append(cast)
+        self.wake.set()
 
     async def catch_up(self, source):
         epoch = self.epoch
@@ -193,26 +258,45 @@ class Phone:
             if not self.outbox or not self.online:
                 self.wake.clear()
                 continue
-            post = self.outbox[0]
-            post.sends += 1
+            entry = self.outbox[0]
+            entry.sends += 1
+            cut = self.cut if self.cut is not None and not self.cut.done() else None
+            entry.cut = entry.cut or cut is not None
             try:
-                data = {"kind": "idea", "text": post.text}
-                envelope = {"op": "idea.post", "client_id": post.cid, "data": data}
-                reply = await self.call("write", envelope)
+                reply = await self.call("write", entry.envelope(), cut)
             except FAILED:
                 await asyncio.sleep(0.5)  # keep it: the server dedups the resend
                 continue
+            if reply and reply.get("permanent") is False and not reply.get("ok"):
+                # Temporary (database away, too fast): first in line, later (protocol.js).
+                await asyncio.sleep(min(float(reply.get("retry_after") or 0.5), 5))
+                continue
             self.outbox.pop(0)
-            if reply and reply.get("ok"):
-                post.acked = time.monotonic()
-                self.apply_all(reply["changes"], "ack")
-            else:
-                self.bench.refused.append(reply)
+            entry.answered(self, reply)
 
-    async def drop(self, at):
-        await asyncio.sleep(at)
+    async def drop(self, at, cut_within=0.0):
+        """Lose the connection once at ``at`` s; with ``cut_within``, right
+        after the next write leaves (if one does within that many seconds),
+        before its answer: the write may be done, its resend must not redo it;
+        then a vote brings it forward, so that votes are resent too."""
+        if cut_within:
+            self.early = asyncio.Event()
+            waits = [asyncio.ensure_future(w) for w in (asyncio.sleep(at), self.early.wait())]
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            for waiting in waits:
+                waiting.cancel()
+            self.early.set()  # no later vote brings anything forward
+        else:
+            await asyncio.sleep(at)
         while not self.online:
             await asyncio.sleep(0.1)
+        if cut_within:  # armed here, or already by the caller
+            self.cut = self.cut or asyncio.get_running_loop().create_future()
+            await asyncio.wait({self.cut}, timeout=cut_within)
+            self.bench.cut_after_write += self.cut.done()
+            self.cut = None
+            while not self.online:
+                await asyncio.sleep(0.1)
         self.dropping = True
         await self.sio.eio.ws.close()  # the transport dies, no Socket.IO goodbye
         while self.online:
@@ -221,62 +305,81 @@ class Phone:
         self.dropping = False
 
 
-class Console:
-    """A facilitator's console: a screen of its table (steps are pushed by the organizer)."""
+class Console(Phone):
+    """A facilitator's console: a screen of its table (steps are pushed by the
+    organizer); it catches up, drops and comes back like a phone."""
 
     def __init__(self, bench, table_id, secret, code):
-        self.bench, self.table_id = bench, table_id
-        self.route = f"{bench.url}/?table={code}"  # as the page's client: the proxy's route
-        self.sio = socketio.AsyncClient(reconnection=True)
+        super().__init__(bench, None, table_id, code, "")
+        self.cookie = None
         self.how = dict(auth={"role": "facilitator", "secret": secret}, transports=["websocket"])
 
-    async def connect(self):
-        await self.sio.connect(self.route, **self.how, wait_timeout=20)
-        reply = await self.sio.call("sync", {"since": 0}, timeout=ACK_TIMEOUT)
-        steps = [c for c in reply["changes"] if c["type"] == "step"]
-        self.bench.steps_of[self.table_id] = {s["kind"]: s["id"] for s in steps}
+    async def catch_up(self, source):
+        await super().catch_up(source)
+        if self.steps:  # the organizer's step writes name kinds; the check needs ids
+            steps = self.steps.values()
+            self.bench.steps_of[self.table_id] = {s["kind"]: s["id"] for s in steps}
 
 
-class Organizer:
-    """The organizer's control room: pushes every table to a step in one write."""
+class Organizer(Phone):
+    """The organizer's control room: pushes every table to a step in one
+    write, through an outbox like a phone's (resent with its client id after
+    a drop or a timeout, until answered)."""
 
     # From the diverge step: within a minute, ideas, groups, then the vote.
     KINDS = ["diverge", "cluster", "vote", "sheet", "commit", "plenary", "intro", "brief"]
 
     def __init__(self, bench, event_id, email, password):
-        self.bench, self.event_id = bench, event_id
-        self.email, self.password = email, password
-        self.sio = socketio.AsyncClient(reconnection=True)
-        self.position = -1
+        super().__init__(bench, None, None, "", "")
+        self.event_id, self.email, self.password = event_id, email, password
+        self.how = dict(auth={"role": "organizer", "event": event_id}, transports=["websocket"])
+        self.cookie, self.position = None, -1
+        self.sent: list[StepWrite] = []
 
-    async def connect(self):
-        http = requests.Session()  # signs in like a browser, CSRF token included
-        page = http.get(f"{self.bench.url}/login").text
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-        form = {"csrf_token": token, "email": self.email, "password": self.password}
-        http.post(f"{self.bench.url}/login", data=form, allow_redirects=False)
-        cookie = "; ".join(f"{k}={v}" for k, v in http.cookies.items())
-        auth = {"role": "organizer", "event": self.event_id}
-        await self.sio.connect(
-            self.bench.url, {"Cookie": cookie}, auth=auth, transports=["websocket"], wait_timeout=20
-        )
+    async def connect(self, delay=0.0):
+        if self.cookie is None:  # signs in like a browser, CSRF token included
+            http = requests.Session()
+            page = http.get(f"{self.bench.url}/login").text
+            token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+            form = {"csrf_token": token, "email": self.email, "password": self.password}
+            http.post(f"{self.bench.url}/login", data=form, allow_redirects=False)
+            self.cookie = "; ".join(f"{k}={v}" for k, v in http.cookies.items())
+        return await super().connect(delay)
+
+    def on_connect(self):
+        self.online = True
+        self.wake.set()  # no table to catch up with: flush the outbox
 
     async def next_step(self):
         self.position = (self.position + 1) % len(self.KINDS)
         kind = self.KINDS[self.position]
         now = time.monotonic()
         for table_id, mates in self.bench.tables.items():
+            if self.cut is not None:  # this one goes with a drop: its pushes are not timed
+                break
             step_id = self.bench.steps_of.get(table_id, {}).get(kind)
             online = {p.index for p in mates if p.online and not p.dropping}
             self.bench.step_sent[(table_id, step_id)] = (now, online)
-        envelope = {"op": "tables.step", "client_id": str(uuid.uuid4()), "data": {"kind": kind}}
-        try:
-            reply = await self.sio.call("write", envelope, timeout=ACK_TIMEOUT)
-            self.bench.step_acks.append((time.monotonic() - now) * 1000)
-            if not reply.get("ok"):
-                self.bench.refused.append(reply)
-        except FAILED:
-            self.bench.refused.append({"error": "tables.step write failed"})
+        write = StepWrite(kind)
+        self.sent.append(write)
+        self.outbox.append(write)
+        self.wake.set()
+        # The next push only after this one's answer (it stays in the outbox if late).
+        await asyncio.wait({asyncio.ensure_future(write.done.wait())}, timeout=6 * ACK_TIMEOUT)
+        if self.bench.args.drop and len(self.sent) == 1:
+            self.push_again_and_drop(kind)
+
+    def push_again_and_drop(self, kind):
+        """Push the same step again (a second click; it changes nothing) and
+        lose the connection right after it leaves: resent after reconnecting,
+        it must be answered from its receipt, never done twice. Not timed, and
+        no timed push waits for it (the next is a whole --step-every away)."""
+        self.cut = asyncio.get_running_loop().create_future()  # before the sender runs
+        again = StepWrite(kind)
+        self.sent.append(again)
+        self.outbox.append(again)
+        self.wake.set()
+        asyncio.ensure_future(self.drop(0, 10))
 
 
 class Bench:
@@ -290,7 +393,8 @@ class Bench:
         self.step_acks: list[float] = []
         self.vote_acks: list[float] = []
         self.vote_refused: Counter = Counter()
-        self.vote_failed = 0
+        self.step_refused: list = []
+        self.cut_after_write = 0  # drops right after a write left, before its answer
         self.refused, self.lags, self.tables = [], [], {}
         self.missed_broadcasts = self.unexpected = 0
         self.closing = False
@@ -325,7 +429,7 @@ class Bench:
             some = random.sample(self.phones, min(20, len(self.phones)))
             for phone in (p for p in some if p.online and not p.dropping):
                 if phone.vote_step and phone.votes_left > 0 and phone.cards:
-                    asyncio.ensure_future(phone.vote())  # its table votes: a vote, not a post
+                    phone.vote()  # its table votes: a vote, not a post
                     break
                 mates = self.tables[phone.table_id]
                 post = Post(phone, {p.index: p.epoch for p in mates if p.online and not p.dropping})
@@ -352,11 +456,12 @@ class Bench:
             await self.organizer.connect()
         self.connect_s, self.online_start = time.monotonic() - t, self.online()
         gc.freeze()  # 2,000 long-lived clients: keep this loop's full collections short
-        senders = [asyncio.ensure_future(p.sender()) for p in self.phones]
+        writers = self.phones + ([self.organizer] if self.organizer else [])
+        senders = [asyncio.ensure_future(p.sender()) for p in writers]
         await asyncio.sleep(1)  # the first catch-ups
         duration, phones = self.args.duration, self.phones
         dropped = random.sample(phones, round(self.args.drop * len(phones)))
-        drops = [asyncio.ensure_future(p.drop(random.uniform(0, duration))) for p in dropped]
+        drops = self.drops(dropped, duration)
         self.load = [os.getloadavg()[0]]
         cpu0, own0, t0 = self.server_cpu(), sum(os.times()[:2]), time.monotonic()
         print("posting: started", flush=True)  # bench/scale_out.py measures from here
@@ -372,13 +477,14 @@ class Bench:
         await asyncio.gather(*drops)
         deadline = time.monotonic() + 60  # every outbox drains, every phone is back
         while time.monotonic() < deadline and (
-            self.online() < len(phones) or any(p.outbox for p in phones)
+            self.online() < len(phones) or any(p.outbox for p in writers) or self.away()
         ):
             await asyncio.sleep(0.2)
         self.settle_s, self.dropped = time.monotonic() - t0 - self.elapsed, len(dropped)
         self.closing = True
-        await self.batches([p.catch_up("final") for p in phones], 100)
+        await self.batches([p.catch_up("final") for p in phones + self.consoles], 100)
         self.online_end = self.online()
+        self.consoles_end = sum(c.online for c in self.consoles)
         for task in [*senders, monitor]:
             task.cancel()
         await self.batches([p.sio.disconnect() for p in phones], 100)
@@ -388,6 +494,23 @@ class Bench:
 
     def online(self):
         return sum(p.online for p in self.phones)
+
+    def drops(self, phones, duration) -> list[asyncio.Future]:
+        """The phones' drops at random times (with the app, each right after
+        a write leaves if one does within 3 s: the resend must be answered,
+        never redone), and as many of the consoles (the organizer drops in
+        Organizer.push_again_and_drop)."""
+        cut = 0.0 if self.args.relay else 3.0
+        at = lambda: random.uniform(0, duration)  # noqa: E731
+        drops = [asyncio.ensure_future(p.drop(at(), cut)) for p in phones]
+        consoles = random.sample(self.consoles, round(self.args.drop * len(self.consoles)))
+        self.consoles_dropped = len(consoles)
+        drops += [asyncio.ensure_future(c.drop(at())) for c in consoles]
+        return drops
+
+    def away(self) -> int:
+        """Consoles and organizer not connected (yet)."""
+        return sum(not c.online for c in self.consoles + [self.organizer] if c)
 
     def server_cpu(self):
         """CPU seconds of the server processes and of their children (the
@@ -421,7 +544,8 @@ def steps_line(bench: Bench, ms) -> str:
         f"p99={ms(pushes, 99)} max={ms(pushes, 100)}\n"
         f"votes (the writes of tables at their vote step): n={len(votes)} acked, "
         f"ack p50={ms(votes, 50)} p99={ms(votes, 99)} max={ms(votes, 100)}; "
-        f"refused by the rules: {refused}; no answer: {bench.vote_failed}"
+        f"refused by the rules: {refused}; "
+        f"no answer: {sum(not c.reply for p in bench.phones for c in p.casts)}"
     )
 
 
@@ -438,6 +562,118 @@ def stored_ideas(database_url: str, table_ids: list[int]) -> list[tuple]:
             return [tuple(row) for row in connection.execute(query, {"ids": table_ids})]
     finally:
         engine.dispose()
+
+
+def stored_votes_and_steps(database_url: str, table_ids: list[int], bench: Bench) -> dict:
+    """What the database holds of the votes and step writes of these tables:
+    the dots, the receipts, each table's step, the step pushes journaled."""
+    import sqlalchemy as sa
+
+    ids = sa.bindparam("ids", expanding=True)
+    step_cids = [w.cid for w in bench.organizer.sent] or ["-"]
+    queries = {
+        "votes": "SELECT id, table_id, active FROM votes WHERE table_id IN :ids",
+        "casts": "SELECT client_id, refs FROM writes WHERE op = 'vote.cast' AND table_id IN :ids",
+        "tables": "SELECT id, step_id FROM tables WHERE id IN :ids",
+        "steps": "SELECT client_id FROM writes WHERE op = 'tables.step' AND client_id IN :cids",
+        "journaled": "SELECT count(*) FROM journal WHERE action = 'tables.step_pushed' "
+        "AND event_id = :event",
+    }
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            found = {}
+            for name, sql in queries.items():
+                query = sa.text(sql)
+                query = query.bindparams(ids) if ":ids" in sql else query
+                if ":cids" in sql:
+                    query = query.bindparams(sa.bindparam("cids", expanding=True))
+                params = {"ids": table_ids, "cids": step_cids, "event": bench.organizer.event_id}
+                used = {k: v for k, v in params.items() if f":{k}" in sql}
+                found[name] = [tuple(row) for row in connection.execute(query, used)]
+            return found
+    finally:
+        engine.dispose()
+
+
+def check_votes_and_steps(bench: Bench, database_url: str, table_ids: list[int]) -> bool:
+    """Votes and step writes, lost or duplicated, counted as the posts are:
+    acked and not in the database or not on a screen of the table after the
+    final sync; one write stored or applied twice. Prints; True if none."""
+    if not bench.organizer:
+        return True
+    db = stored_votes_and_steps(database_url, table_ids, bench)
+    screens = {t: [*phones] for t, phones in bench.tables.items()}
+    for console in bench.consoles:
+        screens[console.table_id].append(console)
+    # Votes: one acked vote.cast, one dot, whatever the resends.
+    casts = [c for p in bench.phones for c in p.casts]
+    acked = [c for c in casts if c.acked]
+    dots = {row[0]: row for row in db["votes"]}
+    refs = {
+        cid: {
+            ref[1] for ref in (json.loads(r) if isinstance(r, str) else r or []) if ref[0] == "vote"
+        }
+        for cid, r in db["casts"]
+    }
+    # The dots the acked votes' receipts name (a resend under another id would leave one more).
+    by_receipts = Counter(vote_id for c in acked for vote_id in refs.get(c.cid, ()))
+    no_dot = sum(  # no receipt, or it (or the answer) names a dot that is not there
+        not refs.get(c.cid) or any(d not in dots for d in refs[c.cid] | c.vote_ids) for c in acked
+    )
+    one_for_two = sum(n - 1 for n in by_receipts.values())  # two acked writes, one dot
+    stray = sum(vote_id not in by_receipts for vote_id in dots)  # a dot no acked vote accounts for
+    twice = sum(len(refs.get(c.cid, ())) > 1 for c in acked)  # one write, two dots
+    own_more = 0  # a phone showing more of its own dots than it had votes acked
+    for phone in bench.phones:
+        own = sum("idea_id" in v and v["active"] for v in phone.votes.values())
+        own_more += max(0, own - sum(bool(c.acked) for c in phone.casts))
+    active = {t: {i for i, (_i, table, on) in dots.items() if on and table == t} for t in screens}
+    unseen = sum(
+        len(active[t] - {i for i, v in s.votes.items() if v["active"]})
+        for t, mates in screens.items()
+        for s in mates
+    )
+    unanswered = sum(not c.reply for c in casts)
+    vote_lost, vote_dup = no_dot + one_for_two + unseen + unanswered, stray + twice + own_more
+    # Step writes: the last acked one is each table's step, on every screen of it.
+    writes = bench.organizer.sent
+    done = [w for w in writes if w.acked]
+    stored = Counter(row[0] for row in db["steps"])
+    no_receipt = sum(w.cid not in stored for w in done)
+    journaled = db["journaled"][0][0]
+    steps_dup = sum(n - 1 for n in stored.values()) + max(0, journaled - len(stored))
+    step_of = dict(db["tables"])
+    wrong_table = wrong_screen = 0
+    if done and done[-1] is writes[-1]:  # else the last write is unanswered (counted)
+        for table_id, by_kind in bench.steps_of.items():
+            wrong_table += by_kind.get(done[-1].kind) not in (None, step_of.get(table_id))
+        wrong_screen = sum(
+            (s.state or {}).get("step_id") != step_of.get(t)
+            for t, mates in screens.items()
+            for s in mates
+        )
+    step_unanswered = sum(not w.reply for w in writes)
+    steps_lost = no_receipt + wrong_table + wrong_screen + step_unanswered
+    print(f"""votes: {len(casts)} cast, {len(acked)} acked, {sum(c.sends > 1 for c in casts)} \
+resent, {sum(bool(c.reply) and not c.acked for c in casts)} refused by the rules, {len(dots)} \
+stored; step writes: {len(writes)}, {len(done)} acked, {sum(w.sends > 1 for w in writes)} \
+resent, {len(bench.step_refused)} refused; drops right after a write left: \
+{bench.cut_after_write}; consoles: {bench.consoles_dropped} dropped on purpose, \
+{bench.consoles_end}/{len(bench.consoles)} online at the final sync
+LOST votes: {vote_lost} (acked, no dot in the database: {no_dot}; two acked votes, one dot: \
+{one_for_two}; a dot missing on a screen of its table after the final sync: {unseen}; \
+never answered: {unanswered})
+DUPLICATED votes: {vote_dup} (a dot no acked vote accounts for: {stray}; one vote, two dots: \
+{twice}; a phone showing more of its dots than it had acked: {own_more})
+LOST step writes: {steps_lost} (acked, no receipt: {no_receipt}; a table not at the last \
+acked step: {wrong_table}; a screen not at its table's step after the final sync: \
+{wrong_screen}; never answered: {step_unanswered})
+DUPLICATED step writes: {steps_dup} ({journaled} pushes journaled for {len(stored)} \
+receipts)""")
+    if bench.step_refused:
+        print("step write refused, e.g.:", bench.step_refused[0])
+    return vote_lost == vote_dup == steps_lost == steps_dup == 0
 
 
 def report(args, bench: Bench, database_url: str, table_ids: list[int]) -> bool:
@@ -459,8 +695,9 @@ def report(args, bench: Bench, database_url: str, table_ids: list[int]) -> bool:
     same_text = sum(n - 1 for n in Counter((r[2], r[3]) for r in rows).values())
     twice = sum(len(ids) > 1 for p in bench.phones for ids in p.view.values())
     lost, dup = missing_db + missing_view + len(posts) - len(acked), same_cid + same_text + twice
-    screen = sorted((max(p.got.values()) - p.t0) * 1000 for p in acked if p.got)
-    ack, lags = sorted((p.acked - p.t0) * 1000 for p in acked), sorted(bench.lags)
+    timed = [p for p in acked if not p.cut]  # not those sent just before a drop
+    screen = sorted((max(p.got.values()) - p.t0) * 1000 for p in timed if p.got)
+    ack, lags = sorted((p.acked - p.t0) * 1000 for p in timed), sorted(bench.lags)
     ms = lambda v, q: f"{v[min(len(v) - 1, int(q / 100 * len(v)))]:.0f} ms" if v else "-"  # noqa: E731
     verdict = "met" if screen and screen[int(0.99 * len(screen))] <= 250 else "MISSED"
     cpu = f"{bench.cpu:.0f}%" if bench.cpu is not False else "n/a (give --server-pid)"
@@ -491,6 +728,7 @@ DUPLICATED: {dup} (same participant and client id: {same_cid}; one post stored u
 ids: {same_text}; shown twice on a phone: {twice})""")
     if bench.refused:
         print("refused, e.g.:", bench.refused[0])
+    others = args.relay or check_votes_and_steps(bench, database_url, table_ids)
     pushes = sorted(bench.step_pushes)
     bench.figures = {  # what --compare reads back
         "cpu": bench.cpu if bench.cpu is not False else None,
@@ -500,7 +738,7 @@ ids: {same_text}; shown twice on a phone: {twice})""")
         "lost": lost,
         "duplicated": dup,
     }
-    return lost == dup == 0 and bench.online_end == len(bench.phones)
+    return lost == dup == 0 and bench.online_end == len(bench.phones) and others
 
 
 def quantile(values: list[float], q: float) -> float | None:

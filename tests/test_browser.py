@@ -8,8 +8,14 @@ participant reads, it compares with the strings of the page's own config.
 
 import json
 import re
+import shutil
+import sqlite3
+import threading
 import uuid
+from contextlib import closing, suppress
+from pathlib import Path
 
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -26,7 +32,17 @@ from .browser import (
     sign_in,
     table_url,
 )
-from .helpers import TableRef, join, read
+from .faults import slow_disk
+from .helpers import (
+    Phone,
+    TableRef,
+    hang_up,
+    join,
+    join_over_http,
+    make_evening,
+    read,
+    serve,
+)
 
 RECONNECT = 15_000  # ms: Socket.IO retries at most every 5 s (plus jitter)
 # ms: a table quiet for a whole housekeeping round (10 s) has its number told
@@ -317,6 +333,69 @@ def test_phones_reconnect_by_themselves_after_a_server_restart(own_site, new_pag
     join_table(late, table_url(site, table), "Léa")
     expect(cards(late, text)).to_have_count(1)
     assert len(stored(site, text)) == 1
+
+
+@pytest.fixture
+def held_disk(tmp_path, migrated_database):
+    """A site of its own whose disk flushes wait while ``gate`` exists (the
+    commits' pushes go out, the disk holds nothing of them); yields (site, gate)."""
+    gate = tmp_path / "gate"
+    environment = {**slow_disk(tmp_path, 0), "SLOW_DISK_GATE": str(gate)}
+    for server, app in serve(tmp_path, migrated_database, environment):
+        yield Site(server, app, make_evening(app)), gate
+
+
+def test_a_phone_that_saw_numbers_lost_in_a_power_cut_shows_the_restored_wall(held_disk, new_page):
+    """A card pushed before the disk had it is lost in a power cut, and the
+    next card after the restart reuses its number. A phone that was away
+    meanwhile is told at its catch-up to start again (``reset``): it drops
+    the lost card and shows the new one, exactly the server's wall."""
+    site, gate = held_disk
+    table = site.evening.tables[0]
+    path = Path(site.server.env["DATABASE_URL"].removeprefix("sqlite:///"))
+    alice_http = join_over_http(site.server, table)
+    phones = [Phone(site.server, table, alice_http)]
+    try:
+        assert phones[0].write("idea.post", {"text": "Sur le disque"})["ok"]
+        bruno = new_page()
+        join_table(bruno, table_url(site, table), "Bruno")
+        expect(cards(bruno, "Sur le disque")).to_have_count(1)
+        # What the disk holds before the power cut: a copy, taken as SQLite reads it.
+        with (
+            closing(sqlite3.connect(path)) as live,
+            closing(sqlite3.connect(path.with_name("disk.db"))) as copy,
+        ):
+            live.backup(copy)
+        gate.touch()  # the next card is committed and pushed, never flushed
+
+        def never_answered(phone):  # the power goes before its answer
+            with suppress(Exception):
+                phone.write("idea.post", {"text": "Perdue"})
+
+        threading.Thread(target=never_answered, args=phones, daemon=True).start()
+        expect(cards(bruno, "Perdue")).to_have_count(1)
+
+        bruno.context.set_offline(True)  # away while the power goes and comes back
+        expect(bruno.locator("[data-connection]")).to_have_attribute("data-state", "offline")
+        hang_up(*phones)
+        site.server.kill()
+        gate.unlink()
+        for suffix in ("-wal", "-shm"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+        shutil.copy(path.with_name("disk.db"), path)
+        site.server.start()
+        phones = [Phone(site.server, table, alice_http)]
+        after = phones[0].write("idea.post", {"text": "Après la coupure"})  # Perdue's number
+        assert after["ok"]
+        bruno.context.set_offline(False)
+
+        expect_connected(bruno, timeout=RECONNECT)
+        expect(cards(bruno, "Après la coupure")).to_have_count(1)
+        expect(cards(bruno, "Perdue")).to_have_count(0)
+        expect(bruno.locator("[data-wall] li.idea")).to_have_count(2)
+        expect(cards(bruno, "Sur le disque")).to_have_count(1)
+    finally:
+        hang_up(*phones)
 
 
 def test_the_first_phone_page_is_light_and_fits_a_small_screen(site, new_page):

@@ -5,7 +5,16 @@ from datetime import UTC, datetime
 
 from workshop import clock
 
-from .helpers import Screen, console, make_evening, of_type, organizer_screen, phone, script
+from .helpers import (
+    Screen,
+    console,
+    make_evening,
+    new_client_id,
+    of_type,
+    organizer_screen,
+    phone,
+    script,
+)
 
 T0 = datetime(2026, 11, 30, 20, 0, tzinfo=UTC)
 
@@ -86,6 +95,25 @@ def test_the_organizer_pushes_a_step_to_five_tables_in_one_write(app):
         assert of_type(pushed, "table")[-1]["step_id"] == plenary["id"]
     room.changes_until(lambda c: len(of_type(c, "table")) >= 5)
     assert all(row(room.sync(), t)["steps"] for t in evening.tables)
+
+
+def test_a_late_resend_of_a_step_push_never_moves_the_tables_back(app):
+    """An evening-wide write commits ten tables at a time: its resend (a
+    second tab of the organizer, a reconnect) is recognised before anything
+    runs, not after it has moved tables back to the step it named."""
+    evening = make_evening(app, tables=12)
+    room = organizer_screen(app, evening)
+    first = new_client_id()
+    assert room.write("tables.step", {"kind": "vote"}, client_id=first)["ok"]
+    assert room.write("tables.step", {"kind": "plenary"})["ok"]
+
+    again = room.write("tables.step", {"kind": "vote"}, client_id=first)
+
+    assert again["ok"] and again.get("duplicate") is True
+    summary = room.sync()
+    for table in evening.tables:
+        plenary = next(s for s in row(summary, table)["steps"] if s["kind"] == "plenary")
+        assert row(summary, table)["step_id"] == plenary["id"]
 
 
 def test_a_message_reaches_the_console_and_never_the_phones(app, evening):

@@ -254,6 +254,11 @@ def perform(actor: Actor, envelope) -> dict:
         raise bad_request()
     if actor.role not in operation_.roles or operation_.event_wide != (actor.table is None):
         raise refused()
+    if operation_.event_wide and (done := _receipt(actor, client_id)) is not None:
+        # An evening-wide write commits as it goes (in_batches): its resend is
+        # known before anything runs, or a late one would redo it over later
+        # changes before its receipt's uniqueness stopped it.
+        return _replay(done, actor)
     try:
         answer = _carry_out(
             operation_, Request(actor, data, client_id, integer(envelope.get("base_seq")))

@@ -186,12 +186,18 @@ def counts_changed(event_id: int) -> None:
     throttle.changed(event_id)
 
 
+def reachable(room: str) -> bool:
+    """Whether a push to ``room`` may reach anyone: a screen of this process
+    in it, or of another process (with a message queue, which knows)."""
+    server = socketio.server
+    return isinstance(server.manager, PubSubManager) or bool(
+        server.manager.rooms.get("/", {}).get(room)
+    )
+
+
 def watched(event_id: int) -> bool:
-    """Whether anyone may see ``event_id``'s counters: an organizer's or a
-    projector's screen on this process, or on another one (a message queue)."""
-    if isinstance(socketio.server.manager, PubSubManager):
-        return True
-    return bool(screens_in(organizers_room(event_id)) or screens_in(projector_room(event_id)))
+    """Whether anyone may see ``event_id``'s counters (an organizer or a projector)."""
+    return reachable(organizers_room(event_id)) or reachable(projector_room(event_id))
 
 
 def send_counts(event: Event) -> None:

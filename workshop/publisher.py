@@ -232,6 +232,8 @@ class Publisher:
             cut.extend(closing)
         now = clock.epoch_ms()
         for room, views in by_room.items():
+            if not broadcast.reachable(room):  # no console open, say: nothing to encode
+                continue
             if broadcast.is_overview(room):
                 self.overviews.push(room, views)
                 continue

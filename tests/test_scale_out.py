@@ -116,6 +116,20 @@ def subscribers(redis_url: str, channel: str) -> int:
         return dict(client.pubsub_numsub(channel)).get(channel.encode(), 0)
 
 
+def projector_totals(server: LiveServer, evening: Evening) -> tuple[socketio.Client, list]:
+    """A projector connected to ``server``, and the totals it receives live."""
+    totals = []
+    projector = socketio.Client(reconnection=False)
+    projector.on("totals", totals.append)
+    projector.connect(
+        server.url,
+        auth={"role": "projector", "event": evening.join_code},
+        transports=["websocket"],
+        wait_timeout=10,
+    )
+    return projector, totals
+
+
 def seen_by(phone: Phone, kind="idea") -> list:
     """What ``phone`` receives live: the changes of ``kind`` pushed to it."""
     seen = []
@@ -165,15 +179,7 @@ def test_phones_on_two_processes_share_one_table(pair, evening):
     alice = Phone(pair.first, table, join_over_http(pair.first, table, "Alice"))
     bob = Phone(pair.second, table, join_over_http(pair.second, table, "Bob"))
     bob_saw = seen_by(bob)
-    totals = []
-    projector = socketio.Client(reconnection=False)
-    projector.on("totals", totals.append)
-    projector.connect(
-        pair.second.url,
-        auth={"role": "projector", "event": evening.join_code},
-        transports=["websocket"],
-        wait_timeout=10,
-    )
+    projector, totals = projector_totals(pair.second, evening)
 
     ack = alice.write("idea.post", {"text": "Un fab-lab itinérant"})
 
@@ -351,15 +357,7 @@ def test_a_tables_pushes_stay_in_its_process_while_another_is_killed(
     third.start()
     listener = Listener(pair.redis_url, pair.channel)
     try:
-        totals = []
-        projector = socketio.Client(reconnection=False)
-        projector.on("totals", totals.append)
-        projector.connect(
-            third.url,
-            auth={"role": "projector", "event": evening.join_code},
-            transports=["websocket"],
-            wait_timeout=10,
-        )
+        projector, totals = projector_totals(third, evening)
         alice = Phone(pair.first, table, join_over_http(pair.first, table, "Alice"))
         bob = Phone(pair.first, table, join_over_http(pair.first, table, "Bob"))
         bob_saw = seen_by(bob)
@@ -401,15 +399,7 @@ def test_the_subscription_dies_and_comes_back_without_losing_live_delivery(pair,
     the evening-wide pushes reach its screens again; nothing posted is lost."""
     table = evening.tables[0]
     alice = Phone(pair.first, table, join_over_http(pair.first, table, "Alice"))
-    totals = []
-    projector = socketio.Client(reconnection=False)
-    projector.on("totals", totals.append)
-    projector.connect(
-        pair.second.url,
-        auth={"role": "projector", "event": evening.join_code},
-        transports=["websocket"],
-        wait_timeout=10,
-    )
+    projector, totals = projector_totals(pair.second, evening)
     assert alice.write("idea.post", {"text": "Avant"})["ok"]
     assert wait_for(lambda: totals and totals[-1]["ideas"] == 1)
     name = f"{pair.channel}:{pair.second.pid}"

@@ -1,7 +1,9 @@
 """Test helpers in the manner of CTFd's: small factories on the real database,
 and a real server process for end-to-end tests."""
 
+import asyncio
 import atexit
+import concurrent.futures
 import contextlib
 import os
 import re
@@ -483,3 +485,11 @@ class Phone:
         """One write envelope through the one write path."""
         envelope = {"op": op, "client_id": client_id or new_client_id(), "data": data or {}}
         return self.call("write", envelope)
+
+
+def run_async(coroutine_function, *args):
+    """``asyncio.run(coroutine_function(*args))`` in a thread of its own: a
+    browser test's Playwright keeps an event loop running in this thread
+    for the rest of the session, where ``asyncio.run`` refuses to start."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(coroutine_function(*args))).result()

@@ -77,7 +77,7 @@ def test_a_hall_of_phones_reconnecting_at_once_on_postgresql_all_catch_up(tmp_pa
 
     from workshop import create_app
 
-    from .helpers import LiveServer
+    from .helpers import LiveServer, run_async
 
     environment = {
         "DATABASE_POOL_SIZE": "1",
@@ -119,7 +119,7 @@ def test_a_hall_of_phones_reconnecting_at_once_on_postgresql_all_catch_up(tmp_pa
                 *(reconnect(code, cookie) for code, cookie in cookies), return_exceptions=True
             )
 
-        first, again = asyncio.run(hall()), asyncio.run(hall())
+        first, again = run_async(hall), run_async(hall)
         with sa.create_engine(postgres_url).connect() as connection:
             idle = connection.execute(
                 sa.text(

@@ -177,7 +177,7 @@ class Publisher:
         self.queue: queue.Queue = queue.Queue()
         self.lock = threading.Lock()
         self.running = False
-        self.overviews = Overviews(app.config.get("OVERVIEW_INTERVAL", OVERVIEW_INTERVAL))
+        self.overviews = Overviews()
 
     def put(self, pushes: list[tuple[str, dict]], counted: set[int], extra=(), cut=()) -> None:
         with self.lock:

@@ -25,7 +25,7 @@ from . import broadcast, clock
 from .extensions import db, socketio
 from .models import Idea, Step, Table
 from .services import changes
-from .services.changes import CONSOLE, PHONE, TYPES, Viewer
+from .services.changes import CONSOLE, PHONE, Viewer
 
 log = logging.getLogger(__name__)
 OUTBOX = "live_outbox"  # session.info key: rendered pushes waiting for the commit
@@ -34,7 +34,9 @@ CUT = "live_cut"  # session.info key: rooms whose screens are closed after the c
 
 
 def _event_id(obj, session: Session) -> int | None:
-    table = obj if isinstance(obj, Table) else session.get(Table, obj.table_id)
+    if isinstance(obj, Table | changes.NewIdea | changes.NewVote):
+        return obj.event_id
+    table = session.get(Table, obj.table_id)
     return table.event_id if table is not None else None
 
 
@@ -43,7 +45,7 @@ def render(obj, session: Session) -> tuple[list[tuple], int | None]:
     moves (if any). A push is ``(room, view)``, or ``(room, view,
     table_room)`` for its owner's own view, sent to their screens in place of
     the table's (see :meth:`Publisher.emit`)."""
-    live_type = TYPES[type(obj)]
+    live_type = changes.live_type(obj)
     table_id = changes.table_id_of(obj)
     public = changes.view(obj, PHONE, session)
     moderator = changes.view(obj, CONSOLE, session)
@@ -56,8 +58,10 @@ def render(obj, session: Session) -> tuple[list[tuple], int | None]:
         own = changes.view(obj, Viewer("participant", owner), session)
         if own != public:
             pushes.append((broadcast.participant_room(owner), own, broadcast.table_room(table_id)))
-    event_id = _event_id(obj, session)
-    if isinstance(obj, Idea | Table | Step) and event_id is not None:
+    overview = isinstance(obj, Idea | changes.NewIdea | Table | Step)
+    # Looked up only when needed: a vote moves neither overviews nor counters.
+    event_id = _event_id(obj, session) if overview or live_type.counted else None
+    if overview and event_id is not None:
         pushes.append(
             (
                 broadcast.organizers_room(event_id),

@@ -18,12 +18,11 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from . import broadcast, clock
 from .extensions import db, socketio
 from .limits import TooManyTries, by_code, limiter
-from .models import Event, Participant, Step, Table
+from .models import Event, Participant, Table
 from .services import (
     ServiceError,
     accounts,
@@ -153,33 +152,6 @@ def _who(role: str | None = None) -> dict:
     return who
 
 
-# What a write needs of the caller, in one query built once: the participant,
-# its table, the evening (open?) and the current step (private diverge? vote?).
-# Loaded as four entities rather than with eager-loading options: same SQL,
-# a third of the work in the ORM (this runs for every write of every phone).
-_PARTICIPANT_AT_TABLE = (
-    select(Participant, Table, Event, Step)
-    .join(Table, Table.id == Participant.table_id)
-    .join(Event, Event.id == Table.event_id)
-    .outerjoin(Step, Step.id == Table.step_id)
-    .where(Participant.id == bindparam("participant_id"), Participant.removed.is_(False))
-)
-
-
-def _participant() -> Participant:
-    found = db.session.execute(
-        _PARTICIPANT_AT_TABLE, {"participant_id": _who("participant")["id"]}
-    ).first()
-    if found is None:
-        raise inputs.refused()
-    participant, table, event, step = found
-    # Linked as loaded (the session keeps only weak references to them).
-    set_committed_value(participant, "table", table)
-    set_committed_value(table, "event", event)
-    set_committed_value(table, "step", step)
-    return participant
-
-
 def _facilitated_table() -> Table:
     who = _who("facilitator")
     table = db.session.get(Table, who["table_id"], options=[joinedload(Table.event)])
@@ -212,7 +184,7 @@ def _organized_table(table_id) -> Table:
 def _actor(envelope: dict) -> writes.Actor:
     role = _who().get("role")
     if role == "participant":
-        return writes.as_participant(_participant())
+        return writes.as_participant_id(_who("participant")["id"])
     if role == "facilitator":
         return writes.as_facilitator(_facilitated_table())
     if role == "organizer":

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     bindparam,
@@ -31,7 +32,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.orm import Session, joinedload, make_transient_to_detached, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from .. import clock
 from ..extensions import db
@@ -40,6 +41,7 @@ from ..models import (
     Commitment,
     EventStatus,
     Idea,
+    IdeaKind,
     Participant,
     SheetField,
     Step,
@@ -292,6 +294,54 @@ class LiveType:
         return query
 
 
+@dataclass(eq=False)
+class NewIdea:
+    """A card being posted, as plain values: inserted by one Core statement
+    and rendered from these values, so that a phone's post loads no entity
+    (an ORM object, its table and author cost more than the insert itself).
+    Rendered by :func:`idea_view` like a loaded :class:`Idea`."""
+
+    __table__: ClassVar = Idea.__table__
+
+    table_id: int
+    participant_id: int
+    client_id: str
+    kind: IdeaKind
+    text: str
+    step_id: int | None
+    private: bool
+    created_at: datetime
+    event_id: int  # what the publisher needs of the table, known to the writer
+    table: Any  # .anonymous, as Idea.table
+    author: Any  # .display_name, as Idea.author
+    updated_at: datetime | None = None
+    hidden: bool = False
+    deleted: bool = False
+    cluster_id: int | None = None
+    seq: int = 0
+    id: int | None = None
+
+    def __post_init__(self):
+        self.updated_at = self.updated_at or self.created_at
+
+
+@dataclass(eq=False)
+class NewVote:
+    """A vote being cast, as plain values (see :class:`NewIdea`)."""
+
+    __table__: ClassVar = Vote.__table__
+
+    table_id: int
+    step_id: int
+    participant_id: int
+    idea_id: int
+    created_at: datetime
+    event_id: int
+    active: bool = True
+    seq: int = 0
+    id: int | None = None
+
+
 # With its evening: the table's view says whether it is open. Built once.
 _TABLE = select(Table).options(joinedload(Table.event)).where(Table.id == bindparam("table_id"))
 
@@ -306,6 +356,14 @@ TYPES: dict[type, LiveType] = {
     Commitment: LiveType("commitment", Commitment, "seq", commitment_view),
 }
 BY_NAME = {live_type.name: live_type for live_type in TYPES.values()}
+# A card being posted is an idea too, a vote being cast a vote (not kinds of
+# their own: catch-up reads each kind once).
+_BY_CLASS = {**TYPES, NewIdea: TYPES[Idea], NewVote: TYPES[Vote]}
+
+
+def live_type(obj) -> LiveType:
+    """The kind of live entity ``obj`` is (loaded, or a card being posted)."""
+    return _BY_CLASS[type(obj)]
 
 
 def view(obj, viewer: Viewer, session: Session | None = None) -> dict:
@@ -317,12 +375,12 @@ def view(obj, viewer: Viewer, session: Session | None = None) -> dict:
     """
     session = session or db.session
     viewer = CONSOLE if viewer.moderator else viewer
-    if viewer.role == "participant" and not viewer.owns(TYPES[type(obj)].owner(obj)):
+    if viewer.role == "participant" and not viewer.owns(live_type(obj).owner(obj)):
         viewer = PHONE
     views = session.info.setdefault(VIEWS, {})
     key = (id(obj), viewer)
     if key not in views:
-        views[key] = TYPES[type(obj)].view(obj, viewer)
+        views[key] = live_type(obj).view(obj, viewer)
     return views[key]
 
 
@@ -346,22 +404,19 @@ def touch(obj, session: Session | None = None) -> None:
 
 
 def add_new(obj, session: Session | None = None) -> None:
-    """Add a new live entity whose every column is set, and touch it: at
-    :func:`assign` it is inserted with one prebuilt Core ``INSERT`` rather
-    than by the unit of work's flush (which cost more than the insert itself
-    on every post), then is in the session as if it had been loaded."""
+    """Add a new live entity given as plain values (a :class:`NewIdea`) and
+    touch it: at :func:`assign` it is inserted with one prebuilt Core
+    ``INSERT`` rather than by the unit of work's flush (which cost more than
+    the insert itself on every post), and rendered from those values."""
     session = session or db.session
     session.info.setdefault(NEW, []).append(obj)
     touch(obj, session)
 
 
 def _insert(session: Session, obj) -> None:
-    table = type(obj).__table__
-    values = {column.key: getattr(obj, column.key) for column in table.columns}
+    values = {column.key: getattr(obj, column.key) for column in obj.__table__.columns}
     del values["id"]
     obj.id = session.connection().execute(_INSERTS[type(obj)], values).scalar_one()
-    make_transient_to_detached(obj)
-    session.add(obj)
 
 
 def pending(session: Session | None = None) -> list:
@@ -378,7 +433,7 @@ _NUMBER_CHANGES = (
     .values(last_seq=_tables.c.last_seq + bindparam("count"), last_activity_at=bindparam("now"))
     .returning(_tables.c.last_seq)
 )
-_INSERTS = {Idea: insert(Idea.__table__).returning(Idea.__table__.c.id)}
+_INSERTS = {new: insert(new.__table__).returning(new.__table__.c.id) for new in (NewIdea, NewVote)}
 
 
 def assign(session: Session | None = None) -> None:
@@ -408,7 +463,7 @@ def assign(session: Session | None = None) -> None:
                 .scalar_one()
             )
             for offset, obj in enumerate(objs):
-                setattr(obj, TYPES[type(obj)].seq_attr, last - len(objs) + 1 + offset)
+                setattr(obj, live_type(obj).seq_attr, last - len(objs) + 1 + offset)
                 numbered.add(id(obj))
         for obj in session.info.pop(NEW, []):
             _insert(session, obj)
@@ -424,7 +479,7 @@ def clear(session: Session) -> list:
 
 
 def seq_of(obj) -> int:
-    return getattr(obj, TYPES[type(obj)].seq_attr)
+    return getattr(obj, live_type(obj).seq_attr)
 
 
 # --- catching up ---------------------------------------------------------------------
@@ -534,7 +589,7 @@ def catch_up(table_id: int, data: dict, viewer: Viewer) -> dict:
 
 def refs(objs) -> list[list]:
     """Plain references to entities, kept in a write's receipt."""
-    return [[TYPES[type(o)].name, o.id] for o in objs]
+    return [[live_type(o).name, o.id] for o in objs]
 
 
 def resolve(references) -> list:

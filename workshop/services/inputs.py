@@ -117,8 +117,14 @@ def require_not_over(table: Table) -> None:
 def require_open(table: Table) -> None:
     """Refuse a write to the wall of an evening not open: over, or not started
     yet (then the phone keeps the write and sends it once the evening opens)."""
-    require_not_over(table)
-    if table.event.status == EventStatus.draft:
+    require_open_status(table.event.status)
+
+
+def require_open_status(status: EventStatus) -> None:
+    """:func:`require_open` for an evening in ``status``."""
+    if status == EventStatus.closed:
+        raise ServiceError("event_closed", _l("This evening is over: the wall is read-only."))
+    if status == EventStatus.draft:
         raise ServiceError(
             "event_not_started",
             _l("The evening has not started yet: this is kept and sent once it opens."),

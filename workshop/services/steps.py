@@ -465,9 +465,14 @@ def move_step(req: Request) -> None:
 
 def private_round(step: Step | None) -> bool:
     """Whether ``step`` keeps the ideas posted in it private (until revealed)."""
-    if step is None or step.kind != StepKind.diverge:
+    return step is not None and private_round_of(step.kind, step.settings)
+
+
+def private_round_of(kind: StepKind | None, settings: dict | None) -> bool:
+    """:func:`private_round` for a step of ``kind`` with ``settings``."""
+    if kind != StepKind.diverge:
         return False
-    settings = step.settings or {}
+    settings = settings or {}
     return bool(settings.get("private")) and not settings.get("revealed")
 
 

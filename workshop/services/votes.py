@@ -10,13 +10,13 @@ sent at once cannot overspend them, on SQLite and on PostgreSQL alike.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from ..extensions import db
-from ..models import Idea, Participant, Step, StepKind, Table, Vote
+from ..models import Idea, Participant, Step, StepKind, Table, Vote, utcnow
 from . import ServiceError
-from .changes import touch
-from .inputs import integer, member, require_open
+from .changes import NewVote, add_new, touch
+from .inputs import integer, member, require_open, require_open_status
 from .writes import MODERATORS, Request, op
 
 
@@ -78,6 +78,10 @@ def _voter(req: Request) -> Participant:
     return req.actor.participant or member(req.actor.table, req.data.get("participant_id"))
 
 
+def _voter_id(req: Request) -> int:
+    return req.actor.participant_id or _voter(req).id
+
+
 def _open_step(table: Table) -> Step:
     step = _vote_step(table)
     if _settings(step).get("state") != "open":
@@ -85,13 +89,20 @@ def _open_step(table: Table) -> Step:
     return step
 
 
-def _lock(voter: Participant) -> None:
+def _open_vote(facts) -> dict:
+    """The settings of the open vote at the writer's table's current step."""
+    if facts.step_kind != StepKind.vote:
+        raise ServiceError("no_vote", _l("There is no vote at this step."))
+    settings = facts.step_settings or {}
+    if settings.get("state") != "open":
+        raise ServiceError("vote_closed", _l("The vote is not open."))
+    return settings
+
+
+def _lock(voter_id: int) -> None:
     # A write on the voter's row: later writes of the same voter (another tab)
     # wait until this one commits, then count what it spent.
-    db.session.execute(
-        update(Participant).where(Participant.id == voter.id).values(seq=Participant.seq),
-        execution_options={"synchronize_session": False},
-    )
+    db.session.connection().execute(_LOCK_VOTER, {"participant_id": voter_id})
 
 
 def _active(step: Step, voter: Participant, idea_id: int | None = None):
@@ -103,34 +114,74 @@ def _active(step: Step, voter: Participant, idea_id: int | None = None):
     return list(db.session.scalars(query.order_by(Vote.id)))
 
 
-def _card(table: Table, idea_id) -> Idea:
+# A vote is cast by a whole hall within a minute: its statements are built
+# once and it loads no entity (as a phone's post).
+_participants = Participant.__table__
+_LOCK_VOTER = (
+    update(_participants)
+    .where(_participants.c.id == bindparam("participant_id"))
+    .values(seq=_participants.c.seq)
+)
+_ideas, _votes = Idea.__table__, Vote.__table__
+_CARD = select(_ideas.c.participant_id).where(
+    _ideas.c.id == bindparam("idea_id"),
+    _ideas.c.table_id == bindparam("table_id"),
+    _ideas.c.deleted.is_(False),
+    _ideas.c.hidden.is_(False),
+    _ideas.c.private.is_(False),
+)
+_SPENT = select(_votes.c.idea_id).where(
+    _votes.c.step_id == bindparam("step_id"),
+    _votes.c.participant_id == bindparam("participant_id"),
+    _votes.c.active.is_(True),
+)
+
+
+def _card_author(table_id: int, idea_id) -> int | None:
+    """The author of card ``idea_id`` of the table, if one may vote for it."""
     idea_id = integer(idea_id)
-    idea = db.session.get(Idea, idea_id) if idea_id else None
-    if idea is None or idea.table_id != table.id or idea.deleted or idea.hidden or idea.private:
+    found = (
+        db.session.connection().execute(_CARD, {"idea_id": idea_id, "table_id": table_id}).first()
+        if idea_id
+        else None
+    )
+    if found is None:
         raise ServiceError("not_found", _l("This idea does not exist (any more)."))
-    return idea
+    return found.participant_id
 
 
 @op("vote.cast", "participant", *MODERATORS)
 def cast(req: Request) -> None:
     """Put one vote on a card, within the voter's budget."""
-    table = req.actor.table
-    require_open(table)
-    voter = _voter(req)
-    step = _open_step(table)
-    idea = _card(table, req.data.get("idea_id"))
-    settings = _settings(step)
-    if settings.get("no_self_vote") and idea.participant_id == voter.id:
+    facts = req.actor.facts
+    require_open_status(facts.event_status)
+    voter_id = _voter_id(req)
+    settings = _open_vote(facts)
+    idea_id = integer(req.data.get("idea_id"))
+    author_id = _card_author(facts.table_id, idea_id)
+    if settings.get("no_self_vote") and author_id == voter_id:
         raise ServiceError("own_card", _l("You cannot vote for your own card in this vote."))
-    _lock(voter)
-    spent = _active(step, voter)
+    _lock(voter_id)
+    spent = (
+        db.session.connection()
+        .execute(_SPENT, {"step_id": facts.step_id, "participant_id": voter_id})
+        .scalars()
+        .all()
+    )
     if len(spent) >= settings.get("votes", 3):
         raise ServiceError("no_votes_left", _l("You have used all your votes."))
-    if sum(v.idea_id == idea.id for v in spent) >= settings.get("max_per_card", 2):
+    if spent.count(idea_id) >= settings.get("max_per_card", 2):
         raise ServiceError("card_full", _l("You have put as many votes on this card as allowed."))
-    vote = Vote(table_id=table.id, step_id=step.id, participant_id=voter.id, idea_id=idea.id)
-    db.session.add(vote)
-    touch(vote)
+    add_new(
+        NewVote(
+            table_id=facts.table_id,
+            step_id=facts.step_id,
+            participant_id=voter_id,
+            idea_id=idea_id,
+            created_at=utcnow(),
+            event_id=facts.event_id,
+        )
+    )
 
 
 @op("vote.withdraw", "participant", *MODERATORS)
@@ -141,7 +192,7 @@ def withdraw(req: Request) -> None:
     voter = _voter(req)
     step = _open_step(table)
     idea_id = integer(req.data.get("idea_id"))
-    _lock(voter)
+    _lock(voter.id)
     mine = _active(step, voter, idea_id)
     if not mine:
         raise ServiceError("not_found", _l("You have no vote on this card."))

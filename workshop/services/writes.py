@@ -19,51 +19,179 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import clock
 from ..extensions import db, socketio
 from ..limits import limiter
-from ..models import Event, Idea, Organizer, Participant, Table, Write
+from ..models import Event, EventStatus, Idea, Organizer, Participant, Step, StepKind, Table, Write
 from ..sqlite import erase_traces, read_from_disk
 from . import ServiceError, changes
 from .changes import Viewer
 from .inputs import bad_request, clean_client_id, integer, refused, too_fast, unknown_op
 
 
-@dataclass
+class TableFacts(NamedTuple):
+    """What a write to a table needs to know of it and its evening, read in
+    one Core query for a phone's write (no ORM entity is loaded for it), or
+    taken from the loaded table for a console's."""
+
+    table_id: int
+    event_id: int
+    territory_id: int
+    event_status: EventStatus
+    anonymous: bool
+    step_id: int | None
+    step_kind: StepKind | None
+    step_settings: dict | None
+    participant_id: int | None = None  # the writer, when a participant
+    display_name: str = ""
+
+    @classmethod
+    def of(cls, table: Table, participant: Participant | None = None) -> TableFacts:
+        step = table.step
+        return cls(
+            table.id,
+            table.event_id,
+            table.event.territory_id,
+            table.event.status,
+            table.anonymous,
+            step.id if step is not None else None,
+            step.kind if step is not None else None,
+            step.settings if step is not None else None,
+            participant.id if participant is not None else None,
+            participant.display_name if participant is not None else "",
+        )
+
+
+# A phone's write: what it needs of the writer, its table, the evening and the
+# current step, as one row (this runs for every write of every phone; four
+# ORM entities cost several times the query itself).
+_p, _t, _e, _s = (model.__table__ for model in (Participant, Table, Event, Step))
+_PARTICIPANT_FACTS = (
+    select(
+        _t.c.id,
+        _t.c.event_id,
+        _e.c.territory_id,
+        _e.c.status,
+        _t.c.anonymous,
+        _s.c.id,
+        _s.c.kind,
+        _s.c.settings,
+        _p.c.id,
+        _p.c.display_name,
+    )
+    .select_from(_p.join(_t, _t.c.id == _p.c.table_id).join(_e, _e.c.id == _t.c.event_id))
+    .outerjoin(_s, _s.c.id == _t.c.step_id)
+    .where(_p.c.id == bindparam("participant_id"), _p.c.removed.is_(False))
+)
+# The same writer as entities, for the operations that change them.
+_PARTICIPANT_AT_TABLE = (
+    select(Participant, Table, Event, Step)
+    .join(Table, Table.id == Participant.table_id)
+    .join(Event, Event.id == Table.event_id)
+    .outerjoin(Step, Step.id == Table.step_id)
+    .where(Participant.id == bindparam("participant_id"), Participant.removed.is_(False))
+)
+
+
 class Actor:
-    """Who writes, established by the server from its credentials only."""
+    """Who writes, established by the server from its credentials only.
 
-    key: str  # the idempotency key: p:<participant>, f:<table>, o:<organizer>
-    role: str  # participant | facilitator | organizer
-    table: Table | None  # None: an organizer writing to the whole evening
-    participant: Participant | None = None
-    organizer: Organizer | None = None
-    event: Event | None = None
+    Its table, participant and evening are loaded as entities only when an
+    operation asks for them: a phone's post needs only :attr:`facts`."""
 
-    def __post_init__(self):
-        if self.event is None and self.table is not None:
-            self.event = self.table.event
+    def __init__(
+        self,
+        key: str,
+        role: str,
+        table: Table | None = None,
+        participant: Participant | None = None,
+        organizer: Organizer | None = None,
+        event: Event | None = None,
+        facts: TableFacts | None = None,
+    ):
+        self.key = key  # the idempotency key: p:<participant>, f:<table>, o:<organizer>
+        self.role = role  # participant | facilitator | organizer
+        self.organizer = organizer
+        self._table, self._participant, self._event = table, participant, event
+        self._facts = facts
+        if facts is not None:
+            self.table_id, self.participant_id = facts.table_id, facts.participant_id
+        else:  # table None: an organizer writing to the whole evening
+            self.table_id = table.id if table is not None else None
+            self.participant_id = participant.id if participant is not None else None
+
+    @property
+    def facts(self) -> TableFacts:
+        if self._facts is None:
+            self._facts = TableFacts.of(self.table, self.participant)
+        return self._facts
+
+    def _load_participant(self) -> None:
+        found = db.session.execute(
+            _PARTICIPANT_AT_TABLE, {"participant_id": self.participant_id}
+        ).first()
+        if found is None:  # taken off the table meanwhile
+            raise refused()
+        participant, table, event, step = found
+        # Linked as loaded (the session keeps only weak references to them).
+        set_committed_value(participant, "table", table)
+        set_committed_value(table, "event", event)
+        set_committed_value(table, "step", step)
+        self._participant, self._table = participant, table
+
+    @property
+    def table(self) -> Table | None:
+        if self._table is None and self.participant_id is not None:
+            self._load_participant()
+        return self._table
+
+    @property
+    def participant(self) -> Participant | None:
+        if self._participant is None and self.participant_id is not None:
+            self._load_participant()
+        return self._participant
+
+    @property
+    def event(self) -> Event | None:
+        if self._event is None and self.table is not None:
+            self._event = self.table.event
+        return self._event
 
     @property
     def viewer(self) -> Viewer:
-        return Viewer(self.role, self.participant.id if self.participant else None)
+        return Viewer(self.role, self.participant_id)
 
     @property
     def journal_name(self) -> str:
         if self.role == "facilitator":
-            return f"facilitator:table:{self.table.id}"
+            return f"facilitator:table:{self.table_id}"
         if self.role == "organizer":
             return f"organizer:{self.organizer.id}"
-        return f"participant:{self.participant.id}"
+        return f"participant:{self.participant_id}"
 
 
 def as_participant(participant: Participant) -> Actor:
-    return Actor(f"p:{participant.id}", "participant", participant.table, participant=participant)
+    return Actor(f"p:{participant.id}", "participant", participant.table, participant)
+
+
+def as_participant_id(participant_id: int) -> Actor:
+    """The participant ``participant_id`` still at a table, or a refusal."""
+    # Core on the session's connection: no ORM layer for a plain row.
+    found = (
+        db.session.connection()
+        .execute(_PARTICIPANT_FACTS, {"participant_id": participant_id})
+        .first()
+    )
+    if found is None:
+        raise refused()
+    return Actor(f"p:{participant_id}", "participant", facts=TableFacts(*found))
 
 
 def as_facilitator(table: Table) -> Actor:
@@ -76,7 +204,7 @@ def as_organizer(organizer: Organizer, table: Table) -> Actor:
 
 def as_organizer_of(organizer: Organizer, event: Event) -> Actor:
     """An organizer writing to the evening as a whole (the plenary)."""
-    return Actor(f"o:{organizer.id}", "organizer", None, organizer=organizer, event=event)
+    return Actor(f"o:{organizer.id}", "organizer", organizer=organizer, event=event)
 
 
 @dataclass(frozen=True)
@@ -149,10 +277,10 @@ def _receipt(actor: Actor, client_id: str) -> Write | None:
 
 
 def _posted_before(actor: Actor, client_id: str) -> bool:
-    if actor.participant is None:
+    if actor.participant_id is None:
         return False
     found = select(Idea.id).where(
-        Idea.participant_id == actor.participant.id, Idea.client_id == client_id
+        Idea.participant_id == actor.participant_id, Idea.client_id == client_id
     )
     return db.session.scalar(found) is not None
 
@@ -204,24 +332,25 @@ def _carry_out(operation_: Op, req: Request) -> dict:
     operation_.run(req)
     changes.assign()
     touched = changes.pending()
-    if not touched and req.actor.table is not None:
+    table_id = req.actor.table_id
+    if not touched and table_id is not None:
         # Changing nothing, it still keeps a receipt (a late resend must not
         # redo it after a later change): a writer gets only so many. (An
         # evening-wide write commits as it goes: nothing is pending at its end.)
         limit = current_app.config["UNCHANGED_WRITES_PER_MINUTE"]
         req.spend(f"unchanged:{req.actor.key}", limit, 60)
     # An evening-wide write numbers changes of many tables: no one number says it all.
-    seq = max((changes.seq_of(obj) for obj in touched), default=None) if req.actor.table else None
+    seq = max((changes.seq_of(obj) for obj in touched), default=None) if table_id else None
     db.session.connection().execute(
         _RECEIPT,
         {
             "actor": req.actor.key,
             "client_id": req.client_id,
-            "table_id": req.actor.table.id if req.actor.table is not None else None,
+            "table_id": table_id,
             "op": operation_.name,
             "seq": seq,
             # An evening-wide write is answered by pushes; a resend only needs to know it was done.
-            "refs": changes.refs(touched) if req.actor.table else [],
+            "refs": changes.refs(touched) if table_id else [],
         },
     )
     # The receipt is new (a resend would have failed on its uniqueness): spend.
@@ -234,7 +363,7 @@ def _carry_out(operation_: Op, req: Request) -> dict:
         "ok": True,
         "seq": seq,
         "changes": []
-        if req.actor.table is None
+        if table_id is None
         else [changes.view(obj, req.actor.viewer) for obj in touched],
     }
     db.session.commit()
@@ -252,7 +381,7 @@ def perform(actor: Actor, envelope) -> dict:
     data = envelope.get("data", {})
     if not isinstance(data, dict):
         raise bad_request()
-    if actor.role not in operation_.roles or operation_.event_wide != (actor.table is None):
+    if actor.role not in operation_.roles or operation_.event_wide != (actor.table_id is None):
         raise refused()
     if operation_.event_wide and (done := _receipt(actor, client_id)) is not None:
         # An evening-wide write commits as it goes (in_batches): its resend is

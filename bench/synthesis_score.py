@@ -189,74 +189,97 @@ def _steps(start, stop, step):
     return values
 
 
+def _smoothed_best(scores: dict[tuple, float]) -> tuple:
+    """The grid point (a tuple of indices) whose score, averaged with its
+    neighbours' (one step away on each axis), is highest: a point that is
+    only good by luck on a small set loses to a good region. Ties: the last
+    point (the grids end on the stricter values)."""
+
+    def around(point):
+        values = []
+        for other, score in scores.items():
+            if all(abs(a - b) <= 1 for a, b in zip(point, other, strict=True)):
+                values.append(score)
+        return sum(values) / len(values)
+
+    return max(scores, key=lambda point: (round(around(point), 6), point))
+
+
+DUPLICATE_GRID = {
+    "duplicate_same_brief": (0.0, 0.05, 0.1),
+    "duplicate_threshold": tuple(_steps(0.3, 0.9, 0.025)),
+}
+THEME_GRID = {
+    "theme_same_brief": (0.0, 0.1, 0.2, 0.3),
+    "theme_threshold": tuple(_steps(0.1, 0.5, 0.05)),
+    "min_theme_size": (2, 3, 4),
+    "attach_threshold": (0.1, 0.2, 9.0),
+    "leftovers_by_brief": (False, True),
+}
+ENCODING_GRID = {
+    "char_weight": (0.0, 0.25, 0.5, 0.75),
+    "brief_weight": (0.25, 0.5, 1.0),
+    "generic_weight": (0.0, 0.5, 1.0),
+}
+
+
+def _grid(axes: dict) -> dict[tuple, dict]:
+    """Every point of a grid: indices -> {setting: value}."""
+    names = list(axes)
+    return {
+        point: {name: axes[name][i] for name, i in zip(names, point, strict=True)}
+        for point in product(*(range(len(values)) for values in axes.values()))
+    }
+
+
 def tune(part: dict) -> tuple[engine.Settings, float, float, list[str]]:
     """The engine's settings and floor (b)'s thresholds that score best on
-    ``part`` (the tuning part), with a log of what was tried."""
+    ``part`` (the tuning part), with a log of what was tried. Duplicates:
+    F0.5; themes: ARI; the encoding: the sum of both at their best."""
     ideas = inputs(part)
     log_lines = []
-    best_total, best_settings = None, None
-    for char_weight in (0.0, 0.2, 0.3, 0.5):
-        for brief_weight in (0.25, 0.4, 0.6, 1.0):
-            settings = replace(engine.DEFAULTS, char_weight=char_weight, brief_weight=brief_weight)
-            encoded = engine.encode(ideas, "fr", settings)
-            sims = engine.similarities(encoded, settings)
-            best_dup = None
-            for bonus in (0.0, 0.05, 0.1):
-                for threshold in _steps(0.3, 0.9, 0.025):
-                    trial = replace(settings, duplicate_threshold=threshold,
-                                    duplicate_same_brief=bonus)  # fmt: skip
-                    found = engine._duplicates(ideas, encoded, sims, trial)
-                    score = duplicate_figures(part, found)["f05"]
-                    # ties: the higher threshold (fewer hints)
-                    key = (score, threshold, -bonus)
-                    if best_dup is None or key > best_dup[0]:
-                        best_dup = (key, threshold, bonus)
-            best_theme = None
-            for bonus in (0.0, 0.1, 0.2, 0.3):
-                for threshold in _steps(0.05, 0.5, 0.05):
-                    if threshold <= bonus:
-                        continue  # the brief alone would make one theme of it
-                    for size in (2, 3):
-                        for attach, rest in product((0.1, 0.2, 9.0), (True, False)):
-                            trial = replace(settings, theme_threshold=threshold,
-                                            theme_same_brief=bonus, min_theme_size=size,
-                                            attach_threshold=attach,
-                                            leftovers_by_brief=rest)  # fmt: skip
-                            found = engine._themes(ideas, encoded, sims, trial)
-                            ari = theme_figures(part, found)["ari"]
-                            key = (round(ari, 6), threshold, -size, rest)
-                            if best_theme is None or key > best_theme[0]:
-                                best_theme = (key, threshold, bonus, size, attach, rest)
-            total = best_dup[0][0] + best_theme[0][0]
-            log_lines.append(
-                f"char {char_weight} brief {brief_weight}: duplicates F0.5 {best_dup[0][0]:.3f} "
-                f"(threshold {best_dup[1]}, same brief +{best_dup[2]}), themes ARI "
-                f"{best_theme[0][0]:.3f} (threshold {best_theme[1]}, same brief +{best_theme[2]},"
-                f" min size {best_theme[3]}, attach {best_theme[4]}, rest by brief {best_theme[5]})"
-            )
-            if best_total is None or total > best_total:
-                best_total = total
-                best_settings = replace(
-                    settings,
-                    duplicate_threshold=best_dup[1],
-                    duplicate_same_brief=best_dup[2],
-                    theme_threshold=best_theme[1],
-                    theme_same_brief=best_theme[2],
-                    min_theme_size=best_theme[3],
-                    attach_threshold=best_theme[4],
-                    leftovers_by_brief=best_theme[5],
-                )
+    outcomes: dict[tuple, tuple[float, engine.Settings]] = {}
+    for point, values in _grid(ENCODING_GRID).items():
+        settings = replace(engine.DEFAULTS, **values)
+        encoded = engine.encode(ideas, "fr", settings)
+        sims = engine.similarities(encoded, settings)
+        duplicate_scores, theme_scores = {}, {}
+        duplicate_points, theme_points = _grid(DUPLICATE_GRID), _grid(THEME_GRID)
+        for inner, trial_values in duplicate_points.items():
+            found = engine._duplicates(ideas, encoded, sims, replace(settings, **trial_values))
+            duplicate_scores[inner] = duplicate_figures(part, found)["f05"]
+        for inner, trial_values in theme_points.items():
+            if trial_values["theme_threshold"] <= trial_values["theme_same_brief"]:
+                continue  # the brief alone would make one theme of it
+            found = engine._themes(ideas, encoded, sims, replace(settings, **trial_values))
+            theme_scores[inner] = theme_figures(part, found)["ari"]
+        best_duplicate = _smoothed_best(duplicate_scores)
+        best_theme = _smoothed_best(theme_scores)
+        chosen = replace(settings, **duplicate_points[best_duplicate], **theme_points[best_theme])
+        total = duplicate_scores[best_duplicate] + theme_scores[best_theme]
+        outcomes[point] = (total, chosen)
+        log_lines.append(
+            f"{values}: F0.5 {duplicate_scores[best_duplicate]:.3f} "
+            f"{duplicate_points[best_duplicate]}, ARI {theme_scores[best_theme]:.3f} "
+            f"{theme_points[best_theme]}"
+        )
+    best = _smoothed_best({point: total for point, (total, _s) in outcomes.items()})
+    best_settings = outcomes[best][1]
     sims = engine._cosines(tfidf_vectors(ideas))
-    best_dup = max(
-        _steps(0.2, 0.95, 0.025),
-        key=lambda t: (duplicate_figures(part, tfidf_suggest(ideas, t, 1, sims)["duplicates"])[
-            "f05"], t),
-    )  # fmt: skip
-    best_theme = max(
-        _steps(0.05, 0.6, 0.025),
-        key=lambda t: (round(theme_figures(part, tfidf_suggest(ideas, 1, t, sims)["themes"])[
-            "ari"], 6), t),
-    )  # fmt: skip
+    thresholds = _steps(0.2, 0.95, 0.025)
+    best_dup = thresholds[
+        _smoothed_best({
+            (k,): duplicate_figures(part, tfidf_suggest(ideas, t, 1, sims)["duplicates"])["f05"]
+            for k, t in enumerate(thresholds)
+        })[0]
+    ]  # fmt: skip
+    thresholds = _steps(0.05, 0.6, 0.025)
+    best_theme = thresholds[
+        _smoothed_best({
+            (k,): theme_figures(part, tfidf_suggest(ideas, 1, t, sims)["themes"])["ari"]
+            for k, t in enumerate(thresholds)
+        })[0]
+    ]  # fmt: skip
     return best_settings, best_dup, best_theme, log_lines
 
 

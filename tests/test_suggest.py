@@ -107,17 +107,20 @@ def test_ideas_of_one_subject_share_a_theme_across_tables():
         "Covoiturage pour aller au travail à Niort",
         "appli de covoit pour aller bosser sur Niort",
         "Covoit domicile-travail vers Niort, avec une appli",
+        "covoiturage vers Niort pour le boulot",
         "Une piste cyclable entre le bourg et le collège",
         "Pistes cyclables sécurisées entre les villages",
         "Relier les villages par des pistes vélo",
+        "une piste vélo jusqu'au collège",
     )
     for n, idea in enumerate(ideas):
         idea["table"] = f"Table {n % 2}"
     themes = engine.themes(ideas)
     by_idea = {i: t for t, theme in enumerate(themes) for i in theme["ideas"]}
-    assert by_idea["i1"] == by_idea["i2"] == by_idea["i3"]
-    assert by_idea["i4"] == by_idea["i5"] == by_idea["i6"]
-    assert by_idea["i1"] != by_idea["i4"]
+    assert by_idea["i1"] == by_idea["i2"] == by_idea["i3"] == by_idea["i4"]
+    assert by_idea["i5"] == by_idea["i6"] == by_idea["i7"] == by_idea["i8"]
+    assert by_idea["i1"] != by_idea["i5"]
+    assert "covoiturage" in themes[by_idea["i1"]]["keywords"]
 
 
 def test_empty_and_tiny_inputs():

@@ -45,14 +45,15 @@ MAX_IDEAS = 5_000
 class Settings:
     """The tunable figures (see ``bench/synthesis_score.py --tune``)."""
 
-    char_weight: float = 0.0  # share of the character 4-grams in a pair's similarity
-    brief_weight: float = 0.4  # weight of a word that the idea's own brief already says
+    char_weight: float = 0.75  # share of the character 4-grams in a pair's similarity
+    brief_weight: float = 1.0  # weight of a word that the idea's own brief already says
+    generic_weight: float = 0.0  # weight of a word every evening writes ("aider", "local")
     duplicate_threshold: float = 0.625  # a pair's score from which it is a likely duplicate
     duplicate_same_brief: float = 0.1  # added to a pair's score when both answer one brief
-    theme_threshold: float = 0.25  # average linkage at which two clusters still merge
-    theme_same_brief: float = 0.2  # added to a pair's similarity when both answer one brief
-    attach_threshold: float = 9.0  # a leftover idea joins its closest theme from there
-    min_theme_size: int = 3  # a smaller cluster is not proposed as a theme
+    theme_threshold: float = 0.35  # average linkage at which two clusters still merge
+    theme_same_brief: float = 0.3  # added to a pair's similarity when both answer one brief
+    attach_threshold: float = 0.1  # a leftover idea joins its closest theme from there
+    min_theme_size: int = 4  # a smaller cluster is not proposed as a theme
     leftovers_by_brief: bool = True  # a brief's ideas left over make one theme (a table's
     # without a brief)
 
@@ -292,6 +293,25 @@ SYNONYMS = {
     },
 }
 
+# Words every evening writes whatever the subject ("aider", "le bourg", "créer",
+# "local"): kept, but they weigh less than the words that say what an idea is.
+GENERIC = {
+    "fr": _words(
+        """
+        aide aider aides bourg commune territoire local locale locaux locales habitant
+        habitants projet projets besoin besoins place creer developper ameliorer proposer
+        organiser faciliter favoriser permettre soutenir accompagner idee idees solution
+        solutions systeme coin secteur mise lieu endroit
+        """
+    ),
+    "en": _words(
+        """
+        help helping local community town village project projects need needs create
+        improve support idea ideas solution place area
+        """
+    ),
+}
+
 # Two folded words read as one (checked before the words alone).
 PAIRS = {
     "fr": {
@@ -444,6 +464,7 @@ def encode(ideas: list[dict], language: str = "fr", settings: Settings = DEFAULT
             stem_cache[folded] = fold(stemmer.stemWord(word))
         return stem_cache[folded]
 
+    generic = {stem(w) for w in GENERIC[language] if w in counts}
     brief_stems: dict[str, set[str]] = {}
     briefs = []
     stems_of, grams_of = [], []
@@ -458,8 +479,10 @@ def encode(ideas: list[dict], language: str = "fr", settings: Settings = DEFAULT
             folded = fixes.get(written, written)
             s = stem(folded)
             stems.add(s)
-            standing_for_another = folded == written and fold(surface) != folded
-            surfaces[s][surface if standing_for_another else accented.get(folded, folded)] += 1
+            # Labels show two words read as one as written ("tiers-lieu"), a
+            # word standing for another as the other ("covoit" -> "covoiturage").
+            two_words = folded == written and " " in surface
+            surfaces[s][surface if two_words else accented.get(folded, folded)] += 1
             padded = f"#{folded}#"
             grams.update(padded[k : k + 4] for k in range(max(1, len(padded) - 3)))
         stems_of.append(stems)
@@ -476,6 +499,7 @@ def encode(ideas: list[dict], language: str = "fr", settings: Settings = DEFAULT
         weights = {
             s: (log((n + 1) / (word_df[s] + 1)) + 1)
             * (settings.brief_weight if s in own_brief else 1.0)
+            * (settings.generic_weight if s in generic else 1.0)
             for s in stems
         }
         raw_weights.append(weights)

@@ -3,24 +3,26 @@
 Plain Python on plain dicts: each idea is ``{"id", "text", "table", "brief"}``
 (``brief``, the table's question, may be missing). Nothing reaches the
 network and no model is loaded: words are folded (case, accents), common
-abbreviations and the evening's slang are spelt out, stop words dropped,
-typos mapped to a word the room wrote more often, and what is left is stemmed
+abbreviations and the evenings' slang spelt out ("covoit", "TAD", "VAE"),
+stop words dropped, a word written once mapped to the word one letter away
+that the room wrote more often (typos), and what is left is stemmed
 (Snowball, French or English). Two ideas are compared by the TF-IDF cosine
 of their stems mixed with that of their character 4-grams (robust to the
-typos left).
+typos and the word forms left); only pairs sharing a stem are looked at.
 
 What the evening knows counts as much as the words (issue 18, item 7): on
 real evenings one theme per brief beats clustering texts, so ideas answering
-the same brief get a bonus, and the words an idea shares with its own brief
-weigh less (every idea of "faire revenir les jeunes" says "jeunes").
+the same brief get a bonus, and how much the words an idea shares with its
+own brief weigh is a setting; words every evening writes ("aider", "local")
+weigh less.
 
 Duplicates aim at precision (a wrong hint annoys people): a pair is reported
-only above a threshold chosen on the tuning part of
-``bench/synthesis/evening_fr.json``. Themes are an average-linkage clustering
-of the ideas (same-brief bonus included); clusters too small to be a theme
-give their ideas to the theme they are closest to, or leave them unsorted.
-The settings and how they were chosen are in ``DEFAULTS`` and
-``bench/synthesis_score.py``.
+only from a threshold. Themes are an average-linkage clustering of the ideas
+(same-brief bonus included); a cluster too small to be a theme gives its
+ideas to the theme they are closest to, or else to its brief's rest (one
+theme per brief, labelled with the brief). Every setting in ``DEFAULTS`` was
+chosen on the tuning part of ``bench/synthesis/evening_fr.json`` by
+``bench/synthesis_score.py --tune``, which also reports the held-out figures.
 """
 
 import heapq

@@ -50,8 +50,8 @@ class Settings:
     char_weight: float = 0.75  # share of the character 4-grams in a pair's similarity
     brief_weight: float = 1.0  # weight of a word that the idea's own brief already says
     generic_weight: float = 0.0  # weight of a word every evening writes ("aider", "local")
-    duplicate_threshold: float = 0.625  # a pair's score from which it is a likely duplicate
-    duplicate_same_brief: float = 0.1  # added to a pair's score when both answer one brief
+    duplicate_threshold: float = 0.5  # a pair's score from which it is a likely duplicate
+    duplicate_same_brief: float = 0.0  # added to a pair's score when both answer one brief
     theme_threshold: float = 0.35  # average linkage at which two clusters still merge
     theme_same_brief: float = 0.3  # added to a pair's similarity when both answer one brief
     attach_threshold: float = 0.1  # a leftover idea joins its closest theme from there
@@ -493,8 +493,6 @@ def encode(ideas: list[dict], language: str = "fr", settings: Settings = DEFAULT
     n = len(ideas)
     word_df = Counter(s for stems in stems_of for s in stems)
     gram_df = Counter(g for grams in grams_of for g in grams)
-    # Grams found in many ideas ("tion", "ment") only add noise and time.
-    gram_cap = max(20, n // 10)
     raw_weights, words_vectors, grams_vectors = [], [], []
     for stems, grams, brief in zip(stems_of, grams_of, briefs, strict=True):
         own_brief = brief_stems[brief]
@@ -508,7 +506,7 @@ def encode(ideas: list[dict], language: str = "fr", settings: Settings = DEFAULT
         words_vectors.append(_normalized(weights))
         grams_vectors.append(
             _normalized(
-                {g: log((n + 1) / (gram_df[g] + 1)) + 1 for g in grams if gram_df[g] <= gram_cap}
+                {g: log((n + 1) / (gram_df[g] + 1)) + 1 for g in grams}
             )
         )
     return Encoded(words_vectors, grams_vectors, raw_weights, surfaces, briefs)
@@ -519,27 +517,50 @@ def _normalized(vector: dict[str, float]) -> dict[str, float]:
     return {k: v / norm for k, v in vector.items()} if norm else {}
 
 
-def _cosines(vectors: list[dict[str, float]]) -> dict[tuple[int, int], float]:
-    """Every pair (i < j) with something in common -> its cosine, through an
-    inverted index (pairs sharing nothing are never looked at)."""
+def _cosines(
+    vectors: list[dict[str, float]], among: set[tuple[int, int]] | None = None
+) -> dict[tuple[int, int], float]:
+    """The cosine of every pair (i < j) that shares a key found in few
+    vectors (or of the pairs ``among``, when given), through an inverted
+    index: pairs sharing nothing, or only words half the room wrote, are
+    never looked at, so that the work grows with what the ideas have in
+    common, not with the square of their number. The cosines are exact: the
+    frequent keys' share is added for the pairs kept."""
+    n = len(vectors)
+    df = Counter(key for vector in vectors for key in vector)
+    cap = max(50, n // 10)
     postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    frequent: list[list[str]] = []
     for i, vector in enumerate(vectors):
+        mine = []
         for key, value in vector.items():
-            postings[key].append((i, value))
+            if df[key] <= cap:
+                postings[key].append((i, value))
+            else:
+                mine.append(key)
+        frequent.append(mine)
     dots: dict[tuple[int, int], float] = defaultdict(float)
     for entries in postings.values():
         for x in range(len(entries)):
             i, vi = entries[x]
             for y in range(x + 1, len(entries)):
                 j, vj = entries[y]
-                dots[(i, j)] += vi * vj
+                if among is None or (i, j) in among:
+                    dots[(i, j)] += vi * vj
+    pairs = dots.keys() if among is None else among
+    for i, j in pairs:
+        if frequent[i] and frequent[j]:
+            other = vectors[j]
+            share = sum(vectors[i][k] * other[k] for k in frequent[i] if k in other)
+            if share:
+                dots[(i, j)] += share
     return dots
 
 
 def similarities(encoded: Encoded, settings: Settings = DEFAULTS) -> dict[tuple[int, int], float]:
-    """Pairs of ideas sharing at least one stem -> their similarity in [0, 1]."""
+    """Pairs of ideas sharing a distinctive stem -> their similarity in [0, 1]."""
     words = _cosines(encoded.words)
-    grams = _cosines(encoded.grams)
+    grams = _cosines(encoded.grams, among=set(words))
     w = settings.char_weight
     return {pair: (1 - w) * value + w * grams.get(pair, 0.0) for pair, value in words.items()}
 

@@ -504,11 +504,7 @@ def encode(ideas: list[dict], language: str = "fr", settings: Settings = DEFAULT
         }
         raw_weights.append(weights)
         words_vectors.append(_normalized(weights))
-        grams_vectors.append(
-            _normalized(
-                {g: log((n + 1) / (gram_df[g] + 1)) + 1 for g in grams}
-            )
-        )
+        grams_vectors.append(_normalized({g: log((n + 1) / (gram_df[g] + 1)) + 1 for g in grams}))
     return Encoded(words_vectors, grams_vectors, raw_weights, surfaces, briefs)
 
 

@@ -144,7 +144,6 @@ SYNONYMS = {
         "teletravailleurs": "teletravail",
         "boite": "entreprise",
         "boites": "entreprise",
-        "boiboite": "entreprise",
         "societe": "entreprise",
         "societes": "entreprise",
         "toubib": "medecin",
@@ -191,7 +190,6 @@ SYNONYMS = {
         "agees": "senior",
         "ages": "senior",
         "retraites": "senior",
-        "bus": "bus",
         "cars": "bus",
         "autocar": "bus",
         "autocars": "bus",
@@ -253,7 +251,6 @@ SYNONYMS = {
         "livrees": "livrer",
         "jeu": "jouer",
         "jeux": "jouer",
-        "samedi": "samedi",
     },
     "en": {
         "app": "application",
@@ -285,7 +282,6 @@ SYNONYMS = {
         "broadband": "internet",
         "flat": "apartment",
         "flats": "apartment",
-        "shop": "shop",
         "shops": "shop",
         "store": "shop",
         "stores": "shop",
@@ -740,15 +736,18 @@ def _themes(ideas, encoded, sims, settings: Settings) -> list[dict]:
         # What is left of a brief's ideas stays together, as the floor "one
         # theme per brief" would have it: the team sees it as that brief's rest.
         rest: dict[str, list[int]] = defaultdict(list)
+        named: dict[str, str] = {}
         for i in range(n):
             if i not in theme_of and i not in joins:
                 idea = ideas[i]
                 # labelled by the brief (or table) itself: "the rest of that question"
-                key = (idea.get("brief") or idea.get("table") or "").strip()
+                name = (idea.get("brief") or "").strip() or (idea.get("table") or "").strip()
+                key = encoded.briefs[i] or ("table:" + fold(name) if name else "")
                 if key:
                     rest[key].append(i)
+                    named.setdefault(key, name)
         themes.extend(members for members in rest.values() if len(members) >= 2)
-        rest_label = {tuple(members): key for key, members in rest.items()}
+        rest_label = {tuple(members): named[key] for key, members in rest.items()}
     else:
         rest_label = {}
     themes = [sorted(t) for t in themes]

@@ -1,5 +1,7 @@
 """Command-line tools: ``flask --app workshop seed-demo``, ``backup``, ``restore``…"""
 
+import json
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from . import sqlite
 from .extensions import db
 from .models import Event, EventStatus, Organizer, Territory
 from .services import accounts, events, exports
+from .synthesis import suggest as suggestions
 
 DEMO_EMAIL = "demo@example.org"
 DEMO_PASSWORD = "demo-soiree-2026"
@@ -133,6 +136,85 @@ def _sqlite_file(app: Flask, refusal: str) -> str:
     return database
 
 
+# A JSON export of the largest evening is a few megabytes; past this the file
+# is not one (and reading it whole would only fill the memory).
+MAX_SUGGEST_INPUT_BYTES = 16 * 1024 * 1024
+
+
+def _invalid_ideas_message(error: suggestions.InvalidIdeas) -> str:
+    """The organizer's wording of why the ideas were refused."""
+    p = error.params
+    messages = {
+        "not_a_list": lambda: _(
+            'The file must hold a JSON list of ideas, each {"id", "text", "table", "brief"}.'
+        ),
+        "too_many": lambda: _(
+            "At most %(max)d ideas at once (the file has %(count)d).",
+            max=p["max"],
+            count=p["count"],
+        ),
+        "not_an_object": lambda: _(
+            'Idea %(position)d is not an object {"id", "text", "table", "brief"}.',
+            position=p["position"],
+        ),
+        "missing_field": lambda: _(
+            "Idea %(position)d has no “%(field)s”.", position=p["position"], field=p["field"]
+        ),
+        "bad_field": lambda: _(
+            "Idea %(position)d: “%(field)s” must be text (an id may also be a number).",
+            position=p["position"],
+            field=p["field"],
+        ),
+        "too_long": lambda: _(
+            "Idea %(position)d: “%(field)s” has more than %(max)d characters.",
+            position=p["position"],
+            field=p["field"],
+            max=p["max"],
+        ),
+        "duplicate_id": lambda: _(
+            "Idea %(position)d has the same id as an earlier one (%(id)s).",
+            position=p["position"],
+            id=p["id"],
+        ),
+    }
+    return messages[error.code]()
+
+
+def _read_ideas(source: str):
+    """The JSON in ``source`` (a file, or - for the standard input), or the
+    command ends with why it cannot be read."""
+    if source == "-":
+        raw = sys.stdin.buffer.read(MAX_SUGGEST_INPUT_BYTES + 1)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            _refuse(_("There is no file %(file)s.", file=source))
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_SUGGEST_INPUT_BYTES + 1)
+    if len(raw) > MAX_SUGGEST_INPUT_BYTES:
+        _refuse(
+            _(
+                "%(file)s is larger than %(max)d MB: it is not an export of ideas.",
+                file=source,
+                max=MAX_SUGGEST_INPUT_BYTES // 2**20,
+            )
+        )
+    try:
+        return json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        _refuse(_("%(file)s is not UTF-8 text.", file=source))
+    except (json.JSONDecodeError, RecursionError) as error:
+        line, column = getattr(error, "lineno", 0), getattr(error, "colno", 0)
+        _refuse(
+            _(
+                "%(file)s is not valid JSON (line %(line)d, column %(column)d).",
+                file=source,
+                line=line,
+                column=column,
+            )
+        )
+
+
 def register(app: Flask) -> None:
     @app.cli.command("backup")
     @click.argument("target", type=click.Path(dir_okay=False))
@@ -204,3 +286,28 @@ def register(app: Flask) -> None:
             )  # fmt: skip
         Path(target).write_bytes(content)
         click.echo(f"Exported {event.title!r} ({fmt}, {len(content)} bytes) to {target}.")
+
+    @app.cli.group("themes")
+    def themes_group():
+        """The evening's themes (suggestions computed on this computer)."""
+
+    @themes_group.command("suggest")
+    @click.argument("source", metavar="INPUT.json")
+    @click.option(
+        "--lang",
+        default="fr",
+        type=click.Choice(sorted(suggestions.STEMMERS)),
+        show_default=True,
+        help="The ideas' language, and the messages'.",
+    )
+    def themes_suggest_command(source, lang):
+        """Print likely duplicates and suggested themes for the ideas of
+        INPUT.json (a JSON list of {"id", "text", "table", "brief"}; - reads
+        the standard input). Nothing leaves this computer."""
+        with force_locale(lang):
+            ideas = _read_ideas(source)
+            try:
+                result = suggestions.suggest(ideas, language=lang)
+            except suggestions.InvalidIdeas as error:
+                _refuse(_invalid_ideas_message(error))
+        click.echo(json.dumps(result, ensure_ascii=False, indent=1))

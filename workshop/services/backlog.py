@@ -644,17 +644,22 @@ MAX_ACTION = 500
 MAX_NOTE = 5000
 MAX_FIGURE = 1e12
 OUTCOME_LABELS = {
-    OutcomeKind.jobs: _l("Jobs (full-time equivalents)"),
     OutcomeKind.revenue: _l("Revenue (€ per year)"),
     OutcomeKind.partners: _l("Partners"),
     OutcomeKind.funding: _l("Funding obtained (€)"),
 }
+# Jobs were a figure of their own before they became lines: the history
+# still names the figures declared then.
+JOBS_LABEL = _l("Jobs (full-time equivalents)")
 
 
 def _baseline(project: Project, organizer: Organizer) -> None:
     """Every outcome starts at zero on the day the project is made: what is
-    declared later is measured against it."""
+    declared later is measured against it. Jobs are measured against the
+    day support started (that day, unless changed): the jobs there before
+    are its baseline."""
     today = clock.now().date()
+    project.baseline_on, project.baseline_by = today, organizer.name
     project.outcomes = [
         ProjectOutcome(
             kind=kind, value=0.0, as_of=today, declared_by=organizer.name, baseline=True

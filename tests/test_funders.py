@@ -2,13 +2,20 @@
 baseline per project, funding requests, each funder's figures per period,
 and the funder report. Also the migration of the old jobs figures."""
 
+from datetime import UTC, date, datetime
+
+import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
-from workshop import create_app
+from workshop import clock, create_app
 from workshop.extensions import db
+from workshop.models import JobLine, JournalEntry, Project
+from workshop.services import ServiceError, backlog, outcomes
+from workshop.services import indicators as impact
 
-from .helpers import app_config
+from .helpers import app_config, committed, make_organizer
+from .test_backlog import _three_projects
 
 BEFORE = "a3c4e5f60718"  # the last revision with one jobs figure per project
 
@@ -59,8 +66,6 @@ def test_old_jobs_figures_migrate_to_lines_and_back(tmp_path):
         assert [tuple(r) for r in left] == [
             (1, "revenue", 0.0), (2, "revenue", 0.0), (1, "revenue", 12000.0)
         ]  # fmt: skip
-        from workshop.models import Project
-
         shuttle = db.session.get(Project, 1)
         [line] = shuttle.jobs
         assert [f["value"] for f in line.migrated_from] == [2, 3.5]  # the earlier one too
@@ -80,3 +85,194 @@ def test_old_jobs_figures_migrate_to_lines_and_back(tmp_path):
         ]
         db.session.remove()
         db.engine.dispose()
+
+
+# --- each funder's figures --------------------------------------------------------------
+
+NOW = datetime(2027, 6, 30, 12, tzinfo=UTC)
+
+
+def job(kind, fte, start, contract="cdi", employment="employee", **more) -> dict:
+    return {"kind": kind, "fte": fte, "start_date": start, "contract": contract,
+            "employment": employment, **more}  # fmt: skip
+
+
+def small_backlog(organizer):
+    """Two projects made on 30 June 2027; support started on 1 January for
+    the shuttle, on 1 March for the grocery. Their jobs (N1… E3) are
+    named in the comments of the test below."""
+    clock.set_now(NOW)
+    navette, epicerie, _atelier = _three_projects(organizer)
+    outcomes.set_baseline(organizer, navette, date(2027, 1, 1))
+    outcomes.set_baseline(organizer, epicerie, "2027-03-01")  # as a form sends it
+    lines = {
+        # N1: created, 1 FTE, from 1 February: new.
+        "N1": (navette, job("created", 1, date(2027, 2, 1))),
+        # N2: created, the carrier self-employed at half time, 15 April: new.
+        "N2": (navette, job("created", "0,5", "2027-04-15", "self_employed", "self_employed")),
+        # N3: an employee there since 2020, kept: consolidated, counts from 1 January.
+        "N3": (navette, job("consolidated", 0.8, date(2020, 5, 1))),
+        # N4: "created" in June 2026, before support started: the baseline.
+        "N4": (navette, job("created", 1, date(2026, 6, 1))),
+        # N5: a volunteer, full time: recorded, counted by nobody.
+        "N5": (navette, job("created", 1, date(2027, 3, 1), "other", volunteer=True)),
+        # E1: created, fixed-term (12 months), 0.6 FTE, 10 May: new.
+        "E1": (epicerie, job("created", 0.6, date(2027, 5, 10), "cdd", duration_months=12)),
+        # E2: the grocer, self-employed, kept from 1 April: consolidated.
+        "E2": (
+            epicerie,
+            job("consolidated", 1, date(2027, 4, 1), "self_employed", "self_employed"),
+        ),  # fmt: skip
+        # E3: an apprentice from 15 February, before support started (1 March).
+        "E3": (
+            epicerie,
+            job("created", 0.5, date(2027, 2, 15), "apprenticeship", duration_months=24),
+        ),  # fmt: skip
+    }
+    made = {name: outcomes.add_job(organizer, p, fields).id for name, (p, fields) in lines.items()}
+    outcomes.check_job(organizer, navette, made["N1"])
+    return navette, epicerie, made
+
+
+def figures_of(territory, period) -> dict:
+    """{(profile, figure): (value, checked, sorted line ids)}."""
+    lines = impact.territory_jobs(territory)
+    return {
+        (profile.key, figure.key): (
+            figure.value,
+            figure.checked,
+            sorted(line.id for line in figure.lines),
+        )  # fmt: skip
+        for profile in impact.funder_profiles(lines, period)
+        for figure in profile.figures
+    }
+
+
+def test_each_funder_counts_the_jobs_its_own_way(app, ctx):
+    organizer = make_organizer()
+    navette, epicerie, made = small_backlog(organizer)
+    ids = lambda *names: sorted(made[n] for n in names)  # noqa: E731
+    territory = navette.territory
+
+    everything = figures_of(territory, impact.Period())
+    # EU / LEADER, new jobs: N1 1 + N2 0.5 + E1 0.6 = 2.1 FTE (N2 self-employed
+    # included; N3 and E2 consolidated, N4 and E3 before support, N5 volunteer:
+    # out). Checked: N1 only, 1 FTE.
+    assert everything["eu_leader", "new_jobs"] == (2.1, 1.0, ids("N1", "N2", "E1"))
+    # France Active: created, the same 2.1; consolidated N3 0.8 + E2 1 = 1.8.
+    assert everything["france_active", "created"] == (2.1, 1.0, ids("N1", "N2", "E1"))
+    assert everything["france_active", "consolidated"] == (1.8, 0, ids("N3", "E2"))
+    # The region: 2.1 + 1.8 = 3.9 FTE, in 5 jobs (1 checked).
+    assert everything["region", "jobs_fte"] == (3.9, 1.0, ids("N1", "N2", "N3", "E1", "E2"))
+    assert everything["region", "jobs"][:2] == (5, 1)
+
+    first = figures_of(territory, impact.Period(date(2027, 1, 1), date(2027, 3, 31)))
+    # January to March: N1 (1 February) new, 1 FTE; N3 counts from 1 January,
+    # 0.8; N2 (April), E1 (May), E2 (April) fall in the next quarter.
+    assert first["eu_leader", "new_jobs"][::2] == (1.0, ids("N1"))
+    assert first["france_active", "consolidated"][::2] == (0.8, ids("N3"))
+    assert first["region", "jobs_fte"][0] == 1.8  # 1 + 0.8
+    second = figures_of(territory, impact.Period(date(2027, 4, 1), date(2027, 6, 30)))
+    # April to June: N2 0.5 + E1 0.6 = 1.1 new; E2 1 consolidated; region 2.1
+    # in 3 jobs. The two quarters add up to the whole: 1 + 1.1 = 2.1, 0.8 + 1 = 1.8.
+    assert second["eu_leader", "new_jobs"][::2] == (1.1, ids("N2", "E1"))
+    assert second["france_active", "consolidated"][::2] == (1.0, ids("E2"))
+    assert (second["region", "jobs_fte"][0], second["region", "jobs"][0]) == (2.1, 3)
+
+    # The baselines: the shuttle's N3 0.8 + N4 1 = 1.8 FTE (not the
+    # volunteer); the grocery's E3, 0.5.
+    assert (outcomes.baseline_fte(navette), outcomes.baseline_fte(epicerie)) == (1.8, 0.5)
+    # The indicators' jobs: the new jobs of all time, 2.1; 8 lines declared,
+    # 7 of them not volunteers, 1 checked.
+    found = impact.compute(territory).figures
+    assert (found["outcome_jobs"], found["outcomes_declared"], found["outcomes_checked"]) == (
+        2.1, 7, 1,
+    )  # fmt: skip
+
+
+def test_an_edit_undoes_the_check_and_a_removed_line_counts_no_more(app, ctx):
+    organizer = make_organizer()
+    navette, _epicerie, made = small_backlog(organizer)
+    outcomes.update_job(organizer, navette, made["N1"], job("created", 0.75, date(2027, 2, 1)))
+    outcomes.remove_job(organizer, navette, made["N2"])
+    line = committed(lambda s: s.get(JobLine, made["N1"]))
+    assert (line.fte, line.checked_by, line.checked_at) == (0.75, "", None)
+    assert committed(lambda s: s.get(JobLine, made["N2"])) is None
+    assert figures_of(navette.territory, impact.Period())["eu_leader", "new_jobs"][0] == 1.35
+    # 0.75 (N1) + 0.6 (E1)
+    actions = [e.action for e in backlog.history(navette)]
+    assert {"project.job_added", "project.job_checked", "project.job_updated",
+            "project.job_removed", "project.baseline"} <= set(actions)  # fmt: skip
+
+
+BAD_JOBS = [
+    ({"fte": 0}, "fte"),
+    ({"fte": 1.5}, "fte"),  # one job per line: full time at most
+    ({"fte": "beaucoup"}, "fte"),
+    ({"fte": float("nan")}, "fte"),
+    ({"kind": "maybe"}, "kind"),
+    ({"contract": "cdd"}, "duration_months"),  # a fixed-term job without its length
+    ({"contract": "cdd", "duration_months": 200}, "duration_months"),
+    ({"contract": "self_employed"}, "contract"),  # an employee with no contract
+    ({"employment": "self_employed"}, "contract"),  # self-employed on a CDI
+    ({"employment": ""}, "employment"),
+    ({"start_date": ""}, "start_date"),
+    ({"start_date": "2027-13-01"}, "start_date"),
+    ({"start_date": date(2027, 7, 1)}, "start_date"),  # tomorrow: not started yet
+]
+BAD_REQUESTS = [
+    ({"funder": " "}, "funder"),
+    ({"amount": -5}, "amount"),
+    ({"amount": ""}, "amount"),
+    ({"requested_on": ""}, "requested_on"),
+    ({"decision": "granted"}, "decided_on"),  # granted, but when?
+    ({"decision": "pending", "decided_on": "2027-03-01"}, "decided_on"),
+    ({"decision": "refused", "decided_on": "2027-01-01"}, "decided_on"),  # before the request
+    ({"decision": "perhaps"}, "decision"),
+]
+
+
+def test_bad_lines_and_requests_are_refused_and_nothing_changes(app, ctx):
+    organizer = make_organizer()
+    navette, _epicerie, made = small_backlog(organizer)
+    request = {"funder": "GAL Pays test", "programme": "LEADER", "amount": "12 000",
+               "requested_on": "2027-02-01"}  # fmt: skip
+    asked = outcomes.add_request(organizer, navette, request)
+
+    def state(session):
+        project = session.get(Project, navette.id)
+        return ([(j.id, j.fte, j.kind, j.start_date, j.checked_by) for j in project.jobs],
+                [(r.id, r.amount, r.decision, r.decided_on) for r in project.funding_requests],
+                session.scalar(select(func.count(JournalEntry.id))))  # fmt: skip
+
+    before = committed(state)
+    good = job("created", 0.5, date(2027, 2, 1))
+    for change, field in BAD_JOBS:
+        with pytest.raises(ServiceError) as refused:
+            outcomes.add_job(organizer, navette, {**good, **change})
+        assert refused.value.details["field"] == field, change
+        with pytest.raises(ServiceError):
+            outcomes.update_job(organizer, navette, made["N1"], {**good, **change})
+    for change, field in BAD_REQUESTS:
+        with pytest.raises(ServiceError) as refused:
+            outcomes.add_request(organizer, navette, {**request, **change})
+        assert refused.value.details["field"] == field, change
+        with pytest.raises(ServiceError):
+            outcomes.update_request(organizer, navette, asked.id, {**request, **change})
+    db.session.rollback()
+    assert committed(state) == before
+
+
+def test_a_project_started_before_its_aid_request_is_flagged(app, ctx):
+    organizer = make_organizer()
+    navette, _epicerie, _made = small_backlog(organizer)
+    on_time = outcomes.add_request(organizer, navette, {
+        "funder": "Région", "amount": 5000, "requested_on": "2027-01-10",
+        "project_start": "2027-02-01", "decision": "granted", "decided_on": "2027-03-01",
+    })  # fmt: skip
+    late = outcomes.add_request(organizer, navette, {
+        "funder": "GAL", "programme": "LEADER", "amount": "20 000,50",
+        "requested_on": "2027-02-15", "project_start": "2027-02-01",
+    })  # fmt: skip
+    assert (on_time.started_before_request, late.started_before_request) == (False, True)
+    assert (late.amount, late.decision.value) == (20000.5, "pending")

@@ -37,6 +37,7 @@ from workshop.services import (
     backlog,
     events,
     live,
+    outcomes,
     reviews,
     sheet_template,
     steps,
@@ -400,7 +401,16 @@ def ids(app) -> dict:
         [project] = backlog.promote_event(organizer, event).created
         backlog.add_action(organizer, project, "Appeler", "Léa", None)
         reviewer, _token = reviews.new_reviewer(organizer, project.territory, "Anne")
+        line = outcomes.add_job(organizer, project, {
+            "kind": "created", "fte": 1, "contract": "cdi", "employment": "employee",
+            "start_date": clock.now().date(),
+        })  # fmt: skip
+        asked = outcomes.add_request(organizer, project, {
+            "funder": "Région", "amount": 1000, "requested_on": clock.now().date(),
+        })  # fmt: skip
         values = {
+            "line_id": line.id,
+            "request_id": asked.id,
             "reviewer_id": reviewer.id,
             "fmt": "json",
             "key": "funnel",
@@ -439,7 +449,9 @@ def test_every_backlog_page_needs_a_signed_in_organizer_of_its_territory(app, id
     form = {"stage": "d5", "title": "Piraté", "status": "abandoned", "reason": "x",
             "item": "prospect", "days-d2": "5", "gate-d2": "Piraté", "kind": "revenue",
             "value": "9", "as_of": "2027-01-01", "what": "Piraté", "text": "Piraté",
-            "name": "Piraté", "done": "1"}  # fmt: skip
+            "name": "Piraté", "done": "1", "fte": "0,5", "contract": "cdi",
+            "employment": "employee", "start_date": "2020-01-01", "funder": "Piraté",
+            "amount": "9", "requested_on": "2020-01-01", "baseline_on": "2020-01-01"}  # fmt: skip
 
     for method, url in urls:
         response = anonymous.open(url, method=method, data=form)
@@ -469,9 +481,12 @@ def test_every_backlog_page_needs_a_signed_in_organizer_of_its_territory(app, id
             len(session.get(Project, ids["project_id"]).outcomes),
             [m.name for m in session.get(Project, ids["project_id"]).members],
             session.get(Project, ids["project_id"]).notes,
+            [(j.fte, j.checked_by) for j in session.get(Project, ids["project_id"]).jobs],
+            [r.funder for r in session.get(Project, ids["project_id"]).funding_requests],
+            session.get(Project, ids["project_id"]).baseline_on == clock.now().date(),
         ),
     )
-    assert untouched == ([("Appeler", None)], 3, ["Léa"], [])
+    assert untouched == ([("Appeler", None)], 3, ["Léa"], [], [(1.0, "")], ["Région"], True)
     revoked = read(app, lambda session: session.get(backlog_models.Reviewer, ids["reviewer_id"]))
     assert revoked.revoked_at is None
 

@@ -2,8 +2,11 @@
 baseline per project, funding requests, each funder's figures per period,
 and the funder report. Also the migration of the old jobs figures."""
 
+import io
 from datetime import UTC, date, datetime
 
+import openpyxl
+import pypdf
 import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import func, select, text
@@ -14,7 +17,7 @@ from workshop.models import JobLine, JournalEntry, Project
 from workshop.services import ServiceError, backlog, outcomes
 from workshop.services import indicators as impact
 
-from .helpers import app_config, committed, make_organizer
+from .helpers import app_config, committed, make_organizer, read, signed_in
 from .test_backlog import _three_projects
 
 BEFORE = "a3c4e5f60718"  # the last revision with one jobs figure per project
@@ -276,3 +279,123 @@ def test_a_project_started_before_its_aid_request_is_flagged(app, ctx):
     })  # fmt: skip
     assert (on_time.started_before_request, late.started_before_request) == (False, True)
     assert (late.amount, late.decision.value) == (20000.5, "pending")
+
+
+# --- through the pages --------------------------------------------------------------------
+
+
+@pytest.fixture
+def backlog_ids(app) -> dict:
+    """The small backlog above, made in a context of its own (requests then
+    have theirs, as in production); the clock stays on 30 June 2027."""
+    with app.app_context():
+        organizer = make_organizer()
+        navette, epicerie, made = small_backlog(organizer)
+        make_organizer("autre@example.org", "Autre pays")
+        ids = {"navette": navette.id, "epicerie": epicerie.id,
+               "territory": navette.territory_id, **made}  # fmt: skip
+        db.session.remove()
+    return ids
+
+
+def jobs_of(app, project_id) -> list[tuple]:
+    return read(app, lambda s: [(j.kind.value, j.fte, j.start_date, j.evidence, j.checked_by)
+                                for j in s.get(Project, project_id).jobs])  # fmt: skip
+
+
+def test_jobs_and_funding_requests_through_the_project_page(app, backlog_ids):
+    http = signed_in(app)
+    project = backlog_ids["epicerie"]
+    base = f"/backlog/projects/{project}"
+    before = jobs_of(app, project)
+    line = {"kind": "created", "fte": "0,5", "contract": "cdd", "duration_months": "6",
+            "employment": "employee", "start_date": "2027-06-01",
+            "evidence": "Contrat <b>signé</b>", "declared_by": ""}  # fmt: skip
+
+    for wrong, message in (
+        ({"fte": "2"}, "Équivalent temps plein\u00a0: un nombre supérieur à 0"),
+        ({"duration_months": ""}, "Un emploi à durée déterminée a besoin de sa durée"),
+        ({"start_date": "2027-07-01"}, "la date de début ne peut pas être dans le futur"),
+    ):
+        refused = http.post(f"{base}/jobs", data={**line, **wrong})
+        page = refused.get_data(as_text=True)
+        assert refused.status_code == 400 and message in page, wrong
+        assert 'aria-invalid="true"' in page and "Rien n’a été enregistré" in page
+        assert "Contrat &lt;b&gt;signé&lt;/b&gt;" in page  # what was typed comes back, as text
+    assert jobs_of(app, project) == before
+
+    assert http.post(f"{base}/jobs", data=line).status_code == 302
+    added = jobs_of(app, project)[-1]
+    assert added == ("created", 0.5, date(2027, 6, 1), "Contrat <b>signé</b>", "")
+    page = http.get(base).get_data(as_text=True)
+    assert "Contrat &lt;b&gt;signé&lt;/b&gt;" in page and "6 mois" in page
+    assert "0,5" in page and "Orga" in page  # declared by the organizer, unless said
+
+    new_id = read(app, lambda s: s.get(Project, project).jobs[-1].id)
+    http.post(f"{base}/jobs/{new_id}/check")
+    assert jobs_of(app, project)[-1][-1] == "Orga"
+    assert http.get(f"{base}/jobs/{new_id}").status_code == 200
+    http.post(f"{base}/jobs/{new_id}", data={**line, "fte": "0,8"})
+    assert jobs_of(app, project)[-1][1:] == (0.8, date(2027, 6, 1), "Contrat <b>signé</b>", "")
+    http.post(f"{base}/jobs/{new_id}/remove")
+    assert jobs_of(app, project) == before
+
+    refused = http.post(f"{base}/funding", data={"funder": "", "amount": "10"})
+    assert refused.status_code == 400 and "Nommez le financeur." in refused.get_data(as_text=True)
+    http.post(f"{base}/funding", data={"funder": "GAL", "programme": "LEADER", "amount": "12 000",
+                                       "requested_on": "2027-04-01", "decision": "pending",
+                                       "project_start": "2027-03-15"})  # fmt: skip
+    page = http.get(base).get_data(as_text=True)
+    assert "le projet a commencé avant que son aide soit demandée" in page
+    assert "12\u202f000" in page or "12 000" in page
+    http.post(f"{base}/baseline", data={"baseline_on": "2027-02-01"})
+    # E3 (15 February) is no longer before support started: a new job now.
+    assert read(app, lambda s: s.get(Project, project).baseline_on) == date(2027, 2, 1)
+
+
+def test_the_funder_report_lists_every_figure_with_its_lines(app, backlog_ids):
+    http = signed_in(app)
+    territory = backlog_ids["territory"]
+    url = f"/backlog/territories/{territory}/funders"
+    page = http.get(url).get_data(as_text=True)
+    assert "Union européenne / LEADER" in page and "France Active" in page and "Région" in page
+
+    xlsx = http.get(f"{url}/report.xlsx?from=2027-04-01&to=2027-06-30")
+    assert xlsx.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(xlsx.data))
+    assert book.sheetnames == ["Chiffres", "UE LEADER", "France Active", "Région",
+                               "Demandes de financement"]  # fmt: skip
+    summary = [row for row in book["Chiffres"].iter_rows(values_only=True)]
+    # April to June (see the test above): 1.1 new; 1 consolidated; region 2.1 in 3 jobs.
+    assert summary[1:6] == [
+        ("Union européenne / LEADER", "Nouveaux emplois (ETP)", 1.1, 0, 2),
+        ("France Active", "Emplois créés (ETP)", 1.1, 0, 2),
+        ("France Active", "Emplois consolidés (ETP)", 1, 0, 1),
+        ("Région", "Emplois créés ou consolidés (ETP)", 2.1, 0, 3),
+        ("Région", "Emplois créés ou consolidés (nombre)", 3, 0, 3),
+    ]
+    eu = list(book["UE LEADER"].iter_rows(values_only=True))
+    assert [(row[1], row[2], row[4]) for row in eu[1:]] == [
+        ("Navette", backlog_ids["N2"], 0.5), ("Épicerie", backlog_ids["E1"], 0.6),
+    ]  # fmt: skip
+
+    pdf = http.get(f"{url}/report.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    text = "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "Nouveaux emplois (ETP)" in text and "Emplois consolidés (ETP)" in text
+    assert "Navette" in text and "Épicerie" in text and "France Active" in text
+    assert http.get(f"{url}/report.csv").status_code == 404
+
+
+def test_another_territorys_organizer_gets_no_funder_report(app, backlog_ids):
+    intruder = signed_in(app, "autre@example.org")
+    url = f"/backlog/territories/{backlog_ids['territory']}/funders"
+    for target in (url, f"{url}/report.xlsx", f"{url}/report.pdf"):
+        assert intruder.get(target).status_code == 404, target
+    project = f"/backlog/projects/{backlog_ids['navette']}"
+    before = jobs_of(app, backlog_ids["navette"])
+    assert (
+        intruder.post(f"{project}/jobs", data=job("created", "1", "2027-06-01")).status_code == 404
+    )
+    assert intruder.post(f"{project}/jobs/{backlog_ids['N1']}/remove").status_code == 404
+    assert jobs_of(app, backlog_ids["navette"]) == before

@@ -562,7 +562,9 @@ class Project(db.Model):
         order_by="(JobLine.start_date, JobLine.id)",
     )
     funding_requests: Mapped[list[FundingRequest]] = relationship(
-        cascade="all, delete-orphan", order_by="(FundingRequest.requested_on, FundingRequest.id)"
+        back_populates="project",
+        cascade="all, delete-orphan",
+        order_by="(FundingRequest.requested_on, FundingRequest.id)",
     )
 
 
@@ -760,6 +762,8 @@ class FundingRequest(db.Model):
     project_start: Mapped[date | None] = mapped_column(Date)
     recorded_by: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    project: Mapped[Project] = relationship(back_populates="funding_requests")
 
     @property
     def started_before_request(self) -> bool:

@@ -399,3 +399,22 @@ def test_another_territorys_organizer_gets_no_funder_report(app, backlog_ids):
     )
     assert intruder.post(f"{project}/jobs/{backlog_ids['N1']}/remove").status_code == 404
     assert jobs_of(app, backlog_ids["navette"]) == before
+
+
+def test_a_merged_projects_jobs_and_requests_move_to_the_project_it_joins(app, ctx):
+    organizer = make_organizer()
+    navette, epicerie, made = small_backlog(organizer)
+    outcomes.add_request(organizer, epicerie, {"funder": "Région", "amount": 1000,
+                                               "requested_on": "2027-03-01"})  # fmt: skip
+    backlog.merge(organizer, navette, epicerie)
+
+    def where(session):
+        return ({name: session.get(JobLine, line_id).project_id for name, line_id in made.items()},
+                [r.funder for r in session.get(Project, navette.id).funding_requests])  # fmt: skip
+
+    lines, requests = committed(where)
+    assert set(lines.values()) == {navette.id} and requests == ["Région"]
+    # Still counted once each: E1 0.6 is new from the shuttle's baseline
+    # (1 January) as from the grocery's; E3 (15 February) is now after it:
+    # 1 (N1) + 0.5 (N2) + 0.6 (E1) + 0.5 (E3) = 2.6.
+    assert figures_of(navette.territory, impact.Period())["eu_leader", "new_jobs"][0] == 2.6

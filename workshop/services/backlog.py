@@ -820,9 +820,15 @@ def merge(organizer: Organizer, target: Project, source: Project) -> None:
                 )  # fmt: skip
             )
     target.carrier_status = _carrier_status(target.members)
+    # Its jobs and aid requests move over: a merged project leaves the board
+    # and the funders' figures, what it declared must not leave with it.
+    moved = len(source.jobs) + len(source.funding_requests)
+    target.jobs.extend(source.jobs)
+    target.funding_requests.extend(source.funding_requests)
     source.merged_into_id = target.id
     target.updated_at = source.updated_at = clock.now()
-    record(organizer, target, "project.merged_from", project_id=source.id, title=source.title)
+    record(organizer, target, "project.merged_from", project_id=source.id, title=source.title,
+           moved=moved)  # fmt: skip
     record(organizer, source, "project.merged_into", project_id=target.id, title=target.title)
     db.session.commit()
 

@@ -146,6 +146,8 @@ def project(project_id: int):
         new_link=_link_to_show(project),
         labels=backlog,
         funders=outcomes,
+        new_job=_new_job(),
+        new_request=_new_request(),
     )
 
 
@@ -382,6 +384,17 @@ def _job_values(line) -> dict:
     }  # fmt: skip
 
 
+def _new_job() -> dict:
+    """What a new job line's form starts with: a full-time job created today."""
+    today = clock.now().date().isoformat()
+    return {"kind": "created", "fte": "1", "contract": "cdi", "employment": "employee",
+            "start_date": today, "declared_by": current_user.name}  # fmt: skip
+
+
+def _new_request() -> dict:
+    return {"decision": "pending", "requested_on": clock.now().date().isoformat()}
+
+
 def _request_values(found) -> dict:
     return {
         "funder": found.funder, "programme": found.programme, "amount": f"{found.amount:g}",
@@ -416,23 +429,22 @@ def add_job(project_id: int):
     project = _project(project_id)
     return _outcome_form(
         project, "backlog/job.html", JOB_FIELDS,
-        lambda values: outcomes.add_job(current_user, project, values),
-        {"kind": "created", "fte": "1", "contract": "cdi", "employment": "employee",
-         "start_date": clock.now().date().isoformat(), "declared_by": current_user.name},
+        lambda values: outcomes.add_job(current_user, project, values), _new_job(),
     )  # fmt: skip
 
 
-def _line(project, line_id: int):
-    line = next((j for j in project.jobs if j.id == line_id), None)
-    if line is None:
+def _one(items, item_id: int):
+    """The project's job line or funding request ``item_id``, or 404."""
+    found = next((item for item in items if item.id == item_id), None)
+    if found is None:
         abort(404)
-    return line
+    return found
 
 
 @bp.route("/projects/<int:project_id>/jobs/<int:line_id>", methods=["GET", "POST"])
 def edit_job(project_id: int, line_id: int):
     project = _project(project_id)
-    line = _line(project, line_id)
+    line = _one(project.jobs, line_id)
     return _outcome_form(
         project, "backlog/job.html", JOB_FIELDS,
         lambda values: outcomes.update_job(current_user, project, line.id, values),
@@ -461,17 +473,14 @@ def add_request(project_id: int):
     project = _project(project_id)
     return _outcome_form(
         project, "backlog/funding_request.html", REQUEST_FIELDS,
-        lambda values: outcomes.add_request(current_user, project, values),
-        {"decision": "pending", "requested_on": clock.now().date().isoformat()},
+        lambda values: outcomes.add_request(current_user, project, values), _new_request(),
     )  # fmt: skip
 
 
 @bp.route("/projects/<int:project_id>/funding/<int:request_id>", methods=["GET", "POST"])
 def edit_request(project_id: int, request_id: int):
     project = _project(project_id)
-    found = next((r for r in project.funding_requests if r.id == request_id), None)
-    if found is None:
-        abort(404)
+    found = _one(project.funding_requests, request_id)
     return _outcome_form(
         project, "backlog/funding_request.html", REQUEST_FIELDS,
         lambda values: outcomes.update_request(current_user, project, found.id, values),

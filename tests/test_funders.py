@@ -17,7 +17,7 @@ from workshop.models import JobLine, JournalEntry, Project
 from workshop.services import ServiceError, backlog, outcomes
 from workshop.services import indicators as impact
 
-from .helpers import app_config, committed, make_organizer, read, signed_in
+from .helpers import app_config, committed, make_organizer, prepare, read, signed_in
 from .test_backlog import _three_projects
 
 BEFORE = "a3c4e5f60718"  # the last revision with one jobs figure per project
@@ -418,3 +418,24 @@ def test_a_merged_projects_jobs_and_requests_move_to_the_project_it_joins(app, c
     # (1 January) as from the grocery's; E3 (15 February) is now after it:
     # 1 (N1) + 0.5 (N2) + 0.6 (E1) + 0.5 (E3) = 2.6.
     assert figures_of(navette.territory, impact.Period())["eu_leader", "new_jobs"][0] == 2.6
+
+
+def test_a_wrong_period_shows_all_the_time_and_old_jobs_figures_stay_in_the_history(
+    app, backlog_ids
+):
+    http = signed_in(app)
+    url = f"/backlog/territories/{backlog_ids['territory']}/funders"
+    for query in ("?from=demain", "?from=2027-06-01&to=2027-01-01"):
+        page = http.get(url + query, follow_redirects=True).get_data(as_text=True)
+        assert "toute la période enregistrée est affichée" in page, query
+        assert "Toute la période enregistrée" in page  # and the figures of all time
+
+    # A jobs figure declared before jobs were lines is still named in the history.
+    def declared_before(session):
+        project = session.get(Project, backlog_ids["navette"])
+        backlog.record(project.territory.organizers[0], project, "project.outcome",
+                       kind="jobs", value=2.5, as_of="2026-03-01")  # fmt: skip
+
+    prepare(app, declared_before)
+    page = http.get(f"/backlog/projects/{backlog_ids['navette']}").get_data(as_text=True)
+    assert "chiffre déclaré : Emplois (équivalents temps plein) = 2,5" in page.replace("\xa0", " ")

@@ -37,6 +37,7 @@ from workshop.services import (
     backlog,
     events,
     live,
+    outcomes,
     reviews,
     sheet_template,
     steps,
@@ -400,7 +401,16 @@ def ids(app) -> dict:
         [project] = backlog.promote_event(organizer, event).created
         backlog.add_action(organizer, project, "Appeler", "Léa", None)
         reviewer, _token = reviews.new_reviewer(organizer, project.territory, "Anne")
+        line = outcomes.add_job(organizer, project, {
+            "kind": "created", "fte": 1, "contract": "cdi", "employment": "employee",
+            "start_date": clock.now().date(),
+        })  # fmt: skip
+        asked = outcomes.add_request(organizer, project, {
+            "funder": "Région", "amount": 1000, "requested_on": clock.now().date(),
+        })  # fmt: skip
         values = {
+            "line_id": line.id,
+            "request_id": asked.id,
             "reviewer_id": reviewer.id,
             "fmt": "json",
             "key": "funnel",
@@ -437,9 +447,11 @@ def test_every_backlog_page_needs_a_signed_in_organizer_of_its_territory(app, id
         db.session.remove()
     intruder = signed_in(app, "autre@example.org")
     form = {"stage": "d5", "title": "Piraté", "status": "abandoned", "reason": "x",
-            "item": "prospect", "days-d2": "5", "gate-d2": "Piraté", "kind": "jobs",
+            "item": "prospect", "days-d2": "5", "gate-d2": "Piraté", "kind": "revenue",
             "value": "9", "as_of": "2027-01-01", "what": "Piraté", "text": "Piraté",
-            "name": "Piraté", "done": "1"}  # fmt: skip
+            "name": "Piraté", "done": "1", "fte": "0,5", "contract": "cdi",
+            "employment": "employee", "start_date": "2020-01-01", "funder": "Piraté",
+            "amount": "9", "requested_on": "2020-01-01", "baseline_on": "2020-01-01"}  # fmt: skip
 
     for method, url in urls:
         response = anonymous.open(url, method=method, data=form)
@@ -469,9 +481,12 @@ def test_every_backlog_page_needs_a_signed_in_organizer_of_its_territory(app, id
             len(session.get(Project, ids["project_id"]).outcomes),
             [m.name for m in session.get(Project, ids["project_id"]).members],
             session.get(Project, ids["project_id"]).notes,
+            [(j.fte, j.checked_by) for j in session.get(Project, ids["project_id"]).jobs],
+            [r.funder for r in session.get(Project, ids["project_id"]).funding_requests],
+            session.get(Project, ids["project_id"]).baseline_on == clock.now().date(),
         ),
     )
-    assert untouched == ([("Appeler", None)], 4, ["Léa"], [])
+    assert untouched == ([("Appeler", None)], 3, ["Léa"], [], [(1.0, "")], ["Région"], True)
     revoked = read(app, lambda session: session.get(backlog_models.Reviewer, ids["reviewer_id"]))
     assert revoked.revoked_at is None
 
@@ -562,28 +577,32 @@ def test_outcomes_start_from_a_baseline_and_are_declared_then_checked(app, ctx):
 
     assert sorted((o.kind.value, o.value, o.baseline) for o in navette.outcomes) == [
         ("funding", 0.0, True),
-        ("jobs", 0.0, True),
         ("partners", 0.0, True),
         ("revenue", 0.0, True),
     ]
     later = made_on + timedelta(days=200)
-    backlog.declare(organizer, navette, OutcomeKind.jobs, 2.5, later)
+    backlog.declare(organizer, navette, OutcomeKind.partners, 2.5, later)
     for bad in (-1, float("nan"), "3", None, True):
         with pytest.raises(ServiceError):
-            backlog.declare(organizer, navette, OutcomeKind.jobs, bad, later)
+            backlog.declare(organizer, navette, OutcomeKind.partners, bad, later)
     with pytest.raises(ServiceError):
-        backlog.declare(organizer, navette, OutcomeKind.jobs, 1, None)
+        backlog.declare(organizer, navette, OutcomeKind.partners, 1, None)
 
-    jobs = backlog.latest_outcomes(navette)[OutcomeKind.jobs]
-    assert (jobs.value, jobs.as_of, jobs.declared_by, jobs.checked) == (2.5, later, "Orga", False)
-    backlog.check_outcome(organizer, navette, jobs.id)
-    assert on_record(navette, lambda p: backlog.latest_outcomes(p)[OutcomeKind.jobs]).value == 2.5
-    assert (jobs.checked, jobs.checked_by) == (True, "Orga")
+    partners = backlog.latest_outcomes(navette)[OutcomeKind.partners]
+    assert (partners.value, partners.as_of, partners.declared_by, partners.checked) == (
+        2.5, later, "Orga", False,
+    )  # fmt: skip
+    backlog.check_outcome(organizer, navette, partners.id)
+    latest = on_record(navette, lambda p: backlog.latest_outcomes(p)[OutcomeKind.partners])
+    assert latest.value == 2.5
+    assert (partners.checked, partners.checked_by) == (True, "Orga")
     assert (
-        on_record(navette, lambda p: backlog.latest_outcomes(p)[OutcomeKind.jobs].checked_by)
+        on_record(navette, lambda p: backlog.latest_outcomes(p)[OutcomeKind.partners].checked_by)
         == "Orga"
     )
     assert backlog.latest_outcomes(navette)[OutcomeKind.revenue].baseline
+    # Jobs are lines of their own, measured against the day support started.
+    assert (navette.baseline_on, navette.baseline_by, navette.jobs) == (made_on, "Orga", [])
 
 
 def test_the_team_grows_after_the_evening_and_a_member_takes_the_project_over(app, ctx):
@@ -614,7 +633,7 @@ def test_following_a_project_up_through_its_page(app, ids):
 
     http.post(f"{base}/actions", data={"what": "Appeler la mairie", "who": "Léa",
                                        "due": "2020-01-01"})  # fmt: skip
-    http.post(f"{base}/outcomes", data={"kind": "jobs", "value": "1,5", "as_of": "2027-03-01"})
+    http.post(f"{base}/outcomes", data={"kind": "revenue", "value": "1,5", "as_of": "2027-03-01"})
     refused = http.post(
         f"{base}/outcomes", data={"kind": "revenue", "value": "beaucoup", "as_of": ""},
         follow_redirects=True,
@@ -632,7 +651,7 @@ def test_following_a_project_up_through_its_page(app, ids):
 
     def state(session):
         p = session.get(Project, project)
-        jobs = [o for o in p.outcomes if o.kind == OutcomeKind.jobs and not o.baseline]
+        jobs = [o for o in p.outcomes if o.kind == OutcomeKind.revenue and not o.baseline]
         return ([a.id for a in p.actions], [(o.id, o.value) for o in jobs],
                 [(m.id, m.name) for m in p.members])  # fmt: skip
 

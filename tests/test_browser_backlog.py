@@ -297,3 +297,41 @@ def test_the_indicators_bars_are_labelled_and_in_line_with_their_rows(site, new_
         }"""
     )
     assert fits[0] >= fits[1], fits
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_a_job_added_from_the_project_page_counts_in_the_funder_report(
+    site, new_page, projects, lang
+):
+    page = new_page(laptop=True)
+    speak(page, site, lang)
+    sign_in(page, site)
+    page.goto(f"{site.server.url}/backlog/projects/{projects[0]}")
+    half = {"fr": "0,5", "en": "0.5"}[lang]
+    page.fill("#j-fte", half)
+    page.select_option("#j-contract", "cdd")  # fixed-term, its length left out
+    page.fill("#j-evidence", "Contrat <b>signé</b>")
+    page.locator("form", has=page.locator("#j-fte")).locator("button[type=submit]").click()
+    # Refused: the form comes back as typed, the error beside its field.
+    expect(page.locator("#j-duration_months")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#j-duration_months-error")).to_be_visible()
+    expect(page.locator("#j-evidence")).to_have_value("Contrat <b>signé</b>")
+    assert_accessible(page, f"job form with an error ({lang})")
+
+    page.fill("#j-duration_months", "6")
+    page.locator("main form button[type=submit]").click()
+    jobs = page.locator("table.jobs")
+    expect(jobs).to_contain_text(half)
+    expect(jobs).to_contain_text("Contrat <b>signé</b>")  # as text
+    assert_accessible(page, f"project page with a job ({lang})")
+    jobs.locator(
+        "button", has_text={"fr": "Marquer comme vérifié", "en": "Mark as checked"}[lang]
+    ).click()
+    expect(page.locator("table.jobs")).to_contain_text("Orga")
+
+    page.goto(f"{site.server.url}/backlog/")
+    page.locator("main a[href*='/funders']").first.click()
+    eu = page.locator("section[aria-labelledby='funder-eu_leader']")
+    expect(eu.locator("h3")).to_contain_text(half)
+    expect(eu.locator("table")).to_contain_text("Navette solidaire")
+    assert_accessible(page, f"funder report ({lang})")

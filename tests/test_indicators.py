@@ -3,9 +3,10 @@ value is worked out by hand in the comments."""
 
 from datetime import date
 
+from workshop import clock
 from workshop.extensions import db
 from workshop.models import EventStatus, OutcomeKind
-from workshop.services import backlog, events
+from workshop.services import backlog, events, outcomes
 from workshop.services import indicators as impact
 
 from .helpers import make_event, make_organizer, read, signed_in
@@ -18,7 +19,8 @@ def dataset(app):
     "Navette" (2 votes), a sheet, Inès carries (brings and expects), Noé
     contributes (expects only); table 2 — Zoé (association), one card.
     Evening B, open: Inès again (same contact), one card. Project of table 1:
-    2.5 jobs (checked) and 10,000 € revenue (not checked)."""
+    2.5 jobs created (FTE, three lines, one checked) and 10,000 € revenue
+    (not checked)."""
     with app.app_context():
         organizer = make_organizer()
         a = make_event(organizer, title="Soirée A", tables=2)
@@ -42,9 +44,12 @@ def dataset(app):
         db.session.commit()
         events.update_event(organizer, a, status=EventStatus.closed)  # two projects
         navette = next(p for p in backlog.projects_for(organizer) if p.table_id == a.tables[0].id)
-        backlog.declare(organizer, navette, OutcomeKind.jobs, 2.5, date(2027, 1, 1))
+        today = clock.now().date()
+        for fte in (1, 1, 0.5):  # 2.5 jobs created since the project was made
+            job = {"kind": "created", "fte": fte, "contract": "cdi", "employment": "employee"}
+            outcomes.add_job(organizer, navette, {**job, "start_date": today})
         backlog.declare(organizer, navette, OutcomeKind.revenue, 10000, date(2027, 1, 1))
-        backlog.check_outcome(organizer, navette, navette.outcomes[-2].id)
+        outcomes.check_job(organizer, navette, navette.jobs[0].id)
         ids = a.territory_id, a.id
         db.session.remove()
     return ids
@@ -71,7 +76,7 @@ def test_the_territorys_indicators(app):
     assert f["carriers_among_partners"] == 1  # Inès, a business
     assert f["cooperations"] == 1  # table 1's team: a business and a citizen
     assert (f["outcome_jobs"], f["outcome_revenue"], f["outcome_funding"]) == (2.5, 10000, 0)
-    assert (f["outcomes_declared"], f["outcomes_checked"]) == (2, 1)
+    assert (f["outcomes_declared"], f["outcomes_checked"]) == (4, 1)  # 3 job lines, 1 figure
     categories = dict(found.chart("categories").rows)
     assert (categories["Entreprises"], categories["Citoyens"], categories["Étudiants"]) == (2, 1, 0)
     assert categories["Associations, économie sociale"] == 1

@@ -551,6 +551,21 @@ class Project(db.Model):
     outcomes: Mapped[list[ProjectOutcome]] = relationship(
         cascade="all, delete-orphan", order_by="(ProjectOutcome.as_of, ProjectOutcome.id)"
     )
+    # The baseline: the day support started (the project's creation unless
+    # changed) and who recorded it. Jobs that started before it were there
+    # already: no funder counts them as the project's outcome.
+    baseline_on: Mapped[date] = mapped_column(Date, default=lambda: clock.now().date())
+    baseline_by: Mapped[str] = mapped_column(String(200), default="")
+    jobs: Mapped[list[JobLine]] = relationship(
+        back_populates="project",
+        cascade="all, delete-orphan",
+        order_by="(JobLine.start_date, JobLine.id)",
+    )
+    funding_requests: Mapped[list[FundingRequest]] = relationship(
+        back_populates="project",
+        cascade="all, delete-orphan",
+        order_by="(FundingRequest.requested_on, FundingRequest.id)",
+    )
 
 
 class ProjectMember(db.Model):
@@ -644,9 +659,9 @@ class ProjectNote(db.Model):
 
 
 class OutcomeKind(enum.StrEnum):
-    """The outcome figures funders ask for (DESIGN.md §8)."""
+    """The outcome figures funders ask for (DESIGN.md §8). Jobs are not one
+    figure but lines of their own (``JobLine``)."""
 
-    jobs = "jobs"  # full-time equivalents
     revenue = "revenue"  # euros per year
     partners = "partners"
     funding = "funding"  # euros obtained
@@ -670,6 +685,90 @@ class ProjectOutcome(db.Model):
     checked: Mapped[bool] = mapped_column(Boolean, default=False)
     checked_by: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class JobKind(enum.StrEnum):
+    created = "created"
+    consolidated = "consolidated"  # an existing job kept thanks to the project
+
+
+class ContractType(enum.StrEnum):
+    cdi = "cdi"  # open-ended
+    cdd = "cdd"  # fixed-term
+    apprenticeship = "apprenticeship"
+    self_employed = "self_employed"
+    other = "other"
+
+
+class Employment(enum.StrEnum):
+    employee = "employee"
+    self_employed = "self_employed"
+
+
+class JobLine(db.Model):
+    """One job of a project, as declared: created or consolidated, its FTE,
+    contract and start date, who declared it and when, who checked it and
+    on what evidence. Volunteers may be recorded but are no job for any
+    funder. A ``migrated`` line carries a project's jobs figure declared
+    before lines existed (``migrated_from``: those figures, as they were)."""
+
+    __tablename__ = "project_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[JobKind] = mapped_column(_enum(JobKind))
+    fte: Mapped[float] = mapped_column(Float)
+    contract: Mapped[ContractType] = mapped_column(_enum(ContractType))
+    duration_months: Mapped[int | None] = mapped_column(Integer)
+    employment: Mapped[Employment | None] = mapped_column(_enum(Employment))  # None: not said
+    volunteer: Mapped[bool] = mapped_column(Boolean, default=False)
+    start_date: Mapped[date] = mapped_column(Date)
+    declared_by: Mapped[str] = mapped_column(String(200))
+    declared_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    checked_by: Mapped[str] = mapped_column(String(200), default="")
+    checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    migrated: Mapped[bool] = mapped_column(Boolean, default=False)
+    migrated_from: Mapped[list | None] = mapped_column(JSON)
+
+    project: Mapped[Project] = relationship(back_populates="jobs")
+
+
+class Decision(enum.StrEnum):
+    pending = "pending"
+    granted = "granted"
+    refused = "refused"
+
+
+class FundingRequest(db.Model):
+    """An aid request of a project to a funder: how much, when asked, what
+    was decided and when, and when the project started (most public aid,
+    LEADER's first, must be asked before the project starts)."""
+
+    __tablename__ = "project_funding_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    funder: Mapped[str] = mapped_column(String(200))
+    programme: Mapped[str] = mapped_column(String(200), default="")
+    amount: Mapped[float] = mapped_column(Float)  # euros asked
+    requested_on: Mapped[date] = mapped_column(Date)
+    decision: Mapped[Decision] = mapped_column(_enum(Decision), default=Decision.pending)
+    decided_on: Mapped[date | None] = mapped_column(Date)
+    project_start: Mapped[date | None] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    project: Mapped[Project] = relationship(back_populates="funding_requests")
+
+    @property
+    def started_before_request(self) -> bool:
+        """The project started before its aid was asked (LEADER refuses it)."""
+        return self.project_start is not None and self.project_start < self.requested_on
 
 
 class Verdict(enum.StrEnum):

@@ -644,17 +644,22 @@ MAX_ACTION = 500
 MAX_NOTE = 5000
 MAX_FIGURE = 1e12
 OUTCOME_LABELS = {
-    OutcomeKind.jobs: _l("Jobs (full-time equivalents)"),
     OutcomeKind.revenue: _l("Revenue (€ per year)"),
     OutcomeKind.partners: _l("Partners"),
     OutcomeKind.funding: _l("Funding obtained (€)"),
 }
+# Jobs were a figure of their own before they became lines: the history
+# still names the figures declared then.
+JOBS_LABEL = _l("Jobs (full-time equivalents)")
 
 
 def _baseline(project: Project, organizer: Organizer) -> None:
     """Every outcome starts at zero on the day the project is made: what is
-    declared later is measured against it."""
+    declared later is measured against it. Jobs are measured against the
+    day support started (that day, unless changed): the jobs there before
+    are its baseline."""
     today = clock.now().date()
+    project.baseline_on, project.baseline_by = today, organizer.name
     project.outcomes = [
         ProjectOutcome(
             kind=kind, value=0.0, as_of=today, declared_by=organizer.name, baseline=True
@@ -815,9 +820,15 @@ def merge(organizer: Organizer, target: Project, source: Project) -> None:
                 )  # fmt: skip
             )
     target.carrier_status = _carrier_status(target.members)
+    # Its jobs and aid requests move over: a merged project leaves the board
+    # and the funders' figures, what it declared must not leave with it.
+    moved = len(source.jobs) + len(source.funding_requests)
+    target.jobs.extend(source.jobs)
+    target.funding_requests.extend(source.funding_requests)
     source.merged_into_id = target.id
     target.updated_at = source.updated_at = clock.now()
-    record(organizer, target, "project.merged_from", project_id=source.id, title=source.title)
+    record(organizer, target, "project.merged_from", project_id=source.id, title=source.title,
+           moved=moved)  # fmt: skip
     record(organizer, source, "project.merged_into", project_id=target.id, title=target.title)
     db.session.commit()
 

@@ -657,6 +657,25 @@ def _register_fonts() -> None:
                                   italic="DejaVuSans", boldItalic="DejaVuSans-Bold")  # fmt: skip
 
 
+def pdf_paragraphs():
+    """``para(text, style="BodyText")``: a paragraph of the PDF reports, in
+    the vendored DejaVu Sans (see ``to_pdf``); the text is escaped (user
+    text is text) and its line breaks kept."""
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import Paragraph
+
+    _register_fonts()
+    styles = getSampleStyleSheet()
+    for style in styles.byName.values():
+        bold = getattr(style, "fontName", "").endswith("Bold")
+        style.fontName = "DejaVuSans-Bold" if bold else "DejaVuSans"
+
+    def para(text, style="BodyText"):
+        return Paragraph(escape(str(text)).replace("\n", "<br/>"), styles[style])
+
+    return para
+
+
 def to_pdf(context: dict) -> bytes:
     """The printable report as a PDF, in the vendored DejaVu Sans (embedded,
     subset): ReportLab's standard fonts have Latin letters only, and print
@@ -667,9 +686,8 @@ def to_pdf(context: dict) -> bytes:
     Japanese, Korean, Indic or Thai scripts, nor most emoji (🚲 🌱 👍):
     those print as boxes."""
     from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.lib.units import cm
-    from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer
+    from reportlab.platypus import Flowable, SimpleDocTemplate, Spacer
 
     class Pause(Flowable):
         def wrap(self, *_available):
@@ -679,16 +697,8 @@ def to_pdf(context: dict) -> bytes:
         def draw(self):
             pass
 
-    _register_fonts()
-    styles = getSampleStyleSheet()
-    for style in styles.byName.values():
-        bold = getattr(style, "fontName", "").endswith("Bold")
-        style.fontName = "DejaVuSans-Bold" if bold else "DejaVuSans"
     event = context["event"]
-
-    def para(text, style="BodyText"):
-        # User text is text: escaped, line breaks kept.
-        return Paragraph(escape(str(text)).replace("\n", "<br/>"), styles[style])
+    para = pdf_paragraphs()
 
     story = [para(event["title"], "Title")]
     where = (event["date"] or "", event["venue"], event["territory"])

@@ -20,7 +20,19 @@ Definitions (the dashboard shows them too):
 - participants by kind of actor: those who preferred not to say are counted
   apart ("not said"), never as citizens;
 - outcomes: the latest figure of each kind per project, summed; the baseline
-  is the figure recorded when the project was made.
+  is the figure recorded when the project was made. Jobs are lines, one per
+  job (see ``outcomes``), and each funder counts them its own way (below).
+
+Funders' figures (``funder_profiles``), from the job lines, for a period:
+- a line counts from its start date, or from the day support started (the
+  project's baseline) for a job that was there before; it counts in a
+  period when that day falls in it;
+- volunteers are recorded but counted by no funder;
+- EU / LEADER (common indicator): *new* jobs only, in FTE, employees and
+  self-employed alike; jobs created before support started are the
+  baseline, not new; consolidated jobs are not new;
+- France Active: jobs created and jobs consolidated (kept), counted apart;
+- the region: jobs created and consolidated together, in FTE and in jobs.
 """
 
 from __future__ import annotations
@@ -28,6 +40,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -41,6 +54,8 @@ from ..models import (
     CommitRole,
     Event,
     Idea,
+    JobKind,
+    JobLine,
     JournalEntry,
     OutcomeKind,
     Participant,
@@ -51,7 +66,7 @@ from ..models import (
     Territory,
     Vote,
 )
-from . import backlog
+from . import backlog, outcomes
 
 # The method's own aims for a territory, unless it set its own (settings["targets"]).
 DEFAULT_TARGETS = {"participants": 1000, "ideas": 500, "projects": 100, "jobs": 300}
@@ -175,6 +190,7 @@ def compute(territory: Territory, event: Event | None = None) -> Indicators:
             selectinload(Project.members),
             selectinload(Project.ideas),
             selectinload(Project.outcomes),
+            selectinload(Project.jobs),
         )
     )
     if event is not None:
@@ -240,19 +256,9 @@ def compute(territory: Territory, event: Event | None = None) -> Indicators:
     )
 
     # Outcomes
-    totals = Counter()
-    checked = declared = 0
-    for project in projects:
-        for kind, outcome in backlog.latest_outcomes(project).items():
-            totals[kind] += outcome.value
-            if not outcome.baseline:
-                declared += 1
-                checked += outcome.checked
-    for kind in OutcomeKind:
-        figures[f"outcome_{kind.value}"] = totals.get(kind, 0.0)
-    figures["outcomes_declared"], figures["outcomes_checked"] = declared, checked
+    _outcomes(projects, figures)
     funnel = result.chart("funnel")
-    funnel.rows[3] = (funnel.rows[3][0], totals.get(OutcomeKind.jobs, 0.0))
+    funnel.rows[3] = (funnel.rows[3][0], figures["outcome_jobs"])
     figures.update({f"target_{k}": v for k, v in targets.items()})
 
     # Over time: evening after evening
@@ -267,6 +273,165 @@ def compute(territory: Territory, event: Event | None = None) -> Indicators:
             )
         )
     return result
+
+
+def _outcomes(projects: list[Project], figures: dict) -> None:
+    """The outcome figures: each kind's latest figure per project, summed;
+    jobs, the new jobs in FTE (as the EU counts them, over all time)."""
+    totals = Counter()
+    checked = declared = 0
+    for project in projects:
+        for kind, outcome in backlog.latest_outcomes(project).items():
+            totals[kind] += outcome.value
+            if not outcome.baseline:
+                declared += 1
+                checked += outcome.checked
+    for kind in OutcomeKind:
+        figures[f"outcome_{kind.value}"] = totals.get(kind, 0.0)
+    lines = [line for project in projects for line in project.jobs if not line.volunteer]
+    figures["outcome_jobs"] = eu_leader(lines, Period()).figures[0].value
+    figures["outcomes_declared"] = declared + len(lines)
+    figures["outcomes_checked"] = checked + sum(1 for line in lines if line.checked_by)
+
+
+# --- funders' figures -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """From ``start`` to ``end``, both included (None: no bound)."""
+
+    start: date | None = None
+    end: date | None = None
+
+    def __contains__(self, day: date) -> bool:
+        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
+
+
+@dataclass
+class FunderFigure:
+    """One figure of a funder's profile, with the lines it was computed from."""
+
+    key: str
+    label: str
+    lines: list[JobLine]
+    unit: str = "fte"  # "fte": the lines' FTE summed; "jobs": the lines counted
+
+    @property
+    def value(self) -> float:
+        if self.unit == "jobs":
+            return len(self.lines)
+        return round(sum(line.fte for line in self.lines), 4)
+
+    @property
+    def checked(self) -> float:
+        """The same figure, of the checked lines only."""
+        checked = [line for line in self.lines if line.checked_by]
+        return len(checked) if self.unit == "jobs" else round(sum(j.fte for j in checked), 4)
+
+
+@dataclass
+class FunderProfile:
+    key: str
+    title: str
+    rule: str
+    figures: list[FunderFigure]
+
+
+def _counted(lines: list[JobLine], period: Period, kind: JobKind) -> list[JobLine]:
+    """The lines of ``kind`` a funder counts in ``period``: no volunteers;
+    a job created before support started is the baseline, not an outcome."""
+    return [
+        line
+        for line in lines
+        if line.kind == kind
+        and not line.volunteer
+        and not (kind == JobKind.created and outcomes.pre_baseline(line))
+        and outcomes.counted_from(line) in period
+    ]
+
+
+def eu_leader(lines: list[JobLine], period: Period) -> FunderProfile:
+    """The EU's common indicator (LEADER's too): new jobs, in FTE."""
+    return FunderProfile(
+        "eu_leader",
+        str(_l("European Union / LEADER")),
+        str(
+            _l(
+                "New jobs only, in full-time equivalents, employees and self-employed alike; "
+                "volunteers, jobs there before support started and jobs consolidated are not "
+                "counted."
+            )
+        ),  # fmt: skip
+        [
+            FunderFigure(
+                "new_jobs", str(_l("New jobs (FTE)")), _counted(lines, period, JobKind.created)
+            )
+        ],  # fmt: skip
+    )
+
+
+def france_active(lines: list[JobLine], period: Period) -> FunderProfile:
+    """France Active: jobs created and jobs consolidated, apart."""
+    return FunderProfile(
+        "france_active",
+        "France Active",
+        str(
+            _l(
+                "Jobs created and jobs consolidated (kept), counted apart, in full-time "
+                "equivalents; volunteers are not counted."
+            )
+        ),  # fmt: skip
+        [
+            FunderFigure(
+                "created", str(_l("Jobs created (FTE)")), _counted(lines, period, JobKind.created)
+            ),
+            FunderFigure(
+                "consolidated",
+                str(_l("Jobs consolidated (FTE)")),
+                _counted(lines, period, JobKind.consolidated),
+            ),
+        ],  # fmt: skip
+    )
+
+
+def region(lines: list[JobLine], period: Period) -> FunderProfile:
+    """The region: jobs created and consolidated together, in FTE and in jobs."""
+    both = _counted(lines, period, JobKind.created) + _counted(lines, period, JobKind.consolidated)
+    both.sort(key=lambda line: (outcomes.counted_from(line), line.id))
+    return FunderProfile(
+        "region",
+        str(_l("Region")),
+        str(
+            _l(
+                "Jobs created and consolidated together, in full-time equivalents and in "
+                "number of jobs; volunteers are not counted."
+            )
+        ),  # fmt: skip
+        [
+            FunderFigure("jobs_fte", str(_l("Jobs created or consolidated (FTE)")), both),
+            FunderFigure("jobs", str(_l("Jobs created or consolidated (number)")), both, "jobs"),
+        ],
+    )
+
+
+def territory_jobs(territory: Territory) -> list[JobLine]:
+    """Every job line of the territory's projects on the board (merged ones
+    left out), their projects loaded, in the order they count from."""
+    lines = list(
+        db.session.scalars(
+            select(JobLine)
+            .join(Project, Project.id == JobLine.project_id)
+            .where(Project.territory_id == territory.id, Project.merged_into_id.is_(None))
+            .options(selectinload(JobLine.project))
+        )
+    )
+    return sorted(lines, key=lambda line: (outcomes.counted_from(line), line.id))
+
+
+def funder_profiles(lines: list[JobLine], period: Period) -> list[FunderProfile]:
+    """Each funder's figures from ``lines`` over ``period``."""
+    return [family(lines, period) for family in (eu_leader, france_active, region)]
 
 
 def _days_to_carrier(project: Project, history: list[JournalEntry]) -> int | None:

@@ -35,7 +35,7 @@ from ..models import (
     Vote,
 )
 from ..qr import public_base_url, qr_svg
-from ..services import ServiceError, backlog, exports, journal, reviews
+from ..services import ServiceError, backlog, exports, funder_report, journal, outcomes, reviews
 from ..services import indicators as impact
 from . import download
 from .organizer import _my_event
@@ -145,6 +145,9 @@ def project(project_id: int):
         target=request.args.get("to", ""),
         new_link=_link_to_show(project),
         labels=backlog,
+        funders=outcomes,
+        new_job=_new_job(),
+        new_request=_new_request(),
     )
 
 
@@ -357,6 +360,139 @@ def check_outcome(project_id: int, outcome_id: int):
     return _follow_up(project_id, lambda p: backlog.check_outcome(current_user, p, outcome_id))
 
 
+# --- jobs and funding requests (outcomes as funders count them) -------------------------
+
+JOB_FIELDS = ("kind", "fte", "contract", "duration_months", "employment", "volunteer",
+              "start_date", "declared_by", "evidence")  # fmt: skip
+REQUEST_FIELDS = ("funder", "programme", "amount", "requested_on", "decision", "decided_on",
+                  "project_start")  # fmt: skip
+
+
+def _submitted(names) -> dict:
+    """The form's values of ``names`` (and nothing else), as typed."""
+    return {name: request.form.get(name, "")[:5000] for name in names}
+
+
+def _job_values(line) -> dict:
+    """A job line's values as its form shows them."""
+    return {
+        "kind": line.kind.value, "fte": f"{line.fte:g}", "contract": line.contract.value,
+        "duration_months": line.duration_months or "",
+        "employment": line.employment.value if line.employment else "",
+        "volunteer": line.volunteer, "start_date": line.start_date.isoformat(),
+        "declared_by": line.declared_by, "evidence": line.evidence,
+    }  # fmt: skip
+
+
+def _new_job() -> dict:
+    """What a new job line's form starts with: a full-time job created today."""
+    today = clock.now().date().isoformat()
+    return {"kind": "created", "fte": "1", "contract": "cdi", "employment": "employee",
+            "start_date": today, "declared_by": current_user.name}  # fmt: skip
+
+
+def _new_request() -> dict:
+    return {"decision": "pending", "requested_on": clock.now().date().isoformat()}
+
+
+def _request_values(found) -> dict:
+    return {
+        "funder": found.funder, "programme": found.programme, "amount": f"{found.amount:g}",
+        "requested_on": found.requested_on.isoformat(), "decision": found.decision.value,
+        "decided_on": found.decided_on.isoformat() if found.decided_on else "",
+        "project_start": found.project_start.isoformat() if found.project_start else "",
+    }  # fmt: skip
+
+
+def _outcome_form(project, template: str, fields, change, values: dict, item=None):
+    """Show a job line's or a funding request's form; on POST, ``change`` the
+    project with what was typed. Refused, the form comes back with the
+    values typed and the error beside its field (nothing was changed)."""
+    error = None
+    if request.method == "POST":
+        values = _submitted(fields)
+        try:
+            change(values)
+        except ServiceError as refused:
+            error = refused
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("backlog.project", project_id=project.id) + "#outcomes")
+    return render_template(
+        template, project=project, values=values, item=item, labels=outcomes,
+        error=error, today=clock.now().date(),
+    ), 400 if error else 200  # fmt: skip
+
+
+@bp.route("/projects/<int:project_id>/jobs", methods=["GET", "POST"])
+def add_job(project_id: int):
+    project = _project(project_id)
+    return _outcome_form(
+        project, "backlog/job.html", JOB_FIELDS,
+        lambda values: outcomes.add_job(current_user, project, values), _new_job(),
+    )  # fmt: skip
+
+
+def _one(items, item_id: int):
+    """The project's job line or funding request ``item_id``, or 404."""
+    found = next((item for item in items if item.id == item_id), None)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.route("/projects/<int:project_id>/jobs/<int:line_id>", methods=["GET", "POST"])
+def edit_job(project_id: int, line_id: int):
+    project = _project(project_id)
+    line = _one(project.jobs, line_id)
+    return _outcome_form(
+        project, "backlog/job.html", JOB_FIELDS,
+        lambda values: outcomes.update_job(current_user, project, line.id, values),
+        _job_values(line), line,
+    )  # fmt: skip
+
+
+@bp.post("/projects/<int:project_id>/jobs/<int:line_id>/remove")
+def remove_job(project_id: int, line_id: int):
+    return _follow_up(project_id, lambda p: outcomes.remove_job(current_user, p, line_id))
+
+
+@bp.post("/projects/<int:project_id>/jobs/<int:line_id>/check")
+def check_job(project_id: int, line_id: int):
+    return _follow_up(project_id, lambda p: outcomes.check_job(current_user, p, line_id))
+
+
+@bp.post("/projects/<int:project_id>/baseline")
+def baseline(project_id: int):
+    day = request.form.get("baseline_on", "")[:20]
+    return _follow_up(project_id, lambda p: outcomes.set_baseline(current_user, p, day))
+
+
+@bp.route("/projects/<int:project_id>/funding", methods=["GET", "POST"])
+def add_request(project_id: int):
+    project = _project(project_id)
+    return _outcome_form(
+        project, "backlog/funding_request.html", REQUEST_FIELDS,
+        lambda values: outcomes.add_request(current_user, project, values), _new_request(),
+    )  # fmt: skip
+
+
+@bp.route("/projects/<int:project_id>/funding/<int:request_id>", methods=["GET", "POST"])
+def edit_request(project_id: int, request_id: int):
+    project = _project(project_id)
+    found = _one(project.funding_requests, request_id)
+    return _outcome_form(
+        project, "backlog/funding_request.html", REQUEST_FIELDS,
+        lambda values: outcomes.update_request(current_user, project, found.id, values),
+        _request_values(found), found,
+    )  # fmt: skip
+
+
+@bp.post("/projects/<int:project_id>/funding/<int:request_id>/remove")
+def remove_request(project_id: int, request_id: int):
+    return _follow_up(project_id, lambda p: outcomes.remove_request(current_user, p, request_id))
+
+
 @bp.post("/projects/<int:project_id>/members")
 def add_member(project_id: int):
     form = request.form
@@ -555,3 +691,55 @@ def indicators_csv(key: str):
         writer.writerow([chart.title, _("Value")])
         writer.writerows(chart.rows)
     return download(out.getvalue().encode("utf-8"), "text/csv", f"{key}.csv")
+
+
+# --- the funder report ------------------------------------------------------------------
+
+
+def _period() -> tuple[impact.Period, str | None]:
+    """The period asked for (``from`` and ``to``, both optional), and why it
+    was refused (then it is all the time recorded)."""
+    days = []
+    for name in ("from", "to"):
+        value = request.args.get(name, "")[:20]
+        try:
+            days.append(date.fromisoformat(value) if value else None)
+        except ValueError:
+            return impact.Period(), _("A date of the period is not a date: all the time is shown.")
+    start, end = days
+    if start and end and end < start:
+        return impact.Period(), _("The period ends before it starts: all the time is shown.")
+    return impact.Period(start, end), None
+
+
+@bp.get("/territories/<int:territory_id>/funders")
+def funders(territory_id: int):
+    territory = _my_territory(territory_id)
+    period, refused = _period()
+    if refused:
+        flash(refused, "error")
+    return render_template(
+        "backlog/funders.html",
+        territory=territory,
+        period=period,
+        period_text=funder_report.period_text(period),
+        report=funder_report.gather(territory, period),
+        kept={k: v.isoformat() for k, v in (("from", period.start), ("to", period.end)) if v},
+    )
+
+
+@bp.get("/territories/<int:territory_id>/funders/report.<fmt>")
+def funders_export(territory_id: int, fmt: str):
+    territory = _my_territory(territory_id)
+    if fmt not in funder_report.FORMATS:
+        abort(404)
+    period, _refused = _period()
+    journal.record(
+        f"organizer:{current_user.id}", "territory.funder_report", territory.name,
+        territory_id=territory.id, format=fmt,
+        start=period.start.isoformat() if period.start else None,
+        end=period.end.isoformat() if period.end else None,
+    )  # fmt: skip
+    db.session.commit()
+    content, mime, filename = funder_report.render(funder_report.gather(territory, period), fmt)
+    return download(content, mime, filename)

@@ -27,7 +27,16 @@ from workshop.models import (
     SheetField,
     Vote,
 )
-from workshop.services import ServiceError, backlog, events, live, privacy, reviews, writes
+from workshop.services import (
+    ServiceError,
+    backlog,
+    events,
+    live,
+    outcomes,
+    privacy,
+    reviews,
+    writes,
+)
 
 from .helpers import (
     PASSWORD,
@@ -91,6 +100,10 @@ def closed_evening(app, database_path):
         backlog.add_action(organizer, project, "Écrire à ines.moreau@example.org", "Yves Martin",
                            None)  # fmt: skip
         backlog.add_note(organizer, project, "Rencontré noé lambert au marché")  # any case
+        outcomes.add_job(organizer, project, {
+            "kind": "created", "fte": "1", "contract": "cdi", "employment": "employee",
+            "start_date": "2026-01-05", "declared_by": "Noé Lambert",
+            "evidence": "Contrat de travail d’Inès Moreau"})  # fmt: skip
         backlog.update(organizer, project, summary="Porté par Inès Moreau et Yves Martin")
         backlog.move(organizer, project, ProjectStage.d3, reason="Noé Lambert a un local")
         reviewer, review_token = reviews.new_reviewer(organizer, project.territory, "Anne")

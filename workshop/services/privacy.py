@@ -28,6 +28,7 @@ from sqlalchemy import or_, select, update
 from ..extensions import db
 from ..models import (
     Cluster,
+    JobLine,
     Commitment,
     Event,
     EventStatus,
@@ -215,6 +216,7 @@ def purge_event(organizer: Organizer, event: Event) -> Purge:
         (ProjectIdea, "text"),
         (ProjectAction, "what", "who"),
         (ProjectNote, "text"),
+        (JobLine, "declared_by", "checked_by", "evidence"),  # the job holder, say
         (Review, "comment"),
     ):
         _scrub(model, model.project_id.in_(project_ids), scrub, *columns)

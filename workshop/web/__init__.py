@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 from ..extensions import login_manager
 from ..limits import TooManyTries
 from ..models import Organizer
-from ..services import accounts, sheet_template
+from ..services import accounts, sheet_template, territories
 
 
 @login_manager.user_loader
@@ -53,9 +53,9 @@ def _safe_next(target: str | None) -> str:
 
 def register(app: Flask) -> None:
     """Attach the blueprints, the language switch and the security headers."""
-    from . import auth, backlog, facilitator, organizer, participant, projector, review
+    from . import auth, backlog, facilitator, legal, organizer, participant, projector, review
 
-    for module in (auth, organizer, backlog, review, participant, facilitator, projector):
+    for module in (auth, organizer, backlog, review, participant, facilitator, projector, legal):
         app.register_blueprint(module.bp)
 
     @app.get("/lang/<code>")
@@ -98,6 +98,7 @@ def register(app: Flask) -> None:
             "locale": str(get_locale()),
             "languages": app.config["LANGUAGES"],
             "sheet_labels": sheet_labels,
+            "privacy_of": territories.notice,
         }
 
     @app.after_request

@@ -11,9 +11,27 @@ from flask_login import current_user, login_required
 from .. import broadcast
 from ..extensions import db
 from ..forms import EventForm, TableForm, category_choices
-from ..models import Challenge, Event, EventStatus, IdeaKind, StepKind, Table, WorkshopKind
+from ..models import (
+    Challenge,
+    Event,
+    EventStatus,
+    IdeaKind,
+    StepKind,
+    Table,
+    Territory,
+    WorkshopKind,
+)
 from ..qr import public_base_url, qr_svg
-from ..services import ServiceError, accounts, backlog, events, formats, privacy, steps
+from ..services import (
+    ServiceError,
+    accounts,
+    backlog,
+    events,
+    formats,
+    privacy,
+    steps,
+    territories,
+)
 from . import download
 
 bp = Blueprint("organizer", __name__, url_prefix="/organizer")
@@ -39,6 +57,14 @@ def _my_table(table_id: int) -> Table:
         abort(404)
     _my_event(table.event_id)
     return table
+
+
+def my_territory(territory_id: int) -> Territory:
+    """One of the signed-in organizer's territories (404 for any other)."""
+    territory = next((t for t in current_user.territories if t.id == territory_id), None)
+    if territory is None:
+        abort(404)
+    return territory
 
 
 def join_url(table: Table) -> str:
@@ -102,7 +128,10 @@ def set_status(event_id: int, status: str):
         new_status = EventStatus(status)
     except ValueError:
         abort(400)
-    events.update_event(current_user, event, status=new_status)
+    try:
+        events.update_event(current_user, event, status=new_status)
+    except ServiceError as error:
+        flash(str(error.message), "error")
     return redirect(url_for("organizer.event", event_id=event.id))
 
 
@@ -371,6 +400,51 @@ def purge(event_id: int):
             "success",
         )
     return redirect(url_for("organizer.event", event_id=event.id))
+
+
+# --- a territory as a public body (issue 19) -----------------------------------------
+
+
+@bp.route("/territories/<int:territory_id>/settings", methods=["GET", "POST"])
+def territory_settings(territory_id: int):
+    """Who is responsible for the data, who publishes the service, the age of minors."""
+    territory = my_territory(territory_id)
+    values = territories.settings_of(territory)
+    if request.method == "POST":
+        try:
+            territories.save_settings(current_user, territory, request.form)
+        except ServiceError as error:
+            flash(str(error.message), "error")
+            values = {**values, **request.form.to_dict()}
+        else:
+            flash(_("Settings saved."), "success")
+            return redirect(url_for("organizer.territory_settings", territory_id=territory.id))
+    return render_template(
+        "organizer/territory.html",
+        territory=territory,
+        values=values,
+        legal_bases=territories.LEGAL_BASES,
+        compliance=territories.COMPLIANCE,
+        minor_ages=(territories.MIN_MINOR_AGE, territories.MAX_MINOR_AGE),
+    )
+
+
+@bp.get("/territories/<int:territory_id>/record")
+def processing_record(territory_id: int):
+    """The territory's record of processing activities (GDPR art. 30): a
+    printable page, or the same page as a file to keep (``?download=1``)."""
+    territory = my_territory(territory_id)
+    page = render_template(
+        "organizer/record.html",
+        record=territories.processing_record(territory),
+        territory=territory,
+        today=date.today(),
+        download=request.args.get("download") == "1",
+    )
+    if request.args.get("download") == "1":
+        name = f"registre-traitements-{territory.id}.html"
+        return download(page.encode("utf-8"), "text/html; charset=utf-8", name)
+    return page
 
 
 # --- reusable formats ------------------------------------------------------------------

@@ -106,7 +106,7 @@ def organizer_urls(app, evening, table, owned_only=False) -> list[tuple[str, str
     ``owned_only``: only the routes about one event, table or territory."""
     territory_id = read(app, lambda s: s.get(Event, evening.event_id).territory_id)
     values = {"event_id": evening.event_id, "table_id": table.id, "status": "closed",
-              "territory_id": territory_id}  # fmt: skip
+              "territory_id": territory_id, "participant_id": 1}  # fmt: skip
     urls = []
     with app.test_request_context():
         for rule in app.url_map.iter_rules():

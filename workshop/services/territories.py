@@ -176,6 +176,7 @@ def processing_record(territory: Territory) -> dict:
         "held": {
             "evenings": count(events),
             "participants": count(people),
+            "minors": count(people.where(Participant.minor.is_(True))),
             "contacts": count(people.where(Participant.contact_consent.is_(True))),
             "team_members": count(
                 select(ProjectMember).join(Project).where(Project.territory_id == territory.id)

@@ -16,6 +16,7 @@ from ..models import (
     Event,
     EventStatus,
     IdeaKind,
+    Participant,
     StepKind,
     Table,
     Territory,
@@ -28,6 +29,7 @@ from ..services import (
     backlog,
     events,
     formats,
+    minors,
     privacy,
     steps,
     territories,
@@ -143,6 +145,8 @@ def event(event_id: int):
         "organizer/event.html",
         event=event,
         counts=counts,
+        minors=minors.minors_of(event),
+        today=date.today(),
         totals=events.event_totals(event, counts),
         base_url=public_base_url(),
     )
@@ -400,6 +404,28 @@ def purge(event_id: int):
             "success",
         )
     return redirect(url_for("organizer.event", event_id=event.id))
+
+
+@bp.post("/events/<int:event_id>/minors/<int:participant_id>/consent")
+def guardian_consent(event_id: int, participant_id: int):
+    """Record that a minor's parent consented: who, on what day."""
+    event = _my_event(event_id)
+    participant = db.session.get(Participant, participant_id)
+    if participant is None or participant.table.event_id != event.id:
+        abort(404)
+    try:
+        collected_on = date.fromisoformat(request.form.get("on") or "")
+    except ValueError:
+        collected_on = None
+    try:
+        minors.record_guardian_consent(
+            current_user, participant, request.form.get("by", ""), collected_on
+        )
+    except ServiceError as error:
+        flash(str(error.message), "error")
+    else:
+        flash(_("Parent's consent recorded."), "success")
+    return redirect(url_for("organizer.event", event_id=event.id, _anchor="minors"))
 
 
 # --- a territory as a public body (issue 19) -----------------------------------------

@@ -163,3 +163,67 @@ def test_opening_is_refused_by_the_service_too(ctx):
         events.update_event(organizer, event, status=EventStatus.live)
     assert refused.value.code == "no_controller"
     db.session.rollback()
+
+
+def test_the_statement_names_only_tests_that_exist():
+    """Every check the accessibility statement lists is a test of the suite."""
+    import ast
+    from pathlib import Path
+
+    from workshop.services import accessibility
+
+    root = Path(__file__).resolve().parent.parent
+    for test in accessibility.named_tests():
+        path, name = test.split("::")
+        tree = ast.parse((root / path).read_text(encoding="utf-8"))
+        names = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+        assert name in names, test
+
+
+def test_the_statement_follows_the_rgaa_model_with_the_territorys_body(app, evening):
+    page = app.test_client()
+    page.set_cookie("lang", "fr")
+    territory_id = read(app, lambda s: s.get(Event, evening.event_id).territory_id)
+    text = page.get(f"/accessibilite?territory={territory_id}").get_data(as_text=True)
+    for part in ("Mairie de Testville", "État de conformité", "non conforme",
+                 "Résultats des tests", "Vérifications manuelles", "Contenus non accessibles",
+                 "Dérogations", "Établissement de cette déclaration", "axe-core",
+                 "accessibilite@testville.example", "Défenseur des droits",
+                 "test_a_participant_runs_the_whole_evening_with_the_keyboard_only"):  # fmt: skip
+        assert part in text, part
+    # The footer of every page says the status and links to it.
+    join = page.get(f"/t/{evening.tables[0].join_code}").get_data(as_text=True)
+    assert f"/accessibilite?territory={territory_id}" in join
+    assert "Accessibilité\u00a0: non conforme" in join
+    assert page.get("/accessibilite?territory=424242").status_code == 404
+
+
+def test_time_up_never_refuses_what_a_participant_writes(ctx, table):
+    """WCAG 2.2.1: the step's timer tells the room, it never takes a card,
+    a vote or a commitment away from someone still typing."""
+    import uuid
+
+    from workshop import clock
+    from workshop.services import steps, writes
+
+    participant, _token = live.join_table(table, "Léa", "citizen")
+    steps.ensure_script(table)
+    db.session.commit()
+    facilitator = writes.as_facilitator(table)
+
+    def write(actor, op, **data):
+        answer = writes.perform(actor, {"op": op, "client_id": str(uuid.uuid4()), "data": data})
+        assert answer["ok"], answer
+        return answer
+
+    diverge = next(s for s in table.steps if s.kind == "diverge")
+    write(facilitator, "step.go", step_id=diverge.id)
+    clock.advance(diverge.duration + 120)  # time is up
+    answer = write(writes.as_participant(participant), "idea.post", text="Écrite après la fin")
+    idea_id = answer["changes"][0]["id"]
+    vote = next(s for s in table.steps if s.kind == "vote")
+    write(facilitator, "step.go", step_id=vote.id)
+    write(facilitator, "vote.open")
+    clock.advance(vote.duration + 120)
+    write(writes.as_participant(participant), "vote.cast", idea_id=idea_id)
+    write(writes.as_participant(participant), "commit.save", role="carry")

@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..extensions import login_manager
 from ..limits import TooManyTries
-from ..models import Organizer
+from ..models import Event, Organizer, Project, Table, Territory
 from ..services import accounts, sheet_template, territories
 
 
@@ -28,6 +28,20 @@ login_manager.login_message = _l("Please sign in to open this page.")
 def sheet_labels(challenge) -> dict[str, str]:
     """The labels of a challenge's sheet fields, in the page's language."""
     return {field["key"]: field["label"] for field in sheet_template.template(challenge)}
+
+
+def page_territory(*candidates) -> Territory | None:
+    """The territory a page is about, from the objects it shows (a table,
+    an event, a project, a territory; anything else is skipped): its
+    footer links to that territory's accessibility statement and notice."""
+    for candidate in candidates:
+        if isinstance(candidate, Territory):
+            return candidate
+        if isinstance(candidate, Table):
+            return candidate.event.territory
+        if isinstance(candidate, Event | Project):
+            return candidate.territory
+    return None
 
 
 def download(content: bytes, mimetype: str, filename: str, inline: bool = False) -> Response:
@@ -99,6 +113,9 @@ def register(app: Flask) -> None:
             "languages": app.config["LANGUAGES"],
             "sheet_labels": sheet_labels,
             "privacy_of": territories.notice,
+            "page_territory": page_territory,
+            "public_settings": territories.settings_of,
+            "compliance_label": lambda key: territories.COMPLIANCE.get(key, key),
         }
 
     @app.after_request

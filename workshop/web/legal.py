@@ -6,6 +6,7 @@ from flask import Blueprint, abort, render_template, request
 
 from ..extensions import db
 from ..models import Territory
+from ..services import accessibility as a11y
 from ..services import territories
 
 bp = Blueprint("legal", __name__)
@@ -45,4 +46,14 @@ def accessibility():
         territory=territory,
         choices=choices,
         settings=territories.settings_of(territory) if territory else None,
+        rgaa_version=a11y.RGAA_VERSION,
+        statement_date=a11y.STATEMENT_DATE,
+        automated=a11y.AUTOMATED,
+        manual=a11y.MANUAL,
+        not_accessible=a11y.NOT_ACCESSIBLE,
+        derogations=a11y.DEROGATIONS,
+        tools=a11y.TOOLS,
+        pages=a11y.PAGES,
+        defenseur_url=a11y.DEFENSEUR_URL,
+        defenseur_address=a11y.DEFENSEUR_ADDRESS,
     )

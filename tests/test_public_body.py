@@ -196,6 +196,7 @@ def test_the_statement_follows_the_rgaa_model_with_the_territorys_body(app, even
     assert f"/accessibilite?territory={territory_id}" in join
     assert "Accessibilité\u00a0: non conforme" in join
     assert page.get("/accessibilite?territory=424242").status_code == 404
+    assert page.get("/accessibilite?territory=" + "9" * 30).status_code == 404
 
 
 def test_time_up_never_refuses_what_a_participant_writes(ctx, table):

@@ -17,8 +17,9 @@ def _territory() -> tuple[Territory | None, list[Territory]]:
     one there is, or None and the list to choose from."""
     asked = request.args.get("territory", "")
     if asked:
-        territory = db.session.get(Territory, int(asked)) if asked.isdigit() else None
-        if territory is None or len(asked) > 9:
+        known = asked.isascii() and asked.isdigit() and len(asked) <= 9
+        territory = db.session.get(Territory, int(asked)) if known else None
+        if territory is None:
             abort(404)
         return territory, []
     found = territories.public_territories()

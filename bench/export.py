@@ -60,7 +60,11 @@ def build(database_url: str, tables=30, people=10, cards=100):
     app = create_app({**config, "SOCKETIO_MESSAGE_QUEUE": None})
     with app.app_context():
         upgrade()
-        territory = Territory(name="Pays d’Essai", population=42000)
+        territory = Territory(
+            name="Pays d’Essai",
+            population=42000,
+            settings={"public": {"controller": "Banc", "controller_contact": "banc@example.org"}},
+        )
         db.session.add(territory)
         email = f"export-{uuid.uuid4().hex[:8]}@example.org"
         organizer = accounts.create_organizer("Bench", email, PASSWORD, territory)

@@ -842,7 +842,11 @@ def prepare(database_url: str, tables: int, phones: int) -> tuple[list[int], lis
 
     config = dict(SQLALCHEMY_DATABASE_URI=database_url, SOCKETIO_ASYNC_MODE="threading")
     with create_app({**config, "SOCKETIO_MESSAGE_QUEUE": None}).app_context():
-        territory = Territory(name="Banc d'essai", population=10000)
+        territory = Territory(
+            name="Banc d'essai",
+            population=10000,
+            settings={"public": {"controller": "Banc", "controller_contact": "banc@example.org"}},
+        )
         db.session.add(territory)
         email = f"bench-{uuid.uuid4().hex[:8]}@example.org"
         organizer = accounts.create_organizer("Bench", email, PASSWORD, territory)

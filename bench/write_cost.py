@@ -61,7 +61,13 @@ def main() -> None:
         )
         with app.app_context():
             upgrade()
-            territory = Territory(name="Banc", population=1000)
+            territory = Territory(
+                name="Banc",
+                population=1000,
+                settings={
+                    "public": {"controller": "Banc", "controller_contact": "banc@example.org"}
+                },
+            )
             db.session.add(territory)
             organizer = accounts.create_organizer("B", "b@example.org", "password 1234", territory)
             db.session.commit()

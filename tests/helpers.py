@@ -52,9 +52,22 @@ def script(changes) -> list[dict]:
     return [steps[step_id] for step_id in table["step_ids"]]
 
 
+# A territory's public-body settings, as an organizer fills them in.
+PUBLIC_BODY = {
+    "public": {
+        "controller": "Mairie de Testville",
+        "controller_contact": "mairie@testville.example",
+        "dpo_contact": "dpo@testville.example",
+        "body": "Mairie de Testville",
+        "accessibility_contact": "accessibilite@testville.example",
+    }
+}
+
+
 def make_organizer(email="orga@example.org", territory_name="Pays test") -> Organizer:
-    """An organizer with their own territory."""
-    territory = Territory(name=territory_name, population=10000)
+    """An organizer with their own territory (its data controller named:
+    an evening opens only then)."""
+    territory = Territory(name=territory_name, population=10000, settings=PUBLIC_BODY)
     db.session.add(territory)
     organizer = accounts.create_organizer("Orga", email, PASSWORD, territory)
     db.session.commit()

@@ -244,3 +244,48 @@ def test_the_participants_other_pages_have_no_axe_violation(site, new_page, lang
     page.locator("form[action$='/me/delete'] [type=submit]").click()
     expect(page.locator(".flash").first).to_be_visible()
     assert_accessible(page, f"my data, cards deleted ({lang})")
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_public_bodys_pages_have_no_axe_violation(site, new_page, lang):
+    """The accessibility statement, the privacy notice (and their territory
+    choice), the territory's settings with an error, its processing record,
+    and the evening page listing a minor (issue 19)."""
+    table = site.evening.tables[0]
+    page = new_page()
+    speak(page, site, lang)
+    page.goto(table_url(site, table))
+    page.locator("[data-statement-link]").click()
+    expect(page.locator("[data-statement]")).to_be_visible()
+    assert_accessible(page, f"accessibility statement ({lang})")
+    page.goto(f"{site.server.url}/accessibilite")  # several territories: a choice
+    expect(page.locator("main h1")).to_be_visible()
+    assert_accessible(page, f"accessibility statement, territory choice ({lang})")
+    page.goto(table_url(site, table))
+    page.locator("[data-privacy-link]").click()
+    expect(page.locator("[data-privacy-notice]")).to_be_visible()
+    assert_accessible(page, f"privacy notice ({lang})")
+    page.goto(table_url(site, table))
+    page.locator("[name=minor]").check()
+    page.select_option("[name=category]", "student")
+    page.click("form[action$='/join'] [type=submit]")
+    expect_connected(page)
+    assert_accessible(page, f"a minor's phone ({lang})")
+
+    organizer = new_page(laptop=True)
+    speak(organizer, site, lang)
+    sign_in(organizer, site)
+    organizer.goto(f"{site.server.url}/organizer/events/{site.evening.event_id}")
+    expect(organizer.locator("#minors")).to_be_visible()
+    assert_accessible(organizer, f"evening page with a minor ({lang})")
+    organizer.goto(f"{site.server.url}/organizer/")
+    organizer.locator("a[href*='/territories/'][href$='/settings']").first.click()
+    expect(organizer.locator("[name=controller]")).to_be_visible()
+    assert_accessible(organizer, f"territory settings ({lang})")
+    organizer.fill("[name=minor_age]", "9")
+    organizer.locator("main form [type=submit]").click()
+    expect(organizer.locator(".flash-error")).to_be_visible()
+    assert_accessible(organizer, f"territory settings refused ({lang})")
+    organizer.locator("a[href$='/record']").first.click()
+    expect(organizer.locator("[data-record]")).to_be_visible()
+    assert_accessible(organizer, f"processing record ({lang})")

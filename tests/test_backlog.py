@@ -44,7 +44,7 @@ from workshop.services import (
     writes,
 )
 
-from .helpers import committed, make_event, make_organizer, read, signed_in
+from .helpers import PUBLIC_BODY, committed, make_event, make_organizer, read, signed_in
 
 
 def write(actor, op, **data) -> dict:
@@ -473,7 +473,7 @@ def test_every_backlog_page_needs_a_signed_in_organizer_of_its_territory(app, id
     )
     assert project_count(app) == 1
     rules = read(app, lambda session: session.get(Territory, ids["territory_id"]).settings)
-    assert rules == {}
+    assert rules == PUBLIC_BODY  # as the territory was made: nothing more
     untouched = read(
         app,
         lambda session: (

@@ -103,14 +103,16 @@ def intruder(app, evening):
 
 def organizer_urls(app, evening, table, owned_only=False) -> list[tuple[str, str]]:
     """(method, url) of every /organizer/ route, filled with ``evening`` and ``table``;
-    ``owned_only``: only the routes about one event or table."""
-    values = {"event_id": evening.event_id, "table_id": table.id, "status": "closed"}
+    ``owned_only``: only the routes about one event, table or territory."""
+    territory_id = read(app, lambda s: s.get(Event, evening.event_id).territory_id)
+    values = {"event_id": evening.event_id, "table_id": table.id, "status": "closed",
+              "territory_id": territory_id, "participant_id": 1}  # fmt: skip
     urls = []
     with app.test_request_context():
         for rule in app.url_map.iter_rules():
             if not rule.rule.startswith("/organizer/"):
                 continue
-            if owned_only and not rule.arguments & {"event_id", "table_id"}:
+            if owned_only and not rule.arguments & {"event_id", "table_id", "territory_id"}:
                 continue
             url = url_for(rule.endpoint, **{a: values[a] for a in rule.arguments})
             urls += [(m, url) for m in sorted(rule.methods - {"HEAD", "OPTIONS"})]

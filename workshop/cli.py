@@ -93,12 +93,24 @@ DEMO_TABLES = [
 ]
 
 
+# The demo territory's public-body settings (its evening opens only with them).
+DEMO_BODY = {
+    "public": {
+        "body": "Communauté de communes du Haut-Bocage",
+        "controller": "Communauté de communes du Haut-Bocage",
+        "controller_contact": "1 place de la Mairie, Saint-Aubin · contact@haut-bocage.example",
+        "dpo_contact": "dpo@haut-bocage.example",
+        "accessibility_contact": "accessibilite@haut-bocage.example",
+    }
+}
+
+
 def seed_demo() -> tuple[Organizer, str]:
     """Create the demo organizer, territory and evening; return the organizer
     and the evening's join code. Safe to run twice (it adds nothing then)."""
     organizer = db.session.scalar(select(Organizer).where(Organizer.email == DEMO_EMAIL))
     if organizer is None:
-        territory = Territory(name="Pays du Haut-Bocage", population=42000)
+        territory = Territory(name="Pays du Haut-Bocage", population=42000, settings=DEMO_BODY)
         db.session.add(territory)
         organizer = accounts.create_organizer(
             "Organisatrice démo", DEMO_EMAIL, DEMO_PASSWORD, territory

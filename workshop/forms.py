@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     EmailField,
     IntegerField,
@@ -166,6 +167,8 @@ class TableForm(FlaskForm):
 
 
 class JoinForm(FlaskForm):
+    # Its label names the territory's age of minors (set by the page).
+    minor = BooleanField(_l("I am under 15"))
     display_name = StringField(
         _l("Your name or a pseudonym"),
         validators=[

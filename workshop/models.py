@@ -288,6 +288,12 @@ class Participant(db.Model):
     # Taken off the table by its facilitator (a seat filled by a script, a
     # duplicate): their token opens nothing any more; what they wrote stays.
     removed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Under the territory's age of minors (15 by default), said when joining:
+    # no contact, never named in a team or an export, unless an organizer
+    # records that a parent consented (who, when).
+    minor: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    guardian_consent_by: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    guardian_consent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     table: Mapped[Table] = relationship(back_populates="participants", foreign_keys=[table_id])

@@ -14,6 +14,17 @@
     if (target.dataset && "print" in target.dataset) { window.print(); }
   });
 
+  /* The join form's "I am under 15": its suggested pseudonym goes into the
+     name field, if nothing was typed there yet (and out again if unticked). */
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box.dataset || !box.dataset.pseudonym) { return; }
+    var name = box.form && box.form.elements.display_name;
+    if (!name) { return; }
+    if (box.checked && !name.value.trim()) { name.value = box.dataset.pseudonym; }
+    if (!box.checked && name.value === box.dataset.pseudonym) { name.value = ""; }
+  });
+
   /* Copy the field a [data-copy] button names, then say so in the field's
      status line (an aria-live region: "<field id>-status"), if it has one. */
   function copyField(button) {

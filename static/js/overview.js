@@ -61,6 +61,8 @@ import { fill } from "./live/dom.js";
     leftCell.textContent = left === null ? "–" :
       clockText(left) + (table.timer.left !== null && table.timer.left !== undefined ? " (" + t.paused + ")" : "");
     leftCell.dataset.level = left === null ? "" : left <= 30 ? "red" : left <= 120 ? "amber" : "";
+    // Never by colour alone (WCAG 1.4.1): a step about to end says so in words.
+    if (left !== null && left > 0 && left <= 120) { leftCell.textContent += " · " + t.ending; }
     var minutes = table.last_activity ? Math.floor((serverNow() - table.last_activity) / 60000) : null;
     node.querySelector("[data-activity]").textContent = minutes === null ? t.never :
       minutes < 1 ? t.just_now : fill(t.minutes_ago, { n: minutes });
@@ -74,6 +76,9 @@ import { fill } from "./live/dom.js";
     consoleCell.dataset.state = table.console ? "on" : "off";
     node.dataset.late = isLate(table);
     node.dataset.stalled = isStalled(table);
+    // The red bar of a late or stalled table is said in words too.
+    node.querySelector("[data-flags]").textContent = [isLate(table) ? t.late : "",
+      isStalled(table) ? t.stalled : ""].filter(Boolean).join(" · ");
     var c = counts[String(table.id)];
     if (c) {
       node.querySelector('[data-count="participants"]').textContent = c.participants;

@@ -44,7 +44,7 @@ from ..models import (
     Territory,
     Vote,
 )
-from . import ServiceError, accounts, journal, plenary, sheet_template
+from . import ServiceError, accounts, journal, minors, plenary, sheet_template
 
 # What a table's result is, by the challenge it worked on.
 STAGE_OF_CHALLENGE = {
@@ -181,14 +181,16 @@ def _team(table: Table) -> list[ProjectMember]:
     return [
         ProjectMember(
             participant_id=participant.id,
-            name=participant.display_name,
+            name=minors.public_name(participant),
             category=participant.category,
             role=commitment.role,
             brings=commitment.contribution or participant.brings,
             expects=commitment.expects,
             hours_per_month=commitment.hours_per_month,
-            consent=participant.contact_consent,
-            contact=participant.contact if participant.contact_consent else "",
+            consent=participant.contact_consent and not minors.restricted(participant),
+            contact=participant.contact
+            if participant.contact_consent and not minors.restricted(participant)
+            else "",
             added_at=clock.now(),
         )
         for commitment, participant in rows

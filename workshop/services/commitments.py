@@ -12,7 +12,7 @@ from sqlalchemy import select
 from .. import clock
 from ..extensions import db
 from ..models import Commitment, CommitRole, Participant
-from . import ServiceError
+from . import ServiceError, minors
 from .changes import touch
 from .inputs import MAX_BRINGS_LENGTH, bad_request, clean_text, integer, member, require_open
 from .writes import Request, op
@@ -54,6 +54,11 @@ def save(req: Request) -> None:
     consent = req.data.get("consent", False)
     if not isinstance(consent, bool):
         raise bad_request()
+    if minors.restricted(participant) and (consent or role == CommitRole.follow):
+        # A minor leaves no contact, so nobody could keep them informed.
+        raise ServiceError(
+            "minor", _l("Under the age of minors: carry or contribute, without a contact.")
+        )
     contact = clean_text(req.data.get("contact"), MAX_CONTACT, required=False)
     if consent and not contact and participant.contact_consent:
         contact = participant.contact  # consent kept: the contact given before stays

@@ -19,7 +19,7 @@ from ..models import (
     Territory,
     WorkshopKind,
 )
-from . import ServiceError, backlog, journal, steps
+from . import ServiceError, backlog, journal, steps, territories
 from .changes import touch
 from .codes import EVENT_CODE_LENGTH, TABLE_CODE_LENGTH, new_code, new_secret, normalize_code
 
@@ -101,6 +101,16 @@ def update_event(organizer: Organizer, event: Event, **fields) -> Event:
     A new language rewrites the scripts its tables have kept as they were
     given (not started, not edited) in that language.
     """
+    if fields.get("status") == EventStatus.live and not territories.has_controller(event.territory):
+        # Phones show who is responsible for the data before anyone types a
+        # name (GDPR art. 13): nobody joins an evening that cannot say it.
+        raise ServiceError(
+            "no_controller",
+            _l(
+                "The evening cannot open: the territory has no data controller yet. "
+                "Name it, with its contact, in the territory's settings."
+            ),
+        )
     if "language" in fields:
         fields["language"] = _language(fields["language"])
         _translate_default_scripts(event, fields["language"])

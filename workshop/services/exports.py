@@ -23,7 +23,8 @@ in both CSVs; in the XLSX it stays as typed, in a text cell with Excel's
 quote prefix (text even when edited).
 
 Personal data stays out unless its person consented: a participant's name,
-contact and what they said about themselves appear only with consent.
+contact and what they said about themselves appear only with consent (a
+minor's, never without a parent's: see services/minors.py).
 """
 
 from __future__ import annotations
@@ -260,7 +261,8 @@ def event_rows(event: Event) -> dict[str, list[dict]]:
 
     people = fetch(
         of_event(Participant, "id", "table_id", "category", "display_name", "contact", "brings",
-                 "contact_consent", "removed", "created_at").order_by(Participant.id)
+                 "contact_consent", "removed", "created_at", "minor",
+                 "guardian_consent_at").order_by(Participant.id)
     )  # fmt: skip
     consented = {p.id for p in people if privacy.consented(p)}
     votes = fetch(

@@ -63,9 +63,10 @@ CATEGORY_LABELS = {
 
 
 def join_table(
-    table: Table, display_name: str, category: str, brings: str = ""
+    table: Table, display_name: str, category: str, brings: str = "", minor: bool = False
 ) -> tuple[Participant, str]:
-    """Add a participant to ``table``; return it and its secret token."""
+    """Add a participant to ``table`` (``minor``: under the territory's age
+    of minors, see services/minors.py); return it and its secret token."""
     name = normalize(display_name).strip() if isinstance(display_name, str) else ""
     if not name:
         raise ServiceError("name_required", _l("Please give a name or a pseudonym."))
@@ -99,6 +100,7 @@ def join_table(
         display_name=name,
         category=category,
         brings=brings,
+        minor=bool(minor),
         token_hash=token_hash(token),
     )
     db.session.add(participant)

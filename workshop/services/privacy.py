@@ -48,7 +48,7 @@ from ..models import (
     Vote,
 )
 from ..sqlite import erase_traces
-from . import ServiceError, accounts, backlog, journal, live
+from . import ServiceError, accounts, backlog, journal, live, minors
 from .codes import new_secret, token_hash
 
 # Names shorter than this are replaced only where they are the whole text: as
@@ -76,8 +76,11 @@ def _member_pseudonym(number: int) -> str:
 def consented(person: Participant | ProjectMember) -> bool:
     """Whether a participant (or a member of a project's team) agreed to be
     named and contacted: only then do their name and contact leave the
-    organizers' own pages (exports, the reviewers' page)."""
-    return bool(person.consent if isinstance(person, ProjectMember) else person.contact_consent)
+    organizers' own pages (exports, the reviewers' page). A minor without a
+    parent's consent never is."""
+    if isinstance(person, ProjectMember):
+        return bool(person.consent)
+    return bool(person.contact_consent) and not minors.restricted(person)
 
 
 def pseudonymizer(pseudonyms: dict[str, str]) -> Callable:
@@ -157,6 +160,7 @@ def purge_event(organizer: Organizer, event: Event) -> Purge:
         person.display_name = renamed[person.id]
         person.contact, person.contact_consent = "", False
         person.brings = person.intro = person.expects = ""
+        person.guardian_consent_by = ""  # the parent's name: personal data too
         person.token_hash = token_hash(new_secret())  # the phone's cookie opens nothing now
     # The teams of the evening's projects: its participants, and the people
     # added to them since (their names and contacts came with the evening
@@ -268,6 +272,13 @@ def participant_data(participant: Participant) -> dict:
         "contact": participant.contact,
         "consent": participant.contact_consent,
         "joined_at": participant.created_at.isoformat(),
+        "minor": participant.minor,
+        "guardian_consent": None
+        if participant.guardian_consent_at is None
+        else {
+            "by": participant.guardian_consent_by,
+            "on": participant.guardian_consent_at.date().isoformat(),
+        },
         "ideas": [{"id": i.id, "kind": i.kind.value, "text": i.text} for i in ideas],
         "votes_for_ideas": list(votes),
         "commitment": None

@@ -11,8 +11,8 @@ from werkzeug.exceptions import HTTPException
 
 from ..extensions import login_manager
 from ..limits import TooManyTries
-from ..models import Organizer
-from ..services import accounts, sheet_template
+from ..models import Event, Organizer, Project, Table, Territory
+from ..services import accounts, sheet_template, territories
 
 
 @login_manager.user_loader
@@ -28,6 +28,20 @@ login_manager.login_message = _l("Please sign in to open this page.")
 def sheet_labels(challenge) -> dict[str, str]:
     """The labels of a challenge's sheet fields, in the page's language."""
     return {field["key"]: field["label"] for field in sheet_template.template(challenge)}
+
+
+def page_territory(*candidates) -> Territory | None:
+    """The territory a page is about, from the objects it shows (a table,
+    an event, a project, a territory; anything else is skipped): its
+    footer links to that territory's accessibility statement and notice."""
+    for candidate in candidates:
+        if isinstance(candidate, Territory):
+            return candidate
+        if isinstance(candidate, Table):
+            return candidate.event.territory
+        if isinstance(candidate, Event | Project):
+            return candidate.territory
+    return None
 
 
 def download(content: bytes, mimetype: str, filename: str, inline: bool = False) -> Response:
@@ -53,9 +67,9 @@ def _safe_next(target: str | None) -> str:
 
 def register(app: Flask) -> None:
     """Attach the blueprints, the language switch and the security headers."""
-    from . import auth, backlog, facilitator, organizer, participant, projector, review
+    from . import auth, backlog, facilitator, legal, organizer, participant, projector, review
 
-    for module in (auth, organizer, backlog, review, participant, facilitator, projector):
+    for module in (auth, organizer, backlog, review, participant, facilitator, projector, legal):
         app.register_blueprint(module.bp)
 
     @app.get("/lang/<code>")
@@ -98,6 +112,10 @@ def register(app: Flask) -> None:
             "locale": str(get_locale()),
             "languages": app.config["LANGUAGES"],
             "sheet_labels": sheet_labels,
+            "privacy_of": territories.notice,
+            "page_territory": page_territory,
+            "public_settings": territories.settings_of,
+            "compliance_label": lambda key: territories.COMPLIANCE.get(key, key),
         }
 
     @app.after_request

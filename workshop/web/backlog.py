@@ -38,7 +38,7 @@ from ..qr import public_base_url, qr_svg
 from ..services import ServiceError, backlog, exports, funder_report, journal, outcomes, reviews
 from ..services import indicators as impact
 from . import download
-from .organizer import _my_event
+from .organizer import _my_event, my_territory
 
 bp = Blueprint("backlog", __name__, url_prefix="/backlog")
 
@@ -175,16 +175,9 @@ def gate(project_id: int):
     return redirect(url_for("backlog.project", project_id=project.id))
 
 
-def _my_territory(territory_id: int):
-    territory = next((t for t in current_user.territories if t.id == territory_id), None)
-    if territory is None:
-        abort(404)
-    return territory
-
-
 @bp.route("/territories/<int:territory_id>/rules", methods=["GET", "POST"])
 def rules(territory_id: int):
-    territory = _my_territory(territory_id)
+    territory = my_territory(territory_id)
     if request.method == "POST":
         form = request.form
         try:

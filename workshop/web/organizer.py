@@ -11,9 +11,29 @@ from flask_login import current_user, login_required
 from .. import broadcast
 from ..extensions import db
 from ..forms import EventForm, TableForm, category_choices
-from ..models import Challenge, Event, EventStatus, IdeaKind, StepKind, Table, WorkshopKind
+from ..models import (
+    Challenge,
+    Event,
+    EventStatus,
+    IdeaKind,
+    Participant,
+    StepKind,
+    Table,
+    Territory,
+    WorkshopKind,
+)
 from ..qr import public_base_url, qr_svg
-from ..services import ServiceError, accounts, backlog, events, formats, privacy, steps
+from ..services import (
+    ServiceError,
+    accounts,
+    backlog,
+    events,
+    formats,
+    minors,
+    privacy,
+    steps,
+    territories,
+)
 from . import download
 
 bp = Blueprint("organizer", __name__, url_prefix="/organizer")
@@ -39,6 +59,14 @@ def _my_table(table_id: int) -> Table:
         abort(404)
     _my_event(table.event_id)
     return table
+
+
+def my_territory(territory_id: int) -> Territory:
+    """One of the signed-in organizer's territories (404 for any other)."""
+    territory = next((t for t in current_user.territories if t.id == territory_id), None)
+    if territory is None:
+        abort(404)
+    return territory
 
 
 def join_url(table: Table) -> str:
@@ -102,7 +130,10 @@ def set_status(event_id: int, status: str):
         new_status = EventStatus(status)
     except ValueError:
         abort(400)
-    events.update_event(current_user, event, status=new_status)
+    try:
+        events.update_event(current_user, event, status=new_status)
+    except ServiceError as error:
+        flash(str(error.message), "error")
     return redirect(url_for("organizer.event", event_id=event.id))
 
 
@@ -114,6 +145,8 @@ def event(event_id: int):
         "organizer/event.html",
         event=event,
         counts=counts,
+        minors=minors.minors_of(event),
+        today=date.today(),
         totals=events.event_totals(event, counts),
         base_url=public_base_url(),
     )
@@ -371,6 +404,73 @@ def purge(event_id: int):
             "success",
         )
     return redirect(url_for("organizer.event", event_id=event.id))
+
+
+@bp.post("/events/<int:event_id>/minors/<int:participant_id>/consent")
+def guardian_consent(event_id: int, participant_id: int):
+    """Record that a minor's parent consented: who, on what day."""
+    event = _my_event(event_id)
+    participant = db.session.get(Participant, participant_id)
+    if participant is None or participant.table.event_id != event.id:
+        abort(404)
+    try:
+        collected_on = date.fromisoformat(request.form.get("on") or "")
+    except ValueError:
+        collected_on = None
+    try:
+        minors.record_guardian_consent(
+            current_user, participant, request.form.get("by", ""), collected_on
+        )
+    except ServiceError as error:
+        flash(str(error.message), "error")
+    else:
+        flash(_("Parent's consent recorded."), "success")
+    return redirect(url_for("organizer.event", event_id=event.id, _anchor="minors"))
+
+
+# --- a territory as a public body (issue 19) -----------------------------------------
+
+
+@bp.route("/territories/<int:territory_id>/settings", methods=["GET", "POST"])
+def territory_settings(territory_id: int):
+    """Who is responsible for the data, who publishes the service, the age of minors."""
+    territory = my_territory(territory_id)
+    values = territories.settings_of(territory)
+    if request.method == "POST":
+        try:
+            territories.save_settings(current_user, territory, request.form)
+        except ServiceError as error:
+            flash(str(error.message), "error")
+            values = {**values, **request.form.to_dict()}
+        else:
+            flash(_("Settings saved."), "success")
+            return redirect(url_for("organizer.territory_settings", territory_id=territory.id))
+    return render_template(
+        "organizer/territory.html",
+        territory=territory,
+        values=values,
+        legal_bases=territories.LEGAL_BASES,
+        compliance=territories.COMPLIANCE,
+        minor_ages=(territories.MIN_MINOR_AGE, territories.MAX_MINOR_AGE),
+    )
+
+
+@bp.get("/territories/<int:territory_id>/record")
+def processing_record(territory_id: int):
+    """The territory's record of processing activities (GDPR art. 30): a
+    printable page, or the same page as a file to keep (``?download=1``)."""
+    territory = my_territory(territory_id)
+    page = render_template(
+        "organizer/record.html",
+        record=territories.processing_record(territory),
+        territory=territory,
+        today=date.today(),
+        download=request.args.get("download") == "1",
+    )
+    if request.args.get("download") == "1":
+        name = f"registre-traitements-{territory.id}.html"
+        return download(page.encode("utf-8"), "text/html; charset=utf-8", name)
+    return page
 
 
 # --- reusable formats ------------------------------------------------------------------

@@ -19,7 +19,7 @@ from flask_babel import ngettext
 from ..forms import CodeForm, JoinForm, category_choices
 from ..limits import by_code, limiter, wait_words
 from ..models import Table
-from ..services import ServiceError, accounts, events, live, privacy
+from ..services import ServiceError, accounts, events, live, minors, privacy, territories
 from . import download
 
 bp = Blueprint("participant", __name__)
@@ -87,12 +87,13 @@ def table(code: str):
         return canonical
     participant = live.participant_for(table, request.cookies.get(live.participant_cookie(table)))
     if participant is None:
-        return render_template("participant/join.html", table=table, form=JoinForm())
+        return _join_page(table, JoinForm())
     return render_template(
         "participant/wall.html",
         table=table,
         participant=participant,
         categories=dict(category_choices()),
+        minor_restricted=minors.restricted(participant),
     )
 
 
@@ -106,13 +107,13 @@ def join(code: str):
     if valid and (refused := _joins_refused(table)):
         message, retry_after = refused
         flash(message, "error")
-        page = render_template("participant/join.html", table=table, form=form)
-        return page, 429, {"Retry-After": str(retry_after)}
+        return _join_page(table, form), 429, {"Retry-After": str(retry_after)}
     if valid:
         try:
             participant, token = live.join_table(
-                table, form.display_name.data, form.category.data, form.brings.data or ""
-            )
+                table, form.display_name.data, form.category.data, form.brings.data or "",
+                minor=form.minor.data,
+            )  # fmt: skip
         except ServiceError as error:
             flash(str(error.message), "error")
         else:
@@ -126,7 +127,18 @@ def join(code: str):
                 secure=current_app.config["SESSION_COOKIE_SECURE"],
             )
             return response
-    return render_template("participant/join.html", table=table, form=form), 400
+    return _join_page(table, form), 400
+
+
+def _join_page(table, form: JoinForm) -> str:
+    """The join form, asking about the territory's age of minors, with a
+    pseudonym to suggest to them."""
+    age = territories.minor_age(table.event.territory)
+    form.minor.label.text = _("I am under %(age)d", age=age)
+    return render_template(
+        "participant/join.html", table=table, form=form, minor_age=age,
+        pseudonym=minors.suggest_pseudonym(),
+    )  # fmt: skip
 
 
 def _joins_refused(table) -> tuple[str, int] | None:

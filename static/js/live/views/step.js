@@ -11,6 +11,7 @@ export function createStepBar(root, { t, store, moderator }) {
   const timer = root.querySelector("[data-timer]");
   const value = timer.querySelector("[data-timer-value]");
   const paused = timer.querySelector("[data-timer-paused]");
+  const note = timer.querySelector("[data-timer-note]");
   let ticking = null;
 
   function renderTimer() {
@@ -24,6 +25,10 @@ export function createStepBar(root, { t, store, moderator }) {
     timer.dataset.seconds = String(state.left);
     timer.dataset.paused = String(state.paused);
     paused.hidden = !state.paused;
+    // The timer's colour is said in words too (WCAG 1.4.1).
+    const words = (t.timer_levels || {})[level] || "";
+    setText(note, words);
+    note.hidden = !words;
     return !state.paused;
   }
 

@@ -28,11 +28,11 @@ from sqlalchemy import or_, select, update
 from ..extensions import db
 from ..models import (
     Cluster,
-    JobLine,
     Commitment,
     Event,
     EventStatus,
     Idea,
+    JobLine,
     JournalEntry,
     Organizer,
     Participant,

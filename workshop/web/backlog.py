@@ -707,7 +707,7 @@ def _period() -> tuple[impact.Period, str | None]:
 
 @bp.get("/territories/<int:territory_id>/funders")
 def funders(territory_id: int):
-    territory = _my_territory(territory_id)
+    territory = my_territory(territory_id)
     period, refused = _period()
     if refused:
         flash(refused, "error")
@@ -723,7 +723,7 @@ def funders(territory_id: int):
 
 @bp.get("/territories/<int:territory_id>/funders/report.<fmt>")
 def funders_export(territory_id: int, fmt: str):
-    territory = _my_territory(territory_id)
+    territory = my_territory(territory_id)
     if fmt not in funder_report.FORMATS:
         abort(404)
     period, _refused = _period()

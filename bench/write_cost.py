@@ -175,7 +175,7 @@ def main() -> None:
                 stats.dump_stats(os.environ["PROFILE_OUT"])
             # Function calls are repeatable where CPU time on a shared machine is not.
             print(f"Python function calls per write: {stats.total_calls / args.writes:.0f}")
-            stats.sort_stats("cumulative").print_stats(40)
+            stats.sort_stats(os.environ.get("SORT", "cumulative")).print_stats(40)
 
 
 if __name__ == "__main__":

@@ -19,11 +19,12 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from .offload import off_loop
 
@@ -89,13 +90,18 @@ def serialize_writes(engine: Engine, cooperative: bool = False) -> None:
             if flush is not None:  # GroupFlush flushes the -wal file instead
                 dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
-    @event.listens_for(engine, "before_cursor_execute")
-    def _take(connection, _cursor, statement, *_args):
-        raw = connection.connection.dbapi_connection
-        if writers.holder is not raw and not statement.lstrip()[:7].upper().startswith(READS):
+    def take_for_writing(raw) -> None:
+        if writers.holder is not raw:
             writers.take(raw)
             if cooperative and not raw.in_transaction:
                 _begin_writing(raw, writers)
+
+    engine.take_for_writing = take_for_writing  # for Prepared, which bypasses the events
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _take(connection, _cursor, statement, *_args):
+        if not statement.lstrip()[:7].upper().startswith(READS):
+            take_for_writing(connection.connection.dbapi_connection)
 
     if flush is not None:
         commit = engine.dialect.do_commit
@@ -427,3 +433,82 @@ def _move_aside(database: str) -> str | None:
         os.replace(f"{database}{suffix}", f"{aside}{suffix}")
         os.chmod(f"{aside}{suffix}", 0o600)  # participants' names: their owner's only
     return aside
+
+
+class Prepared:
+    """A Core statement run straight on SQLite's own connection, for the few
+    statements every phone's write runs (DESIGN.md §11).
+
+    SQLAlchemy's execution costs several times the statement itself on
+    these (events, parameter and result objects: about 0.1 ms each, four
+    times per post, a hundred posts a second). Here the statement is
+    compiled once per set of parameter names, its parameters and results
+    converted by its column types' own processors, and the writers' queue
+    taken as the engine's events would take it (:func:`serialize_writes`).
+    It runs in the session's transaction: committed or rolled back with it.
+    With another database it goes through SQLAlchemy as usual.
+    """
+
+    def __init__(self, statement):
+        self.statement = statement
+        self.writes = not statement.is_select
+        self._compiled: dict[tuple, tuple] = {}
+
+    def run(self, connection, params: dict) -> list[tuple]:
+        """Execute with ``params`` on ``connection`` (the session's); the rows it returns."""
+        if connection.dialect.name != "sqlite":
+            return [tuple(row) for row in connection.execute(self.statement, params)]
+        key = tuple(params)
+        compiled = self._compiled.get(key) or self._compile(connection.dialect, key)
+        sql, names, binds, defaults, results = compiled
+        raw = connection.connection.dbapi_connection
+        values = []
+        for name in names:
+            value = params[name] if name in params else defaults[name]()
+            bind = binds.get(name)
+            values.append(value if bind is None or value is None else bind(value))
+        try:
+            if self.writes and (take := getattr(connection.engine, "take_for_writing", None)):
+                take(raw)
+            rows = raw.execute(sql, values).fetchall()
+        except sqlite3.Error as error:  # raised as SQLAlchemy would (IntegrityError…)
+            raise DBAPIError.instance(sql, values, error, sqlite3.Error) from error
+        if any(results):
+            rows = [
+                tuple(
+                    value if convert is None else convert(value)
+                    for value, convert in zip(row, results, strict=True)
+                )
+                for row in rows
+            ]
+        return rows
+
+    def _compile(self, dialect, key: tuple) -> tuple:
+        compiled = self.statement.compile(dialect=dialect, column_keys=list(key))
+        # Columns with a default the caller left out (a receipt's date, say).
+        defaults = {}
+        prefetch = [(column, column.default) for column in compiled.insert_prefetch]
+        prefetch += [(column, column.onupdate) for column in compiled.update_prefetch]
+        for column, default in prefetch:
+            if default is None or not (default.is_callable or default.is_scalar):
+                raise ValueError(f"{column}: only Python-side defaults can be prepared")
+            defaults[column.key] = _default_of(default)
+        names = list(compiled.positiontup)
+        binds = {
+            name: compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+            for name in names
+        }
+        results = [
+            column.type.dialect_impl(dialect).result_processor(dialect, None)
+            for column in self.statement.exported_columns
+        ]
+        compiled_ = (compiled.string, names, binds, defaults, results)
+        self._compiled[key] = compiled_
+        return compiled_
+
+
+def _default_of(default) -> Callable[[], object]:
+    # SQLAlchemy wraps a callable default to take the execution context; ours ignore it.
+    if default.is_callable:
+        return lambda: default.arg(None)
+    return lambda: default.arg

@@ -48,6 +48,7 @@ from ..models import (
     Table,
     Vote,
 )
+from ..sqlite import Prepared
 from . import sheet_template
 from .inputs import integer
 
@@ -416,7 +417,7 @@ def add_new(obj, session: Session | None = None) -> None:
 def _insert(session: Session, obj) -> None:
     values = {column.key: getattr(obj, column.key) for column in obj.__table__.columns}
     del values["id"]
-    obj.id = session.connection().execute(_INSERTS[type(obj)], values).scalar_one()
+    [(obj.id,)] = _INSERTS[type(obj)].run(session.connection(), values)
 
 
 def pending(session: Session | None = None) -> list:
@@ -427,13 +428,15 @@ def pending(session: Session | None = None) -> list:
 # Built once: a Core statement on the session's connection costs a fraction of
 # an ORM-enabled UPDATE built anew, and this runs for every write.
 _tables = Table.__table__
-_NUMBER_CHANGES = (
+_NUMBER_CHANGES = Prepared(
     update(_tables)
     .where(_tables.c.id == bindparam("table_id"))
     .values(last_seq=_tables.c.last_seq + bindparam("count"), last_activity_at=bindparam("now"))
     .returning(_tables.c.last_seq)
 )
-_INSERTS = {new: insert(new.__table__).returning(new.__table__.c.id) for new in (NewIdea, NewVote)}
+_INSERTS = {
+    new: Prepared(insert(new.__table__).returning(new.__table__.c.id)) for new in (NewIdea, NewVote)
+}
 
 
 def assign(session: Session | None = None) -> None:
@@ -454,13 +457,9 @@ def assign(session: Session | None = None) -> None:
     # Not flushed before numbering: two new entities must not meet at seq 0.
     with session.no_autoflush:
         for table_id, objs in by_table.items():
-            last = (
-                session.connection()
-                .execute(
-                    _NUMBER_CHANGES,
-                    {"table_id": table_id, "count": len(objs), "now": clock.now()},
-                )
-                .scalar_one()
+            [(last,)] = _NUMBER_CHANGES.run(
+                session.connection(),
+                {"table_id": table_id, "count": len(objs), "now": clock.now()},
             )
             for offset, obj in enumerate(objs):
                 setattr(obj, live_type(obj).seq_attr, last - len(objs) + 1 + offset)

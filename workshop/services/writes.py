@@ -30,7 +30,7 @@ from .. import clock
 from ..extensions import db, socketio
 from ..limits import limiter
 from ..models import Event, EventStatus, Idea, Organizer, Participant, Step, StepKind, Table, Write
-from ..sqlite import erase_traces, read_from_disk
+from ..sqlite import Prepared, erase_traces, read_from_disk
 from . import ServiceError, changes
 from .changes import Viewer
 from .inputs import bad_request, clean_client_id, integer, refused, too_fast, unknown_op
@@ -73,7 +73,7 @@ class TableFacts(NamedTuple):
 # current step, as one row (this runs for every write of every phone; four
 # ORM entities cost several times the query itself).
 _p, _t, _e, _s = (model.__table__ for model in (Participant, Table, Event, Step))
-_PARTICIPANT_FACTS = (
+_PARTICIPANT_FACTS = Prepared(
     select(
         _t.c.id,
         _t.c.event_id,
@@ -183,15 +183,10 @@ def as_participant(participant: Participant) -> Actor:
 
 def as_participant_id(participant_id: int) -> Actor:
     """The participant ``participant_id`` still at a table, or a refusal."""
-    # Core on the session's connection: no ORM layer for a plain row.
-    found = (
-        db.session.connection()
-        .execute(_PARTICIPANT_FACTS, {"participant_id": participant_id})
-        .first()
-    )
-    if found is None:
+    found = _PARTICIPANT_FACTS.run(db.session.connection(), {"participant_id": participant_id})
+    if not found:
         raise refused()
-    return Actor(f"p:{participant_id}", "participant", facts=TableFacts(*found))
+    return Actor(f"p:{participant_id}", "participant", facts=TableFacts(*found[0]))
 
 
 def as_facilitator(table: Table) -> Actor:
@@ -322,9 +317,9 @@ def in_batches(items, size: int = BATCH):
         session.expire_on_commit = expire
 
 
-# The receipt is never read back in the transaction that writes it: a Core
-# insert built once, without the unit of work's cost on every write.
-_RECEIPT = insert(Write.__table__)
+# The receipt is never read back in the transaction that writes it: an insert
+# prepared once, without the unit of work's cost on every write.
+_RECEIPT = Prepared(insert(Write.__table__))
 
 
 def _carry_out(operation_: Op, req: Request) -> dict:
@@ -341,8 +336,8 @@ def _carry_out(operation_: Op, req: Request) -> dict:
         req.spend(f"unchanged:{req.actor.key}", limit, 60)
     # An evening-wide write numbers changes of many tables: no one number says it all.
     seq = max((changes.seq_of(obj) for obj in touched), default=None) if table_id else None
-    db.session.connection().execute(
-        _RECEIPT,
+    _RECEIPT.run(
+        db.session.connection(),
         {
             "actor": req.actor.key,
             "client_id": req.client_id,

@@ -312,6 +312,9 @@ def test_the_schedule_is_set_on_the_settings_page_and_due_evenings_are_shown(app
     intruder = signed_in(app, "autre@example.org")
     assert intruder.post(f"/organizer/territories/{territory_id}/retention",
                          data={**fields, "names": "1"}).status_code == 404  # fmt: skip
+    refused = http.post(f"/organizer/territories/{territory_id}/retention",
+                        data={**fields, "teams": "1201"}).get_data(as_text=True)  # fmt: skip
+    assert "de 1 à 1200" in refused and 'value="1201"' in refused  # what was typed stays
     http.post(f"/organizer/territories/{territory_id}/retention", data=fields)
     with app.app_context():
         territory = db.session.get(Territory, territory_id)

@@ -466,6 +466,11 @@ def territory_settings(territory_id: int):
         else:
             flash(_("Settings saved."), "success")
             return redirect(url_for("organizer.territory_settings", territory_id=territory.id))
+    return _settings_page(territory, values)
+
+
+def _settings_page(territory: Territory, values: dict, retention: dict | None = None):
+    """The territory's settings page; ``retention``: the schedule as typed, when refused."""
     return render_template(
         "organizer/territory.html",
         territory=territory,
@@ -473,7 +478,7 @@ def territory_settings(territory_id: int):
         legal_bases=territories.LEGAL_BASES,
         compliance=territories.COMPLIANCE,
         minor_ages=(territories.MIN_MINOR_AGE, territories.MAX_MINOR_AGE),
-        retention=territories.retention(territory),
+        retention=retention or territories.retention(territory),
         retention_labels=territories.RETENTION_LABELS,
         from_project=territories.FROM_PROJECT,
         retention_range=(territories.MIN_RETENTION, territories.MAX_RETENTION),
@@ -487,9 +492,11 @@ def retention(territory_id: int):
     try:
         territories.save_retention(current_user, territory, request.form)
     except ServiceError as error:
+        db.session.rollback()
         flash(str(error.message), "error")
-    else:
-        flash(_("Retention schedule saved."), "success")
+        typed = {kind: request.form.get(kind, "") for kind in territories.RETENTION_KINDS}
+        return _settings_page(territory, territories.settings_of(territory), typed)
+    flash(_("Retention schedule saved."), "success")
     return redirect(
         url_for("organizer.territory_settings", territory_id=territory.id, _anchor="retention")
     )

@@ -239,7 +239,7 @@ def register(app: Flask) -> None:
             )
             sqlite.backup(database, target)
             # Listed on the evenings purged afterwards: this copy still holds their data.
-            journal.record("cli", "database.backup", str(Path(target).resolve()))
+            journal.record("cli", "database.backup", path=str(Path(target).resolve()))
             db.session.commit()
             click.echo(_("Backup saved to %(target)s and checked.", target=target))
 

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from workshop.extensions import db
-from workshop.models import Event, Organizer, Table
+from workshop.models import Event, EventStatus, Organizer, Table
 from workshop.services import accounts, backlog, events, formats, writes
 
 from .browser import sign_in
@@ -483,3 +483,46 @@ def test_tables_are_added_in_a_row(site, new_page, lang):
             ("prototyping", "booster", 8)
         }
         db.session.remove()
+
+
+def test_an_evening_is_archived_then_purged_from_its_page(site, new_page):
+    """Issue 19: the purge waits for the archive package; the archives'
+    decision typed stays when it is refused; afterwards the page says who
+    purged under what decision, and nobody's name."""
+    with site.app.app_context():
+        organizer = db.session.get(Organizer, site.evening.organizer_id)
+        event = events.create_event(organizer, organizer.territories[0], "Soirée à archiver",
+                                    None, "Salle")  # fmt: skip
+        table = events.add_table(organizer, event, name="Mobilités", challenge="creative")
+        events.update_event(organizer, event, status=EventStatus.live)
+        participant, _token = join(table, "Léa Durand")
+        write(writes.as_participant(participant), "idea.post", text="Navette")
+        events.update_event(organizer, event, status=EventStatus.closed)
+        event_id = event.id
+        db.session.remove()
+    page = new_page(laptop=True)
+    page.set_viewport_size(ORGANIZER_SCREEN)
+    sign_in(page, site)
+    page.goto(f"{site.server.url}/organizer/events/{event_id}")
+    expect(page.locator("[data-archived='no']")).to_be_visible()
+    page.check("input[name='approval'][value='not_needed']")
+    page.fill("#decided_by", "Claire Roux, directrice générale des services")
+    purge = page.locator(".danger-zone form[action$='/purge'] button.danger")
+    page.once("dialog", lambda dialog: dialog.accept())
+    purge.click()
+    expect(page.locator(".flash-error")).to_contain_text("paquet d’archives")
+    expect(page.locator("#decided_by")).to_have_value(
+        "Claire Roux, directrice générale des services"
+    )
+    assert_accessible(page, "a purge refused for want of the archive package")
+
+    with page.expect_download() as download:
+        page.click("main a[href$='/archive']")
+    assert download.value.suggested_filename == f"archive-soiree-{event_id}.zip"
+    page.once("dialog", lambda dialog: dialog.accept())
+    purge.click()
+    expect(page.locator(".flash-success")).to_contain_text("anonymes")
+    expect(page.locator("[data-purge]")).to_contain_text("Claire Roux")
+    expect(page.locator("main")).not_to_contain_text("Léa Durand")
+    expect(page.locator("main form[action$='/purge']")).to_have_count(0)
+    assert_accessible(page, "a purged evening")

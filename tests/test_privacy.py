@@ -29,6 +29,7 @@ from workshop.models import (
 )
 from workshop.services import (
     ServiceError,
+    archives,
     backlog,
     events,
     live,
@@ -48,6 +49,17 @@ from .helpers import (
     signed_in,
 )
 from .test_backlog import run_table, write
+
+# The archives' decision a purge is made under (issue 19): here, none needed.
+DECISION = {"approval": "not_needed", "decided_by": "Le directeur général des services"}
+
+
+def archive_and_purge(organizer, event) -> privacy.Purge:
+    """Purge ``event`` as a public body may: its archive package made first."""
+    archives.build(event, organizer)
+    db.session.commit()
+    return privacy.purge_event(organizer, event, DECISION)
+
 
 # Inès is "Participant 1" once purged, Noé "Participant 2" (the order they joined).
 NAMES = {"Inès Moreau": "Participant 1", "Noé Lambert": "Participant 2"}
@@ -179,7 +191,7 @@ def test_after_the_purge_no_personal_datum_is_left_and_the_figures_are_unchanged
         event = db.session.get(Event, event_id)
         organizer = event.territory.organizers[0]
 
-        done = privacy.purge_event(organizer, event)
+        done = archive_and_purge(organizer, event)
 
         assert done.participants == 4
         after = anonymous_figures(event)
@@ -226,7 +238,7 @@ def test_the_phones_of_a_purged_evening_open_nothing(app, closed_evening):
         table = event.tables[1]
         [(participant, token)] = closed_evening["tokens"]
         assert live.participant_for(table, token) is not None
-        privacy.purge_event(event.territory.organizers[0], event)
+        archive_and_purge(event.territory.organizers[0], event)
         assert live.participant_for(table, token) is None
         db.session.remove()
 
@@ -238,16 +250,18 @@ def test_a_live_evening_cannot_be_purged_and_an_intruder_cannot_purge(app, close
         organizer = event.territory.organizers[0]
         events.update_event(organizer, event, status=EventStatus.live)
         with pytest.raises(ServiceError) as refused:
-            privacy.purge_event(organizer, event)
+            privacy.purge_event(organizer, event, DECISION)
         assert refused.value.code == "not_closed"
         events.update_event(organizer, event, status=EventStatus.closed)
         make_organizer("autre@example.org", "Autre pays")
         db.session.remove()
 
     intruder = signed_in(app, "autre@example.org")
-    assert intruder.post(f"/organizer/events/{event_id}/purge").status_code == 404
+    assert intruder.post(f"/organizer/events/{event_id}/purge", data=DECISION).status_code == 404
     assert "Inès Moreau" in read_names(app)
-    done = signed_in(app).post(f"/organizer/events/{event_id}/purge", follow_redirects=True)
+    http = signed_in(app)
+    assert http.get(f"/backlog/events/{event_id}/archive").status_code == 200
+    done = http.post(f"/organizer/events/{event_id}/purge", data=DECISION, follow_redirects=True)
     assert "sont désormais anonymes" in done.get_data(as_text=True)
     assert "Inès Moreau" not in read_names(app)
 
@@ -260,7 +274,7 @@ def test_the_purge_empties_the_cards_deleted_before_it(app, closed_evening, data
             text("UPDATE ideas SET deleted = 1 WHERE text = 'Un marché'")  # as an old version did
         )
         db.session.commit()
-        privacy.purge_event(event.territory.organizers[0], event)
+        archive_and_purge(event.territory.organizers[0], event)
         deleted = db.session.scalars(select(Idea.text).where(Idea.deleted.is_(True))).all()
         assert deleted == ["", ""]  # this one and "Ma carte retirée"
         db.session.remove()
@@ -430,8 +444,9 @@ def test_on_a_running_server_what_is_withdrawn_or_purged_leaves_the_database_fil
         data={"csrf_token": csrf_token(login), "email": "orga@example.org", "password": PASSWORD},
     )
     page = organizer_http.get(f"{server.url}/organizer/events/{event_id}").text
+    organizer_http.get(f"{server.url}/backlog/events/{event_id}/archive").raise_for_status()
     done = organizer_http.post(f"{server.url}/organizer/events/{event_id}/purge",
-                               data={"csrf_token": csrf_token(page)})  # fmt: skip
+                               data={"csrf_token": csrf_token(page), **DECISION})  # fmt: skip
     assert "sont désormais anonymes" in done.text
     assert_nowhere_in_files(path, ["Zélie Fournier"])
 
@@ -452,7 +467,7 @@ def test_the_purge_on_postgresql(postgres_url):
         [project] = backlog.projects_for(organizer)
         backlog.add_action(organizer, project, "Appeler Inès Moreau", "Inès Moreau", None)
 
-        privacy.purge_event(organizer, event)
+        archive_and_purge(organizer, event)
 
         db.session.expire_all()
         assert [(a.what, a.who) for a in project.actions] == [

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from . import sqlite
 from .extensions import db
 from .models import Event, EventStatus, Organizer, Territory
-from .services import accounts, events, exports
+from .services import accounts, archives, events, exports, journal
 from .synthesis import suggest as suggestions
 
 DEMO_EMAIL = "demo@example.org"
@@ -238,6 +238,9 @@ def register(app: Flask) -> None:
                 app, _("This database is not SQLite: back it up with its own tools (pg_dump).")
             )
             sqlite.backup(database, target)
+            # Listed on the evenings purged afterwards: this copy still holds their data.
+            journal.record("cli", "database.backup", path=str(Path(target).resolve()))
+            db.session.commit()
             click.echo(_("Backup saved to %(target)s and checked.", target=target))
 
     @app.cli.command("restore")
@@ -298,6 +301,26 @@ def register(app: Flask) -> None:
             )  # fmt: skip
         Path(target).write_bytes(content)
         click.echo(f"Exported {event.title!r} ({fmt}, {len(content)} bytes) to {target}.")
+
+    @app.cli.command("archive")
+    @click.argument("event_id", type=int)
+    @click.argument("target", type=click.Path(dir_okay=False))
+    @click.option("--by", default="", help="Who makes the package (recorded in its manifest).")
+    @click.option("--lang", default="fr", type=click.Choice(["fr", "en"]), show_default=True)
+    def archive_command(event_id, target, by, lang):
+        """Write the archive package of the evening EVENT_ID to TARGET (a ZIP
+        file: the exports, the report, a manifest with each file's SHA-256)."""
+        with force_locale(lang):
+            event = db.session.get(Event, event_id)
+            if event is None:
+                _refuse(_("There is no evening %(id)d.", id=event_id))
+            package = archives.build(event, None, by=by)
+            Path(target).write_bytes(package.content)
+            db.session.commit()
+            click.echo(
+                _("Archive package of “%(title)s” saved to %(target)s (SHA-256 %(sha256)s).",
+                  title=event.title, target=target, sha256=package.sha256)
+            )  # fmt: skip
 
     @app.cli.group("themes")
     def themes_group():

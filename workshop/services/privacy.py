@@ -13,6 +13,13 @@ journal — it is replaced by its person's pseudonym. What stays: categories
 (for the mobilisation figures), ideas, votes, clusters, sheets, the roles
 and hours of commitments, projects and their stages. Nothing of what went is
 left in the database's files either (:func:`workshop.sqlite.erase_traces`).
+
+A public body may not destroy records without its archives service's
+approval (issue 19): the purge is refused until the evening's archive
+package is made (services/archives.py) and until the organizer records the
+archives' decision (its reference and date, or that no approval is needed
+and who decided so). That decision, who purged and when stay in the journal,
+shown on the evening's page with the backups made before the purge.
 """
 
 from __future__ import annotations
@@ -21,10 +28,12 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
+from .. import clock
 from ..extensions import db
 from ..models import (
     Cluster,
@@ -55,6 +64,10 @@ from .codes import new_secret, token_hash
 # words inside a text, "Al" or "Jo" would take ordinary words with them.
 MIN_NAME_IN_TEXT = 3
 SLICE = 200  # rows pseudonymized between two pauses of the loop
+
+
+APPROVALS = ("archives", "not_needed")
+MAX_DECISION_TEXT = 200
 
 
 @dataclass
@@ -134,14 +147,113 @@ def _scrub(model, condition, scrub: Callable, *columns: str) -> int:
     return len(changed)
 
 
-def purge_event(organizer: Organizer, event: Event) -> Purge:
-    """Remove the personal data of a closed evening (see the module's docstring)."""
+def archived(event: Event) -> JournalEntry | None:
+    """The evening's archive package that the purge may rely on: the last
+    one made since the evening last changed (its closing, say), or None."""
+    changed = db.session.scalar(
+        select(func.max(JournalEntry.id)).where(
+            JournalEntry.event_id == event.id, JournalEntry.action == "event.updated"
+        )
+    )
+    return db.session.scalar(
+        select(JournalEntry)
+        .where(
+            JournalEntry.event_id == event.id,
+            JournalEntry.action == "event.archived",
+            JournalEntry.id > (changed or 0),
+        )
+        .order_by(JournalEntry.id.desc())
+        .limit(1)
+    )
+
+
+def purges(event: Event) -> list[JournalEntry]:
+    """The evening's purges, oldest first: each with the archives' decision,
+    who purged and when."""
+    return list(
+        db.session.scalars(
+            select(JournalEntry)
+            .where(JournalEntry.event_id == event.id, JournalEntry.action == "event.purged")
+            .order_by(JournalEntry.id)
+        )
+    )
+
+
+def backups_before(event: Event, purge: JournalEntry) -> list[JournalEntry]:
+    """The database backups (``flask backup``) made while the evening's
+    personal data was in the database: they still hold it, to destroy or
+    keep under the purge's decision."""
+    return list(
+        db.session.scalars(
+            select(JournalEntry)
+            .where(
+                JournalEntry.action == "database.backup",
+                JournalEntry.at >= event.created_at,
+                JournalEntry.id < purge.id,
+            )
+            .order_by(JournalEntry.id)
+        )
+    )
+
+
+def _no_decision(message) -> ServiceError:
+    return ServiceError("no_decision", message)
+
+
+def decision_of(fields: dict) -> dict:
+    """The archives' decision as recorded with a purge, from ``fields`` as
+    typed: ``approval`` "archives" with the decision's ``reference`` and
+    ``date`` (not in the future), or "not_needed" with who ``decided_by``.
+    Refused (``no_decision``) when it is missing or incomplete."""
+    approval = str(fields.get("approval") or "")
+    if approval not in APPROVALS:
+        raise _no_decision(
+            _l("Record the archives' decision first: its reference and date, or that no "
+               "approval is needed and who decided so.")
+        )  # fmt: skip
+
+    def text(name: str) -> str:
+        value = " ".join(str(fields.get(name) or "").split())
+        if len(value) > MAX_DECISION_TEXT:
+            raise _no_decision(_l("At most %(n)d characters.", n=MAX_DECISION_TEXT))
+        return value
+
+    if approval == "not_needed":
+        decided_by = text("decided_by")
+        if not decided_by:
+            raise _no_decision(_l("Say who decided that no archives approval is needed."))
+        return {"approval": approval, "decided_by": decided_by}
+    reference = text("reference")
+    try:
+        day = date.fromisoformat(str(fields.get("date") or "").strip())
+    except ValueError:
+        day = None
+    if not reference or day is None:
+        raise _no_decision(_l("Give the reference and the date of the archives' approval."))
+    if day > clock.now().date():
+        raise _no_decision(_l("The archives' approval cannot be dated in the future."))
+    return {"approval": approval, "reference": reference, "date": day.isoformat()}
+
+
+def purge_event(organizer: Organizer, event: Event, decision: dict) -> Purge:
+    """Remove the personal data of a closed evening (see the module's
+    docstring), once its archive package is made, under the archives'
+    ``decision`` (see :func:`decision_of`). Refused, nothing changed,
+    otherwise."""
     if not accounts.can_manage(organizer, event):
         raise ServiceError("forbidden", _l("You do not organize this territory."))
     if event.status != EventStatus.closed:
         raise ServiceError(
             "not_closed", _l("Close the evening first: phones still use these names.")
         )
+    package = archived(event)
+    if package is None:
+        raise ServiceError(
+            "not_archived",
+            _l("Download the evening's archive package first: the purge cannot be undone, "
+               "and the archives may ask for the records."),
+        )  # fmt: skip
+    decision = decision_of(decision)
     session = db.session
     table_ids = list(session.scalars(select(Table.id).where(Table.event_id == event.id)))
     people = list(
@@ -238,6 +350,7 @@ def purge_event(organizer: Organizer, event: Event) -> Purge:
         f"organizer:{organizer.id}", "event.purged", event.title,
         territory_id=event.territory_id, event_id=event.id,
         participants=len(people), members=len(members), journal_entries=entries,
+        decision=decision, by=organizer.name, archive_sha256=package.data.get("sha256"),
     )  # fmt: skip
     session.commit()
     # Rare, and the organizer waits for it: the database file is rewritten too.

@@ -10,11 +10,13 @@ change for a few texts a territory writes once.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from .. import clock
 from ..extensions import db
 from ..models import Event, Organizer, Participant, Project, ProjectMember, Table, Territory
 from . import ServiceError, journal
@@ -39,10 +41,22 @@ COMPLIANCE = {
     "partial": _l("partially compliant"),
     "full": _l("fully compliant"),
 }
-# How long each kind of data is kept, in months after the evening, until a
-# territory's retention schedule says otherwise (``settings["retention"]``).
-RETENTION_KINDS = ("names", "contacts", "ideas", "commitments")
-DEFAULT_RETENTION = {"names": 12, "contacts": 24, "ideas": 12, "commitments": 24}
+# How long each kind of data is kept, in months, until a territory's
+# retention schedule says otherwise (``settings["retention"]``). The
+# evening's kinds count from the evening; the teams of its projects (names
+# and contacts of their members, wherever typed in the project) from the
+# project's last activity: they are needed as long as the project lives.
+RETENTION_KINDS = ("names", "contacts", "ideas", "commitments", "teams")
+DEFAULT_RETENTION = {"names": 12, "contacts": 24, "ideas": 12, "commitments": 24, "teams": 36}
+FROM_PROJECT = {"teams"}
+RETENTION_LABELS = {
+    "names": _l("Names and what people said about themselves"),
+    "contacts": _l("Contacts"),
+    "ideas": _l("Cards and votes with their author"),
+    "commitments": _l("Commitments (contribution, expectations)"),
+    "teams": _l("Projects' teams (names and contacts of their members)"),
+}
+MIN_RETENTION, MAX_RETENTION = 1, 1200  # months: up to a century, for a public archive
 
 
 def settings_of(territory: Territory) -> dict:
@@ -69,12 +83,91 @@ def minor_age(territory: Territory) -> int:
 
 
 def retention(territory: Territory) -> dict[str, int]:
-    """Months each kind of data is kept after the evening."""
+    """Months each kind of data is kept (after the evening, or after its
+    project's last activity for the teams): the territory's schedule, the
+    defaults for what it does not set."""
     stored = (territory.settings or {}).get("retention") or {}
     return {
-        kind: stored.get(kind) if isinstance(stored.get(kind), int) else months
+        kind: stored.get(kind)
+        if isinstance(stored.get(kind), int) and MIN_RETENTION <= stored[kind] <= MAX_RETENTION
+        else months
         for kind, months in DEFAULT_RETENTION.items()
     }
+
+
+def save_retention(organizer: Organizer, territory: Territory, fields: dict) -> None:
+    """Set the territory's retention schedule from ``fields`` (months per
+    kind, as typed); refused as a whole, nothing changed, when one is not
+    a whole number of months from 1 to 1200."""
+    if territory not in organizer.territories:
+        raise ServiceError("forbidden", _l("You do not organize this territory."))
+    schedule = {}
+    for kind in RETENTION_KINDS:
+        months = _integer(fields.get(kind))
+        if months is None or not MIN_RETENTION <= months <= MAX_RETENTION:
+            raise _bad(
+                _l("Each period is a whole number of months, from %(min)d to %(max)d.",
+                   min=MIN_RETENTION, max=MAX_RETENTION)
+            )  # fmt: skip
+        schedule[kind] = months
+    territory.settings = {**(territory.settings or {}), "retention": schedule}
+    journal.record(
+        f"organizer:{organizer.id}", "territory.retention", territory.name,
+        territory_id=territory.id, **schedule,
+    )  # fmt: skip
+    db.session.commit()
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` plus ``months`` (the last day of the month when it has fewer days)."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+@dataclass
+class Due:
+    """One kind of an evening's data under the retention schedule: kept
+    ``months`` from ``start`` (the evening, or its projects' last activity)
+    until ``until``; ``due`` once that day is past."""
+
+    kind: str
+    label: str
+    months: int
+    start: date
+    until: date
+    due: bool
+
+
+def due_since(event: Event, today: date | None = None) -> list[Due]:
+    """What the retention schedule of the evening's territory says of each
+    kind of its data today: kept until when, and whether that day is past
+    (then the evening is due to be archived and purged)."""
+    today = today or clock.now().date()
+    evening = event.date or event.created_at.date()
+    last_activity = db.session.scalar(
+        select(func.max(Project.updated_at)).where(Project.event_id == event.id)
+    )
+    # A project idle longer than the evening is old counts from the evening.
+    project_start = max(evening, last_activity.date()) if last_activity else evening
+    found = []
+    for kind, months in retention(event.territory).items():
+        start = project_start if kind in FROM_PROJECT else evening
+        until = add_months(start, months)
+        found.append(Due(kind, str(RETENTION_LABELS[kind]), months, start, until, today >= until))
+    return found
+
+
+def purge_due(event: Event, today: date | None = None) -> date | None:
+    """The first day the evening's personal data is due to be purged, if
+    that day has come; None otherwise."""
+    due = [item.until for item in due_since(event, today) if item.due]
+    return min(due) if due else None
 
 
 def notice(territory: Territory) -> dict:

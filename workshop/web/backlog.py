@@ -35,7 +35,16 @@ from ..models import (
     Vote,
 )
 from ..qr import public_base_url, qr_svg
-from ..services import ServiceError, backlog, exports, funder_report, journal, outcomes, reviews
+from ..services import (
+    ServiceError,
+    archives,
+    backlog,
+    exports,
+    funder_report,
+    journal,
+    outcomes,
+    reviews,
+)
 from ..services import indicators as impact
 from . import download
 from .organizer import _my_event, my_territory
@@ -623,6 +632,16 @@ def _template_context(context: dict) -> dict:
     """``context`` with what every template gets (locale, translations…)."""
     current_app.update_template_context(context)
     return context
+
+
+@bp.get("/events/<int:event_id>/archive")
+def archive(event_id: int):
+    """The evening's archive package (one ZIP file), for its archives
+    service; the purge needs it first."""
+    event = _my_event(event_id)
+    package = archives.build(event, current_user)
+    db.session.commit()
+    return download(package.content, "application/zip", package.filename)
 
 
 @bp.get("/events/<int:event_id>/export/<fmt>")

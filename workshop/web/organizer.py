@@ -76,7 +76,16 @@ def join_url(table: Table) -> str:
 
 @bp.get("/")
 def dashboard():
-    return render_template("organizer/dashboard.html", events=events.events_for(current_user))
+    mine = events.events_for(current_user)
+    # A closed evening not purged yet, whose retention period is over for some of its data.
+    due = {
+        event.id: day
+        for event in mine
+        if event.status == EventStatus.closed
+        and not privacy.purges(event)
+        and (day := territories.purge_due(event))
+    }
+    return render_template("organizer/dashboard.html", events=mine, due=due)
 
 
 def _event_form(event: Event | None = None) -> EventForm:
@@ -139,12 +148,22 @@ def set_status(event_id: int, status: str):
 
 @bp.get("/events/<int:event_id>")
 def event(event_id: int):
-    event = _my_event(event_id)
+    return _event_page(_my_event(event_id))
+
+
+def _event_page(event: Event, decision: dict | None = None):
+    """The evening's page; ``decision``: the purge's fields as typed, when refused."""
     counts = events.table_counts(event)
+    purges = privacy.purges(event)
     return render_template(
         "organizer/event.html",
         event=event,
         counts=counts,
+        retention=territories.due_since(event),
+        archived=privacy.archived(event),
+        purges=purges,
+        backups=privacy.backups_before(event, purges[-1]) if purges else [],
+        decision=decision or {},
         minors=minors.minors_of(event),
         today=date.today(),
         totals=events.event_totals(event, counts),
@@ -391,9 +410,11 @@ def kits(event_id: int):
 def purge(event_id: int):
     event = _my_event(event_id)
     try:
-        done = privacy.purge_event(current_user, event)
+        done = privacy.purge_event(current_user, event, request.form)
     except ServiceError as error:
+        db.session.rollback()
         flash(str(error.message), "error")
+        return _event_page(event, request.form)  # what was typed stays
     else:
         flash(
             _(
@@ -445,6 +466,11 @@ def territory_settings(territory_id: int):
         else:
             flash(_("Settings saved."), "success")
             return redirect(url_for("organizer.territory_settings", territory_id=territory.id))
+    return _settings_page(territory, values)
+
+
+def _settings_page(territory: Territory, values: dict, retention: dict | None = None):
+    """The territory's settings page; ``retention``: the schedule as typed, when refused."""
     return render_template(
         "organizer/territory.html",
         territory=territory,
@@ -452,6 +478,27 @@ def territory_settings(territory_id: int):
         legal_bases=territories.LEGAL_BASES,
         compliance=territories.COMPLIANCE,
         minor_ages=(territories.MIN_MINOR_AGE, territories.MAX_MINOR_AGE),
+        retention=retention or territories.retention(territory),
+        retention_labels=territories.RETENTION_LABELS,
+        from_project=territories.FROM_PROJECT,
+        retention_range=(territories.MIN_RETENTION, territories.MAX_RETENTION),
+    )
+
+
+@bp.post("/territories/<int:territory_id>/retention")
+def retention(territory_id: int):
+    """The territory's retention schedule: months kept, per kind of data."""
+    territory = my_territory(territory_id)
+    try:
+        territories.save_retention(current_user, territory, request.form)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        typed = {kind: request.form.get(kind, "") for kind in territories.RETENTION_KINDS}
+        return _settings_page(territory, territories.settings_of(territory), typed)
+    flash(_("Retention schedule saved."), "success")
+    return redirect(
+        url_for("organizer.territory_settings", territory_id=territory.id, _anchor="retention")
     )
 
 

@@ -18,7 +18,8 @@ def record(
         JournalEntry(
             actor=actor,
             action=action,
-            subject=subject,
+            # An evening's title may be longer than the column (PostgreSQL refuses it).
+            subject=subject[: JournalEntry.subject.type.length],
             territory_id=territory_id,
             event_id=event_id,
             data=data,

@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy import text as sql
 
-from workshop import clock, create_app, sqlite
+from workshop import broadcast, clock, create_app, sqlite
 from workshop.broadcast import COUNTS_INTERVAL
 from workshop.extensions import db
+from workshop.extensions import socketio as server_socketio
 from workshop.models import Event, EventStatus, Idea, Participant, Table, Write
 from workshop.services import live
 from workshop.sockets import MAX_SCREENS, SYNCS_PER_MINUTE
@@ -84,6 +85,34 @@ def test_a_post_is_acknowledged_stored_and_pushed_to_its_table_only(app, table, 
     ]
     assert of_type(table_console.changes_until(lambda c: c), "idea")[0]["author"] == "Alice"
     assert of_type(carol.settle(), "idea") == []
+
+
+def test_a_screen_that_leaves_is_taken_out_of_its_own_rooms_only(app, table):
+    """Rooms are indexed per connection (transport.IndexedRooms): what a
+    screen is in, and leaving, must agree with the rooms themselves."""
+    alice_id, alice = phone(app, table, "Alice")
+    _, bob = phone(app, table, "Bob")
+    manager = server_socketio.server.manager
+    alice_sid = manager.sid_from_eio_sid(alice.sio.eio_sid, "/")
+    bob_sid = manager.sid_from_eio_sid(bob.sio.eio_sid, "/")
+
+    def rooms_holding(sid):  # the library's own definition: a look through every room
+        return {room for room, members in manager.rooms["/"].items() if room and sid in members}
+
+    assert set(manager.get_rooms(alice_sid, "/")) == rooms_holding(alice_sid)
+    assert {broadcast.table_room(table.id), broadcast.participant_room(alice_id)} <= (
+        rooms_holding(alice_sid)
+    )
+    bob_rooms = rooms_holding(bob_sid)
+
+    alice.sio.disconnect()
+
+    assert rooms_holding(alice_sid) == set() and manager.get_rooms(alice_sid, "/") == []
+    assert not any(alice_sid in members for members in manager.rooms["/"].values())
+    assert rooms_holding(bob_sid) == bob_rooms == set(manager.get_rooms(bob_sid, "/"))
+    bob.forget()
+    post(bob, "Toujours là")
+    assert of_type(bob.changes_until(lambda c: of_type(c, "idea")), "idea")
 
 
 def test_the_authors_screens_get_their_own_view_of_a_new_card_and_only_it(app, table):

@@ -36,7 +36,7 @@ from .services import (
     writes,
 )
 from .services.changes import Viewer
-from .sqlite import wait_for_disk
+from .sqlite import Prepared, wait_for_disk
 
 log = logging.getLogger(__name__)
 DATABASE_RETRY = 3  # seconds before a phone sends again while the database is away
@@ -272,17 +272,19 @@ def _table_catch_up(table_id: int, data: dict, viewer: Viewer) -> dict:
 
 
 # A phone's catch-up needs only its table: no entity is loaded to check it.
-_PARTICIPANT_TABLE = select(Participant.table_id).where(
-    Participant.id == bindparam("participant_id"), Participant.removed.is_(False)
+_PARTICIPANT_TABLE = Prepared(
+    select(Participant.table_id).where(
+        Participant.id == bindparam("participant_id"), Participant.removed.is_(False)
+    )
 )
 
 
 def _participant_catch_up(data) -> dict:
     participant_id = _who("participant")["id"]
-    table_id = db.session.scalar(_PARTICIPANT_TABLE, {"participant_id": participant_id})
-    if table_id is None:
+    found = _PARTICIPANT_TABLE.run(db.session.connection(), {"participant_id": participant_id})
+    if not found:
         raise inputs.refused()
-    return _table_catch_up(table_id, data, Viewer("participant", participant_id))
+    return _table_catch_up(found[0][0], data, Viewer("participant", participant_id))
 
 
 def _console_catch_up(data) -> dict:

@@ -484,7 +484,7 @@ def seq_of(obj) -> int:
 # --- catching up ---------------------------------------------------------------------
 
 
-_CURRENT_SEQ = select(Table.last_seq).where(Table.id == bindparam("table_id"))
+_CURRENT_SEQ = Prepared(select(Table.last_seq).where(Table.id == bindparam("table_id")))
 # The table last: its reporter is then among the participants loaded.
 _CATCH_UP_ORDER = sorted(TYPES.values(), key=lambda live_type: live_type.model is Table)
 
@@ -510,7 +510,8 @@ _TYPES_CHANGED = _types_changed_query()
 
 
 def current_seq(table_id: int) -> int:
-    return db.session.scalar(_CURRENT_SEQ, {"table_id": table_id}) or 0
+    found = _CURRENT_SEQ.run(db.session.connection(), {"table_id": table_id})
+    return (found[0][0] if found else 0) or 0
 
 
 def since(table_id: int, since_seq, viewer: Viewer) -> tuple[list[dict], int]:

@@ -482,6 +482,33 @@ def test_anonymous_and_malformed_connections_are_refused(app, table):
 # --- moderation and the console ---------------------------------------------------------
 
 
+def test_phones_asking_for_the_same_catch_up_each_get_their_own_view(app, table):
+    """The phones of a table asking for the same numbers share one answer
+    (worked out once): each still sees its own hidden idea and no other's,
+    and a change since gives everyone the new state."""
+    _, alice = phone(app, table, "Alice")
+    _, bob = phone(app, table, "Bob")
+    table_console = console(app, table)
+    alices = post(alice, "Le mien")["changes"][0]["id"]
+    post(bob, "Celui de Bob")
+    table_console.write("idea.hide", {"id": alices, "hidden": True})
+
+    def idea_texts(screen):
+        return [c.get("text", "withheld") for c in of_type(screen.sync(0)["changes"], "idea")]
+
+    assert idea_texts(bob) == ["Celui de Bob", "withheld"]
+    assert idea_texts(alice) == ["Celui de Bob", "Le mien"]
+    assert idea_texts(bob) == ["Celui de Bob", "withheld"]
+    everything = table_console.sync(0)
+    assert [c["text"] for c in of_type(everything["changes"], "idea")] == [
+        "Celui de Bob",
+        "Le mien",
+    ]
+
+    table_console.write("idea.hide", {"id": alices, "hidden": False})
+    assert idea_texts(bob) == ["Celui de Bob", "Le mien"]
+
+
 def test_the_facilitator_hides_an_idea_and_phones_lose_its_text_and_author(app, table):
     _, alice = phone(app, table)
     _, bob = phone(app, table, "Bob")

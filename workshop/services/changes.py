@@ -17,11 +17,13 @@ number, so that withheld content never looks like a lost push.
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from typing import Any, ClassVar
 
+from flask import current_app
 from sqlalchemy import (
     bindparam,
     exists,
@@ -523,15 +525,58 @@ def since(table_id: int, since_seq, viewer: Viewer) -> tuple[list[dict], int]:
     upto = current_seq(table_id)
     if upto <= since_seq:  # the usual catch-up after a beacon or a short drop
         return [], upto
+    if viewer.role == "participant":
+        return [
+            own if owner is not None and viewer.owns(owner) else phone
+            for phone, owner, own in _phones_catch_up(table_id, since_seq, upto)
+        ], upto
+    return [
+        live_type.view(obj, viewer) for live_type, obj in _changed(table_id, since_seq, upto)
+    ], upto
+
+
+def _changed(table_id: int, since_seq: int, upto: int) -> list[tuple[LiveType, Any]]:
+    """The entities of ``table_id`` whose number is in (since_seq, upto], in order."""
     span = {"table_id": table_id, "since": since_seq, "upto": upto}
     changed = set(db.session.scalars(_TYPES_CHANGED, span))
     found = [
-        (seq_of(obj), live_type.view(obj, viewer))
+        (seq_of(obj), live_type, obj)
         for live_type in _CATCH_UP_ORDER
         if live_type.model is Table or live_type.name in changed
         for obj in live_type.changed(table_id, since_seq, upto)
     ]
-    return [v for _seq, v in sorted(found, key=lambda pair: pair[0])], upto
+    return [(live_type, obj) for _seq, live_type, obj in sorted(found, key=lambda f: f[0])]
+
+
+# The phones of a table connect together (the evening starts, the Wi-Fi comes
+# back) and ask for the same numbers: their catch-up is the same but for what
+# each one owns. It is worked out once, with each entity's view for the other
+# phones and for its owner, and kept a little while. The key holds the table's
+# current number: any change makes a new key, so a kept answer is never stale
+# for what the protocol carries (a change without a number, such as a purge,
+# is covered by the time limit).
+PHONES_CATCH_UPS_KEPT = 1000  # answers kept per server process: a hall's tables, a few times
+PHONES_CATCH_UP_TTL = 30.0  # seconds
+
+
+def _phones_catch_up(table_id: int, since_seq: int, upto: int) -> list[tuple]:
+    """``(view for any phone, owner id, view for its owner)`` of every
+    entity changed in (since_seq, upto], in order."""
+    kept = current_app.extensions.setdefault("phones_catch_ups", {})
+    key = (table_id, since_seq, upto)
+    now = time.monotonic()
+    found = kept.get(key)
+    if found is not None and found[0] > now:
+        return found[1]
+    entries = []
+    for live_type, obj in _changed(table_id, since_seq, upto):
+        owner = live_type.owner(obj)
+        own = live_type.view(obj, Viewer("participant", owner)) if owner is not None else None
+        entries.append((live_type.view(obj, PHONE), owner, own))
+    while len(kept) >= PHONES_CATCH_UPS_KEPT:
+        kept.pop(next(iter(kept)), None)  # the oldest first
+    kept[key] = (now + PHONES_CATCH_UP_TTL, entries)
+    return entries
 
 
 # --- after a power cut ---------------------------------------------------------------

@@ -111,11 +111,18 @@ def main() -> None:
         with app.app_context():
             engine = db.engine
 
-        @event.listens_for(engine, "before_cursor_execute")
-        def count(_conn, _cursor, statement, *_args):
+        def count(statement: str) -> None:
             statements.append(statement.split()[0].upper())
             if os.environ.get("SHOW_SQL"):
                 print(statement[:300])
+
+        # What SQLite itself runs (the statements prepared on its connection
+        # too, and BEGIN/COMMIT), on every connection opened from now on.
+        @event.listens_for(engine, "connect")
+        def trace(dbapi_connection, _record):
+            dbapi_connection.set_trace_callback(count)
+
+        engine.dispose()
 
         def one(n: int):
             participant_id, table_id = people[n % len(people)]

@@ -77,6 +77,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         ping_timeout=20,
         # A polling request's body is refused above this, before it is read.
         max_http_buffer_size=transport.MAX_MESSAGE,
+        # A connection's events are handled one after the other, where they
+        # are read: in the order the screen sent them, without a task started
+        # for each (a cost on every write), and a screen that floods the server
+        # with events waits for its own instead of taking the loop from others.
+        async_handlers=False,
     )
     transport.harden(app, socketio)
     if app.config["TRUSTED_PROXIES"]:

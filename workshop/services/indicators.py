@@ -341,7 +341,8 @@ def cooperation(scope: Scope) -> Family:
 def results(scope: Scope) -> Family:
     """The outcome figures: each kind's latest figure per project, summed;
     jobs, the new jobs in FTE (as the EU counts them, over all time); how
-    many figures and job lines were declared, and how many checked."""
+    many of those figures (not baselines) and job lines were declared, and
+    how many checked."""
     totals = Counter()
     checked = declared = 0
     for project in scope.projects:

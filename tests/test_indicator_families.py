@@ -122,16 +122,17 @@ def scope_ids(organizer) -> dict:
             "projects": (navette.id, epicerie.id, covoiturage.id)}  # fmt: skip
 
 
-def family(ids, name, event=None, **arguments):
+def family(ids, name, event=None, period=None):
     """The family ``name`` of the territory's scope (of ``event``: "a" or
-    "b"), read in a session of its own (what was committed)."""
+    "b"; over ``period``), read in a session of its own (what was committed)."""
 
     def run(session):
         scope = impact.Scope(
             session.get(Territory, ids["territory"]),
             session.get(Event, ids[event]) if event else None,
+            period,
         )
-        found = getattr(impact, name)(scope, **arguments)
+        found = getattr(impact, name)(scope)
         if name == "funder":
             return {
                 (profile.key, figure.key): figure.value
@@ -243,6 +244,8 @@ def test_funder(scope_ids):
         ("region", "jobs_fte"): 2,
         ("region", "jobs"): 2,
     }
+    # The period is the funders' only: the results count every new job.
+    assert family(scope_ids, "results", period=january)[0]["outcome_jobs"] == 1.5
     # Evening B's scope: Covoiturage has no job.
     assert set(family(scope_ids, "funder", "b").values()) == {0}
 

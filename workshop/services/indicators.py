@@ -127,12 +127,16 @@ class Family:
 
 class Scope:
     """What is counted: one evening of a territory, or all its evenings and
-    the projects on its board (merged ones left out). Its tables, people,
-    ideas and projects are read once, when a family first needs them."""
+    the projects on its board (merged ones left out), and the period of the
+    funders' figures (all the time by default). Its tables, people, ideas
+    and projects are read once, when a family first needs them."""
 
-    def __init__(self, territory: Territory, event: Event | None = None):
+    def __init__(
+        self, territory: Territory, event: Event | None = None, period: Period | None = None
+    ):
         self.territory = territory
         self.event = event
+        self.period = period or Period()
         self.events = [event] if event is not None else list(territory.events)
         event_ids = [e.id for e in self.events]
         self.tables = list(db.session.scalars(select(Table).where(Table.event_id.in_(event_ids))))
@@ -359,10 +363,10 @@ def results(scope: Scope) -> Family:
     return Family(figures)
 
 
-def funder(scope: Scope, period: Period | None = None) -> list[FunderProfile]:
-    """Each funder's figures from the scope's job lines over ``period`` (all
-    the time by default); the funder report does the same for a territory."""
-    return funder_profiles(scope.job_lines, period or Period())
+def funder(scope: Scope) -> list[FunderProfile]:
+    """Each funder's figures from the scope's job lines over its period (the
+    funder report does the same for a territory's lines)."""
+    return funder_profiles(scope.job_lines, scope.period)
 
 
 def over_time(scope: Scope) -> Family:
@@ -383,8 +387,9 @@ def over_time(scope: Scope) -> Family:
 
 
 def _new_jobs(scope: Scope) -> float:
-    """The new jobs in FTE, as the EU counts them (over all time)."""
-    return funder(scope)[0].figures[0].value
+    """The new jobs in FTE, as the EU counts them, over all time (the
+    results of the projects so far, whatever the funders' period)."""
+    return eu_leader(scope.job_lines, Period()).figures[0].value
 
 
 # --- funders' figures -------------------------------------------------------------------

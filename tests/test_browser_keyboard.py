@@ -297,6 +297,9 @@ def test_the_organizers_pages_reflow_at_320_px_and_at_200_percent(
         page = context.new_page()
         sign_in_by_keyboard(page, site)
         event = site.evening.event_id
+        with site.app.app_context():
+            territory = db.session.get(Project, projects[0]).territory_id
+            db.session.remove()
         for path in (
             "/organizer/",
             f"/organizer/events/{event}",
@@ -304,6 +307,10 @@ def test_the_organizers_pages_reflow_at_320_px_and_at_200_percent(
             "/backlog/",
             f"/backlog/projects/{projects[0]}",
             "/backlog/indicators",
+            f"/backlog/territories/{territory}/rules",
+            f"/backlog/territories/{territory}/funders",
+            f"/organizer/territories/{territory}/settings",
+            f"/organizer/territories/{territory}/record",
         ):
             page.goto(site.server.url + path)
             if path.endswith("/live"):

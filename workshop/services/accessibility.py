@@ -74,9 +74,10 @@ MANUAL = (
      BROWSER_TESTS + "::test_the_pages_reflow_at_320_px_and_at_200_percent_zoom"),
     (_l("Text zoomed to 200 %: nothing cut off or hidden"), "1.4.4",
      BROWSER_TESTS + "::test_the_pages_reflow_at_320_px_and_at_200_percent_zoom"),
-    (_l("The organizers' pages (evenings, control room, board, project, indicators) at 320 px "
-        "and at 200 % zoom: no horizontal scrolling, nothing past the screen's edge or cut "
-        "off, the board's stages one under the other"), "1.4.4, 1.4.10",
+    (_l("The organizers' pages (evenings, control room, board, project, indicators, stages "
+        "and gates, funder report, territory settings, processing record) at 320 px and at "
+        "200 % zoom: no horizontal scrolling, nothing past the screen's edge or cut off, the "
+        "board's stages one under the other"), "1.4.4, 1.4.10",
      KEYBOARD_TESTS + "::test_the_organizers_pages_reflow_at_320_px_and_at_200_percent"),
     (_l("Status messages (sent, votes left, connection, errors) are announced"), "4.1.3",
      BROWSER_TESTS + "::test_status_messages_are_announced_without_moving_the_focus"),

@@ -25,6 +25,7 @@ TOOLS = (
     _l("Keyboard only (Tab, Shift+Tab, Enter, Space, arrows), no mouse"),
 )
 BROWSER_TESTS = "tests/test_browser_public.py"
+KEYBOARD_TESTS = "tests/test_browser_keyboard.py"  # the organizers' runs
 PAGES = (
     _l("The home page and the evening's page"),
     _l("A table's phone page: the join form, then every step of the evening"),
@@ -56,12 +57,28 @@ MANUAL = (
      BROWSER_TESTS + "::test_a_facilitator_runs_the_console_with_the_keyboard_only"),
     (_l("Focus always visible on the control reached with the keyboard"), "2.4.7",
      BROWSER_TESTS + "::test_a_participant_runs_the_whole_evening_with_the_keyboard_only"),
+    (_l("The plenary run from the control room with the keyboard only: a table chosen and "
+        "shown, the next and previous ones, every table in turn, the word cloud, back to the "
+        "join screen"), "2.1.1, 2.1.2, 2.4.3",
+     KEYBOARD_TESTS + "::test_an_organizer_runs_the_plenary_with_the_keyboard_only"),
+    (_l("A project followed in the backlog with the keyboard only: its gate ticked, an action "
+        "with its due date, its fields edited and saved, its stage changed"),
+     "2.1.1, 2.1.2, 2.4.3",
+     KEYBOARD_TESTS + "::test_an_organizer_follows_a_project_with_the_keyboard_only"),
+    (_l("At every stop of the organizers' keyboard runs, the focus is visible and the control "
+        "has a name in Chromium's accessibility tree"), "2.4.7, 4.1.2",
+     KEYBOARD_TESTS + "::test_an_organizer_follows_a_project_with_the_keyboard_only"),
     (_l("Every control has a name in Chromium's accessibility tree"), "4.1.2",
      BROWSER_TESTS + "::test_every_control_has_a_name_in_chromiums_accessibility_tree"),
     (_l("Content reflows at 320 px wide, without horizontal scrolling"), "1.4.10",
      BROWSER_TESTS + "::test_the_pages_reflow_at_320_px_and_at_200_percent_zoom"),
     (_l("Text zoomed to 200 %: nothing cut off or hidden"), "1.4.4",
      BROWSER_TESTS + "::test_the_pages_reflow_at_320_px_and_at_200_percent_zoom"),
+    (_l("The organizers' pages (evenings, control room, board, project, indicators, stages "
+        "and gates, funder report, territory settings, processing record) at 320 px and at "
+        "200 % zoom: no horizontal scrolling, nothing past the screen's edge or cut off, the "
+        "board's stages one under the other"), "1.4.4, 1.4.10",
+     KEYBOARD_TESTS + "::test_the_organizers_pages_reflow_at_320_px_and_at_200_percent"),
     (_l("Status messages (sent, votes left, connection, errors) are announced"), "4.1.3",
      BROWSER_TESTS + "::test_status_messages_are_announced_without_moving_the_focus"),
     (_l("No information by colour alone: timer levels, late and stalled tables, "

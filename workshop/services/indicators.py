@@ -1,7 +1,10 @@
 """Impact indicators (issue 6 §6), computed from the work itself: nothing is
 typed in for them. For one evening, or a territory (all its evenings and
-projects), in the five families funders ask for: mobilisation, production,
-pipeline, cooperation, outcomes; and evening after evening over time.
+projects): the ``Scope``. One function per family funders ask for, each
+taking the scope: ``participation`` and ``returning_participants``
+(mobilisation), ``production``, ``pipeline``, ``cooperation``, ``results``
+(outcomes), ``funder`` (each funder's way of counting jobs) and
+``over_time`` (evening after evening); ``compute`` puts them together.
 
 Definitions (the dashboard shows them too):
 - returning participants: people who gave the same contact (with consent)
@@ -41,6 +44,7 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -113,115 +117,168 @@ class Indicators:
         return next(c for c in self.charts if c.key == key)
 
 
-def compute(territory: Territory, event: Event | None = None) -> Indicators:
-    """The indicators of ``event``, or of the whole ``territory`` if None."""
-    events = [event] if event is not None else list(territory.events)
-    event_ids = [e.id for e in events]
-    tables = list(db.session.scalars(select(Table).where(Table.event_id.in_(event_ids))))
-    table_ids = [t.id for t in tables]
-    people = list(
-        db.session.scalars(
-            select(Participant).where(
-                Participant.table_id.in_(table_ids), Participant.removed.is_(False)
-            )
-        )
-    )
-    result = Indicators(scope=event.title if event else territory.name)
-    figures = result.figures
+@dataclass
+class Family:
+    """One family's part of the indicators: its figures and its charts."""
 
-    # Mobilisation
-    figures["participants"] = len(people)
-    figures["per_1000_inhabitants"] = (
-        round(1000 * len(people) / territory.population, 2) if territory.population else None
-    )
-    event_of_table = {t.id: t.event_id for t in tables}
-    seen: dict[str, set[int]] = {}
-    for person in people:
-        if person.contact_consent and person.contact.strip():
-            seen.setdefault(person.contact.strip().casefold(), set()).add(
-                event_of_table[person.table_id]
-            )
-    figures["returning"] = sum(1 for evenings in seen.values() if len(evenings) > 1)
-    by_category = Counter(p.category for p in people)
-    result.charts.append(
-        Chart(
-            "categories",
-            str(_l("Participants by kind of actor")),
-            [
-                (str(label), by_category.get(category, 0))
-                for category, label in CATEGORY_LABELS.items()
-            ],
-        )
-    )
+    figures: dict[str, float | int | None] = field(default_factory=dict)
+    charts: list[Chart] = field(default_factory=list)
 
-    # Production
-    ideas = list(
-        db.session.scalars(
-            select(Idea).where(
-                Idea.table_id.in_(table_ids), Idea.deleted.is_(False), Idea.hidden.is_(False)
-            )
-        )
-    )
-    figures["tables"] = len(tables)
-    figures["ideas"] = len(ideas)
-    figures["sheets"] = len(
-        set(
+
+class Scope:
+    """What is counted: one evening of a territory, or all its evenings and
+    the projects on its board (merged ones left out), and the period of the
+    funders' figures (all the time by default). Its tables, people, ideas
+    and projects are read once, when a family first needs them."""
+
+    def __init__(
+        self, territory: Territory, event: Event | None = None, period: Period | None = None
+    ):
+        self.territory = territory
+        self.event = event
+        self.period = period or Period()
+        self.events = [event] if event is not None else list(territory.events)
+        event_ids = [e.id for e in self.events]
+        self.tables = list(db.session.scalars(select(Table).where(Table.event_id.in_(event_ids))))
+        self.table_ids = [t.id for t in self.tables]
+        self.event_of_table = {t.id: t.event_id for t in self.tables}
+        self.targets = {**DEFAULT_TARGETS, **((territory.settings or {}).get("targets") or {})}
+
+    @property
+    def name(self) -> str:
+        return self.event.title if self.event is not None else self.territory.name
+
+    @cached_property
+    def people(self) -> list[Participant]:
+        """The participants of the scope's tables (those removed left out)."""
+        return list(
             db.session.scalars(
-                select(SheetField.table_id).where(
-                    SheetField.table_id.in_(table_ids), SheetField.text != ""
+                select(Participant).where(
+                    Participant.table_id.in_(self.table_ids), Participant.removed.is_(False)
                 )
             )
         )
-    )
-    figures["votes"] = len(
-        list(
+
+    @cached_property
+    def ideas(self) -> list[Idea]:
+        """The ideas on the walls: neither deleted nor set aside."""
+        return list(
             db.session.scalars(
-                select(Vote.id).where(Vote.table_id.in_(table_ids), Vote.active.is_(True))
+                select(Idea).where(
+                    Idea.table_id.in_(self.table_ids),
+                    Idea.deleted.is_(False),
+                    Idea.hidden.is_(False),
+                )
             )
         )
+
+    @cached_property
+    def projects(self) -> list[Project]:
+        """The territory's projects on the board (of the evening, for one),
+        with their team, ideas, outcomes and jobs loaded."""
+        query = (
+            select(Project)
+            .where(Project.territory_id == self.territory.id, Project.merged_into_id.is_(None))
+            .options(
+                selectinload(Project.members),
+                selectinload(Project.ideas),
+                selectinload(Project.outcomes),
+                selectinload(Project.jobs),
+            )
+        )
+        if self.event is not None:
+            query = query.where(Project.event_id == self.event.id)
+        return list(db.session.scalars(query))
+
+    @property
+    def job_lines(self) -> list[JobLine]:
+        return [line for project in self.projects for line in project.jobs]
+
+
+def compute(territory: Territory, event: Event | None = None) -> Indicators:
+    """The indicators of ``event``, or of the whole ``territory`` if None."""
+    scope = Scope(territory, event)
+    result = Indicators(scope=scope.name)
+    for family in (
+        participation(scope),
+        returning_participants(scope),
+        production(scope),
+        pipeline(scope),
+        cooperation(scope),
+        results(scope),
+        over_time(scope),
+    ):
+        result.figures.update(family.figures)
+        result.charts.extend(family.charts)
+    result.figures.update({f"target_{k}": v for k, v in scope.targets.items()})
+    return result
+
+
+def participation(scope: Scope) -> Family:
+    """Mobilisation: who came, per 1,000 inhabitants, and by kind of actor."""
+    people = scope.people
+    population = scope.territory.population
+    by_category = Counter(p.category for p in people)
+    return Family(
+        {
+            "participants": len(people),
+            "per_1000_inhabitants": round(1000 * len(people) / population, 2)
+            if population
+            else None,
+        },
+        [
+            Chart(
+                "categories",
+                str(_l("Participants by kind of actor")),
+                [
+                    (str(label), by_category.get(category, 0))
+                    for category, label in CATEGORY_LABELS.items()
+                ],
+            )
+        ],
     )
 
-    # Pipeline
-    targets = {**DEFAULT_TARGETS, **((territory.settings or {}).get("targets") or {})}
-    query = (
-        select(Project)
-        .where(Project.territory_id == territory.id, Project.merged_into_id.is_(None))
-        .options(
-            selectinload(Project.members),
-            selectinload(Project.ideas),
-            selectinload(Project.outcomes),
-            selectinload(Project.jobs),
+
+def returning_participants(scope: Scope) -> Family:
+    """People recognised at two evenings or more of the scope, by the
+    contact they gave with consent (case and spaces aside)."""
+    seen: dict[str, set[int]] = {}
+    for person in scope.people:
+        if person.contact_consent and person.contact.strip():
+            seen.setdefault(person.contact.strip().casefold(), set()).add(
+                scope.event_of_table[person.table_id]
+            )
+    return Family({"returning": sum(1 for evenings in seen.values() if len(evenings) > 1)})
+
+
+def production(scope: Scope) -> Family:
+    """What the tables produced: tables, ideas on the walls, sheets written, votes."""
+    sheets = db.session.scalars(
+        select(SheetField.table_id).where(
+            SheetField.table_id.in_(scope.table_ids), SheetField.text != ""
         )
     )
-    if event is not None:
-        query = query.where(Project.event_id == event.id)
-    projects = list(db.session.scalars(query))
+    votes = db.session.scalars(
+        select(Vote.id).where(Vote.table_id.in_(scope.table_ids), Vote.active.is_(True))
+    )
+    return Family(
+        {
+            "tables": len(scope.tables),
+            "ideas": len(scope.ideas),
+            "sheets": len(set(sheets)),
+            "votes": len(list(votes)),
+        }
+    )
+
+
+def pipeline(scope: Scope) -> Family:
+    """The projects: how many, per stage, the funnel against the targets,
+    the ideas taken by a carrier and the median days to a carrier."""
+    projects = scope.projects
     stages = Counter(p.stage for p in projects)
-    figures["projects"] = len(projects)
-    result.charts.append(
-        Chart(
-            "funnel",
-            str(_l("The funnel: people, ideas, projects and jobs, against the targets")),
-            [
-                (str(_l("Participants")), len(people)),
-                (str(_l("Ideas")), len(ideas)),
-                (str(_l("Projects")), len(projects)),
-                (str(_l("Jobs (FTE)")), 0),  # filled below with the outcomes
-            ],
-            targets=[targets[k] for k in ("participants", "ideas", "projects", "jobs")],
-        )
-    )
-    result.charts.append(
-        Chart(
-            "stages",
-            str(_l("Projects per stage")),
-            [(str(backlog.STAGE_LABELS[s]), stages.get(s, 0)) for s in ProjectStage],
-        )
-    )
     carried = [
         p for p in projects if p.carrier_status in (CarrierStatus.found, CarrierStatus.collective)
     ]
-    figures["ideas_carried"] = sum(len(p.ideas) for p in carried)
     histories: dict[str, list[JournalEntry]] = {}
     if carried:  # one query for every carried project's history
         for entry in db.session.scalars(
@@ -232,66 +289,107 @@ def compute(territory: Territory, event: Event | None = None) -> Indicators:
             histories.setdefault(entry.subject, []).append(entry)
     days = [_days_to_carrier(p, histories.get(f"project:{p.id}", [])) for p in carried]
     days = [d for d in days if d is not None]
-    figures["median_days_to_carrier"] = statistics.median(days) if days else None
+    funnel = Chart(
+        "funnel",
+        str(_l("The funnel: people, ideas, projects and jobs, against the targets")),
+        [
+            (str(_l("Participants")), len(scope.people)),
+            (str(_l("Ideas")), len(scope.ideas)),
+            (str(_l("Projects")), len(projects)),
+            (str(_l("Jobs (FTE)")), _new_jobs(scope)),
+        ],
+        targets=[scope.targets[k] for k in ("participants", "ideas", "projects", "jobs")],
+    )
+    stages_chart = Chart(
+        "stages",
+        str(_l("Projects per stage")),
+        [(str(backlog.STAGE_LABELS[s]), stages.get(s, 0)) for s in ProjectStage],
+    )
+    return Family(
+        {
+            "projects": len(projects),
+            "ideas_carried": sum(len(p.ideas) for p in carried),
+            "median_days_to_carrier": statistics.median(days) if days else None,
+        },
+        [funnel, stages_chart],
+    )
 
-    # Cooperation
+
+def cooperation(scope: Scope) -> Family:
+    """Commitments, aligned interests, carriers among partners and teams
+    that mix kinds of actors."""
     commitments = list(
         db.session.scalars(
             select(Commitment).where(
-                Commitment.table_id.in_(table_ids), Commitment.withdrawn.is_(False)
+                Commitment.table_id.in_(scope.table_ids), Commitment.withdrawn.is_(False)
             )
         )
     )
-    figures["commitments"] = len(commitments)
-    figures["aligned"] = sum(1 for c in commitments if c.contribution.strip() and c.expects.strip())
-    members = [m for p in projects for m in p.members]
-    figures["carriers_among_partners"] = sum(
-        1 for m in members if m.role == CommitRole.carry and m.category in PARTNERS
+    members = [m for p in scope.projects for m in p.members]
+
+    def kinds(project: Project) -> set[ActorCategory]:
+        return {m.category for m in project.members} - {None, ActorCategory.not_said}
+
+    return Family(
+        {
+            "commitments": len(commitments),
+            "aligned": sum(1 for c in commitments if c.contribution.strip() and c.expects.strip()),
+            "carriers_among_partners": sum(
+                1 for m in members if m.role == CommitRole.carry and m.category in PARTNERS
+            ),
+            "cooperations": sum(1 for p in scope.projects if len(kinds(p)) >= 2),
+        }
     )
-    figures["cooperations"] = sum(
-        1
-        for p in projects
-        if len({m.category for m in p.members if m.category not in (None, ActorCategory.not_said)})
-        >= 2
-    )
-
-    # Outcomes
-    _outcomes(projects, figures)
-    funnel = result.chart("funnel")
-    funnel.rows[3] = (funnel.rows[3][0], figures["outcome_jobs"])
-    figures.update({f"target_{k}": v for k, v in targets.items()})
-
-    # Over time: evening after evening
-    if event is None:
-        dated = sorted(events, key=lambda e: (e.date is None, e.date, e.id))
-        count = Counter(event_of_table[p.table_id] for p in people)
-        result.charts.append(
-            Chart(
-                "over_time",
-                str(_l("Participants, evening after evening")),
-                [(f"{e.date or ''} {e.title}".strip(), count.get(e.id, 0)) for e in dated],
-            )
-        )
-    return result
 
 
-def _outcomes(projects: list[Project], figures: dict) -> None:
+def results(scope: Scope) -> Family:
     """The outcome figures: each kind's latest figure per project, summed;
-    jobs, the new jobs in FTE (as the EU counts them, over all time)."""
+    jobs, the new jobs in FTE (as the EU counts them, over all time); how
+    many of those figures (not baselines) and job lines were declared, and
+    how many checked."""
     totals = Counter()
     checked = declared = 0
-    for project in projects:
+    for project in scope.projects:
         for kind, outcome in backlog.latest_outcomes(project).items():
             totals[kind] += outcome.value
             if not outcome.baseline:
                 declared += 1
                 checked += outcome.checked
-    for kind in OutcomeKind:
-        figures[f"outcome_{kind.value}"] = totals.get(kind, 0.0)
-    lines = [line for project in projects for line in project.jobs if not line.volunteer]
-    figures["outcome_jobs"] = eu_leader(lines, Period()).figures[0].value
+    figures = {f"outcome_{kind.value}": totals.get(kind, 0.0) for kind in OutcomeKind}
+    lines = [line for line in scope.job_lines if not line.volunteer]
+    figures["outcome_jobs"] = _new_jobs(scope)
     figures["outcomes_declared"] = declared + len(lines)
     figures["outcomes_checked"] = checked + sum(1 for line in lines if line.checked_by)
+    return Family(figures)
+
+
+def funder(scope: Scope) -> list[FunderProfile]:
+    """Each funder's figures from the scope's job lines over its period (the
+    funder report does the same for a territory's lines)."""
+    return funder_profiles(scope.job_lines, scope.period)
+
+
+def over_time(scope: Scope) -> Family:
+    """For a territory: participants evening after evening (undated last)."""
+    if scope.event is not None:
+        return Family()
+    dated = sorted(scope.events, key=lambda e: (e.date is None, e.date, e.id))
+    count = Counter(scope.event_of_table[p.table_id] for p in scope.people)
+    return Family(
+        charts=[
+            Chart(
+                "over_time",
+                str(_l("Participants, evening after evening")),
+                [(f"{e.date or ''} {e.title}".strip(), count.get(e.id, 0)) for e in dated],
+            )
+        ]
+    )
+
+
+def _new_jobs(scope: Scope) -> float:
+    """The new jobs in FTE, as the EU counts them, over all time (the
+    results of the projects so far, whatever the funders' period)."""
+    return eu_leader(scope.job_lines, Period()).figures[0].value
 
 
 # --- funders' figures -------------------------------------------------------------------

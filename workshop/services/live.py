@@ -22,6 +22,7 @@ from ..models import (
     Table,
     utcnow,
 )
+from ..sqlite import Prepared
 from . import ServiceError, journal, steps
 from .changes import NewIdea, add_new, touch
 from .codes import new_secret, normalize_code, token_hash
@@ -120,7 +121,7 @@ def participant_cookie_name(join_code: str) -> str:
 
 # A phone connecting: its participant and table in one query, built once
 # (2,000 phones connect at once when a hall's Wi-Fi comes back).
-_CONNECTING = (
+_CONNECTING = Prepared(
     select(Participant.id, Participant.table_id)
     .join(Table, Table.id == Participant.table_id)
     .where(
@@ -138,10 +139,10 @@ def connecting_participant(code: str, cookies) -> tuple[int, int] | None:
     token = cookies.get(participant_cookie_name(join_code))
     if not token:
         return None
-    found = db.session.execute(
-        _CONNECTING, {"join_code": join_code, "token_hash": token_hash(token)}
-    ).first()
-    return tuple(found) if found is not None else None
+    found = _CONNECTING.run(
+        db.session.connection(), {"join_code": join_code, "token_hash": token_hash(token)}
+    )
+    return tuple(found[0]) if found else None
 
 
 def participant_for(table: Table, token: str | None) -> Participant | None:

@@ -38,6 +38,7 @@ from collections import Counter
 
 import gevent
 import simple_websocket.ws
+from flask.sessions import SecureCookieSessionInterface
 from gevent import pywsgi
 from wsproto.extensions import PerMessageDeflate
 
@@ -95,8 +96,27 @@ class SocketBodyLimit:
         return self.app(environ, start_response)
 
 
+class SocketEventSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, not read again at every Socket.IO event.
+
+    Flask opens the session each time a request context is pushed, and
+    Flask-SocketIO pushes one for every event of a connection: the cookie
+    parsed and its signature checked, a hundred times a second for a hall's
+    posts, and thrown away at once, since Flask-SocketIO then puts in the
+    copy it made of the session at connection (``saved_session`` in the
+    connection's environ). Once that copy exists, nothing is read.
+    """
+
+    def open_session(self, app, request):
+        if "saved_session" in request.environ:
+            return self.session_class()  # replaced by Flask-SocketIO's copy
+        return super().open_session(app, request)
+
+
 def harden(app, socketio) -> None:
     """Apply these limits to the app and its Socket.IO server (after ``init_app``)."""
+    if not isinstance(app.session_interface, SocketEventSessions):
+        app.session_interface = SocketEventSessions()
     if not isinstance(app.wsgi_app, SocketBodyLimit):
         app.wsgi_app = SocketBodyLimit(app.wsgi_app)
     logging.getLogger("engineio.server").addFilter(_SilentClients())

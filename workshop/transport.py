@@ -38,6 +38,7 @@ from collections import Counter
 
 import gevent
 import simple_websocket.ws
+from flask import abort
 from flask.sessions import SecureCookieSessionInterface
 from gevent import pywsgi
 from wsproto.extensions import PerMessageDeflate
@@ -117,6 +118,19 @@ def harden(app, socketio) -> None:
     """Apply these limits to the app and its Socket.IO server (after ``init_app``)."""
     if not isinstance(app.session_interface, SocketEventSessions):
         app.session_interface = SocketEventSessions()
+    if "socket_io_events" not in app.view_functions:
+        # Flask-SocketIO runs every event in a request context for the
+        # connection's first request (/socket.io/), which no route matches:
+        # Flask would raise and keep a NotFound at every event, its traceback
+        # holding the whole context until the garbage collector finds it (a
+        # tenth of the server's time at a hall's load went to collecting).
+        # Never served: the Socket.IO middleware answers that path before Flask.
+        path = socketio.server_options.get("path", "socket.io").strip("/")
+        for websocket in (False, True):  # long-polling's first request, or a WebSocket's
+            endpoint = "socket_io_websocket" if websocket else "socket_io_events"
+            app.add_url_rule(
+                f"/{path}/", endpoint, lambda: abort(404), websocket=websocket, strict_slashes=False
+            )
     if not isinstance(app.wsgi_app, SocketBodyLimit):
         app.wsgi_app = SocketBodyLimit(app.wsgi_app)
     logging.getLogger("engineio.server").addFilter(_SilentClients())

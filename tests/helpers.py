@@ -205,12 +205,17 @@ class Screen:
         self.sio = server_socketio.test_client(app, flask_test_client=http, auth=auth)
         self.seen: list[dict] = []  # every change pushed, in order
         self.events: list[tuple[str, object]] = []
-        self.seqs = Seqs()
-        self.behind = False  # a push skipped a number since the last catch-up
+        self.seqs = Seqs()  # the table's numbers this screen knows
 
     @property
     def connected(self) -> bool:
         return self.sio.is_connected()
+
+    @property
+    def behind(self) -> bool:
+        """A push skipped a number: the screen must catch up."""
+        self._collect()
+        return self.seqs.behind()
 
     def write(self, op, data=None, client_id=None, **extra):
         """Send one write envelope; return the answer."""
@@ -218,9 +223,8 @@ class Screen:
 
     def sync(self, since=0):
         answer = self.sio.emit("sync", {"since": since}, callback=True)
-        if since == 0 or since == self.seqs.last():
+        if since <= self.seqs.last():  # what it answers follows what is known
             self.seqs.caught_up(answer)
-            self.behind = False
         return answer
 
     def catch_up(self):
@@ -235,7 +239,7 @@ class Screen:
             self.events.append((message["name"], message["args"][0] if message["args"] else None))
             if message["name"] == "changes":
                 self.seen.extend(message["args"][0]["changes"])
-                self.behind = self.seqs.pushed(message["args"][0]["changes"]) or self.behind
+                self.seqs.pushed(message["args"][0]["changes"])
 
     def received(self, name) -> list:
         """Payloads of ``name`` events received so far."""

@@ -241,8 +241,11 @@ def test_sequence_numbers_tell_a_gap_from_a_repeat():
     assert not seqs.pushed([{"seq": 1}, {"seq": 2}])
     assert not seqs.pushed([{"seq": 2}])  # heard twice (an answer, then its push)
     assert seqs.pushed([{"seq": 5}]) and seqs.last() == 2  # 3 and 4 missing
-    seqs.caught_up({"ok": True, "seq": 5})
-    assert seqs.last() == 5 and not seqs.pushed([{"seq": 6}], stream=None)
+    assert seqs.pushed([{"seq": 3}]) and seqs.last() == 3  # 4 still missing
+    assert not seqs.pushed([{"seq": 4}]) and seqs.last() == 5  # 5 was kept aside
+    seqs.pushed([{"seq": 8}])
+    seqs.caught_up({"ok": True, "seq": 7})
+    assert seqs.last() == 8 and not seqs.behind()
     assert seqs.pushed([{"seq": 3}], stream="evening") and seqs.last("evening") == 0
     seqs.caught_up({"ok": True, "seq": 1, "reset": True})  # a power cut lost numbers
     assert seqs.last() == 1

@@ -59,43 +59,56 @@ def retry_delay(attempt: int, ack: dict | None = None) -> float:
 
 
 class Seqs:
-    """The last sequence number known of each stream (a table, an evening).
+    """The sequence numbers known of each stream (a table, an evening), as
+    static/js/live/store.js keeps them.
 
-    Every number up to ``last(stream)`` is known. A push whose first number
-    is above ``last + 1`` skipped something: the screen must catch up (and
-    its last number stays where it was, so the catch-up asks for the gap).
+    Every number up to ``last(stream)`` is known; numbers seen past a hole
+    wait aside until it is filled. A push whose first number is above
+    ``last + 1`` skipped something: the screen must catch up from ``last``.
     """
 
     def __init__(self):
         self._last: dict[object, int] = {}
+        self._beyond: dict[object, set[int]] = {}
 
     def last(self, stream=None) -> int:
         return self._last.get(stream, 0)
 
+    def behind(self, stream=None) -> bool:
+        """Whether numbers are missing below some this client has seen."""
+        return bool(self._beyond.get(stream))
+
+    def note(self, seq, stream=None) -> None:
+        """One change's number."""
+        last = self.last(stream)
+        if not isinstance(seq, int) or seq <= last:
+            return
+        beyond = self._beyond.setdefault(stream, set())
+        beyond.add(seq)
+        while last + 1 in beyond:
+            beyond.discard(last + 1)
+            last += 1
+        self._last[stream] = last
+
     def pushed(self, changes: list[dict], stream=None) -> bool:
         """Note a push's changes; True when numbers are missing before them."""
-        seqs = sorted(c["seq"] for c in changes if isinstance(c.get("seq"), int))
-        last = self.last(stream)
-        fresh = [seq for seq in seqs if seq > last]
-        if not fresh:
-            return False
-        if fresh[0] > last + 1:
-            return True
-        for seq in fresh:  # numbers run on up to the first hole
-            if seq == last + 1:
-                last = seq
-        self._last[stream] = last
-        return False
+        for change in changes:
+            self.note(change.get("seq"), stream)
+        return self.behind(stream)
 
     def caught_up(self, answer: dict, stream=None) -> None:
-        """A catch-up answer: everything up to its ``seq`` is known (all of it
-        again after a ``reset``: a power cut lost numbers this client saw)."""
+        """A catch-up answer: everything up to its ``seq`` is known (only
+        that after a ``reset``: a power cut lost numbers this client saw)."""
         if not answer.get("ok") or not isinstance(answer.get("seq"), int):
             return
         if answer.get("reset"):
-            self._last[stream] = answer["seq"]
-        else:
-            self._last[stream] = max(self.last(stream), answer["seq"])
+            self._last[stream], self._beyond[stream] = 0, set()
+        last = max(self.last(stream), answer["seq"])
+        beyond = {seq for seq in self._beyond.get(stream, ()) if seq > last}
+        while last + 1 in beyond:
+            beyond.discard(last + 1)
+            last += 1
+        self._last[stream], self._beyond[stream] = last, beyond
 
 
 class Client:

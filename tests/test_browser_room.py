@@ -2,17 +2,15 @@
 at once, and the projector's plenary."""
 
 import re
-import uuid
 
 import pytest
-import socketio
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from workshop.models import Table, Write
 
 from .browser import i18n, join_table, open_console, sign_in, table_url
-from .helpers import make_evening, read, script
+from .helpers import make_evening, read
 from .test_accessibility import Facilitator, speak
 
 ROOM = {"viewport": {"width": 1366, "height": 768}, "locale": "fr-FR"}
@@ -81,26 +79,15 @@ def test_the_control_room_sends_a_message_to_the_consoles_and_filters_late_table
     expect(room.locator(f'tr[data-table="{table.id}"]')).to_be_hidden()
 
     # The other table runs a one-second step: it is late a second later.
-    other_console = socketio.Client(reconnection=False)
-    other_console.connect(
-        site.server.url,
-        auth={"role": "facilitator", "secret": other.facilitator_secret},
-        transports=["websocket"],
-        wait_timeout=10,
-    )
-    state = other_console.call("sync", {"since": 0}, timeout=10)
-    intro = script(state["changes"])[0]
-    for op, data in (
-        ("step.update", {"step_id": intro["id"], "duration": 1}),
-        ("step.go", {"step_id": intro["id"]}),
-    ):
-        envelope = {"op": op, "client_id": str(uuid.uuid4()), "data": data}
-        assert other_console.call("write", envelope, timeout=10)["ok"]
+    other_console = Facilitator(site, other)
+    intro = other_console.script[0]
+    other_console.write("step.update", {"step_id": intro["id"], "duration": 1})
+    other_console.write("step.go", {"step_id": intro["id"]})
     late = room.locator(f'tr[data-table="{other.id}"]')
     expect(late).to_be_visible()
     expect(late).to_have_attribute("data-late", "true")
     expect(room.locator('[data-total="late"]')).to_have_text("1")
-    other_console.disconnect()
+    other_console.close()
     room.check("input[name=filter][value=all]")
     expect(room.locator(f'tr[data-table="{table.id}"]')).to_be_visible()
 

@@ -118,7 +118,8 @@ class Client:
     none came: the write stays in the outbox). On every reconnect, the
     outbox is sent again; with ``follow``, the client also catches up on
     every (re)connect and whenever a push skipped a number. ``changes``
-    holds every change received (pushes, answers, catch-ups), in order.
+    holds every change received (pushes, answers, catch-ups), in order;
+    ``pushes`` ({event name: handler}) hears other pushes from the start.
     """
 
     def __init__(
@@ -130,6 +131,7 @@ class Client:
         follow: bool = False,
         reconnection: bool = True,
         on_changes: Callable[[list[dict]], None] | None = None,
+        pushes: dict[str, Callable] | None = None,
         wait_timeout: float = 10,
         **options,
     ):
@@ -147,6 +149,8 @@ class Client:
         self.sio = socketio.Client(reconnection=reconnection, **options)
         self.sio.on("connect", self._on_connect)
         self.sio.on("changes", self._on_changes)
+        for name, handler in (pushes or {}).items():
+            self.sio.on(name, handler)
         self.sio.connect(
             url,
             headers=headers or {},

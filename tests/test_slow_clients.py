@@ -121,7 +121,7 @@ def test_phones_stay_connected_past_the_headers_deadline(slow_site):
         time.sleep(HEADERS_TIMEOUT * 2)  # past the deadline, many times over for a poll
 
         assert websocket.client.connected and polling.connected
-        assert websocket.call("sync", {"since": 0})["ok"]
+        assert websocket.sync(0)["ok"]
         assert polling.call("sync", {"since": 0}, timeout=10)["ok"]
         assert not websocket.connects.acquire(timeout=0), "the phone had to reconnect"
     finally:

@@ -100,14 +100,24 @@ export function connect({
   function outbox() { return stored(outboxKey); }
   function unsent() { return stored(unsentKey); }
 
-  /** Queue a write; its client id. ``tableId``: the table an organizer's
-      write is for (none: the whole evening). */
-  function write(op, data, tableId) {
+  /** A new write; ``tableId``: the table an organizer's write is for
+      (none: the whole evening). */
+  function entry(op, data, tableId) {
     const item = { client_id: newClientId(), op, data };
     if (tableId !== undefined && tableId !== null) { item.table_id = tableId; }
+    return item;
+  }
+
+  function queue(item) {
     store(outboxKey, outbox().concat([item]));
     onUpdate();
     flush();
+  }
+
+  /** Queue a write; its client id. */
+  function write(op, data, tableId) {
+    const item = entry(op, data, tableId);
+    queue(item);
     return item.client_id;
   }
 
@@ -115,16 +125,11 @@ export function connect({
       permanent refusal, which the caller shows: it skips the "not sent"
       list). Offline, it waits in the outbox like any write. */
   function send(op, data, tableId) {
-    return new Promise((resolve) => {
-      // Registered before the write can leave: its answer may come at once.
-      const clientId = newClientId();
-      waiting.set(clientId, resolve);
-      const item = { client_id: clientId, op, data };
-      if (tableId !== undefined && tableId !== null) { item.table_id = tableId; }
-      store(outboxKey, outbox().concat([item]));
-      onUpdate();
-      flush();
-    });
+    const item = entry(op, data, tableId);
+    // Waited for before it can leave: its answer may come at once.
+    const answer = new Promise((resolve) => { waiting.set(item.client_id, resolve); });
+    queue(item);
+    return answer;
   }
 
   function settle(clientId, res) {

@@ -204,7 +204,9 @@ class Client:
         answer = self.call("sync", {"since": since, **asked})
         if answer and answer.get("ok"):
             self._received(answer.get("changes") or [], push=False)
-            self.seqs.caught_up(answer, stream)
+            # From above the last number known, those below it are still unknown.
+            if isinstance(since, int) and since <= self.seqs.last(stream):
+                self.seqs.caught_up(answer, stream)
             self.synced.set()
         return answer
 

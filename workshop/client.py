@@ -132,6 +132,7 @@ class Client:
         reconnection: bool = True,
         on_changes: Callable[[list[dict]], None] | None = None,
         pushes: dict[str, Callable] | None = None,
+        transports: tuple[str, ...] = ("websocket",),
         wait_timeout: float = 10,
         **options,
     ):
@@ -155,7 +156,7 @@ class Client:
             url,
             headers=headers or {},
             auth=auth,
-            transports=["websocket"],
+            transports=list(transports),
             wait_timeout=wait_timeout,
         )
 

@@ -22,7 +22,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 
@@ -33,28 +32,33 @@ import socketio
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from live_load import prepare, start_server  # noqa: E402
 
+from workshop.client import Client, new_client_id  # noqa: E402
+
 BUDGET_MS = 250
 
 
-class Phone:
-    """A participant's socket (python-socketio, threaded) with its cookie."""
+class Phone(Client):
+    """A participant's socket (the protocol's client, threaded) with its
+    cookie; never reconnected: an abuser cut off stays cut off."""
 
     def __init__(self, url: str, code: str, token: str):
-        self.client = socketio.Client(reconnection=False)
-        self.client.connect(
+        super().__init__(
             url,
+            {"role": "participant", "table": code},
             headers={"Cookie": f"wt_{code}={token}"},
-            auth={"role": "participant", "table": code},
-            transports=["websocket"],
-            wait_timeout=10,
+            reconnection=False,
         )
 
-    def call(self, event, data, timeout=10):
-        return self.client.call(event, data, timeout=timeout)
+    @property
+    def client(self) -> socketio.Client:
+        return self.sio
 
-    def write(self, op, data, client_id=None):
-        envelope = {"op": op, "client_id": client_id or str(uuid.uuid4()), "data": data}
-        return self.call("write", envelope)
+
+def said(answer) -> str:
+    """What a write or a catch-up was answered, in a word."""
+    if answer is None:
+        return "no answer"
+    return answer.get("error") or ("duplicate" if answer.get("duplicate") else "ok")
 
 
 # --- the abuses: each runs until ``stop`` is set and counts what it was answered -------
@@ -112,32 +116,29 @@ def oversized_messages(url, abuser, stop, answers):
 
 
 def resend_storm(url, abuser, stop, answers):
-    client_id = str(uuid.uuid4())
-    while not stop.is_set():
-        answer = abuser.write("idea.post", {"text": "Toujours la même"}, client_id)
-        answers[answer.get("error") or ("duplicate" if answer.get("duplicate") else "ok")] += 1
+    client_id = new_client_id()
+    while not stop.is_set() and abuser.connected:  # cut off: the abuse is over
+        answers[said(abuser.write("idea.post", {"text": "Toujours la même"}, client_id))] += 1
 
 
 def edit_storm(url, abuser, stop, answers):
-    client_id = str(uuid.uuid4())
+    client_id = new_client_id()
     abuser.write("idea.post", {"text": "À modifier"}, client_id)
-    while not stop.is_set():
+    while not stop.is_set() and abuser.connected:  # cut off: the abuse is over
         answer = abuser.write("idea.edit", {"target": client_id, "text": "À modifier"})
-        answers[answer.get("error") or "ok"] += 1
+        answers[said(answer)] += 1
 
 
 def sync_storm(url, abuser, stop, answers):
-    while not stop.is_set():
-        answer = abuser.call("sync", {"since": 0})
-        answers[answer.get("error") or "ok"] += 1
+    while not stop.is_set() and abuser.connected:  # cut off: the abuse is over
+        answers[said(abuser.sync(0))] += 1
 
 
 def malformed_payloads(url, abuser, stop, answers):
     values = [2**64, True, "\ud800", [1, [2]], {"a": None}, -(2**70), 1.5]
-    while not stop.is_set():
+    while not stop.is_set() and abuser.connected:  # cut off: the abuse is over
         for value in values:
-            answer = abuser.write("idea.post", {"text": value, "kind": value})
-            answers[answer.get("error") or "ok"] += 1
+            answers[said(abuser.write("idea.post", {"text": value, "kind": value}))] += 1
 
 
 def _join(url, code, answers):
@@ -225,13 +226,13 @@ def measure(url, legit: Phone, abuse, abuser, seconds, codes) -> tuple[list[floa
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         started = time.monotonic()
-        try:
-            # Answered is what counts: within its posting limit (12 a minute)
-            # the post is stored, past it refused for a while; both are answers.
-            legit.write("idea.post", {"text": f"Légitime {uuid.uuid4().hex[:6]}"})
-            latencies.append((time.monotonic() - started) * 1000)
-        except socketio.exceptions.TimeoutError:
+        # Answered is what counts: within its posting limit (12 a minute)
+        # the post is stored, past it refused for a while; both are answers.
+        answer = legit.write("idea.post", {"text": f"Légitime {new_client_id()[:6]}"})
+        if answer is None:
             latencies.append(float("inf"))  # no answer in 10 s
+        else:
+            latencies.append((time.monotonic() - started) * 1000)
         time.sleep(max(0.0, 0.2 - (time.monotonic() - started)))
     stop.set()
     if worker is not None:

@@ -21,7 +21,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import requests
@@ -31,6 +30,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 from abuse import Phone  # noqa: E402
 from live_load import PASSWORD, start_server  # noqa: E402
+
+from workshop.client import new_client_id  # noqa: E402
 
 BUDGET_S = 2.0
 BUDGET_MS = 250
@@ -66,7 +67,7 @@ def build(database_url: str, tables=30, people=10, cards=100):
             settings={"public": {"controller": "Banc", "controller_contact": "banc@example.org"}},
         )
         db.session.add(territory)
-        email = f"export-{uuid.uuid4().hex[:8]}@example.org"
+        email = f"export-{new_client_id()[:8]}@example.org"
         organizer = accounts.create_organizer("Bench", email, PASSWORD, territory)
         db.session.commit()
         event = events.create_event(organizer, territory, "Soirée d’essai", None, "Salle")
@@ -88,7 +89,7 @@ def build(database_url: str, tables=30, people=10, cards=100):
                 Idea(
                     table_id=table.id,
                     participant_id=members[k % people][0].id,
-                    client_id=str(uuid.uuid4()),
+                    client_id=new_client_id(),
                     seq=table.last_seq + k + 1,
                     kind=IdeaKind.idea,
                     text=f"Idée {k} de la table {table.number} : l’été, 5 €, œuvre « commune »",
@@ -162,7 +163,7 @@ def latencies(phone: Phone, seconds: float) -> list[float]:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         started = time.monotonic()
-        phone.write("idea.post", {"text": f"Pendant l’export {uuid.uuid4().hex[:6]}"})
+        phone.write("idea.post", {"text": f"Pendant l’export {new_client_id()[:6]}"})
         found.append((time.monotonic() - started) * 1000)
         time.sleep(max(0.0, 0.2 - (time.monotonic() - started)))
     return found

@@ -41,12 +41,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 
 import requests
 import socketio
+
+from workshop.client import Seqs, envelope, new_client_id, temporary
 
 ROOT = Path(__file__).resolve().parent.parent
 ACK_TIMEOUT = 10.0  # as static/js/live/protocol.js
@@ -55,7 +56,7 @@ FAILED = (asyncio.TimeoutError, ConnectionError, socketio.exceptions.SocketIOErr
 
 class Post:
     def __init__(self, phone, expected: dict):
-        self.cid, self.phone, self.t0 = str(uuid.uuid4()), phone, time.monotonic()
+        self.cid, self.phone, self.t0 = new_client_id(), phone, time.monotonic()
         self.text = f"Idée {self.cid[:8]} de la table {phone.table_id}"
         self.expected = expected  # phones of the table online at the emit: index -> epoch
         self.got: dict[int, float] = {}  # phone index -> when it first had the idea
@@ -63,8 +64,7 @@ class Post:
         self.cut = False  # its phone dropped right after sending it: not timed
 
     def envelope(self) -> dict:
-        data = {"kind": "idea", "text": self.text}
-        return {"op": "idea.post", "client_id": self.cid, "data": data}
+        return envelope("idea.post", {"kind": "idea", "text": self.text}, self.cid)
 
     def answered(self, screen, reply) -> None:
         if reply and reply.get("ok"):
@@ -78,13 +78,13 @@ class Cast:
     """A vote.cast in a phone's outbox: one dot, however often it is sent."""
 
     def __init__(self, phone, idea_id: int):
-        self.cid, self.phone, self.t0 = str(uuid.uuid4()), phone, time.monotonic()
+        self.cid, self.phone, self.t0 = new_client_id(), phone, time.monotonic()
         self.idea_id, self.acked, self.sends, self.reply = idea_id, None, 0, None
         self.cut = False
         self.vote_ids: set[int] = set()  # the dot(s) its answer names
 
     def envelope(self) -> dict:
-        return {"op": "vote.cast", "client_id": self.cid, "data": {"idea_id": self.idea_id}}
+        return envelope("vote.cast", {"idea_id": self.idea_id}, self.cid)
 
     def answered(self, screen, reply) -> None:
         self.reply = reply or {"error": "none"}
@@ -102,12 +102,12 @@ class StepWrite:
     """The organizer's tables.step in its outbox: every table to a step kind."""
 
     def __init__(self, kind: str):
-        self.cid, self.kind, self.t0 = str(uuid.uuid4()), kind, time.monotonic()
+        self.cid, self.kind, self.t0 = new_client_id(), kind, time.monotonic()
         self.acked, self.sends, self.reply = None, 0, None
         self.done, self.cut = asyncio.Event(), False
 
     def envelope(self) -> dict:
-        return {"op": "tables.step", "client_id": self.cid, "data": {"kind": self.kind}}
+        return envelope("tables.step", {"kind": self.kind}, self.cid)
 
     def answered(self, screen, reply) -> None:
         self.reply = reply or {"error": "none"}
@@ -131,7 +131,7 @@ class Phone:
         self.sio.on("disconnect", self.on_disconnect)
         self.sio.on("changes", lambda push: self.apply_all(push["changes"], "broadcast"))
         self.online = self.dropping = False
-        self.epoch, self.last_seq, self.seen = 0, 0, set()
+        self.epoch, self.seqs = 0, Seqs()  # the table's numbers, as the phone keeps them
         self.view: dict[str, set] = {}  # client id -> idea ids this screen shows for it
         self.cards: set[int] = set()  # ideas of the table this phone can vote for
         self.state, self.steps = None, {}  # the table's state, its steps by id
@@ -188,10 +188,7 @@ class Phone:
 
     def apply(self, change, source):
         t = time.monotonic()
-        self.seen.add(change["seq"])  # advance over contiguous numbers only, as the phone
-        while self.last_seq + 1 in self.seen:
-            self.seen.discard(self.last_seq + 1)
-            self.last_seq += 1
+        self.seqs.note(change["seq"])
         if change["type"] == "table":
             self.state = change
             self.bench.step_seen(self, change)
@@ -243,13 +240,12 @@ class Phone:
         epoch = self.epoch
         while self.online and self.epoch == epoch:
             try:
-                reply = await self.call("sync", {"since": self.last_seq})
+                reply = await self.call("sync", {"since": self.seqs.last()})
             except FAILED:
                 await asyncio.sleep(2)
                 continue
             self.apply_all(reply["changes"], source)
-            self.last_seq = max(self.last_seq, reply["seq"])
-            self.seen = {s for s in self.seen if s > self.last_seq}
+            self.seqs.caught_up(reply)
             self.wake.set()  # then flush the outbox
             return
 
@@ -267,7 +263,7 @@ class Phone:
             except FAILED:
                 await asyncio.sleep(0.5)  # keep it: the server dedups the resend
                 continue
-            if reply and reply.get("permanent") is False and not reply.get("ok"):
+            if reply and temporary(reply):
                 # Temporary (database away, too fast): first in line, later (protocol.js).
                 await asyncio.sleep(min(float(reply.get("retry_after") or 0.5), 5))
                 continue
@@ -848,7 +844,7 @@ def prepare(database_url: str, tables: int, phones: int) -> tuple[list[int], lis
             settings={"public": {"controller": "Banc", "controller_contact": "banc@example.org"}},
         )
         db.session.add(territory)
-        email = f"bench-{uuid.uuid4().hex[:8]}@example.org"
+        email = f"bench-{new_client_id()[:8]}@example.org"
         organizer = accounts.create_organizer("Bench", email, PASSWORD, territory)
         db.session.commit()
         event = events.create_event(organizer, territory, "Banc d'essai", None, "Salle")

@@ -21,7 +21,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +44,7 @@ def main() -> None:
     from sqlalchemy import event
 
     from workshop import create_app
+    from workshop.client import envelope
     from workshop.extensions import db
     from workshop.models import Challenge, Organizer, StepKind, Territory
     from workshop.services import accounts, events, live, steps, writes
@@ -90,14 +90,12 @@ def main() -> None:
                     vote = next(s for s in table.steps if s.kind == StepKind.vote)
                     facilitator = writes.as_facilitator(table)
                     for name, data in (("step.go", {"step_id": vote.id}), ("vote.open", {})):
-                        envelope = {"op": name, "client_id": str(uuid.uuid4()), "data": data}
-                        writes.perform(facilitator, envelope)
+                        writes.perform(facilitator, envelope(name, data))
                     for k in range(5):
                         writes.perform(
                             writes.as_participant(table.participants[k]),
-                            {"op": "idea.post", "client_id": str(uuid.uuid4()),
-                             "data": {"text": f"Idée {k}"}},
-                        )  # fmt: skip
+                            envelope("idea.post", {"text": f"Idée {k}"}),
+                        )
             cards = {}
             if args.op == "vote.cast":
                 from workshop.models import Idea
@@ -131,19 +129,16 @@ def main() -> None:
                 who = {"role": "organizer", "event_id": evening_id}
                 kind = ("diverge", "vote", "sheet", "plenary")[n % 4]
                 handler = on_write
-                payload = {"op": "tables.step", "client_id": str(uuid.uuid4()),
-                           "data": {"kind": kind}}  # fmt: skip
+                payload = envelope("tables.step", {"kind": kind})
             elif args.op == "sync":
                 handler, payload = on_sync, {"since": 0}
             elif args.op == "vote.cast":
                 ideas = cards[table_id]
                 handler = on_write
-                payload = {"op": "vote.cast", "client_id": str(uuid.uuid4()),
-                           "data": {"idea_id": ideas[n % len(ideas)]}}  # fmt: skip
+                payload = envelope("vote.cast", {"idea_id": ideas[n % len(ideas)]})
             else:
                 handler = on_write
-                payload = {"op": "idea.post", "client_id": str(uuid.uuid4()),
-                           "data": {"text": f"Idée numéro {n}", "kind": "idea"}}  # fmt: skip
+                payload = envelope("idea.post", {"text": f"Idée numéro {n}", "kind": "idea"})
             with app.test_request_context("/socket.io/"):
                 session["who"] = who
                 request.sid = f"bench-{n}"  # what Flask-SocketIO sets on a socket event

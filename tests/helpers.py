@@ -14,7 +14,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +23,8 @@ from flask import current_app, has_app_context
 from flask.testing import FlaskClient
 
 from workshop import create_app
+from workshop.client import Client, Seqs, envelope
+from workshop.client import new_client_id as new_client_id  # the tests take it from here
 from workshop.extensions import db
 from workshop.extensions import socketio as server_socketio
 from workshop.models import Challenge, Organizer, Table, Territory
@@ -190,12 +191,9 @@ class RequestClient(FlaskClient):
         return super().open(*args, **kwargs)
 
 
-def new_client_id() -> str:
-    return str(uuid.uuid4())
-
-
 class Screen:
-    """A Flask-SocketIO test client with the one write path and catch-up.
+    """A Flask-SocketIO test client with the one write path and catch-up
+    (the envelope and the sequence numbers of ``workshop.client``).
 
     Pushes come from the publisher's background task: ``changes_until``
     waits for them (never a fixed sleep).
@@ -207,18 +205,31 @@ class Screen:
         self.sio = server_socketio.test_client(app, flask_test_client=http, auth=auth)
         self.seen: list[dict] = []  # every change pushed, in order
         self.events: list[tuple[str, object]] = []
+        self.seqs = Seqs()  # the table's numbers this screen knows
 
     @property
     def connected(self) -> bool:
         return self.sio.is_connected()
 
-    def write(self, op, data=None, client_id=None, **envelope):
+    @property
+    def behind(self) -> bool:
+        """A push skipped a number: the screen must catch up."""
+        self._collect()
+        return self.seqs.behind()
+
+    def write(self, op, data=None, client_id=None, **extra):
         """Send one write envelope; return the answer."""
-        payload = {"op": op, "client_id": client_id or new_client_id(), "data": data or {}}
-        return self.sio.emit("write", {**payload, **envelope}, callback=True)
+        return self.sio.emit("write", envelope(op, data, client_id, **extra), callback=True)
 
     def sync(self, since=0):
-        return self.sio.emit("sync", {"since": since}, callback=True)
+        answer = self.sio.emit("sync", {"since": since}, callback=True)
+        if since <= self.seqs.last():  # what it answers follows what is known
+            self.seqs.caught_up(answer)
+        return answer
+
+    def catch_up(self):
+        """Ask for what came after the last number known, as a phone does."""
+        return self.sync(self.seqs.last())
 
     def emit(self, name, data=None):
         return self.sio.emit(name, data, callback=True)
@@ -228,6 +239,7 @@ class Screen:
             self.events.append((message["name"], message["args"][0] if message["args"] else None))
             if message["name"] == "changes":
                 self.seen.extend(message["args"][0]["changes"])
+                self.seqs.pushed(message["args"][0]["changes"])
 
     def received(self, name) -> list:
         """Payloads of ``name`` events received so far."""
@@ -474,30 +486,24 @@ def hang_up(*clients) -> None:
         thread.join(30)
 
 
-class Phone:
-    """A python-socketio client holding a participant's cookie."""
+class Phone(Client):
+    """The protocol's client holding a participant's cookie: its outbox is
+    sent again after every reconnect."""
 
-    def __init__(self, server, table, http: requests.Session):
-        self.connects = threading.Semaphore(0)
-        self.client = socketio.Client(reconnection_delay=0.2, reconnection_delay_max=1)
-        self.client.on("connect", self.connects.release)
+    def __init__(self, server, table, http: requests.Session, follow=False):
         cookie = "; ".join(f"{k}={v}" for k, v in http.cookies.items())
-        self.client.connect(
+        super().__init__(
             server.url,
+            {"role": "participant", "table": table.join_code},
             headers={"Cookie": cookie},
-            auth={"role": "participant", "table": table.join_code},
-            transports=["websocket"],
-            wait_timeout=10,
+            follow=follow,
         )
         assert self.connects.acquire(timeout=10)
 
-    def call(self, event, data):
-        return self.client.call(event, data, timeout=10)
-
-    def write(self, op, data=None, client_id=None):
-        """One write envelope through the one write path."""
-        envelope = {"op": op, "client_id": client_id or new_client_id(), "data": data or {}}
-        return self.call("write", envelope)
+    @property
+    def client(self) -> socketio.Client:
+        """The python-socketio client underneath."""
+        return self.sio
 
 
 def run_async(coroutine_function, *args):

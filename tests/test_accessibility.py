@@ -3,12 +3,11 @@ violation on the phone page (the join form, then the wall at every step),
 the facilitator's console, the control room and the projector, in French
 and in English."""
 
-import uuid
-
 import pytest
-import socketio
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
+
+from workshop.client import Client
 
 from .browser import expect_connected, open_console, sign_in, table_url
 from .helpers import of_type, script
@@ -37,24 +36,21 @@ def speak(page, site, lang: str):
 
 
 class Facilitator:
-    """The table's console as a plain Socket.IO client, to move the table along."""
+    """The table's console as the protocol's Python client, to move the table along."""
 
     def __init__(self, site, table):
-        self.client = socketio.Client(reconnection=False)
-        self.client.connect(
+        self.client = Client(
             site.server.url,
-            auth={"role": "facilitator", "secret": table.facilitator_secret},
-            transports=["websocket"],
-            wait_timeout=10,
+            {"role": "facilitator", "secret": table.facilitator_secret},
+            reconnection=False,
         )
-        state = self.client.call("sync", {"since": 0}, timeout=10)
+        state = self.client.sync(0)
         self.table = of_type(state["changes"], "table")[-1]
         self.script = script(state["changes"])
 
     def write(self, op, data=None):
-        envelope = {"op": op, "client_id": str(uuid.uuid4()), "data": data or {}}
-        answer = self.client.call("write", envelope, timeout=10)
-        assert answer["ok"], answer
+        answer = self.client.write(op, data)
+        assert answer and answer["ok"], answer
         return answer
 
     def go(self, kind):

@@ -7,7 +7,6 @@ stored through a context of their own (``committed``, ``stored``); tests of
 the pages hold none."""
 
 import re
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -17,6 +16,7 @@ from sqlalchemy import func, select
 from workshop import clock
 from workshop import models as backlog_models
 from workshop.cli import seed_demo
+from workshop.client import envelope
 from workshop.extensions import db
 from workshop.models import (
     CarrierStatus,
@@ -48,7 +48,7 @@ from .helpers import PUBLIC_BODY, committed, make_event, make_organizer, read, s
 
 
 def write(actor, op, **data) -> dict:
-    answer = writes.perform(actor, {"op": op, "client_id": str(uuid.uuid4()), "data": data})
+    answer = writes.perform(actor, envelope(op, data))
     assert answer["ok"], answer
     return answer
 

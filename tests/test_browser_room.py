@@ -2,14 +2,15 @@
 at once, and the projector's plenary."""
 
 import re
-import uuid
 
 import pytest
-import socketio
 from playwright.sync_api import expect
+from sqlalchemy import select
+
+from workshop.models import Table, Write
 
 from .browser import i18n, join_table, open_console, sign_in, table_url
-from .helpers import make_evening, script
+from .helpers import make_evening, read
 from .test_accessibility import Facilitator, speak
 
 ROOM = {"viewport": {"width": 1366, "height": 768}, "locale": "fr-FR"}
@@ -78,26 +79,15 @@ def test_the_control_room_sends_a_message_to_the_consoles_and_filters_late_table
     expect(room.locator(f'tr[data-table="{table.id}"]')).to_be_hidden()
 
     # The other table runs a one-second step: it is late a second later.
-    other_console = socketio.Client(reconnection=False)
-    other_console.connect(
-        site.server.url,
-        auth={"role": "facilitator", "secret": other.facilitator_secret},
-        transports=["websocket"],
-        wait_timeout=10,
-    )
-    state = other_console.call("sync", {"since": 0}, timeout=10)
-    intro = script(state["changes"])[0]
-    for op, data in (
-        ("step.update", {"step_id": intro["id"], "duration": 1}),
-        ("step.go", {"step_id": intro["id"]}),
-    ):
-        envelope = {"op": op, "client_id": str(uuid.uuid4()), "data": data}
-        assert other_console.call("write", envelope, timeout=10)["ok"]
+    other_console = Facilitator(site, other)
+    intro = other_console.script[0]
+    other_console.write("step.update", {"step_id": intro["id"], "duration": 1})
+    other_console.write("step.go", {"step_id": intro["id"]})
     late = room.locator(f'tr[data-table="{other.id}"]')
     expect(late).to_be_visible()
     expect(late).to_have_attribute("data-late", "true")
     expect(room.locator('[data-total="late"]')).to_have_text("1")
-    other_console.disconnect()
+    other_console.close()
     room.check("input[name=filter][value=all]")
     expect(room.locator(f'tr[data-table="{table.id}"]')).to_be_visible()
 
@@ -444,3 +434,59 @@ def test_the_focus_goes_to_close_the_vote_once_the_vote_is_open(site, new_page):
     expect(close).to_be_focused()
     console.keyboard.press("Enter")
     expect(panel.locator("[data-action=vote-open]")).to_be_focused()
+
+
+def test_an_organizer_write_made_offline_is_sent_once_when_the_room_reconnects(site, new_page):
+    """The control room writes through the outbox every live screen uses: a
+    message sent while the laptop is offline waits in it, and reaches the
+    table exactly once when the room is back."""
+    table = site.evening.tables[0]
+    room = new_page(laptop=True)
+    frames = []  # what the page sent on its websockets
+    room.on("websocket", lambda ws: ws.on("framesent", lambda frame: frames.append(frame)))
+    sign_in(room, site)
+    room.goto(f"{site.server.url}/organizer/events/{site.evening.event_id}/live")
+    connection = room.locator("[data-connection]")
+    expect(connection).to_have_attribute("data-state", "connected")
+    text = "On reprend dans deux minutes"
+    outbox = f"outbox:event:{site.evening.event_id}:organizer"
+
+    room.context.set_offline(True)
+    expect(connection).to_have_attribute("data-state", "offline")
+    room.locator(f'tr[data-table="{table.id}"] [data-select]').check()
+    room.fill("[name=message]", text)
+    room.click("[data-send-message]")
+
+    kept = room.evaluate("key => JSON.parse(localStorage.getItem(key))", outbox)
+    assert [(item["op"], item["table_id"], item["data"]) for item in kept] == [
+        ("console.message", table.id, {"text": text})
+    ]
+    assert receipts(site, table) == [] and message_of(site, table) == ""
+
+    room.context.set_offline(False)
+
+    expect(connection).to_have_attribute("data-state", "connected", timeout=15_000)
+    expect(room.locator("[data-room-result]")).to_have_text("Message envoyé à 1 console.")
+    assert room.evaluate("key => JSON.parse(localStorage.getItem(key))", outbox) == []
+    assert receipts(site, table) == [kept[0]["client_id"]]
+    assert message_of(site, table) == text
+    sent = [frame for frame in frames if kept[0]["client_id"] in str(frame)]
+    assert len(sent) == 1, sent
+
+
+def receipts(site, table) -> list[str]:
+    """The client ids of the console messages the server stored for ``table``."""
+    return read(
+        site.app,
+        lambda session: list(
+            session.scalars(
+                select(Write.client_id).where(
+                    Write.table_id == table.id, Write.op == "console.message"
+                )
+            )
+        ),
+    )
+
+
+def message_of(site, table) -> str:
+    return read(site.app, lambda session: session.get(Table, table.id).console_message)

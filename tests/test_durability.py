@@ -141,7 +141,7 @@ def test_screens_that_saw_numbers_lost_in_a_power_cut_start_again(tmp_path, migr
         bob = Phone(server, table, bob_http)
         phones += [alice, bob]
         assert alice.write("idea.post", {"text": "Sur le disque"})["ok"]
-        before = bob.call("sync", {"since": 0})
+        before = bob.sync(0)
         assert isinstance(before["epoch"], str)
         # What the disk holds before the power cut: a copy, taken as SQLite reads it.
         with (
@@ -172,11 +172,9 @@ def test_screens_that_saw_numbers_lost_in_a_power_cut_start_again(tmp_path, migr
         assert new["ok"] and new["seq"] <= seen  # a number bob saw, reused
         bob = Phone(server, table, bob_http)
         phones.append(bob)
-        again = bob.call("sync", {"since": seen, "seen": seen, "epoch": before["epoch"]})
-        usual = bob.call(
-            "sync", {"since": before["seq"], "seen": before["seq"], "epoch": before["epoch"]}
-        )
-        current = bob.call("sync", {"since": seen, "seen": seen, "epoch": again["epoch"]})
+        again = bob.sync(seen, seen=seen, epoch=before["epoch"])
+        usual = bob.sync(before["seq"], seen=before["seq"], epoch=before["epoch"])
+        current = bob.sync(seen, seen=seen, epoch=again["epoch"])
     finally:
         hang_up(*phones)
         server.stop()

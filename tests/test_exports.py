@@ -10,7 +10,6 @@ import io
 import json
 import re
 import struct
-import uuid
 import zipfile
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -23,6 +22,7 @@ from sqlalchemy import select
 
 from workshop import clock
 from workshop.cli import register  # noqa: F401 (the CLI commands, for the runner)
+from workshop.client import envelope
 from workshop.extensions import db
 from workshop.models import Event, Idea, Participant
 from workshop.services import backlog, exports, live, writes
@@ -54,9 +54,8 @@ def evening(app) -> int:
         )
         writes.perform(
             writes.as_participant(people["Inès"]),
-            {"op": "commit.save", "client_id": str(uuid.uuid4()),
-             "data": {"role": "carry", "contribution": "Mon toit", "consent": True,
-                      "contact": "ines@example.org"}},
+            envelope("commit.save", {"role": "carry", "contribution": "Mon toit", "consent": True,
+                                     "contact": "ines@example.org"}),
         )  # fmt: skip
         [project] = backlog.promote_event(organizer, event).created
         backlog.add_action(organizer, project, "Appeler l’ADEME", "Inès", date(2026, 7, 1))
@@ -180,9 +179,8 @@ def hostile_evening(app) -> int:
         )  # fmt: skip
         writes.perform(
             writes.as_participant(people["=2+2"]),
-            {"op": "commit.save", "client_id": str(uuid.uuid4()),
-             "data": {"role": "carry", "contribution": "@moi", "consent": True,
-                      "contact": "+33 6 11 22 33 44"}},
+            envelope("commit.save", {"role": "carry", "contribution": "@moi", "consent": True,
+                                     "contact": "+33 6 11 22 33 44"}),
         )  # fmt: skip
         db.session.get(Participant, people["=2+2"].id).brings = '=HYPERLINK("http://evil")'
         db.session.commit()

@@ -35,7 +35,7 @@ def test_writes_during_a_long_external_lock_are_refused_for_now_and_go_at_once_a
         writers = [threading.Thread(target=post, args=(phone,)) for phone in phones]
         for thread in writers:
             thread.start()
-        read = phones[0].call("sync", {"since": 0})
+        read = phones[0].sync(0)
         for thread in writers:
             thread.join(30)
         refused_during = server.log().count("database unavailable")

@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import threading
-import uuid
 from pathlib import Path
 
 import engineio
@@ -19,6 +18,7 @@ import socketio
 from sqlalchemy import select
 
 from workshop import transport
+from workshop.client import envelope, new_client_id
 from workshop.extensions import db
 from workshop.models import Idea, Table
 from workshop.services import ServiceError, live
@@ -92,11 +92,11 @@ def polling_post_head(server, length: int) -> bytes:
 def still_serving(server, bystander: Phone) -> bool:
     """Pages are served, and a legitimate phone at another table gets its
     post acknowledged and its catch-up answered."""
-    posted = bystander.write("idea.post", {"text": f"Toujours là {uuid.uuid4().hex[:6]}"})
+    posted = bystander.write("idea.post", {"text": f"Toujours là {new_client_id()[:6]}"})
     return (
         requests.get(f"{server.url}/", timeout=5).status_code == 200
         and posted["ok"]
-        and bystander.call("sync", {"since": posted["seq"]})["ok"]
+        and bystander.sync(posted["seq"])["ok"]
     )
 
 
@@ -237,7 +237,8 @@ def test_every_event_answers_any_payload_with_a_clear_error(app, evening):
             alice.emit("sync", value),
             alice.emit("sync", {"since": value}),
             alice.emit("write", value),
-            alice.emit("write", {"op": value, "client_id": str(uuid.uuid4()), "data": {}}),
+            alice.emit("write", envelope(value)),
+            # a malformed client id: the envelope is written by hand
             alice.emit("write", {"op": "idea.post", "client_id": value, "data": {}}),
             alice.write("idea.post", value),
             alice.write("idea.post", {"text": value, "kind": value}),

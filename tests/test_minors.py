@@ -5,12 +5,12 @@ team or an export — unless an organizer records that a parent consented.
 Their cards and votes count like everyone's."""
 
 import re
-import uuid
 from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from workshop.client import envelope
 from workshop.extensions import db
 from workshop.models import Event, Participant, Project
 from workshop.services import ServiceError, events, live, writes
@@ -81,9 +81,8 @@ def test_a_minor_cannot_leave_a_contact_nor_ask_to_be_kept_informed(ctx, table):
                                         "consent": True, "contact": "06 00 00 00 00"}),
     ]  # fmt: skip
     for writer, data in refusals:
-        envelope = {"op": "commit.save", "client_id": str(uuid.uuid4()), "data": data}
         with pytest.raises(ServiceError) as refused:
-            writes.perform(writer, envelope)
+            writes.perform(writer, envelope("commit.save", data))
         assert refused.value.code == "minor", data
         db.session.rollback()
     write(actor, "commit.save", role="carry", contribution="Des dessins")

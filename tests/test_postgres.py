@@ -3,13 +3,13 @@ scale-out database) and on SQLite (the laptop at a venue): sequence numbers
 unique and gapless, a resend racing its original stored once."""
 
 import threading
-import uuid
 
 import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from workshop import create_app
+from workshop.client import envelope, new_client_id
 from workshop.extensions import db
 from workshop.models import Idea, Participant, Table, Vote
 from workshop.services import ServiceError, writes
@@ -40,8 +40,9 @@ def concurrent_app(request, tmp_path, migrated_database):
 
 
 def post(participant, client_id, text):
-    envelope = {"op": "idea.post", "client_id": client_id, "data": {"text": text}}
-    return writes.perform(writes.as_participant(participant), envelope)
+    return writes.perform(
+        writes.as_participant(participant), envelope("idea.post", {"text": text}, client_id)
+    )
 
 
 def _in_threads(app, count, work):
@@ -70,7 +71,7 @@ def test_concurrent_posts_get_unique_gapless_sequence_numbers(concurrent_app):
     def post_five(n):
         participant = db.session.get(Participant, ids[n])
         for k in range(5):
-            post(participant, str(uuid.uuid4()), f"{n}-{k}")
+            post(participant, new_client_id(), f"{n}-{k}")
 
     start = db.session.get(Table, table_id).last_seq
     db.session.commit()
@@ -86,7 +87,7 @@ def test_concurrent_posts_get_unique_gapless_sequence_numbers(concurrent_app):
 def test_a_resend_racing_its_original_is_stored_once(concurrent_app):
     table = make_event(make_organizer()).tables[0]
     participant_id = join(table)[0].id
-    client_id = str(uuid.uuid4())
+    client_id = new_client_id()
 
     def send(_n):
         participant = db.session.get(Participant, participant_id)
@@ -103,22 +104,19 @@ def test_a_vote_budget_holds_against_concurrent_writers(concurrent_app):
     table = make_event(make_organizer()).tables[0]
     voter_id = join(table, "Votante")[0].id
     author = join(table, "Autrice")[0]
-    cards = [post(author, str(uuid.uuid4()), f"Carte {n}")["changes"][0]["id"] for n in range(3)]
+    cards = [post(author, new_client_id(), f"Carte {n}")["changes"][0]["id"] for n in range(3)]
     vote = next(s for s in table.steps if s.kind.value == "vote")
     console = writes.as_facilitator(table)
     for op, data in (("step.go", {"step_id": vote.id}), ("vote.open", {})):
-        writes.perform(console, {"op": op, "client_id": str(uuid.uuid4()), "data": data})
+        writes.perform(console, envelope(op, data))
     db.session.remove()
 
     def cast(n):
         voter = db.session.get(Participant, voter_id)
-        envelope = {
-            "op": "vote.cast",
-            "client_id": str(uuid.uuid4()),
-            "data": {"idea_id": cards[n % 3]},
-        }
         try:
-            writes.perform(writes.as_participant(voter), envelope)
+            writes.perform(
+                writes.as_participant(voter), envelope("vote.cast", {"idea_id": cards[n % 3]})
+            )
         except ServiceError as error:
             assert error.code == "no_votes_left"
 

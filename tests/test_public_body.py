@@ -6,6 +6,7 @@ record of processing activities (art. 30)."""
 import pytest
 from sqlalchemy import select
 
+from workshop.client import envelope
 from workshop.extensions import db
 from workshop.models import Event, EventStatus, Territory
 from workshop.services import ServiceError, events, live, territories
@@ -202,7 +203,6 @@ def test_the_statement_follows_the_rgaa_model_with_the_territorys_body(app, even
 def test_time_up_never_refuses_what_a_participant_writes(ctx, table):
     """WCAG 2.2.1: the step's timer tells the room, it never takes a card,
     a vote or a commitment away from someone still typing."""
-    import uuid
 
     from workshop import clock
     from workshop.services import steps, writes
@@ -213,7 +213,7 @@ def test_time_up_never_refuses_what_a_participant_writes(ctx, table):
     facilitator = writes.as_facilitator(table)
 
     def write(actor, op, **data):
-        answer = writes.perform(actor, {"op": op, "client_id": str(uuid.uuid4()), "data": data})
+        answer = writes.perform(actor, envelope(op, data))
         assert answer["ok"], answer
         return answer
 

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from workshop import create_app
+from workshop.client import Client
 from workshop.extensions import db
 from workshop.models import Idea, Organizer
 
@@ -116,16 +117,14 @@ def subscribers(redis_url: str, channel: str) -> int:
         return dict(client.pubsub_numsub(channel)).get(channel.encode(), 0)
 
 
-def projector_totals(server: LiveServer, evening: Evening) -> tuple[socketio.Client, list]:
+def projector_totals(server: LiveServer, evening: Evening) -> tuple[Client, list]:
     """A projector connected to ``server``, and the totals it receives live."""
     totals = []
-    projector = socketio.Client(reconnection=False)
-    projector.on("totals", totals.append)
-    projector.connect(
+    projector = Client(
         server.url,
-        auth={"role": "projector", "event": evening.join_code},
-        transports=["websocket"],
-        wait_timeout=10,
+        {"role": "projector", "event": evening.join_code},
+        reconnection=False,
+        pushes={"totals": totals.append},
     )
     return projector, totals
 
@@ -186,7 +185,7 @@ def test_phones_on_two_processes_share_one_table(pair, evening):
     assert ack["ok"]
     assert wait_for(lambda: bob_saw), "the idea did not cross to the other process"
     assert wait_for(lambda: totals and totals[-1]["ideas"] == 1)
-    assert texts(bob.call("sync", {"since": 0})) == ["Un fab-lab itinérant"]
+    assert texts(bob.sync(0)) == ["Un fab-lab itinérant"]
     hang_up(alice, bob, projector)
     # The server's own log goes on after the migrations run at start.
     assert "[workshop] database ready" in pair.first.log_path.read_text()
@@ -250,7 +249,7 @@ def test_a_redis_outage_loses_nothing_and_live_delivery_resumes_by_itself(pair, 
         # he catches up from the database.
         last = acks[-1]["seq"]
         assert wait_for(lambda: beacons and beacons[-1]["seq"] >= last)
-        assert texts(bob.call("sync", {"since": 0})) == during
+        assert texts(bob.sync(0)) == during
     finally:
         pair.redis.mend()
 
@@ -275,15 +274,13 @@ def test_a_redis_partition_never_holds_an_acknowledgement_or_a_connection(pair, 
     try:
         acks = [alice.write("idea.post", {"text": f"Coupé {n}"}) for n in range(3)]
         assert [ack["ok"] for ack in acks] == [True] * 3
-        console = socketio.Client(reconnection=False)
-        console.connect(
+        console = Client(
             pair.first.url,
-            auth={"role": "facilitator", "secret": table.facilitator_secret},
-            transports=["websocket"],
-            wait_timeout=10,
+            {"role": "facilitator", "secret": table.facilitator_secret},
+            reconnection=False,
         )
         assert console.connected
-        assert console.call("sync", {"since": 0}, timeout=10)["ok"]
+        assert console.sync(0)["ok"]
         time.sleep(6)  # past the queue's socket timeout: its connections give up
     finally:
         pair.redis.mend()
@@ -453,7 +450,7 @@ def test_when_one_process_dies_its_phones_go_on_with_the_other(pair, evening):
     # The proxy sends her phone to the process still running; her cookie
     # holds there too, and she catches up from the number she knew.
     alice = Phone(pair.second, table, alice_http)
-    assert texts(alice.call("sync", {"since": seen})) == ["Pendant que Alice est coupée"]
+    assert texts(alice.sync(seen)) == ["Pendant que Alice est coupée"]
     for _ in range(2):  # her outbox sends it, maybe twice: stored once
         assert alice.write("idea.post", {"text": "Renvoyée"}, client_id=waiting)["ok"]
     assert stored_texts(pair, table.id) == [

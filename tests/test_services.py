@@ -6,13 +6,13 @@ service stored through a context of its own (``committed``): what this
 test's session shows would include what a service only flushed."""
 
 import hashlib
-import uuid
 
 import pytest
 from sqlalchemy import func, select
 
 from workshop import create_app
 from workshop.cli import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
+from workshop.client import envelope, new_client_id
 from workshop.extensions import db
 from workshop.models import (
     Event,
@@ -36,9 +36,7 @@ def count(model) -> int:
 
 def write(actor, op, client_id=None, **data) -> dict:
     """One write through the one write path, as a socket handler makes it."""
-    return writes.perform(
-        actor, {"op": op, "client_id": client_id or str(uuid.uuid4()), "data": data}
-    )
+    return writes.perform(actor, envelope(op, data, client_id))
 
 
 def post(participant, text="Une idée", client_id=None, kind="idea") -> Idea:
@@ -325,7 +323,7 @@ def test_each_table_numbers_its_changes_independently(table, other_table):
 
 def test_posting_is_idempotent_on_the_actor_and_client_id(table):
     alice, _ = join(table)
-    client_id = str(uuid.uuid4())
+    client_id = new_client_id()
 
     first = write(writes.as_participant(alice), "idea.post", client_id, text="Covoiturage")
     again = write(writes.as_participant(alice), "idea.post", client_id, text="Covoiturage")
@@ -411,7 +409,7 @@ def test_hiding_and_showing_an_idea(table, other_table):
 
 def test_the_console_writes_under_its_own_key(table):
     alice, _ = join(table)
-    client_id = str(uuid.uuid4())
+    client_id = new_client_id()
 
     hide_one = write(writes.as_facilitator(table), "idea.hide", client_id, id=post(alice).id)
     as_alice = write(writes.as_participant(alice), "idea.post", client_id, text="Pas un doublon")

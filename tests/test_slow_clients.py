@@ -10,7 +10,8 @@ import socket
 import time
 
 import pytest
-import socketio
+
+from workshop.client import Client
 
 from .helpers import Phone, join_over_http, make_evening, serve
 
@@ -80,18 +81,14 @@ def cut_while_trickling(connection: socket.socket, patience: float = 60) -> bool
         connection.close()
 
 
-def console(server, table, source: str) -> socketio.Client:
+def console(server, table, source: str) -> Client:
     """A table's console over a WebSocket from the address ``source``."""
-    client = socketio.Client(
-        reconnection=False, websocket_extra_options={"socket": connect(server, source)}
-    )
-    client.connect(
+    return Client(
         server.url,
-        auth={"role": "facilitator", "secret": table.facilitator_secret},
-        transports=["websocket"],
-        wait_timeout=10,
+        {"role": "facilitator", "secret": table.facilitator_secret},
+        reconnection=False,
+        websocket_extra_options={"socket": connect(server, source)},
     )
-    return client
 
 
 def test_a_client_trickling_its_headers_is_cut_after_the_deadline(slow_site):
@@ -110,19 +107,18 @@ def test_phones_stay_connected_past_the_headers_deadline(slow_site):
     http = join_over_http(server, table, "Alice")
     http.close()
     websocket = Phone(server, table, http)
-    polling = socketio.Client(reconnection=False)
-    polling.connect(
+    polling = Client(
         server.url,
-        auth={"role": "facilitator", "secret": table.facilitator_secret},
-        transports=["polling"],
-        wait_timeout=10,
+        {"role": "facilitator", "secret": table.facilitator_secret},
+        reconnection=False,
+        transports=("polling",),
     )
     try:
         time.sleep(HEADERS_TIMEOUT * 2)  # past the deadline, many times over for a poll
 
         assert websocket.client.connected and polling.connected
-        assert websocket.call("sync", {"since": 0})["ok"]
-        assert polling.call("sync", {"since": 0}, timeout=10)["ok"]
+        assert websocket.sync(0)["ok"]
+        assert polling.sync(0)["ok"]
         assert not websocket.connects.acquire(timeout=0), "the phone had to reconnect"
     finally:
         websocket.client.disconnect()
@@ -139,7 +135,7 @@ def test_connections_beyond_the_cap_from_one_address_are_refused_at_once(slow_si
         assert home_page_status(server, GREEDY) is None
         # Another address is served; the screens already open go on.
         assert home_page_status(server, "127.0.0.1") == 200
-        assert all(c.call("sync", {"since": 0}, timeout=10)["ok"] for c in consoles)
+        assert all(c.sync(0)["ok"] for c in consoles)
     finally:
         consoles.pop().disconnect()
     try:

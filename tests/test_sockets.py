@@ -14,6 +14,7 @@ from sqlalchemy import text as sql
 
 from workshop import broadcast, clock, create_app, sqlite
 from workshop.broadcast import COUNTS_INTERVAL
+from workshop.client import Seqs, envelope, retry_delay, temporary
 from workshop.extensions import db
 from workshop.extensions import socketio as server_socketio
 from workshop.models import Event, EventStatus, Idea, Participant, Table, Write
@@ -218,6 +219,74 @@ def test_catch_up_returns_every_change_since_a_number(app, table):
     assert seqs == sorted(seqs) and everything["seq"] == seqs[-1]
     assert [c.get("text") or c["type"] for c in last_two["changes"]] == ["Trois", "participant"]
     assert isinstance(everything["now"], int)
+
+
+def test_a_screen_that_missed_a_push_sees_the_gap_and_catches_up(app, table):
+    """A push lost on its way: the next one starts above the last number the
+    screen knows, and its catch-up from that number brings the lost idea."""
+    _, alice = phone(app, table, "Alice")
+    _, bob = phone(app, table, "Bob")
+    bob.settle()
+    bob.sync(0)
+    assert not bob.behind
+
+    post(alice, "Perdue en route")
+    lose_push(bob, "Perdue en route")
+    post(alice, "Arrivée")
+    bob.changes_until(lambda seen: "Arrivée" in texts_of(seen))
+    assert bob.behind
+
+    missed = bob.catch_up()
+
+    assert texts_of(missed["changes"]) == ["Perdue en route", "Arrivée"]
+    assert not bob.behind and bob.seqs.last() == missed["seq"]
+
+
+def texts_of(changes) -> list[str]:
+    return [c["text"] for c in of_type(changes, "idea")]
+
+
+def lose_push(screen, text, timeout=5.0):
+    """Take the push carrying ``text`` off the screen's socket unread, as if
+    the network had lost it (what came with it is lost too)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for message in screen.sio.get_received():
+            if message["name"] == "changes" and text in texts_of(message["args"][0]["changes"]):
+                return
+        time.sleep(0.01)
+    raise AssertionError(f"no push carried {text!r}")
+
+
+def test_sequence_numbers_tell_a_gap_from_a_repeat():
+    seqs = Seqs()
+    assert not seqs.pushed([{"seq": 1}, {"seq": 2}])
+    assert not seqs.pushed([{"seq": 2}])  # heard twice (an answer, then its push)
+    assert seqs.pushed([{"seq": 5}]) and seqs.last() == 2  # 3 and 4 missing
+    assert seqs.pushed([{"seq": 3}]) and seqs.last() == 3  # 4 still missing
+    assert not seqs.pushed([{"seq": 4}]) and seqs.last() == 5  # 5 was kept aside
+    seqs.pushed([{"seq": 8}])
+    seqs.caught_up({"ok": True, "seq": 7})
+    assert seqs.last() == 8 and not seqs.behind()
+    assert seqs.pushed([{"seq": 3}], stream="evening") and seqs.last("evening") == 0
+    seqs.caught_up({"ok": True, "seq": 1, "reset": True})  # a power cut lost numbers
+    assert seqs.last() == 1
+
+
+def test_a_refusal_says_whether_and_when_to_try_again():
+    assert temporary(None)  # no answer at all
+    assert temporary({"ok": False, "error": "rate_limited", "permanent": False})
+    assert not temporary({"ok": False, "error": "closed", "permanent": True})
+    assert not temporary({"ok": True})
+    assert retry_delay(0, {"retry_after": 3}) == 3
+    assert all(0.1 <= retry_delay(0) <= 0.3 for _ in range(20))
+    assert all(retry_delay(n) <= 7.5 for n in range(40))
+    assert envelope("idea.post", {"text": "x"}, "id", table_id=3) == {
+        "op": "idea.post",
+        "client_id": "id",
+        "data": {"text": "x"},
+        "table_id": 3,
+    }
 
 
 def test_own_edits_and_deletes_reach_every_screen(app, table):

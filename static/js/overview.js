@@ -1,10 +1,12 @@
 /* The organizers' control room: every table's step, time left, counts, last
    activity and console, on server time; late and stalled tables filtered;
    steps pushed and messages sent to the selected tables through the one
-   write path (one write envelope per table). Texts are filled in with
-   fill(), never String.replace with a string: "$&" in a step's title would
-   be read as a pattern. */
+   write path (one write envelope per table), through the outbox every live
+   screen uses: a write made offline is sent once the room is back. Texts
+   are filled in with fill(), never String.replace with a string: "$&" in a
+   step's title would be read as a pattern. */
 import { fill } from "./live/dom.js";
+import { connect } from "./live/protocol.js";
 
 (function () {
   "use strict";
@@ -141,27 +143,9 @@ import { fill } from "./live/dom.js";
     }).map(function (tr) { return tables.get(Number(tr.dataset.table)); }).filter(Boolean);
   }
 
-  // crypto.randomUUID needs a secure context; a venue's LAN address is plain http.
-  function newClientId() {
-    var bytes = new Uint8Array(16);
-    crypto.getRandomValues(bytes);
-    return Array.prototype.map.call(bytes, function (b) { return (b + 0x100).toString(16).slice(1); }).join("");
-  }
-
-  // One write per table; a lost answer is sent again with the same id (the
-  // server answers a resend from its receipt), a refusal is reported.
-  function write(tableId, op, data) {
-    var envelope = { op: op, client_id: newClientId(), data: data };
-    if (tableId !== null) { envelope.table_id = tableId; } // none: a write to the whole evening
-    return new Promise(function (resolve) {
-      (function attempt(tries) {
-        socket.timeout(10000).emit("write", envelope, function (err, res) {
-          if (err && tries < 3) { setTimeout(function () { attempt(tries + 1); }, 1000); return; }
-          resolve(err ? { ok: false, message: "" } : res);
-        });
-      })(1);
-    });
-  }
+  // One write per table (none: a write to the whole evening); its answer
+  // once the server has it, a refusal reported by the caller.
+  function write(tableId, op, data) { return live.send(op, data, tableId); }
 
   function report(answers, doneKey) {
     var refused = answers.filter(function (a) { return !a.ok; });
@@ -278,9 +262,11 @@ import { fill } from "./live/dom.js";
       .forEach(function (button) { button.disabled = false; });
   }
 
-  var socket = window.watchEvent(
-    cfg.auth,
-    function (res) {
+  var live = connect({
+    auth: cfg.auth,
+    event: cfg.auth.event,
+    role: "organizer",
+    onSync: function (res) {
       setNow(res.now);
       res.tables.forEach(function (table) {
         (table.steps || []).forEach(keepStep);
@@ -294,7 +280,7 @@ import { fill } from "./live/dom.js";
       arrange();
       ready();
     },
-    {
+    pushes: {
       counts: function (c) { counts = c; arrange(); },
       mixes: function (mixes) {
         tables.forEach(function (table) { table.mix = mixes[String(table.id)] || {}; });
@@ -307,11 +293,15 @@ import { fill } from "./live/dom.js";
         if (table) { table.console = p.console; arrange(); }
       }
     },
-    function (state) {
-      connection.textContent = t[state];
-      connection.dataset.state = state;
+    // A write waiting for a while (posting too fast, the database away) says why.
+    onMessage: function (text) { if (text) { result.textContent = text; } },
+    onConnection: function (state) {
+      // Out of reach for a while is said like any lost connection here.
+      var shown = state === "lost" ? "offline" : state;
+      connection.textContent = t[shown];
+      connection.dataset.state = shown;
     }
-  );
+  });
   // Time left and "last activity" move on their own.
   setInterval(arrange, 1000);
 })();

@@ -1,6 +1,8 @@
 /* The projector: how to join and the live counters; in plenary, each table's
    result in turn (turns computed from server time, so every projector shows
    the same table) or the evening's word cloud. */
+import { connect } from "./live/protocol.js";
+
 (function () {
   "use strict";
   var cfg = JSON.parse(document.getElementById("live-config").textContent);
@@ -151,19 +153,17 @@
   // No visible indicator on the big screen; the state is kept for inspection.
   function setConnection(state) { document.body.dataset.connection = state; }
 
-  var socket = window.watchEvent(
-    cfg.auth,
-    function (res) { showTotals(res.totals); setPlenary(Object.assign({ now: res.now }, res.plenary)); },
-    { totals: showTotals, plenary: setPlenary },
-    setConnection
-  );
+  var live = connect({
+    auth: cfg.auth,
+    event: cfg.auth.event,
+    role: "projector",
+    onSync: function (res) { showTotals(res.totals); setPlenary(Object.assign({ now: res.now }, res.plenary)); },
+    pushes: { totals: showTotals, plenary: setPlenary },
+    onConnection: setConnection
+  });
   // Timed turns move by themselves; results voted meanwhile arrive every 30 s.
   setInterval(render, 1000);
   setInterval(function () {
-    if (plenary.mode !== "off" && socket.connected) {
-      socket.emit("sync", {}, function (res) {
-        if (res && res.ok) { setPlenary(Object.assign({ now: res.now }, res.plenary)); }
-      });
-    }
+    if (plenary.mode !== "off" && live.socket.connected) { live.sync(); }
   }, 30000);
 })();

@@ -11,6 +11,11 @@
    - On every (re)connect the screen asks for every change since the last
      sequence number it knows, and again 2 s after a number went missing
      (seen in a later push, or in the table's beacon).
+   - A screen of the whole evening (organizers' room, projector) has no
+     table's numbers: its catch-up is the evening's current state, and a push
+     heard while one was on its way may be older than the answer, so the
+     screen catches up once more. It says it is connected only once a
+     catch-up has arrived: before, it shows nothing it can vouch for.
 
    The vendored Socket.IO client is a classic script: it defines ``io``. */
 
@@ -45,17 +50,26 @@ function store(key, list) {
 }
 
 /**
- * Connect a screen of table ``table`` as ``role`` (participant | console).
+ * Connect a screen of table ``table`` with its ``store``, or of the evening
+ * ``event`` (without a store), as ``role``.
  * ``onUpdate()`` is called whenever the store, the outbox or the not-sent
  * list changed; ``onConnection(state)`` with connected | connecting |
  * lost (connecting for a while) | offline | refused; ``onMessage(text)`` with a refusal to show (or "").
  * ``onRefusal(item, answer)`` may take a permanent refusal for a screen of
  * its own (a vote over budget, a sheet conflict to resolve): when it returns
  * true, the write leaves the outbox without going to the "not sent" list.
+ * A screen of the evening gets every catch-up answer in ``onSync(answer)``
+ * and the pushes it names in ``pushes`` ({event name: handler}).
  */
-export function connect({ auth, table, role, store: state, onUpdate, onConnection, onMessage, onRefusal }) {
-  const outboxKey = `outbox:${table}:${role}`;
-  const unsentKey = `unsent:${table}:${role}`;
+export function connect({
+  auth, table, event, role, store: state, onUpdate = () => {}, onConnection,
+  onMessage = () => {}, onRefusal, onSync = () => {}, pushes = {},
+}) {
+  // An evening's screen keeps its outbox apart from every table's.
+  const scope = state ? table : `event:${event}`;
+  const outboxKey = `outbox:${scope}:${role}`;
+  const unsentKey = `unsent:${scope}:${role}`;
+  const waiting = new Map(); // client id -> resolve of send(), in this page only
   let sending = null; // the write waiting for its answer
   let generation = 0; // bumped at every disconnect: late answers are ignored
   let waitTimer = null; // a pause before sending again
@@ -70,7 +84,8 @@ export function connect({ auth, table, role, store: state, onUpdate, onConnectio
     // Behind several processes, the proxy sends every request carrying a
     // table's code to that table's process (deploy/nginx.conf); the server
     // never reads it: who may do what comes from the auth and the cookie.
-    query: { table },
+    // An evening's screen carries none: the proxy keeps it by address.
+    query: state ? { table } : {},
     // A WebSocket first: one connection; long-polling only if the network
     // refuses WebSockets (it carries the code too, so it follows the same route).
     transports: ["websocket", "polling"],
@@ -85,12 +100,43 @@ export function connect({ auth, table, role, store: state, onUpdate, onConnectio
   function outbox() { return stored(outboxKey); }
   function unsent() { return stored(unsentKey); }
 
-  function write(op, data) {
+  /** A new write; ``tableId``: the table an organizer's write is for
+      (none: the whole evening). */
+  function entry(op, data, tableId) {
     const item = { client_id: newClientId(), op, data };
+    if (tableId !== undefined && tableId !== null) { item.table_id = tableId; }
+    return item;
+  }
+
+  function queue(item) {
     store(outboxKey, outbox().concat([item]));
     onUpdate();
     flush();
+  }
+
+  /** Queue a write; its client id. */
+  function write(op, data, tableId) {
+    const item = entry(op, data, tableId);
+    queue(item);
     return item.client_id;
+  }
+
+  /** Queue a write; a promise of the server's answer (``ok``, or a
+      permanent refusal, which the caller shows: it skips the "not sent"
+      list). Offline, it waits in the outbox like any write. */
+  function send(op, data, tableId) {
+    const item = entry(op, data, tableId);
+    // Waited for before it can leave: its answer may come at once.
+    const answer = new Promise((resolve) => { waiting.set(item.client_id, resolve); });
+    queue(item);
+    return answer;
+  }
+
+  function settle(clientId, res) {
+    const resolve = waiting.get(clientId);
+    waiting.delete(clientId);
+    if (resolve) { resolve(res); }
+    return Boolean(resolve);
   }
 
   function drop(clientId) {
@@ -121,8 +167,11 @@ export function connect({ auth, table, role, store: state, onUpdate, onConnectio
     sending = null;
     if (res && res.ok) {
       drop(item.client_id);
-      if (typeof res.now === "number") { state.setServerNow(res.now); }
-      state.applyAll(res.changes);
+      if (state) {
+        if (typeof res.now === "number") { state.setServerNow(res.now); }
+        state.applyAll(res.changes);
+      }
+      settle(item.client_id, res);
       onMessage("");
       onUpdate();
       checkGap();
@@ -141,7 +190,7 @@ export function connect({ auth, table, role, store: state, onUpdate, onConnectio
     // Refused for good: shown where it belongs, or kept on this device with
     // the reason, out of the way.
     drop(item.client_id);
-    if (onRefusal && onRefusal(item, res || {})) {
+    if (settle(item.client_id, res || {}) || (onRefusal && onRefusal(item, res || {}))) {
       onUpdate();
       flush();
       return;
@@ -158,9 +207,11 @@ export function connect({ auth, table, role, store: state, onUpdate, onConnectio
     if (!item) { return; }
     sending = item;
     const mine = generation;
+    const envelope = { op: item.op, client_id: item.client_id, data: item.data };
+    if (item.table_id !== undefined) { envelope.table_id = item.table_id; }
     socket.timeout(ACK_TIMEOUT).emit(
       "write",
-      { op: item.op, client_id: item.client_id, data: item.data },
+      envelope,
       (err, res) => {
         if (mine !== generation) { return; } // disconnected meanwhile: sent again on reconnect
         if (err) { // no answer in time: send the same write again
@@ -183,12 +234,19 @@ export function connect({ auth, table, role, store: state, onUpdate, onConnectio
     const mine = generation;
     // With the numbers it saw and the server's epoch: after a power cut the
     // server tells a screen that saw lost numbers to start again (reset).
-    const asked = { since: state.lastSeq, seen: state.topSeq, epoch: state.epoch };
+    const asked = state ? { since: state.lastSeq, seen: state.topSeq, epoch: state.epoch } : {};
     socket.timeout(ACK_TIMEOUT).emit("sync", asked, (err, res) => {
       if (mine !== generation) { return; }
       syncing = false;
       if (err) { setTimeout(sync, RESEND_DELAY); return; }
-      if (res && res.ok) { state.catchUp(res); onUpdate(); checkGap(); }
+      if (res && res.ok) {
+        if (state) { state.catchUp(res); } else { onSync(res); setConnection("connected"); }
+        onUpdate();
+        checkGap();
+      } else if (res && res.permanent === false) {
+        // Asked too often (or the database away): asked again later.
+        setTimeout(sync, res.retry_after ? res.retry_after * 1000 : SERVER_ERROR_DELAY);
+      }
       if (syncAgain) { sync(); }
       flush();
     });
@@ -197,7 +255,7 @@ export function connect({ auth, table, role, store: state, onUpdate, onConnectio
   // A number was skipped (a push lost on its way): fetch the missing changes
   // soon, not only at the next reconnect.
   function checkGap() {
-    if (gapTimer || !state.hasGap()) { return; }
+    if (!state || gapTimer || !state.hasGap()) { return; }
     gapTimer = setTimeout(() => {
       gapTimer = null;
       if (state.hasGap()) { sync(); }
@@ -232,7 +290,9 @@ export function connect({ auth, table, role, store: state, onUpdate, onConnectio
     setConnection("refused");
   }
 
-  socket.on("connect", () => { setConnection("connected"); sync(); });
+  // A table's screen is live at once (its store is its own); an evening's
+  // once its first catch-up has arrived.
+  socket.on("connect", () => { setConnection(state ? "connected" : "connecting"); sync(); });
   socket.on("disconnect", () => {
     generation += 1;
     sending = null;
@@ -243,8 +303,15 @@ export function connect({ auth, table, role, store: state, onUpdate, onConnectio
     if (err && err.message === "unauthorized") { stop(); return; }
     setConnection(lost());
   });
+  // A push heard while a catch-up is on its way may be older than its answer.
+  Object.keys(pushes).forEach((name) => {
+    socket.on(name, (data) => {
+      if (syncing) { syncAgain = true; }
+      pushes[name](data);
+    });
+  });
   socket.on("changes", (push) => {
-    if (!push) { return; }
+    if (!state || !push) { return; }
     if (typeof push.now === "number") { state.setServerNow(push.now); }
     state.applyAll(push.changes);
     onUpdate();
@@ -253,7 +320,7 @@ export function connect({ auth, table, role, store: state, onUpdate, onConnectio
   // Once a table has gone quiet, the server tells its latest number: a screen
   // still behind it a moment later (the table's last push lost) catches up.
   socket.on("seq", (beacon) => {
-    if (!beacon || typeof beacon.seq !== "number") { return; }
+    if (!state || !beacon || typeof beacon.seq !== "number") { return; }
     if (typeof beacon.now === "number") { state.setServerNow(beacon.now); }
     const latest = beacon.seq;
     if (latest <= state.lastSeq || behindTimer) { return; }
@@ -279,5 +346,5 @@ export function connect({ auth, table, role, store: state, onUpdate, onConnectio
   });
 
   setConnection(navigator.onLine ? "connecting" : "offline");
-  return { socket, write, outbox, unsent, dismiss };
+  return { socket, write, send, sync, outbox, unsent, dismiss };
 }

@@ -11,9 +11,9 @@ import pytest
 from playwright.sync_api import expect
 
 from workshop.extensions import db
-from workshop.models import Project, ProjectStage, ProjectStatus
+from workshop.models import Project, ProjectStage, ProjectStatus, StepKind
 
-from .browser import PHONE, join_table, table_url
+from .browser import PHONE, join_table, open_console, table_url
 from .helpers import PASSWORD
 from .test_browser_backlog import column, projects  # noqa: F401 (a fixture)
 
@@ -163,6 +163,93 @@ def test_an_organizer_runs_the_plenary_with_the_keyboard_only(site, new_page):
 
     # And back up to the tables, with Shift+Tab: no trap on the way.
     tab_to(room, room.locator("[data-select-all]"), back=True)
+
+
+def test_an_organizer_steers_the_tables_from_the_control_room_with_the_keyboard_only(
+    site, new_page
+):
+    """The control room's own tools: the tables filtered and sorted, the
+    late ones only then all, every table shown selected, moved to a step
+    (the confirmation accepted with the keyboard) and sent a message."""
+    table, other = site.evening.tables
+    phone = new_page()
+    join_table(phone, table_url(site, table), "Alice")
+    console = new_page(laptop=True)
+    open_console(console, site, table)
+    room = new_page(laptop=True)
+    sign_in_by_keyboard(room, site)
+    room.goto(f"{site.server.url}/organizer/events/{site.evening.event_id}/live")
+    expect(room.locator("[data-connection]")).to_have_attribute("data-state", "connected")
+    tools = room.locator("[data-room-tools]")
+    rows = room.locator("tr[data-table]")
+    expect(tools.locator("[data-push-step]")).to_be_enabled()
+
+    # The filter's radio buttons with the arrows: no table is late, then all again.
+    tab_to(room, tools.locator("input[name=filter][value=all]"))
+    room.keyboard.press("ArrowDown")
+    expect(tools.locator("input[name=filter][value=late]")).to_be_checked()
+    expect(rows.first).to_be_hidden()
+    press(room, "ArrowUp", "the filter")
+    expect(tools.locator("input[name=filter][value=all]")).to_be_checked()
+    expect(rows.first).to_be_visible()
+    tab_to(room, tools.locator("#room-sort"))
+    room.keyboard.press("ArrowDown")
+    expect(tools.locator("#room-sort")).to_have_value("left")
+
+    # Every table shown, selected with Space from the table's head.
+    select_all = room.locator("[data-select-all]")
+    tab_to(room, select_all)
+    press(room, "Space", "select every table shown")
+    for row in rows.all():
+        expect(row.locator("[data-select]")).to_be_checked()
+
+    # Moved to the ideas' step, after saying yes to the confirmation.
+    step = tools.locator("#room-step")
+    tab_to(room, step, back=True)
+    for _ in range(len(StepKind)):
+        if step.input_value() == "diverge":
+            break
+        room.keyboard.press("ArrowDown")
+    expect(step).to_have_value("diverge")
+    asked = []
+    room.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    tab_to(room, tools.locator("[data-push-step]"))
+    press(room, "Enter", "Move them")
+    expect(phone.locator("[data-live]")).to_have_attribute("data-screen", "diverge")
+    assert len(asked) == 1 and "2" in asked[0]  # two tables, said before they move
+    expect(tools.locator("[data-room-result]")).not_to_have_text("")
+    for row in rows.all():
+        expect(row.locator("[data-step]")).not_to_have_text(re.compile("Pas commencé"))
+
+    # A message to the selected consoles.
+    tab_to(room, tools.locator("#room-message"))
+    room.keyboard.type("On passe au vote dans 5 minutes")
+    tab_to(room, tools.locator("[data-send-message]"))
+    press(room, "Enter", "Send")
+    expect(console.locator("[data-console-message]")).to_contain_text(
+        "On passe au vote dans 5 minutes"
+    )
+    expect(tools.locator("#room-message")).to_have_value("")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="static/js/overview.js (arrange) re-appends every row each second, which drops "
+    "the focus from a row's box; recorded in the accessibility statement until fixed",
+)
+def test_the_focus_stays_on_a_tables_box_while_the_control_room_redraws(site, new_page):
+    """WCAG 2.4.3: a keyboard user who reached table 1's box keeps it."""
+    table = site.evening.tables[0]
+    room = new_page(laptop=True)
+    sign_in_by_keyboard(room, site)
+    room.goto(f"{site.server.url}/organizer/events/{site.evening.event_id}/live")
+    expect(room.locator("[data-connection]")).to_have_attribute("data-state", "connected")
+    box = room.locator(f'tr[data-table="{table.id}"] [data-select]')
+    tab_to(room, box)
+    press(room, "Space", "table 1's box")
+    expect(box).to_be_checked()
+    room.wait_for_timeout(1500)  # the room redraws its rows every second
+    assert box.evaluate("el => el === document.activeElement")
 
 
 # --- (2) a project in the backlog ----------------------------------------------------

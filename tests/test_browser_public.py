@@ -80,6 +80,27 @@ def test_the_statement_and_the_privacy_notice_are_one_tap_from_the_phone(site, n
     expect(phone.locator("main h1")).to_contain_text(words[3])
     expect(phone.locator("main")).to_contain_text(words[4])
     expect(phone.locator("main")).to_contain_text("dpo@testville.example")
+    # Every part GDPR art. 13 asks for, in the page's language.
+    parts = {
+        "fr": ["Qui est responsable", "Pourquoi, et sur quelle base", "Combien de temps",
+               "Qui les reçoit", "Moins de 15\u00a0ans", "Vos droits"],
+        "en": ["Who is responsible", "Why, and on what basis", "How long", "Who receives it",
+               "Under 15", "Your rights"],
+    }[lang]  # fmt: skip
+    notice = phone.locator("[data-privacy-notice]")
+    expect(notice.locator("h2")).to_have_text(parts)
+    expect(notice).to_contain_text("6.1.e")  # the legal basis, as set for the territory
+    expect(notice).to_contain_text("Mes données" if lang == "fr" else "My data")
+    # How long, per kind: names, contacts, cards, commitments, teams (the defaults).
+    months = notice.locator("h2 + ul").first.locator("li")
+    expect(months).to_have_count(5)
+    assert [int(re.search(r"\d+", text).group()) for text in months.all_inner_texts()] == [
+        12,
+        24,
+        12,
+        24,
+        36,
+    ]
     assert_accessible(phone, f"privacy notice ({lang})")
 
     # Joined, on the live wall: one tap each too.

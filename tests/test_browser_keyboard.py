@@ -257,7 +257,8 @@ def test_the_focus_stays_on_a_tables_box_while_the_control_room_redraws(site, ne
 
 def test_an_organizer_follows_a_project_with_the_keyboard_only(site, new_page, projects):  # noqa: F811
     """From the board to a project: its gate ticked, an action with its due
-    date, its fields edited and saved, its stage changed with a reason."""
+    date, its fields edited and saved, its stage changed with a reason, a
+    job line added and checked."""
     page = new_page(laptop=True)
     keys = page.keyboard
     sign_in_by_keyboard(page, site)
@@ -318,6 +319,22 @@ def test_an_organizer_follows_a_project_with_the_keyboard_only(site, new_page, p
     expect(page.locator(".flash-success")).to_contain_text("D3")
     expect(page.locator(".history")).to_contain_text("Le porteur signe lundi")
 
+    # A job line, as funders count them: typed, added, then marked as checked.
+    tab_to(page, page.locator("#j-fte"))
+    keys.type("0,5")
+    tab_to(page, page.locator("#j-start_date"))
+    keys.type("01012020")
+    expect(page.locator("#j-start_date")).to_have_value("2020-01-01")
+    tab_to(page, page.locator("#j-evidence"))
+    keys.type("Contrat signé")
+    tab_to(page, page.locator("form[action$='/jobs']").get_by_role("button"))
+    keys.press("Enter")
+    jobs = page.locator("table.jobs tbody tr")
+    expect(jobs).to_have_count(1)
+    tab_to(page, jobs.first.get_by_role("button", name=re.compile("Marquer comme vérifié")))
+    keys.press("Enter")
+    expect(page.locator("table.jobs tbody tr").first).to_contain_text("Vérifié par")
+
     with site.app.app_context():
         project = db.session.get(Project, projects[0])
         assert (project.title, project.theme, project.owner) == (
@@ -328,6 +345,10 @@ def test_an_organizer_follows_a_project_with_the_keyboard_only(site, new_page, p
         assert project.summary == "Des bénévoles conduisent le minibus de la commune."
         assert (project.stage, project.status) == (ProjectStage.d3, ProjectStatus.paused)
         assert [action.what for action in project.actions] == ["Appeler la mairie"]
+        [job] = project.jobs
+        assert (job.fte, job.start_date.isoformat(), job.evidence) == (0.5, "2020-01-01",
+                                                                       "Contrat signé")  # fmt: skip
+        assert job.checked_by
         db.session.remove()
 
 

@@ -69,7 +69,8 @@ MANUAL = (
      KEYBOARD_TESTS
      + "::test_an_organizer_steers_the_tables_from_the_control_room_with_the_keyboard_only"),
     (_l("A project followed in the backlog with the keyboard only: its gate ticked, an action "
-        "with its due date, its fields edited and saved, its stage changed"),
+        "with its due date, its fields edited and saved, its stage changed, a job line added "
+        "and checked"),
      "2.1.1, 2.1.2, 2.4.3",
      KEYBOARD_TESTS + "::test_an_organizer_follows_a_project_with_the_keyboard_only"),
     (_l("At every stop of the organizers' keyboard runs, the focus is visible and the control "

@@ -366,6 +366,22 @@ def test_every_control_has_a_name_in_chromiums_accessibility_tree(site, new_page
     for name in ("Étape suivante", "Mettre le minuteur en pause", "Ajouter 5 minutes"):
         assert console.get_by_role("button", name=name).count() == 1, name
 
+    # The organizers' pages: the evening, its control room, the territory's.
+    room = new_page(laptop=True)
+    sign_in(room, site)
+    with site.app.app_context():
+        territory = db.session.get(Table, table.id).event.territory_id
+        db.session.remove()
+    for path in (f"/organizer/events/{site.evening.event_id}",
+                 f"/organizer/events/{site.evening.event_id}/live", "/organizer/",
+                 f"/organizer/territories/{territory}/settings",
+                 f"/organizer/territories/{territory}/record", "/backlog/",
+                 f"/backlog/territories/{territory}/funders"):  # fmt: skip
+        room.goto(site.server.url + path)
+        if path.endswith("/live"):
+            expect(room.locator("[data-connection]")).to_have_attribute("data-state", "connected")
+        assert unnamed_controls(room) == [], path
+
 
 def no_horizontal_scroll(page, where: str):
     width = page.evaluate("() => document.documentElement.scrollWidth")
@@ -441,6 +457,13 @@ def test_status_messages_are_announced_without_moving_the_focus(site, new_page):
     expect_connected(console)
     for selector in ("[data-connection]", "[data-vote-state]", "[data-cluster-chosen]"):
         assert live_region(console.locator(selector).first), selector
+    # The control room: what its tools did, and what the projector shows.
+    room = new_page(laptop=True)
+    sign_in(room, site)
+    room.goto(f"{site.server.url}/organizer/events/{site.evening.event_id}/live")
+    expect(room.locator("[data-connection]")).to_have_attribute("data-state", "connected")
+    for selector in ("[data-connection]", "[data-room-result]", "[data-plenary-state]"):
+        assert live_region(room.locator(selector).first), selector
 
 
 def test_no_information_is_given_by_colour_alone(site, new_page):

@@ -11,9 +11,9 @@ import pytest
 from playwright.sync_api import expect
 
 from workshop.extensions import db
-from workshop.models import Project, ProjectStage, ProjectStatus
+from workshop.models import Project, ProjectStage, ProjectStatus, StepKind
 
-from .browser import PHONE, join_table, table_url
+from .browser import PHONE, join_table, open_console, table_url
 from .helpers import PASSWORD
 from .test_browser_backlog import column, projects  # noqa: F401 (a fixture)
 
@@ -165,12 +165,100 @@ def test_an_organizer_runs_the_plenary_with_the_keyboard_only(site, new_page):
     tab_to(room, room.locator("[data-select-all]"), back=True)
 
 
+def test_an_organizer_steers_the_tables_from_the_control_room_with_the_keyboard_only(
+    site, new_page
+):
+    """The control room's own tools: the tables filtered and sorted, the
+    late ones only then all, every table shown selected, moved to a step
+    (the confirmation accepted with the keyboard) and sent a message."""
+    table, other = site.evening.tables
+    phone = new_page()
+    join_table(phone, table_url(site, table), "Alice")
+    console = new_page(laptop=True)
+    open_console(console, site, table)
+    room = new_page(laptop=True)
+    sign_in_by_keyboard(room, site)
+    room.goto(f"{site.server.url}/organizer/events/{site.evening.event_id}/live")
+    expect(room.locator("[data-connection]")).to_have_attribute("data-state", "connected")
+    tools = room.locator("[data-room-tools]")
+    rows = room.locator("tr[data-table]")
+    expect(tools.locator("[data-push-step]")).to_be_enabled()
+
+    # The filter's radio buttons with the arrows: no table is late, then all again.
+    tab_to(room, tools.locator("input[name=filter][value=all]"))
+    room.keyboard.press("ArrowDown")
+    expect(tools.locator("input[name=filter][value=late]")).to_be_checked()
+    expect(rows.first).to_be_hidden()
+    press(room, "ArrowUp", "the filter")
+    expect(tools.locator("input[name=filter][value=all]")).to_be_checked()
+    expect(rows.first).to_be_visible()
+    tab_to(room, tools.locator("#room-sort"))
+    room.keyboard.press("ArrowDown")
+    expect(tools.locator("#room-sort")).to_have_value("left")
+
+    # Every table shown, selected with Space from the table's head.
+    select_all = room.locator("[data-select-all]")
+    tab_to(room, select_all)
+    press(room, "Space", "select every table shown")
+    for row in rows.all():
+        expect(row.locator("[data-select]")).to_be_checked()
+
+    # Moved to the ideas' step, after saying yes to the confirmation.
+    step = tools.locator("#room-step")
+    tab_to(room, step, back=True)
+    for _ in range(len(StepKind)):
+        if step.input_value() == "diverge":
+            break
+        room.keyboard.press("ArrowDown")
+    expect(step).to_have_value("diverge")
+    asked = []
+    room.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    tab_to(room, tools.locator("[data-push-step]"))
+    press(room, "Enter", "Move them")
+    expect(phone.locator("[data-live]")).to_have_attribute("data-screen", "diverge")
+    assert len(asked) == 1 and "2" in asked[0]  # two tables, said before they move
+    expect(tools.locator("[data-room-result]")).not_to_have_text("")
+    for row in rows.all():
+        expect(row.locator("[data-step]")).not_to_have_text(re.compile("Pas commencé"))
+
+    # A message to the selected consoles.
+    tab_to(room, tools.locator("#room-message"))
+    room.keyboard.type("On passe au vote dans 5 minutes")
+    tab_to(room, tools.locator("[data-send-message]"))
+    press(room, "Enter", "Send")
+    expect(console.locator("[data-console-message]")).to_contain_text(
+        "On passe au vote dans 5 minutes"
+    )
+    expect(tools.locator("#room-message")).to_have_value("")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="static/js/overview.js (arrange) re-appends every row each second, which drops "
+    "the focus from a row's box; recorded in the accessibility statement until fixed",
+)
+def test_the_focus_stays_on_a_tables_box_while_the_control_room_redraws(site, new_page):
+    """WCAG 2.4.3: a keyboard user who reached table 1's box keeps it."""
+    table = site.evening.tables[0]
+    room = new_page(laptop=True)
+    sign_in_by_keyboard(room, site)
+    room.goto(f"{site.server.url}/organizer/events/{site.evening.event_id}/live")
+    expect(room.locator("[data-connection]")).to_have_attribute("data-state", "connected")
+    box = room.locator(f'tr[data-table="{table.id}"] [data-select]')
+    tab_to(room, box)
+    press(room, "Space", "table 1's box")
+    expect(box).to_be_checked()
+    room.wait_for_timeout(1500)  # the room redraws its rows every second
+    assert box.evaluate("el => el === document.activeElement")
+
+
 # --- (2) a project in the backlog ----------------------------------------------------
 
 
 def test_an_organizer_follows_a_project_with_the_keyboard_only(site, new_page, projects):  # noqa: F811
     """From the board to a project: its gate ticked, an action with its due
-    date, its fields edited and saved, its stage changed with a reason."""
+    date, its fields edited and saved, its stage changed with a reason, a
+    job line added and checked."""
     page = new_page(laptop=True)
     keys = page.keyboard
     sign_in_by_keyboard(page, site)
@@ -231,6 +319,22 @@ def test_an_organizer_follows_a_project_with_the_keyboard_only(site, new_page, p
     expect(page.locator(".flash-success")).to_contain_text("D3")
     expect(page.locator(".history")).to_contain_text("Le porteur signe lundi")
 
+    # A job line, as funders count them: typed, added, then marked as checked.
+    tab_to(page, page.locator("#j-fte"))
+    keys.type("0,5")
+    tab_to(page, page.locator("#j-start_date"))
+    keys.type("01012020")
+    expect(page.locator("#j-start_date")).to_have_value("2020-01-01")
+    tab_to(page, page.locator("#j-evidence"))
+    keys.type("Contrat signé")
+    tab_to(page, page.locator("form[action$='/jobs']").get_by_role("button"))
+    keys.press("Enter")
+    jobs = page.locator("table.jobs tbody tr")
+    expect(jobs).to_have_count(1)
+    tab_to(page, jobs.first.get_by_role("button", name=re.compile("Marquer comme vérifié")))
+    keys.press("Enter")
+    expect(page.locator("table.jobs tbody tr").first).to_contain_text("Vérifié par")
+
     with site.app.app_context():
         project = db.session.get(Project, projects[0])
         assert (project.title, project.theme, project.owner) == (
@@ -241,6 +345,10 @@ def test_an_organizer_follows_a_project_with_the_keyboard_only(site, new_page, p
         assert project.summary == "Des bénévoles conduisent le minibus de la commune."
         assert (project.stage, project.status) == (ProjectStage.d3, ProjectStatus.paused)
         assert [action.what for action in project.actions] == ["Appeler la mairie"]
+        [job] = project.jobs
+        assert (job.fte, job.start_date.isoformat(), job.evidence) == (0.5, "2020-01-01",
+                                                                       "Contrat signé")  # fmt: skip
+        assert job.checked_by
         db.session.remove()
 
 

@@ -10,9 +10,14 @@ import io
 import json
 import re
 import zipfile
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
+
+from workshop import clock
+from workshop.extensions import db
+from workshop.models import Participant, Table
 
 from .browser import console_url, expect_connected, join_table, sign_in, table_url
 from .test_accessibility import Facilitator, assert_accessible, on_screen, speak
@@ -75,6 +80,27 @@ def test_the_statement_and_the_privacy_notice_are_one_tap_from_the_phone(site, n
     expect(phone.locator("main h1")).to_contain_text(words[3])
     expect(phone.locator("main")).to_contain_text(words[4])
     expect(phone.locator("main")).to_contain_text("dpo@testville.example")
+    # Every part GDPR art. 13 asks for, in the page's language.
+    parts = {
+        "fr": ["Qui est responsable", "Pourquoi, et sur quelle base", "Combien de temps",
+               "Qui les reçoit", "Moins de 15\u00a0ans", "Vos droits"],
+        "en": ["Who is responsible", "Why, and on what basis", "How long", "Who receives it",
+               "Under 15", "Your rights"],
+    }[lang]  # fmt: skip
+    notice = phone.locator("[data-privacy-notice]")
+    expect(notice.locator("h2")).to_have_text(parts)
+    expect(notice).to_contain_text("6.1.e")  # the legal basis, as set for the territory
+    expect(notice).to_contain_text("Mes données" if lang == "fr" else "My data")
+    # How long, per kind: names, contacts, cards, commitments, teams (the defaults).
+    months = notice.locator("h2 + ul").first.locator("li")
+    expect(months).to_have_count(5)
+    assert [int(re.search(r"\d+", text).group()) for text in months.all_inner_texts()] == [
+        12,
+        24,
+        12,
+        24,
+        36,
+    ]
     assert_accessible(phone, f"privacy notice ({lang})")
 
     # Joined, on the live wall: one tap each too.
@@ -133,6 +159,22 @@ def test_a_participant_runs_the_whole_evening_with_the_keyboard_only(site, new_p
         keys.press("Space")
         expect(phone.locator("[data-votes-left]")).not_to_have_text(before)
         facilitator.write("vote.close")
+
+        # The table's sheet (its synthesis), written by Alice as its reporter.
+        with site.app.app_context():
+            alice = db.session.scalar(
+                db.select(Participant.id).where(Participant.table_id == table.id)
+            )
+            db.session.remove()
+        facilitator.write("table.reporter", {"participant_id": alice})
+        facilitator.go("sheet")
+        on_screen(phone, "sheet")
+        field = phone.locator("[data-sheet] [data-key]").first
+        tab_to(phone, field.locator("[data-sheet-input]"))
+        keys.type("Une navette entre les villages, le samedi")
+        keys.press("Tab")  # leaving the field saves it
+        expect(field).to_have_attribute("data-version", "1")
+        expect(field.locator("[data-sheet-state]")).to_have_attribute("data-state", "saved")
 
         facilitator.go("commit")
         on_screen(phone, "commit")
@@ -236,6 +278,43 @@ def test_a_facilitator_runs_the_console_with_the_keyboard_only(site, new_page):
     keys.press("Enter")
     expect(console.locator("[data-vote-results]")).to_be_visible()
 
+    def step_to(kind):
+        while console.locator("[data-step]").get_attribute("data-step-kind") != kind:
+            before = title.inner_text()
+            next_step()
+            expect(title).not_to_have_text(before)
+
+    # The sheet (the table's synthesis): Alice made its reporter, a field written.
+    step_to("sheet")
+    tab_to(console, console.locator("[data-people] [data-action=make-reporter]"), limit=200)
+    keys.press("Enter")
+    expect(console.locator("[data-reporter]")).to_contain_text("Alice")
+    field = console.locator("[data-sheet] [data-key]").first
+    tab_to(console, field.locator("[data-sheet-input]"), limit=200)
+    keys.type("Une navette solidaire entre les villages")
+    keys.press("Tab")  # leaving the field saves it
+    expect(field).to_have_attribute("data-version", "1")
+    expect(
+        alice.locator("[data-sheet] [data-key]").first.locator("[data-sheet-input]")
+    ).to_have_value("Une navette solidaire entre les villages")
+
+    # Commitments: one recorded for Alice, as for someone without a phone.
+    step_to("commit")
+    behalf = console.locator("[data-commit-behalf]")
+    tab_to(console, behalf.locator("#commit-who"), limit=200)
+    keys.press("ArrowDown")  # after "choose", Alice
+    expect(behalf.locator("#commit-who")).not_to_have_value("")
+    tab_to(console, behalf.locator("[name=role]").first)
+    keys.press("Space")
+    expect(behalf.locator("[name=role][value=carry]")).to_be_checked()
+    tab_to(console, behalf.locator("[name=contribution]"))
+    keys.type("Son minibus")
+    tab_to(console, behalf.locator("[data-commit-submit]"))
+    keys.press("Enter")
+    row = console.locator("[data-alignment] tr[data-role=carry]")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Son minibus")
+
 
 # --- names, live regions, reflow, colour ---------------------------------------------
 
@@ -286,6 +365,22 @@ def test_every_control_has_a_name_in_chromiums_accessibility_tree(site, new_page
         facilitator.close()
     for name in ("Étape suivante", "Mettre le minuteur en pause", "Ajouter 5 minutes"):
         assert console.get_by_role("button", name=name).count() == 1, name
+
+    # The organizers' pages: the evening, its control room, the territory's.
+    room = new_page(laptop=True)
+    sign_in(room, site)
+    with site.app.app_context():
+        territory = db.session.get(Table, table.id).event.territory_id
+        db.session.remove()
+    for path in (f"/organizer/events/{site.evening.event_id}",
+                 f"/organizer/events/{site.evening.event_id}/live", "/organizer/",
+                 f"/organizer/territories/{territory}/settings",
+                 f"/organizer/territories/{territory}/record", "/backlog/",
+                 f"/backlog/territories/{territory}/funders"):  # fmt: skip
+        room.goto(site.server.url + path)
+        if path.endswith("/live"):
+            expect(room.locator("[data-connection]")).to_have_attribute("data-state", "connected")
+        assert unnamed_controls(room) == [], path
 
 
 def no_horizontal_scroll(page, where: str):
@@ -362,6 +457,13 @@ def test_status_messages_are_announced_without_moving_the_focus(site, new_page):
     expect_connected(console)
     for selector in ("[data-connection]", "[data-vote-state]", "[data-cluster-chosen]"):
         assert live_region(console.locator(selector).first), selector
+    # The control room: what its tools did, and what the projector shows.
+    room = new_page(laptop=True)
+    sign_in(room, site)
+    room.goto(f"{site.server.url}/organizer/events/{site.evening.event_id}/live")
+    expect(room.locator("[data-connection]")).to_have_attribute("data-state", "connected")
+    for selector in ("[data-connection]", "[data-room-result]", "[data-plenary-state]"):
+        assert live_region(room.locator(selector).first), selector
 
 
 def test_no_information_is_given_by_colour_alone(site, new_page):
@@ -387,14 +489,45 @@ def test_no_information_is_given_by_colour_alone(site, new_page):
     expect(phone.locator("[data-timer-note]")).to_be_visible()
     expect(phone.locator("[data-timer-note]")).not_to_have_text("")
 
-    # The control room: a late table says it in words, not only with its red bar.
+    # The control room: an ending, a late and a stalled table each say it in
+    # words, not only with their amber or red.
+    other = site.evening.tables[1]
     room = new_page(laptop=True)
     sign_in(room, site)
     room.goto(f"{site.server.url}/organizer/events/{site.evening.event_id}/live")
+    expect(room.locator("[data-connection]")).to_have_attribute("data-state", "connected")
     row = room.locator(f'tr[data-table="{table.id}"]')
+    stalled = room.locator(f'tr[data-table="{other.id}"]')
     expect(row.locator("[data-left]")).to_contain_text("bientôt fini")
-    stalled = room.locator(f'tr[data-table="{site.evening.tables[1].id}"]')
+    expect(row.locator("[data-left]")).to_have_attribute("data-level", "amber")
     expect(stalled.locator("[data-flags]")).to_have_text("")  # not started: neither
+
+    facilitator = Facilitator(site, table)
+    try:
+        facilitator.write("timer.add", {"seconds": -120})  # time is up
+    finally:
+        facilitator.close()
+    expect(row).to_have_attribute("data-late", "true")
+    expect(row.locator("[data-left]")).to_have_attribute("data-level", "red")
+    expect(row.locator("[data-flags]")).to_have_text("En retard")
+
+    # The other table: started, then nothing written for six minutes.
+    console = stalled.locator("[data-console]")
+    facilitator = Facilitator(site, other)
+    try:
+        facilitator.go("diverge")
+        expect(console).to_have_attribute("data-state", "on")
+    finally:
+        facilitator.close()
+    expect(console).to_have_attribute("data-state", "off")  # nothing more from that table
+    with site.app.app_context():
+        db.session.get(Table, other.id).last_activity_at = clock.now() - timedelta(minutes=6)
+        db.session.commit()
+        db.session.remove()
+    room.reload()  # its catch-up reads the table's last activity
+    expect(stalled).to_have_attribute("data-stalled", "true")
+    expect(stalled.locator("[data-flags]")).to_have_text("À l’arrêt")
+    expect(room.locator('[data-total="stalled"]')).to_have_text("1")
 
 
 # --- a minor ---------------------------------------------------------------------------

@@ -372,6 +372,13 @@ def test_jobs_and_funding_requests_through_the_project_page(app, backlog_ids):
 
 
 def test_the_funder_report_lists_every_figure_with_its_lines(app, backlog_ids):
+    def late_request(session):
+        project = session.get(Project, backlog_ids["navette"])
+        outcomes.add_request(project.territory.organizers[0], project, {
+            "funder": "GAL", "programme": "LEADER", "amount": "20 000",
+            "requested_on": "2027-02-15", "project_start": "2027-02-01"})  # fmt: skip
+
+    prepare(app, late_request)
     http = signed_in(app)
     territory = backlog_ids["territory"]
     url = f"/backlog/territories/{territory}/funders"
@@ -397,11 +404,37 @@ def test_the_funder_report_lists_every_figure_with_its_lines(app, backlog_ids):
         ("Navette", backlog_ids["N2"], 0.5), ("Épicerie", backlog_ids["E1"], 0.6),
     ]  # fmt: skip
 
-    pdf = http.get(f"{url}/report.pdf")
+    requests = list(book["Demandes de financement"].iter_rows(values_only=True))
+    assert [(row[0], row[1], row[-1]) for row in requests[1:]] == [("Navette", "GAL", "Oui")]
+
+    # The PDF: a part per funder, each figure with its value, and under it
+    # the lines it comes from (project, line number, FTE in French).
+    pdf = http.get(f"{url}/report.pdf?from=2027-04-01&to=2027-06-30")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     text = "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.data)).pages)
-    assert "Nouveaux emplois (ETP)" in text and "Emplois consolidés (ETP)" in text
-    assert "Navette" in text and "Épicerie" in text and "France Active" in text
+    text = text.replace("\u202f", " ").replace("\xa0", " ")
+    titles = ["Union européenne / LEADER", "France Active", "Région", "Demandes de financement"]
+    starts = [text.index(title) for title in titles]
+    assert starts == sorted(starts)
+    ends = [*starts[1:], len(text)]
+    parts = {title: text[a:b] for title, a, b in zip(titles, starts, ends, strict=True)}
+
+    def lines_in(part: str, *names) -> bool:
+        project = {"N": "Navette", "E": "Épicerie"}
+        return all(f"{project[n[0]]}\n{backlog_ids[n]}\n" in part for n in names)
+
+    eu, fa, region = parts["Union européenne / LEADER"], parts["France Active"], parts["Région"]
+    assert "Nouveaux emplois (ETP) : 1,1 (dont vérifiés : 0)" in eu
+    assert lines_in(eu, "N2", "E1") and not lines_in(eu, "E2")
+    created, consolidated = fa.split("Emplois consolidés (ETP) : 1 (dont vérifiés : 0)")
+    assert "Emplois créés (ETP) : 1,1" in created and lines_in(created, "N2", "E1")
+    assert lines_in(consolidated, "E2") and not lines_in(consolidated, "N2")
+    assert "Emplois créés ou consolidés (ETP) : 2,1" in region
+    assert "Emplois créés ou consolidés (nombre) : 3" in region
+    assert lines_in(region, "N2", "E1", "E2")
+    assert "0,5" in eu and "0,6" in eu  # each line's FTE, written as the French write it
+    late = parts["Demandes de financement"]
+    assert "GAL" in late and "20 000" in late and "Oui" in late  # asked after the start
     assert http.get(f"{url}/report.csv").status_code == 404
 
 

@@ -228,3 +228,66 @@ def test_time_up_never_refuses_what_a_participant_writes(ctx, table):
     clock.advance(vote.duration + 120)
     write(writes.as_participant(participant), "vote.cast", idea_id=idea_id)
     write(writes.as_participant(participant), "commit.save", role="carry")
+
+
+def test_every_page_links_to_the_statement_and_the_notice_of_its_territory(app, evening):
+    """RGAA: the statement is linked from every page's footer (the privacy
+    notice too), and on a page about a territory, that territory's own. The
+    projector's screen alone has no footer: nobody can click on a wall."""
+    from workshop.models import Project, Table
+    from workshop.services import reviews
+
+    from .test_backlog import run_table
+
+    def project_and_reviewer(session):
+        table = session.get(Table, evening.tables[0].id)
+        run_table(table, cards={"Léa": ["Une navette"]}, ballots={},
+                  sheet={"solution": "Une navette"}, commitments={})  # fmt: skip
+        event = session.get(Event, evening.event_id)
+        organizer = event.territory.organizers[0]
+        events.update_event(organizer, event, status=EventStatus.closed)  # makes the project
+        project = session.scalar(select(Project))
+        reviewer, token = reviews.new_reviewer(organizer, event.territory, "Anne")
+        reviews.invite(organizer, project, reviewer)
+        return project.id, event.territory_id, token
+
+    table = evening.tables[0]
+    event = evening.event_id
+    phone = app.test_client()
+    phone.post(f"/t/{table.join_code}/join", data={"display_name": "Marc", "category": "citizen"})
+    project_id, territory_id, token = prepare(app, project_and_reviewer)
+    http = signed_in(app)
+    territory_pages = {
+        phone: [f"/e/{evening.join_code}", f"/t/{table.join_code}", f"/t/{table.join_code}/me",
+                f"/f/{table.facilitator_secret}"],
+        http: [f"/organizer/events/{event}", f"/organizer/events/{event}/live",
+               f"/organizer/events/{event}/edit", f"/organizer/events/{event}/tables/new",
+               f"/organizer/tables/{table.id}/edit", f"/organizer/tables/{table.id}/script",
+               f"/organizer/events/{event}/kits",
+               f"/organizer/territories/{territory_id}/settings",
+               f"/organizer/territories/{territory_id}/record",
+               f"/backlog/projects/{project_id}", f"/backlog/projects/{project_id}/jobs",
+               f"/backlog/projects/{project_id}/funding", f"/backlog/events/{event}/ideas",
+               f"/backlog/territories/{territory_id}/rules",
+               f"/backlog/territories/{territory_id}/funders"],
+        app.test_client(): [f"/review/{token}", f"/accessibilite?territory={territory_id}",
+                            f"/confidentialite?territory={territory_id}"],
+    }  # fmt: skip
+    other_pages = {
+        app.test_client(): ["/", "/login", "/accessibilite", "/confidentialite"],
+        http: ["/organizer/", "/organizer/events/new", "/organizer/events/import", "/backlog/",
+               "/backlog/indicators", "/account/password"],
+    }  # fmt: skip
+    for pages, ours in ((territory_pages, True), (other_pages, False)):
+        for client, paths in pages.items():
+            for path in paths:
+                page = client.get(path)
+                assert page.status_code == 200, path
+                assert '<footer class="site-footer' in page.text, path
+                footer = page.text[page.text.index('<footer class="site-footer') :]
+                assert "data-statement-link" in footer and "data-privacy-link" in footer, path
+                if ours:
+                    assert f"/accessibilite?territory={territory_id}" in footer, path
+                    assert f"/confidentialite?territory={territory_id}" in footer, path
+    projector = app.test_client().get(f"/p/{evening.join_code}").text
+    assert "data-statement-link" not in projector

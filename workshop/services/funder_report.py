@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from datetime import date
 
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -209,8 +210,8 @@ def to_pdf(context: dict) -> bytes:
             return value.strftime(formats["time"])
         if isinstance(value, date):
             return value.strftime(formats["day"])
-        if isinstance(value, float):
-            return f"{value:g}"
+        if isinstance(value, float):  # FTE and amounts; a line's number stays as it is
+            return format_decimal(value)  # 1,5 in French, 1.5 in English
         return "" if value is None else str(value)
 
     def table(headers, rows):

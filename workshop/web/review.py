@@ -4,7 +4,9 @@ without an account, gives go / no-go on the projects they were invited to."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from ..extensions import db
 from ..limits import by_code
+from ..models import Territory
 from ..services import ServiceError, backlog, reviews
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -34,6 +36,8 @@ def page(token: str):
         labels=backlog,
         verdicts=reviews.VERDICT_LABELS,
         team=reviews.named_team,
+        # The footer links to the statement and notice of the reviewer's territory.
+        territory=db.session.get(Territory, reviewer.territory_id),
     )
 
 

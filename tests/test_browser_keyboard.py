@@ -232,11 +232,6 @@ def test_an_organizer_steers_the_tables_from_the_control_room_with_the_keyboard_
     expect(tools.locator("#room-message")).to_have_value("")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="static/js/overview.js (arrange) re-appends every row each second, which drops "
-    "the focus from a row's box; recorded in the accessibility statement until fixed",
-)
 def test_the_focus_stays_on_a_tables_box_while_the_control_room_redraws(site, new_page):
     """WCAG 2.4.3: a keyboard user who reached table 1's box keeps it."""
     table = site.evening.tables[0]

@@ -130,8 +130,16 @@ import { connect } from "./live/protocol.js";
       left: function (x) { var l = secondsLeft(x); return l === null ? Infinity : l; },
       activity: function (x) { return x.last_activity || 0; }
     }[sort];
-    all.sort(function (a, b) { return key(a) - key(b) || a.number - b.number; })
-      .forEach(function (table) { rowsBody.appendChild(row(table.id)); });
+    // Rows move only when the order changes (this runs every second), and
+    // the control that had the keyboard focus keeps it when they do.
+    var order = all.sort(function (a, b) { return key(a) - key(b) || a.number - b.number; })
+      .map(function (table) { return row(table.id); });
+    var rows = rowsBody.children;
+    if (order.some(function (tr, i) { return rows[i] !== tr; })) {
+      var focused = rowsBody.contains(document.activeElement) ? document.activeElement : null;
+      order.forEach(function (tr) { rowsBody.appendChild(tr); });
+      if (focused && document.activeElement !== focused) { focused.focus(); }
+    }
     var participants = 0, ideas = 0;
     Object.keys(counts).forEach(function (id) { participants += counts[id].participants; ideas += counts[id].ideas; });
     setTotal("participants", participants); setTotal("ideas", ideas); setTotal("tables", all.length);

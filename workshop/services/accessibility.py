@@ -68,6 +68,10 @@ MANUAL = (
      "2.1.1, 2.1.2, 2.4.3",
      KEYBOARD_TESTS
      + "::test_an_organizer_steers_the_tables_from_the_control_room_with_the_keyboard_only"),
+    (_l("In the control room, a table's selection box keeps the keyboard focus while the "
+        "tables' rows are redrawn every second"), "2.4.3",
+     KEYBOARD_TESTS
+     + "::test_the_focus_stays_on_a_tables_box_while_the_control_room_redraws"),
     (_l("A project followed in the backlog with the keyboard only: its gate ticked, an action "
         "with its due date, its fields edited and saved, its stage changed, a job line added "
         "and checked"),
@@ -107,10 +111,6 @@ NOT_ACCESSIBLE = (
         "not tagged PDFs: a screen reader reads them without structure."),
      _l("The report exists as a web page (\u201cReport (web page)\u201d), the table tents' "
         "code and address are printed as text, and the kits' pages are web pages.")),
-    (_l("In the control room, a table's selection box loses the keyboard focus within a "
-        "second, as the tables' rows are redrawn every second (to be fixed)."),
-     _l("The box \u201cSelect every table shown\u201d, with the filters of late and "
-        "stalled tables, selects the tables with the keyboard.")),
     (_l("The QR codes are images."),
      _l("Each one is labelled, and its code and address are written next to it.")),
     (_l("Grouping cards by dragging them on the console needs a pointer."),

@@ -61,10 +61,12 @@ def main() -> None:
     logging.getLogger("workshop").info("database ready, files readable by their owner only")
     # Thousands of connections keep hundreds of thousands of objects alive;
     # a full garbage collection over them pauses every screen for ~300 ms.
-    # Freeze what start-up created and make full collections rarer.
+    # Freeze what start-up created and make collections rarer: at the §11
+    # load, Python's default (700) spent 5% of the server's time collecting,
+    # 10,000 spends under 2%, in pauses of about 60 ms every few seconds.
     gc.collect()
     gc.freeze()
-    gc.set_threshold(700, 10, 100)
+    gc.set_threshold(10_000, 20, 100)
     # From the start, not at the first phone: it also closes the transports
     # of clients that never say who they are.
     start_housekeeping(app)

@@ -45,9 +45,20 @@ from .helpers import (
 )
 
 RECONNECT = 15_000  # ms: Socket.IO retries at most every 5 s (plus jitter)
-# ms: a table quiet for a whole housekeeping round (10 s) has its number told
-# at the next one (so within 20 s), and a screen behind it asks 2 s later.
-QUIET_TABLE_BEACON = 25_000
+HOUSEKEEPING = 2  # seconds between this module's server's beacons (10 in production)
+# ms: a table quiet for a whole housekeeping round has its number told at the
+# next one (so within two rounds), and a screen behind it asks 2 s later.
+QUIET_TABLE_BEACON = (2 * HOUSEKEEPING + 2) * 1000 + 5_000
+
+
+@pytest.fixture(scope="module")
+def module_live_server(tmp_path_factory, migrated_database):
+    """The module's server, its housekeeping every HOUSEKEEPING seconds: a
+    quiet table's beacon comes within a test's patience."""
+    environment = {"BEACON_INTERVAL": str(HOUSEKEEPING)}
+    yield from serve(tmp_path_factory.mktemp("live"), migrated_database, environment)
+
+
 ADDED = 300  # seconds: the console's "+5 min"
 
 

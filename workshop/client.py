@@ -83,12 +83,7 @@ class Seqs:
         last = self.last(stream)
         if not isinstance(seq, int) or seq <= last:
             return
-        beyond = self._beyond.setdefault(stream, set())
-        beyond.add(seq)
-        while last + 1 in beyond:
-            beyond.discard(last + 1)
-            last += 1
-        self._last[stream] = last
+        self._advance(stream, last, self._beyond.get(stream, set()) | {seq})
 
     def pushed(self, changes: list[dict], stream=None) -> bool:
         """Note a push's changes; True when numbers are missing before them."""
@@ -104,7 +99,10 @@ class Seqs:
         if answer.get("reset"):
             self._last[stream], self._beyond[stream] = 0, set()
         last = max(self.last(stream), answer["seq"])
-        beyond = {seq for seq in self._beyond.get(stream, ()) if seq > last}
+        self._advance(stream, last, {seq for seq in self._beyond.get(stream, ()) if seq > last})
+
+    def _advance(self, stream, last: int, beyond: set[int]) -> None:
+        """Known up to ``last``, and ``beyond`` it: take in what follows on."""
         while last + 1 in beyond:
             beyond.discard(last + 1)
             last += 1

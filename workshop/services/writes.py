@@ -361,8 +361,6 @@ def _carry_out(operation_: Op, req: Request) -> dict:
         if table_id is None
         else [changes.view(obj, req.actor.viewer) for obj in touched],
     }
-    # Nothing is read again after the commit: expiring what was loaded costs for nothing.
-    db.session().expire_on_commit = False
     db.session.commit()
     if req.erases:
         erase_traces(db.engine)

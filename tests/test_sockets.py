@@ -8,9 +8,11 @@ import sqlite3
 import time
 
 import pytest
+from flask import has_request_context, request
 from flask.ctx import AppContext, RequestContext
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy import text as sql
+from sqlalchemy.orm import Session
 
 from workshop import broadcast, clock, create_app, sqlite
 from workshop.broadcast import COUNTS_INTERVAL
@@ -157,6 +159,38 @@ def test_socket_events_leave_no_garbage_cycle_holding_their_context(app, table):
         gc.set_debug(0)
         gc.garbage.clear()
     assert kept == []
+
+
+def test_a_phones_post_needs_no_orm_session_and_is_stored_pushed_and_deduplicated(app, table):
+    """A hall posts a hundred times a second: a phone's post runs straight on
+    SQLite's connection (workshop/direct.py), without the ORM session whose
+    making and commit cost as much as its statements; it is stored, pushed,
+    and its resend answered from its receipt as any write's."""
+    _, alice = phone(app, table)
+    _, bob = phone(app, table, "Bob")
+    post(alice, "Pour chauffer")
+    bob.changes_until(lambda c: of_type(c, "idea"))
+    bob.forget()
+    begun = []
+
+    def on_begin(session, _transaction, _connection):
+        if has_request_context() and getattr(request, "event", {}).get("message") == "write":
+            begun.append(session)
+
+    event.listen(Session, "after_begin", on_begin)
+    try:
+        client_id = new_client_id()
+        first = post(alice, "Covoiturage", client_id=client_id)
+        assert begun == []  # the new post: no ORM session
+        pushed = bob.changes_until(lambda c: of_type(c, "idea"))
+        again = post(alice, "Covoiturage", client_id=client_id)
+    finally:
+        event.remove(Session, "after_begin", on_begin)
+    assert [view["text"] for view in of_type(pushed, "idea")] == ["Covoiturage"]
+    assert first["ok"] and again["ok"] and again["duplicate"] is True
+    assert again["changes"][0]["id"] == first["changes"][0]["id"]
+    assert len(begun) == 1  # the resend's receipt: looked up with the ORM, once refused
+    assert idea_count(app) == 2
 
 
 def test_pushes_carry_the_server_time(app, table):

@@ -84,7 +84,7 @@ def cut_off_after_commit(room: str, session: Session | None = None) -> None:
 
 
 @event.listens_for(Session, "before_commit")
-def _render_before_commit(session: Session) -> None:
+def render_before_commit(session: Session) -> None:
     if not any(session.info.get(key) for key in (changes.PENDING, EXTRA, CUT)):
         return
     changes.assign(session)
@@ -103,7 +103,7 @@ def _render_before_commit(session: Session) -> None:
 
 
 @event.listens_for(Session, "after_commit")
-def _publish_after_commit(session: Session) -> None:
+def publish_after_commit(session: Session) -> None:
     outbox = session.info.pop(OUTBOX, None)
     if outbox:
         publisher(outbox["app"]).put(
@@ -112,7 +112,7 @@ def _publish_after_commit(session: Session) -> None:
 
 
 @event.listens_for(Session, "after_rollback")
-def _forget_after_rollback(session: Session) -> None:
+def forget_after_rollback(session: Session) -> None:
     for key in (OUTBOX, EXTRA, CUT):
         session.info.pop(key, None)
     changes.clear(session)

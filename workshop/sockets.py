@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from sqlalchemy.orm import joinedload
 
-from . import broadcast, clock
+from . import broadcast, clock, direct
 from .extensions import db, socketio
 from .limits import TooManyTries, by_code, limiter
 from .models import Event, Participant, Table
@@ -346,6 +346,8 @@ def on_sync(data):
 @answers
 def on_write(envelope):
     """The one write path (DESIGN.md §6): ``{op, client_id, data, base_seq?}``."""
+    if _who().get("role") == "participant" and writes.goes_direct(envelope.get("op")):
+        direct.install()  # a phone's post or vote: no ORM session needed
     return writes.perform(_actor(envelope), envelope)
 
 

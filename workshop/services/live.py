@@ -205,7 +205,7 @@ def _journal(req: Request, action: str, subject: str = "", **data) -> None:
 # --- ideas -------------------------------------------------------------------------
 
 
-@op("idea.post", "participant", "facilitator", "organizer")
+@op("idea.post", "participant", "facilitator", "organizer", direct=True)
 def post_idea(req: Request) -> None:
     """Post a card; the console posts for a named participant without a phone.
 

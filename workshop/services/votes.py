@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, func, select, update
 
 from ..extensions import db
 from ..models import Idea, Participant, Step, StepKind, Table, Vote, utcnow
+from ..sqlite import Prepared
 from . import ServiceError
 from .changes import NewVote, add_new, touch
 from .inputs import integer, member, require_open, require_open_status
@@ -102,7 +103,7 @@ def _open_vote(facts) -> dict:
 def _lock(voter_id: int) -> None:
     # A write on the voter's row: later writes of the same voter (another tab)
     # wait until this one commits, then count what it spent.
-    db.session.connection().execute(_LOCK_VOTER, {"participant_id": voter_id})
+    _LOCK_VOTER.run(db.session.connection(), {"participant_id": voter_id})
 
 
 def _active(step: Step, voter: Participant, idea_id: int | None = None):
@@ -117,23 +118,27 @@ def _active(step: Step, voter: Participant, idea_id: int | None = None):
 # A vote is cast by a whole hall within a minute: its statements are built
 # once and it loads no entity (as a phone's post).
 _participants = Participant.__table__
-_LOCK_VOTER = (
+_LOCK_VOTER = Prepared(
     update(_participants)
     .where(_participants.c.id == bindparam("participant_id"))
     .values(seq=_participants.c.seq)
 )
 _ideas, _votes = Idea.__table__, Vote.__table__
-_CARD = select(_ideas.c.participant_id).where(
-    _ideas.c.id == bindparam("idea_id"),
-    _ideas.c.table_id == bindparam("table_id"),
-    _ideas.c.deleted.is_(False),
-    _ideas.c.hidden.is_(False),
-    _ideas.c.private.is_(False),
+_CARD = Prepared(
+    select(_ideas.c.participant_id).where(
+        _ideas.c.id == bindparam("idea_id"),
+        _ideas.c.table_id == bindparam("table_id"),
+        _ideas.c.deleted.is_(False),
+        _ideas.c.hidden.is_(False),
+        _ideas.c.private.is_(False),
+    )
 )
-_SPENT = select(_votes.c.idea_id).where(
-    _votes.c.step_id == bindparam("step_id"),
-    _votes.c.participant_id == bindparam("participant_id"),
-    _votes.c.active.is_(True),
+_SPENT = Prepared(
+    select(_votes.c.idea_id).where(
+        _votes.c.step_id == bindparam("step_id"),
+        _votes.c.participant_id == bindparam("participant_id"),
+        _votes.c.active.is_(True),
+    )
 )
 
 
@@ -141,16 +146,16 @@ def _card_author(table_id: int, idea_id) -> int | None:
     """The author of card ``idea_id`` of the table, if one may vote for it."""
     idea_id = integer(idea_id)
     found = (
-        db.session.connection().execute(_CARD, {"idea_id": idea_id, "table_id": table_id}).first()
+        _CARD.run(db.session.connection(), {"idea_id": idea_id, "table_id": table_id})
         if idea_id
         else None
     )
-    if found is None:
+    if not found:
         raise ServiceError("not_found", _l("This idea does not exist (any more)."))
-    return found.participant_id
+    return found[0][0]
 
 
-@op("vote.cast", "participant", *MODERATORS)
+@op("vote.cast", "participant", *MODERATORS, direct=True)
 def cast(req: Request) -> None:
     """Put one vote on a card, within the voter's budget."""
     facts = req.actor.facts
@@ -162,12 +167,12 @@ def cast(req: Request) -> None:
     if settings.get("no_self_vote") and author_id == voter_id:
         raise ServiceError("own_card", _l("You cannot vote for your own card in this vote."))
     _lock(voter_id)
-    spent = (
-        db.session.connection()
-        .execute(_SPENT, {"step_id": facts.step_id, "participant_id": voter_id})
-        .scalars()
-        .all()
-    )
+    spent = [
+        idea
+        for (idea,) in _SPENT.run(
+            db.session.connection(), {"step_id": facts.step_id, "participant_id": voter_id}
+        )
+    ]
     if len(spent) >= settings.get("votes", 3):
         raise ServiceError("no_votes_left", _l("You have used all your votes."))
     if spent.count(idea_id) >= settings.get("max_per_card", 2):

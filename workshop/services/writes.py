@@ -240,20 +240,30 @@ class Op:
     roles: frozenset[str]
     run: Callable[[Request], None]
     event_wide: bool  # about the whole evening rather than one table
+    # A participant's write of it loads no entity: it may run without the
+    # ORM session (workshop/direct.py).
+    direct: bool
 
 
 OPS: dict[str, Op] = {}
 MODERATORS = ("facilitator", "organizer")
 
 
-def op(name: str, *roles: str, event_wide: bool = False):
-    """Register an operation that ``roles`` may perform."""
+def op(name: str, *roles: str, event_wide: bool = False, direct: bool = False):
+    """Register an operation that ``roles`` may perform (``direct``: see :class:`Op`)."""
 
     def register(run: Callable[[Request], None]):
-        OPS[name] = Op(name, frozenset(roles), run, event_wide)
+        OPS[name] = Op(name, frozenset(roles), run, event_wide, direct)
         return run
 
     return register
+
+
+def goes_direct(name) -> bool:
+    """Whether a participant's write of operation ``name`` may go without
+    the ORM session (workshop/direct.py)."""
+    found = OPS.get(name) if isinstance(name, str) else None
+    return found is not None and found.direct
 
 
 def operation(name) -> Op:

@@ -467,7 +467,8 @@ class Prepared:
     def run(self, connection, params: dict) -> list[tuple]:
         """Execute with ``params`` on ``connection`` (the session's); the rows it returns."""
         if connection.dialect.name != "sqlite":
-            return [tuple(row) for row in connection.execute(self.statement, params)]
+            result = connection.execute(self.statement, params)
+            return [tuple(row) for row in result] if result.returns_rows else []
         key = tuple(params)
         compiled = self._compiled.get(key) or self._compile(connection.dialect, key)
         sql, names, binds, defaults, results = compiled

@@ -333,7 +333,7 @@ class Organizer(Phone):
         self.sent: list[StepWrite] = []
 
     async def connect(self, delay=0.0):
-        if self.cookie is None:  # signs in like a browser, CSRF token included
+        if self.cookie is None and not self.bench.args.relay:  # signs in as a browser does
             http = requests.Session()
             page = http.get(f"{self.bench.url}/login").text
             token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
@@ -747,10 +747,9 @@ def compare(argv: list[str]) -> int:
     its own process; print the app's figures against the relays' mean (the
     host's speed drifts between runs, so the relay is measured on both sides)."""
     argv = [a for a in argv if a != "--compare"]
-    relay_argv = [a for a in argv if a != "--method"]
     runs, code = [], 0
     with tempfile.TemporaryDirectory(prefix="live-compare-") as workdir:
-        relay = relay_argv + ["--relay"]
+        relay = argv + ["--relay"]  # the same load, --method included
         for n, (name, extra) in enumerate([("relay", relay), ("app", argv), ("relay", relay)]):
             figures = Path(workdir) / f"{n}.json"
             print(f"\n##### {name} ({n + 1} of 3)", flush=True)
@@ -912,8 +911,8 @@ def main() -> None:
         sys.exit(compare(sys.argv[1:]))
     if args.url and not args.database_url:
         parser.error("--url needs --database-url, that server's database")
-    if args.relay and (args.method or args.url):
-        parser.error("--relay runs the bare relay itself, without the method's steps")
+    if args.relay and args.url:
+        parser.error("--relay runs the bare relay itself")
     logging.getLogger("engineio.client").setLevel(logging.CRITICAL)  # drops are expected
     with tempfile.TemporaryDirectory(prefix="live-load-") as workdir:
         database_url = args.database_url or f"sqlite:///{Path(workdir) / 'bench.db'}"
@@ -928,7 +927,8 @@ def main() -> None:
             if args.relay:  # no database: made-up tables and tokens, the same rooms
                 table_ids = list(range(1, args.tables + 1))
                 people = [(n, f"T{n}", "-") for n in table_ids for _k in range(args.phones)]
-                secrets, organizer = [], None
+                secrets = [(n, f"T{n}", f"T{n}") for n in table_ids]  # the relay's own rooms
+                organizer = (None, "", "")
             else:
                 prepared = prepare(database_url, args.tables, args.phones)
                 table_ids, people, secrets, organizer = prepared

@@ -140,10 +140,18 @@ class CountsThrottle:
             else:
                 self.pending.add(event_id)
                 start_flusher, self.flushing = not self.flushing, True
-        if send_now and (event := db.session.get(Event, event_id)) is not None:
-            send_counts(event)
+        if send_now:
+            self._send({event_id})
         elif start_flusher:
             socketio.start_background_task(self._flush)
+
+    def _send(self, event_ids) -> None:
+        # Its own app context: a change costs none unless counters are sent.
+        with self.app.app_context():
+            for event_id in event_ids:
+                if (event := db.session.get(Event, event_id)) is not None:
+                    send_counts(event)
+            db.session.remove()
 
     def _flush(self) -> None:
         try:
@@ -168,18 +176,14 @@ class CountsThrottle:
                 return False
             for event_id in due:
                 self.last_sent[event_id] = time.monotonic()
-        with self.app.app_context():
-            for event_id in due:
-                if (event := db.session.get(Event, event_id)) is not None:
-                    send_counts(event)
-            db.session.remove()
+        self._send(due)
         return True
 
 
-def counts_changed(event_id: int) -> None:
-    """Update the organizers' overview and the projector's counters (throttled;
-    called in an app context)."""
-    app = current_app._get_current_object()
+def counts_changed(event_id: int, app=None) -> None:
+    """Update the organizers' overview and the projector's counters
+    (throttled; ``app`` outside an app context)."""
+    app = app or current_app._get_current_object()
     throttle = app.extensions.get("counts_throttle")
     if throttle is None:
         throttle = app.extensions.setdefault("counts_throttle", CountsThrottle(app))

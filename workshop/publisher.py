@@ -16,8 +16,9 @@ import logging
 import queue
 import threading
 import time
+from typing import NamedTuple
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -33,6 +34,17 @@ EXTRA = "live_extra"  # session.info key: event-wide pushes (plenary) waiting fo
 CUT = "live_cut"  # session.info key: rooms whose screens are closed after the commit
 
 
+class Push(NamedTuple):
+    """One view of a changed entity for one room. ``instead_of``: the table
+    room whose view this one (its owner's) replaces on the owner's screens;
+    ``answered``: the screen that has this very view in its write's answer."""
+
+    room: str
+    view: dict
+    instead_of: str | None = None
+    answered: str | None = None
+
+
 def _event_id(obj, session: Session) -> int | None:
     if isinstance(obj, Table | changes.NewIdea | changes.NewVote):
         return obj.event_id
@@ -40,35 +52,43 @@ def _event_id(obj, session: Session) -> int | None:
     return table.event_id if table is not None else None
 
 
-def render(obj, session: Session) -> tuple[list[tuple], int | None]:
+def render(obj, session: Session, writer: tuple | None = None) -> tuple[list[Push], int | None]:
     """The pushes of one changed entity, and the event whose counters it
-    moves (if any). A push is ``(room, view)``, or ``(room, view,
-    table_room)`` for its owner's own view, sent to their screens in place of
-    the table's (see :meth:`Publisher.emit`)."""
+    moves (if any). An owner's own view goes to their screens in place of
+    the table's (see :meth:`Publisher.emit`). ``writer``: the screen that
+    wrote the change and its viewer, whose answer has them already."""
     live_type = changes.live_type(obj)
     table_id = changes.table_id_of(obj)
     public = changes.view(obj, PHONE, session)
     moderator = changes.view(obj, CONSOLE, session)
-    pushes: list[tuple] = [
-        (broadcast.table_room(table_id), public),
-        (broadcast.console_room(table_id), moderator),
-    ]
+    table = broadcast.table_room(table_id)
+    pushes = [Push(table, public), Push(broadcast.console_room(table_id), moderator)]
     owner = live_type.owner(obj)
     if owner is not None:
         own = changes.view(obj, Viewer("participant", owner), session)
         if own != public:
-            pushes.append((broadcast.participant_room(owner), own, broadcast.table_room(table_id)))
+            pushes.append(Push(broadcast.participant_room(owner), own, table))
+    if writer is not None:
+        # Views are rendered once per kind of viewer: the very view of the
+        # writer's answer is the one its room gets.
+        sid, viewer = writer
+        answer = changes.view(obj, viewer, session)
+        pushes = [push._replace(answered=sid) if push.view is answer else push for push in pushes]
     overview = isinstance(obj, Idea | changes.NewIdea | Table | Step)
     # Looked up only when needed: a vote moves neither overviews nor counters.
     event_id = _event_id(obj, session) if overview or live_type.counted else None
     if overview and event_id is not None:
-        pushes.append(
-            (
-                broadcast.organizers_room(event_id),
-                {**moderator, "table_id": table_id},
-            )
-        )
+        overview_view = {**moderator, "table_id": table_id}
+        pushes.append(Push(broadcast.organizers_room(event_id), overview_view))
     return pushes, event_id if live_type.counted else None
+
+
+def _writer(session: Session) -> tuple | None:
+    """The screen whose write is being committed, if its answer carries the
+    changes (see :func:`~workshop.services.changes.answered_as`), and its viewer."""
+    viewer = session.info.pop(changes.ANSWERED, None)
+    sid = getattr(request, "sid", None) if viewer is not None and has_request_context() else None
+    return (sid, viewer) if sid is not None else None
 
 
 def push_after_commit(room: str, name: str, payload: dict, session: Session | None = None) -> None:
@@ -91,8 +111,9 @@ def render_before_commit(session: Session) -> None:
     outbox = session.info.setdefault(
         OUTBOX, {"pushes": [], "counted": set(), "extra": [], "cut": []}
     )
+    writer = _writer(session)
     for obj in changes.pending(session):
-        pushes, counted = render(obj, session)
+        pushes, counted = render(obj, session, writer)
         outbox["pushes"].extend(pushes)
         if counted is not None:
             outbox["counted"].add(counted)
@@ -113,7 +134,7 @@ def publish_after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def forget_after_rollback(session: Session) -> None:
-    for key in (OUTBOX, EXTRA, CUT):
+    for key in (OUTBOX, EXTRA, CUT, changes.ANSWERED):
         session.info.pop(key, None)
     changes.clear(session)
 
@@ -183,7 +204,7 @@ class Publisher:
         self.running = False
         self.overviews = Overviews()
 
-    def put(self, pushes: list[tuple[str, dict]], counted: set[int], extra=(), cut=()) -> None:
+    def put(self, pushes: list[Push], counted: set[int], extra=(), cut=()) -> None:
         with self.lock:
             self.queue.put((pushes, counted, list(extra), list(cut)))
             if not self.running:
@@ -218,19 +239,21 @@ class Publisher:
 
     def emit(self, batch) -> None:
         by_room: dict[str, list[dict]] = {}
-        # table room -> owner's room -> {position in the table's list: own view}
-        own: dict[str, dict[str, dict[int, dict]]] = {}
+        answered: dict[str, list[str | None]] = {}  # room -> the screen answered each view
+        # table room -> owner's room -> {position in the table's list: (own view, answered)}
+        own: dict[str, dict[str, dict[int, tuple]]] = {}
         counted: set[int] = set()
         extra: list[tuple[str, str, dict]] = []
         cut: list[str] = []
         for pushes, events, others, closing in batch:
-            for room, view, *instead_of in pushes:
-                if instead_of:  # an owner's view, in place of the table's just added
-                    (table_room,) = instead_of
-                    position = len(by_room[table_room]) - 1
-                    own.setdefault(table_room, {}).setdefault(room, {})[position] = view
+            for push in pushes:
+                if push.instead_of:  # an owner's view, in place of the table's just added
+                    position = len(by_room[push.instead_of]) - 1
+                    mine = own.setdefault(push.instead_of, {}).setdefault(push.room, {})
+                    mine[position] = (push.view, push.answered)
                 else:
-                    by_room.setdefault(room, []).append(view)
+                    by_room.setdefault(push.room, []).append(push.view)
+                    answered.setdefault(push.room, []).append(push.answered)
             counted |= events
             extra.extend(others)
             cut.extend(closing)
@@ -241,25 +264,35 @@ class Publisher:
             if broadcast.is_overview(room):
                 self.overviews.push(room, views)
                 continue
-            skip = []
+            skip = list(_answered_all(answered[room]))
             for own_room, mine in own.get(room, {}).items():
                 # The owner's screens get the table's changes with their own
                 # views (the card's client id, their private idea) and not the
                 # table's message too: one frame each, not two.
-                changed = [mine.get(position, view) for position, view in enumerate(views)]
-                socketio.emit("changes", {"now": now, "changes": changed}, to=own_room)
-                skip.extend(
-                    sid for sid, _eio_sid in socketio.server.manager.get_participants("/", own_room)
+                changed = [mine.get(p, (view,))[0] for p, view in enumerate(views)]
+                by = [mine[p][1] if p in mine else answered[room][p] for p in range(len(views))]
+                screens = socketio.server.manager.get_participants("/", own_room)
+                skip.extend(sid for sid, _eio_sid in screens)
+                socketio.emit(
+                    "changes",
+                    {"now": now, "changes": changed},
+                    to=own_room,
+                    skip_sid=list(_answered_all(by)) or None,
                 )
             socketio.emit("changes", {"now": now, "changes": views}, to=room, skip_sid=skip or None)
         for room, name, payload in extra:
             socketio.emit(name, {**payload, "now": now}, to=room)
         for room in cut:  # after the pushes: the change is the last thing they see
             broadcast.cut_off(room)
-        if counted:
-            with self.app.app_context():
-                for event_id in counted:
-                    broadcast.counts_changed(event_id)
+        for event_id in counted:
+            broadcast.counts_changed(event_id, self.app)
+
+
+def _answered_all(answered: list[str | None]) -> set[str]:
+    """The screen that has every one of a message's views in its write's
+    answer already (a phone's own post, most of the time): not sent it."""
+    first = answered[0]
+    return {first} if first is not None and all(sid == first for sid in answered) else set()
 
 
 def publisher(app) -> Publisher:

@@ -57,6 +57,7 @@ from .inputs import integer
 PENDING = "live_pending"  # session.info key: entities touched, waiting for a number
 NEW = "live_new"  # session.info key: entities to insert directly (add_new)
 VIEWS = "live_views"  # session.info key: views rendered in this transaction
+ANSWERED = "live_answered"  # session.info key: the viewer the write's answer shows its changes
 
 
 @dataclass(frozen=True)
@@ -469,6 +470,12 @@ def assign(session: Session | None = None) -> None:
         for obj in session.info.pop(NEW, []):
             _insert(session, obj)
     session.flush()
+
+
+def answered_as(viewer: Viewer, session: Session | None = None) -> None:
+    """Say that the write about to commit answers its writer with its changes
+    as ``viewer`` sees them: the writer's screen is not pushed them again."""
+    (session or db.session).info[ANSWERED] = viewer
 
 
 def clear(session: Session) -> list:

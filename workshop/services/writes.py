@@ -371,6 +371,8 @@ def _carry_out(operation_: Op, req: Request) -> dict:
         if table_id is None
         else [changes.view(obj, req.actor.viewer) for obj in touched],
     }
+    if table_id is not None:
+        changes.answered_as(req.actor.viewer)
     db.session.commit()
     if req.erases:
         erase_traces(db.engine)

@@ -14,9 +14,9 @@ from sqlalchemy import event, func, select
 from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 
-from workshop import broadcast, clock, create_app, sqlite
-from workshop.broadcast import COUNTS_INTERVAL
+from workshop import clock, create_app, housekeeping, rooms, sqlite
 from workshop.client import Seqs, envelope, retry_delay, temporary
+from workshop.counters import COUNTS_INTERVAL
 from workshop.extensions import db
 from workshop.extensions import socketio as server_socketio
 from workshop.models import Event, EventStatus, Idea, Participant, Table, Write
@@ -105,7 +105,7 @@ def test_a_screen_that_leaves_is_taken_out_of_its_own_rooms_only(app, table):
         return {room for room, members in manager.rooms["/"].items() if room and sid in members}
 
     assert set(manager.get_rooms(alice_sid, "/")) == rooms_holding(alice_sid)
-    assert {broadcast.table_room(table.id), broadcast.participant_room(alice_id)} <= (
+    assert {rooms.table_room(table.id), rooms.participant_room(alice_id)} <= (
         rooms_holding(alice_sid)
     )
     bob_rooms = rooms_holding(bob_sid)
@@ -924,7 +924,6 @@ def test_an_idea_stored_before_write_receipts_is_acknowledged_not_stored_twice(a
 def test_a_quiet_tables_screens_are_told_its_latest_number_once(app, table, other_table):
     """A screen that missed the last push of a table gone quiet learns it is
     behind: after a whole round without a change, once."""
-    from workshop import broadcast
 
     _, alice = phone(app, table)
     table_console = console(app, table)
@@ -935,7 +934,7 @@ def test_a_quiet_tables_screens_are_told_its_latest_number_once(app, table, othe
         for screen in (alice, table_console, carol):
             screen.forget()
         with app.app_context():
-            broadcast.send_beacons()
+            housekeeping.send_beacons()
         screens = (alice, table_console, carol)
         return [{b["seq"] for b in screen.received("seq")} for screen in screens]
 
@@ -949,14 +948,13 @@ def test_a_quiet_tables_screens_are_told_its_latest_number_once(app, table, othe
 
 
 def test_a_busy_table_gets_no_beacon_its_pushes_carry_the_numbers(app, table):
-    from workshop import broadcast
 
     _, alice = phone(app, table)
     for n in range(3):
         post(alice, f"Idée {n}")
         alice.forget()
         with app.app_context():
-            broadcast.send_beacons()
+            housekeeping.send_beacons()
         assert alice.received("seq") == []
 
 

@@ -1,17 +1,14 @@
 """Start-Up de Territoire: the app that runs the evening and follows its ideas."""
 
 import os
-from pathlib import Path
 
 from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import transport
-from .config import engine_options, load_config
+from .config import ROOT, engine_options, load_config
 from .extensions import babel, compress, csrf, db, login_manager, migrate, socketio
 from .sqlite import serialize_writes, wait_for_disk
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def select_locale() -> str:
@@ -51,6 +48,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     # Socket handlers must be declared before the first socketio.init_app():
     # Flask-SocketIO then keeps them and registers them on every app's server.
     from . import cli, publisher, sockets, web  # noqa: F401
+    from .services import writes
+
+    writes.load_operations()
 
     db.init_app(app)
     with app.app_context():

@@ -12,6 +12,8 @@ from sqlalchemy.pool import QueuePool
 
 from .sqlite import database_file
 
+ROOT = Path(__file__).resolve().parent.parent  # the project's folder
+
 
 def _instance_secret(instance_path: Path) -> str:
     """Return a secret key kept in instance/, created on first start.

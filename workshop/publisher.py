@@ -22,16 +22,14 @@ from flask import current_app, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from . import broadcast, clock
-from .extensions import db, socketio
+from . import clock, counters, rooms
+from .extensions import socketio
 from .models import Idea, Step, Table
 from .services import changes
-from .services.changes import CONSOLE, PHONE, Viewer
+from .services.changes import CONSOLE, CUT, EXTRA, PHONE, Viewer
 
 log = logging.getLogger(__name__)
 OUTBOX = "live_outbox"  # session.info key: rendered pushes waiting for the commit
-EXTRA = "live_extra"  # session.info key: event-wide pushes (plenary) waiting for the commit
-CUT = "live_cut"  # session.info key: rooms whose screens are closed after the commit
 
 
 class Push(NamedTuple):
@@ -61,13 +59,13 @@ def render(obj, session: Session, writer: tuple | None = None) -> tuple[list[Pus
     table_id = changes.table_id_of(obj)
     public = changes.view(obj, PHONE, session)
     moderator = changes.view(obj, CONSOLE, session)
-    table = broadcast.table_room(table_id)
-    pushes = [Push(table, public), Push(broadcast.console_room(table_id), moderator)]
+    table = rooms.table_room(table_id)
+    pushes = [Push(table, public), Push(rooms.console_room(table_id), moderator)]
     owner = live_type.owner(obj)
     if owner is not None:
         own = changes.view(obj, Viewer("participant", owner), session)
         if own != public:
-            pushes.append(Push(broadcast.participant_room(owner), own, table))
+            pushes.append(Push(rooms.participant_room(owner), own, table))
     if writer is not None:
         # Views are rendered once per kind of viewer: the very view of the
         # writer's answer is the one its room gets.
@@ -79,7 +77,7 @@ def render(obj, session: Session, writer: tuple | None = None) -> tuple[list[Pus
     event_id = _event_id(obj, session) if overview or live_type.counted else None
     if overview and event_id is not None:
         overview_view = {**moderator, "table_id": table_id}
-        pushes.append(Push(broadcast.organizers_room(event_id), overview_view))
+        pushes.append(Push(rooms.organizers_room(event_id), overview_view))
     return pushes, event_id if live_type.counted else None
 
 
@@ -89,18 +87,6 @@ def _writer(session: Session) -> tuple | None:
     viewer = session.info.pop(changes.ANSWERED, None)
     sid = getattr(request, "sid", None) if viewer is not None and has_request_context() else None
     return (sid, viewer) if sid is not None else None
-
-
-def push_after_commit(room: str, name: str, payload: dict, session: Session | None = None) -> None:
-    """Emit ``name`` to ``room`` once the open transaction has committed (for
-    what is not a table's live entity: the plenary)."""
-    (session or db.session).info.setdefault(EXTRA, []).append((room, name, payload))
-
-
-def cut_off_after_commit(room: str, session: Session | None = None) -> None:
-    """Close every screen in ``room`` once the open transaction has committed
-    (a participant taken off the table)."""
-    (session or db.session).info.setdefault(CUT, []).append(room)
 
 
 @event.listens_for(Session, "before_commit")
@@ -259,9 +245,9 @@ class Publisher:
             cut.extend(closing)
         now = clock.epoch_ms()
         for room, views in by_room.items():
-            if not broadcast.reachable(room):  # no console open, say: nothing to encode
+            if not rooms.reachable(room):  # no console open, say: nothing to encode
                 continue
-            if broadcast.is_overview(room):
+            if rooms.is_overview(room):
                 self.overviews.push(room, views)
                 continue
             skip = list(_answered_all(answered[room]))
@@ -283,9 +269,9 @@ class Publisher:
         for room, name, payload in extra:
             socketio.emit(name, {**payload, "now": now}, to=room)
         for room in cut:  # after the pushes: the change is the last thing they see
-            broadcast.cut_off(room)
+            rooms.cut_off(room)
         for event_id in counted:
-            broadcast.counts_changed(event_id, self.app)
+            counters.counts_changed(event_id, self.app)
 
 
 def _answered_all(answered: list[str | None]) -> set[str]:

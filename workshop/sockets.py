@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from sqlalchemy.orm import joinedload
 
-from . import broadcast, clock, direct
+from . import clock, counters, direct, housekeeping, presence, rooms
 from .extensions import db, socketio
 from .limits import TooManyTries, by_code, limiter
 from .models import Event, Participant, Table
@@ -54,10 +54,10 @@ def _connect_participant(auth) -> tuple[dict, list[str]]:
         raise ConnectionRefusedError("unauthorized")
     participant_id, table_id = found
     # A person has a phone, maybe a tablet and a few tabs: past that, a script.
-    if broadcast.screens_in(broadcast.participant_room(participant_id)) >= MAX_SCREENS:
+    if rooms.screens_in(rooms.participant_room(participant_id)) >= MAX_SCREENS:
         raise ConnectionRefusedError("too_many_screens")
     who = {"role": "participant", "id": participant_id, "table_id": table_id}
-    return who, [broadcast.table_room(table_id), broadcast.participant_room(participant_id)]
+    return who, [rooms.table_room(table_id), rooms.participant_room(participant_id)]
 
 
 def _by_code(find):
@@ -76,7 +76,7 @@ def _connect_facilitator(auth) -> tuple[dict, list[str]]:
     if table is None:
         raise ConnectionRefusedError("unauthorized")
     who = {"role": "facilitator", "secret": secret, "table_id": table.id}
-    return who, [broadcast.console_room(table.id)]
+    return who, [rooms.console_room(table.id)]
 
 
 def _connect_organizer(auth) -> tuple[dict, list[str]]:
@@ -85,9 +85,9 @@ def _connect_organizer(auth) -> tuple[dict, list[str]]:
     if not (event and current_user.is_authenticated and accounts.can_manage(current_user, event)):
         raise ConnectionRefusedError("unauthorized")
     sign_in = codes.token_hash(current_user.session_token)
-    broadcast.organizer_screen_opened(request.sid, sign_in)
+    presence.organizer_screen_opened(request.sid, sign_in)
     who = {"role": "organizer", "event_id": event.id}
-    return who, [broadcast.organizers_room(event.id), broadcast.sign_in_room(sign_in)]
+    return who, [rooms.organizers_room(event.id), rooms.sign_in_room(sign_in)]
 
 
 def _connect_projector(auth) -> tuple[dict, list[str]]:
@@ -95,7 +95,7 @@ def _connect_projector(auth) -> tuple[dict, list[str]]:
     event = _by_code(lambda: events.event_by_code(code) if code else None)
     if event is None:
         raise ConnectionRefusedError("unauthorized")
-    return {"role": "projector", "event_id": event.id}, [broadcast.projector_room(event.id)]
+    return {"role": "projector", "event_id": event.id}, [rooms.projector_room(event.id)]
 
 
 CONNECT = {
@@ -116,16 +116,16 @@ def on_connect(auth):
         raise ConnectionRefusedError("unauthorized")
     address = request.remote_addr or ""
     limit = current_app.config["MAX_SCREENS_PER_ADDRESS"]
-    if limit and broadcast.screens_from(address) >= limit:
+    if limit and presence.screens_from(address) >= limit:
         raise ConnectionRefusedError("too_many_connections")
     who, rooms = connect(auth)
     session["who"] = {**who, "address": address}
-    broadcast.screen_opened_from(address)
+    presence.screen_opened_from(address)
     for room in rooms:
         join_room(room)
     if role == "facilitator":
-        broadcast.console_presence(db.session.get(Table, who["table_id"]), True)
-    broadcast.start_housekeeping(current_app._get_current_object())
+        presence.console_presence(db.session.get(Table, who["table_id"]), True)
+    housekeeping.start_housekeeping(current_app._get_current_object())
 
 
 @socketio.on("disconnect")
@@ -133,13 +133,13 @@ def on_disconnect(*_reason):
     """A console that leaves shows as disconnected in the control room."""
     who = session.get("who") or {}
     if "address" in who:
-        broadcast.screen_closed_from(who["address"])
+        presence.screen_closed_from(who["address"])
     if who.get("role") == "organizer":
-        broadcast.organizer_screen_closed(request.sid)
+        presence.organizer_screen_closed(request.sid)
     if who.get("role") == "facilitator":
         table = db.session.get(Table, who["table_id"])
         if table is not None:
-            broadcast.console_presence(table, False, leaving_sid=request.sid)
+            presence.console_presence(table, False, leaving_sid=request.sid)
 
 
 # --- who is calling --------------------------------------------------------------
@@ -298,7 +298,7 @@ def _organizer_catch_up(_data) -> dict:
         "now": clock.epoch_ms(),
         "tables": control.summaries(event),
         "plenary": {**plenary.payload(event), "cloud": []},
-        "counts": broadcast.counts_payload(events.table_counts(event)),
+        "counts": counters.counts_payload(events.table_counts(event)),
         "recent": [
             {**changes.view(idea, changes.ORGANIZER), "table_id": idea.table_id}
             for idea in live.recent_ideas(event)

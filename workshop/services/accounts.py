@@ -12,7 +12,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..models import Event, JournalEntry, Organizer, OrganizerSession, Territory, utcnow
+from ..rooms import sign_in_room
 from . import ServiceError, codes, journal
+from .changes import cut_off_after_commit
 
 MIN_PASSWORD_LENGTH = 10
 MAX_FAILED_LOGINS = 10
@@ -162,12 +164,10 @@ def organizer_for_session(user_id: str) -> Organizer | None:
 def close_session(organizer: Organizer) -> None:
     """End the sign-in ``organizer`` was loaded for: its cookies stop working."""
     if organizer.session_token:
-        db.session.execute(
-            delete(OrganizerSession).where(
-                OrganizerSession.token_hash == codes.token_hash(organizer.session_token)
-            )
-        )
+        ended = codes.token_hash(organizer.session_token)
+        db.session.execute(delete(OrganizerSession).where(OrganizerSession.token_hash == ended))
         journal.record(f"organizer:{organizer.id}", "organizer.signed_out", "")
+        cut_off_after_commit(sign_in_room(ended))  # its open screens close
         db.session.commit()
 
 
@@ -187,8 +187,8 @@ def live_sessions(token_hashes) -> set[str]:
 
 def change_password(organizer: Organizer, current: str, new: str) -> list[str]:
     """Change ``organizer``'s password and end every sign-in of the account
-    (stolen cookies too); returns their token hashes. The caller signs the
-    current browser in again."""
+    (stolen cookies too; their open screens close); returns their token
+    hashes. The caller signs the current browser in again."""
     if not check_password_hash(organizer.password_hash, current or ""):
         raise ServiceError("wrong_password", _l("The current password is not right."))
     _require_strong(new)
@@ -197,6 +197,8 @@ def change_password(organizer: Organizer, current: str, new: str) -> list[str]:
     ended = list(db.session.scalars(select(OrganizerSession.token_hash).where(mine)))
     db.session.execute(delete(OrganizerSession).where(mine))
     journal.record(f"organizer:{organizer.id}", "organizer.password_changed", "")
+    for token_hash in ended:
+        cut_off_after_commit(sign_in_room(token_hash))
     db.session.commit()
     return ended
 

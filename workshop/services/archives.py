@@ -25,7 +25,8 @@ from importlib import metadata
 
 from flask_babel import get_locale
 
-from .. import ROOT, clock
+from .. import clock
+from ..config import ROOT
 from ..models import Event, Organizer
 from . import exports, journal, territories
 

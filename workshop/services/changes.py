@@ -58,6 +58,8 @@ PENDING = "live_pending"  # session.info key: entities touched, waiting for a nu
 NEW = "live_new"  # session.info key: entities to insert directly (add_new)
 VIEWS = "live_views"  # session.info key: views rendered in this transaction
 ANSWERED = "live_answered"  # session.info key: the viewer the write's answer shows its changes
+EXTRA = "live_extra"  # session.info key: event-wide pushes (plenary) waiting for the commit
+CUT = "live_cut"  # session.info key: rooms whose screens are closed after the commit
 
 
 @dataclass(frozen=True)
@@ -470,6 +472,18 @@ def assign(session: Session | None = None) -> None:
         for obj in session.info.pop(NEW, []):
             _insert(session, obj)
     session.flush()
+
+
+def push_after_commit(room: str, name: str, payload: dict, session: Session | None = None) -> None:
+    """Emit ``name`` to ``room`` once the open transaction has committed (for
+    what is not a table's live entity: the plenary, a console's presence)."""
+    (session or db.session).info.setdefault(EXTRA, []).append((room, name, payload))
+
+
+def cut_off_after_commit(room: str, session: Session | None = None) -> None:
+    """Close every screen in ``room`` once the open transaction has committed
+    (a participant taken off the table, a sign-in ended, a link replaced)."""
+    (session or db.session).info.setdefault(CUT, []).append(room)
 
 
 def answered_as(viewer: Viewer, session: Session | None = None) -> None:

@@ -19,8 +19,9 @@ from ..models import (
     Territory,
     WorkshopKind,
 )
+from ..rooms import console_room
 from . import ServiceError, backlog, journal, steps, territories
-from .changes import touch
+from .changes import cut_off_after_commit, touch
 from .codes import EVENT_CODE_LENGTH, TABLE_CODE_LENGTH, new_code, new_secret, normalize_code
 
 TABLE_FIELDS = (
@@ -205,6 +206,7 @@ def rotate_facilitator_secret(organizer: Organizer, table: Table) -> str:
     """Give a table a new facilitator link; the old one stops working at once."""
     table.facilitator_secret = new_secret()
     _record(organizer, "table.facilitator_link_rotated", table.event, table)
+    cut_off_after_commit(console_room(table.id))  # consoles opened with the old link close
     db.session.commit()
     return table.facilitator_secret
 

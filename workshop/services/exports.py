@@ -46,7 +46,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from .. import ROOT, clock
+from .. import clock
+from ..config import ROOT
 from ..extensions import db
 from ..models import (
     Cluster,

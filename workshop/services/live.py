@@ -22,9 +22,10 @@ from ..models import (
     Table,
     utcnow,
 )
+from ..rooms import participant_room
 from ..sqlite import Prepared
 from . import ServiceError, journal, steps
-from .changes import NewIdea, add_new, touch
+from .changes import NewIdea, add_new, cut_off_after_commit, touch
 from .codes import new_secret, normalize_code, token_hash
 from .inputs import (
     MAX_BRINGS_LENGTH,
@@ -342,10 +343,6 @@ def remove_participant(req: Request) -> None:
     if table.reporter_id == participant.id:
         table.reporter_id, table.reporter = None, None
         touch(table)
-    # Imported here: the publisher and the rooms import the services.
-    from ..broadcast import participant_room
-    from ..publisher import cut_off_after_commit
-
     cut_off_after_commit(participant_room(participant.id))
     _journal(req, "participant.removed", f"participant:{participant.id}")
 

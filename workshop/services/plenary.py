@@ -19,7 +19,9 @@ from sqlalchemy import select
 from .. import clock
 from ..extensions import db
 from ..models import Commitment, Event, Idea, SheetField, Step, StepKind, Table
+from ..rooms import organizers_room, projector_room
 from . import ServiceError, control, sheet_template
+from .changes import push_after_commit
 from .inputs import bad_request, integer
 from .writes import Request, op
 
@@ -191,10 +193,6 @@ def show(req: Request) -> None:
 
 def announce(event: Event) -> None:
     """Push the plenary to the projectors and organizers after the commit."""
-    # Imported here: the publisher and the rooms import the services.
-    from ..broadcast import organizers_room, projector_room
-    from ..publisher import push_after_commit
-
     data = payload(event)
     push_after_commit(projector_room(event.id), "plenary", data)
     push_after_commit(organizers_room(event.id), "plenary", {**data, "cloud": []})

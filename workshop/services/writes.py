@@ -10,13 +10,16 @@ is answered from the receipt and changes nothing again. Likewise a writer's
 budgets (new posts a minute, writes that change nothing…) are spent by new
 writes only: a resend costs nothing.
 
-Operations are plain functions registered with :func:`op`; each validates its
+Operations are plain functions registered with :func:`op` in the service
+modules (all imported by :func:`load_operations`); each validates its
 data, checks its own rules and touches the entities it changes. Who may call
 an operation is declared with it and checked here, before anything is read.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -266,6 +269,15 @@ def goes_direct(name) -> bool:
     return found is not None and found.direct
 
 
+def load_operations() -> None:
+    """Import every service module, so that each operation has registered
+    itself with :func:`op` (called once by ``create_app``): an operation module
+    added to the package is found, never a silent ``unknown_op``."""
+    package = importlib.import_module(__package__)
+    for module in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"{__package__}.{module.name}")
+
+
 def operation(name) -> Op:
     """The registered operation ``name``; unknown or retired ones are refused
     for good, so that a phone's outbox is never blocked by them."""
@@ -414,16 +426,3 @@ def perform(actor: Actor, envelope) -> dict:
         raise
     answer["now"] = clock.epoch_ms()
     return answer
-
-
-# The operations register themselves when their modules are imported.
-from . import (  # noqa: E402, F401
-    clusters,
-    commitments,
-    control,
-    live,
-    plenary,
-    sheets,
-    steps,
-    votes,
-)

@@ -13,6 +13,7 @@ from ..extensions import login_manager
 from ..limits import TooManyTries
 from ..models import Event, Organizer, Project, Table, Territory
 from ..services import accounts, sheet_template, territories
+from .responses import safe_next
 
 
 @login_manager.user_loader
@@ -44,27 +45,6 @@ def page_territory(*candidates) -> Territory | None:
     return None
 
 
-def download(content: bytes, mimetype: str, filename: str, inline: bool = False) -> Response:
-    """A file to save (or, ``inline``, to open in the browser)."""
-    disposition = "inline" if inline else "attachment"
-    return Response(
-        content,
-        mimetype=mimetype,
-        headers={"Content-Disposition": f"{disposition}; filename={filename}"},
-    )
-
-
-def _safe_next(target: str | None) -> str:
-    """``target`` if it is a path on this site, else the home page."""
-    # urlsplit drops tabs and newlines as browsers do, so "/\t/evil.example"
-    # shows up with a host; backslashes are slashes to browsers too.
-    target = (target or "").replace("\\", "/")
-    parts = urlsplit(target)
-    if target.startswith("/") and not parts.scheme and not parts.netloc:
-        return target
-    return url_for("participant.home")
-
-
 def register(app: Flask) -> None:
     """Attach the blueprints, the language switch and the security headers."""
     from . import auth, backlog, facilitator, legal, organizer, participant, projector, review
@@ -74,7 +54,7 @@ def register(app: Flask) -> None:
 
     @app.get("/lang/<code>")
     def set_language(code: str):
-        response = redirect(_safe_next(request.args.get("next")))
+        response = redirect(safe_next(request.args.get("next")))
         if code in app.config["LANGUAGES"]:
             response.set_cookie(
                 "lang", code, max_age=365 * 24 * 3600, httponly=True, samesite="Lax"

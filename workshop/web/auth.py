@@ -15,10 +15,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from .. import broadcast
 from ..forms import LoginForm, PasswordForm, SetupCodeForm, SetupForm
 from ..services import ServiceError, accounts, codes
-from . import _safe_next
+from .responses import safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -124,7 +123,7 @@ def login():
             return render_template("auth/login.html", form=form), 429
         if organizer:
             target = (
-                _safe_next(request.args.get("next"))
+                safe_next(request.args.get("next"))
                 if request.args.get("next")
                 else url_for("organizer.dashboard")
             )
@@ -138,7 +137,6 @@ def login():
 def logout():
     """End this sign-in on the server (its cookies stop working, wherever
     they were copied) and close its open live screens."""
-    broadcast.sign_in_ended(current_user.session_token)
     accounts.close_session(current_user._get_current_object())
     logout_user()
     flash(_("You are signed out."), "success")
@@ -153,13 +151,12 @@ def password():
     form = PasswordForm()
     if form.validate_on_submit():
         try:
-            ended = accounts.change_password(
+            accounts.change_password(
                 current_user._get_current_object(), form.current.data, form.new.data
             )
         except ServiceError as error:
             flash(str(error.message), "error")
         else:
-            broadcast.sign_ins_ended(ended)
             flash(_("Your password is changed. Your other sign-ins are ended."), "success")
             # Signed in again with a new token: a copy of the old cookie is void.
             return _sign_in(

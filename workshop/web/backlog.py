@@ -46,8 +46,8 @@ from ..services import (
     reviews,
 )
 from ..services import indicators as impact
-from . import download
 from .organizer import _my_event, my_territory
+from .responses import download
 
 bp = Blueprint("backlog", __name__, url_prefix="/backlog")
 

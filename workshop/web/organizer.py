@@ -8,7 +8,6 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import broadcast
 from ..extensions import db
 from ..forms import EventForm, TableForm, category_choices
 from ..models import (
@@ -34,7 +33,7 @@ from ..services import (
     steps,
     territories,
 )
-from . import download
+from .responses import download
 
 bp = Blueprint("organizer", __name__, url_prefix="/organizer")
 
@@ -236,7 +235,6 @@ def delete_table(table_id: int):
 def rotate_link(table_id: int):
     table = _my_table(table_id)
     events.rotate_facilitator_secret(current_user, table)
-    broadcast.facilitator_link_rotated(table)
     flash(
         _("New facilitator link for %(table)s: the old link no longer works.", table=table.name),
         "success",

@@ -20,7 +20,7 @@ from ..forms import CodeForm, JoinForm, category_choices
 from ..limits import by_code, limiter, wait_words
 from ..models import Table
 from ..services import ServiceError, accounts, events, live, minors, privacy, territories
-from . import download
+from .responses import download
 
 bp = Blueprint("participant", __name__)
 JOINS_PER_MINUTE = 20  # per address and table

@@ -17,7 +17,7 @@ if ASYNC_MODE == "gevent":
 from flask_migrate import upgrade  # noqa: E402
 
 from workshop import create_app  # noqa: E402
-from workshop.broadcast import start_housekeeping  # noqa: E402
+from workshop.housekeeping import start_housekeeping  # noqa: E402
 from workshop.checkpointer import Checkpointer  # noqa: E402
 from workshop.config import protect_files  # noqa: E402
 from workshop.extensions import socketio  # noqa: E402

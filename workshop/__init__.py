@@ -47,8 +47,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # Socket handlers must be declared before the first socketio.init_app():
     # Flask-SocketIO then keeps them and registers them on every app's server.
-    from . import cli, publisher, sockets, web  # noqa: F401
+    from . import cli, jobs, publisher, sockets, web  # noqa: F401
     from .services import writes
+    from .synthesis import jobs as synthesis_jobs
 
     writes.load_operations()
 
@@ -90,4 +91,6 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     web.register(app)
     cli.register(app)
+    # What the data calls for, derived at every housekeeping round (workshop/jobs.py).
+    jobs.runner(app).derivers.append(synthesis_jobs.derive)
     return app

@@ -136,6 +136,11 @@ def load_config(instance_path: str) -> dict:
         # most this many a minute per writer (a phone, a console, an
         # organizer). A person makes a few by chance; past this, a loop.
         "UNCHANGED_WRITES_PER_MINUTE": int(os.environ.get("UNCHANGED_WRITES_PER_MINUTE", "30")),
+        # The app's theme suggestions for an evening followed by its
+        # synthesis team are computed again at most this often (seconds),
+        # when its ideas changed: grouping a hall's 2,000 ideas takes about
+        # two seconds of a core (workshop/synthesis/jobs.py).
+        "SUGGEST_EVERY": float(os.environ.get("SUGGEST_EVERY", "30")),
         # Joins from one address to the tables of one evening, per hour, on
         # top of the limit per table (20 a minute: a table's ten people on
         # one tablet fit). Real use from one device: a person, a second

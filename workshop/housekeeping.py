@@ -8,7 +8,7 @@ import os
 from flask import current_app
 from sqlalchemy import select
 
-from . import clock, presence, transport
+from . import clock, jobs, presence, transport
 from .extensions import db, socketio
 from .models import Table
 from .rooms import console_room, rooms_here, table_room
@@ -116,8 +116,9 @@ def close_unidentified(first_seen: dict[str, float], grace: float) -> None:
 
 def start_housekeeping(app) -> None:
     """Start, once per app, the task that sends the beacons, keeps this
-    server's consoles marked as connected (every PRESENCE_REFRESH seconds)
-    and closes transports that never said who they are."""
+    server's consoles marked as connected (every PRESENCE_REFRESH seconds),
+    closes transports that never said who they are and queues the jobs the
+    data calls for (workshop/jobs.py)."""
     if app.extensions.get("housekeeping"):
         return
     app.extensions["housekeeping"] = True
@@ -137,6 +138,7 @@ def start_housekeeping(app) -> None:
                 if "checkpointer" in app.extensions:  # stopped? started again
                     app.extensions["checkpointer"].ensure_running()
                 presence.close_unidentified(unidentified, transport.READ_TIMEOUT)
+                jobs.runner(app).derive()
                 with app.app_context():
                     send_beacons()
                     presence.close_ended_sign_ins()

@@ -171,6 +171,9 @@ class Event(db.Model):
     # What the projector shows in plenary: mode (off, table, cloud), the table
     # shown, automatic turns (seconds) and since when (DESIGN.md §5, step 8).
     plenary: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The evening's own stream (its themes, the room's vote, the synthesis
+    # desk): the number of its latest change, as a table's ``last_seq``.
+    last_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     territory: Mapped[Territory] = relationship(back_populates="events")
@@ -348,6 +351,30 @@ class Cluster(db.Model):
     table_id: Mapped[int] = mapped_column(ForeignKey("tables.id"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     position: Mapped[int] = mapped_column(Integer, default=0)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Theme(db.Model):
+    """A theme of the evening's synthesis: what several tables' ideas share,
+    named by the synthesis team (issue 18). A live entity of the evening's
+    stream. ``suggested``: proposed by the app (``created_by`` "app"), not
+    yet taken up by a person; ``version`` counts its edits, so that no one
+    silently overwrites another's (as a sheet's fields)."""
+
+    __tablename__ = "themes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
+    label: Mapped[str] = mapped_column(String(120))
+    keywords: Mapped[list] = mapped_column(JSON, default=list)
+    # The ideas it gathers (their tables follow): where the theme came from.
+    idea_ids: Mapped[list] = mapped_column(JSON, default=list)
+    suggested: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str] = mapped_column(String(40))  # an actor's key, or "app"
+    accepted_by: Mapped[str] = mapped_column(String(40), default="")
+    version: Mapped[int] = mapped_column(Integer, default=0)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     seq: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -26,7 +26,7 @@ from . import clock, counters, rooms
 from .extensions import socketio
 from .models import Idea, Step, Table
 from .services import changes
-from .services.changes import CONSOLE, CUT, EXTRA, PHONE, Viewer
+from .services.changes import CONSOLE, CUT, EXTRA, ORGANIZER, PHONE, Viewer
 
 log = logging.getLogger(__name__)
 OUTBOX = "live_outbox"  # session.info key: rendered pushes waiting for the commit
@@ -56,6 +56,9 @@ def render(obj, session: Session, writer: tuple | None = None) -> tuple[list[Pus
     the table's (see :meth:`Publisher.emit`). ``writer``: the screen that
     wrote the change and its viewer, whose answer has them already."""
     live_type = changes.live_type(obj)
+    if live_type.stream == changes.EVENING:
+        team = changes.view(obj, ORGANIZER, session)
+        return _answered([Push(rooms.evening_room(obj.event_id), team)], obj, session, writer), None
     table_id = changes.table_id_of(obj)
     public = changes.view(obj, PHONE, session)
     moderator = changes.view(obj, CONSOLE, session)
@@ -66,12 +69,7 @@ def render(obj, session: Session, writer: tuple | None = None) -> tuple[list[Pus
         own = changes.view(obj, Viewer("participant", owner), session)
         if own != public:
             pushes.append(Push(rooms.participant_room(owner), own, table))
-    if writer is not None:
-        # Views are rendered once per kind of viewer: the very view of the
-        # writer's answer is the one its room gets.
-        sid, viewer = writer
-        answer = changes.view(obj, viewer, session)
-        pushes = [push._replace(answered=sid) if push.view is answer else push for push in pushes]
+    pushes = _answered(pushes, obj, session, writer)
     overview = isinstance(obj, Idea | changes.NewIdea | Table | Step)
     # Looked up only when needed: a vote moves neither overviews nor counters.
     event_id = _event_id(obj, session) if overview or live_type.counted else None
@@ -79,6 +77,16 @@ def render(obj, session: Session, writer: tuple | None = None) -> tuple[list[Pus
         overview_view = {**moderator, "table_id": table_id}
         pushes.append(Push(rooms.organizers_room(event_id), overview_view))
     return pushes, event_id if live_type.counted else None
+
+
+def _answered(pushes: list[Push], obj, session: Session, writer: tuple | None) -> list[Push]:
+    """``pushes``, each marked with the screen whose write's answer has its
+    very view (views are rendered once per kind of viewer)."""
+    if writer is None:
+        return pushes
+    sid, viewer = writer
+    answer = changes.view(obj, viewer, session)
+    return [push._replace(answered=sid) if push.view is answer else push for push in pushes]
 
 
 def _writer(session: Session) -> tuple | None:
@@ -265,7 +273,9 @@ class Publisher:
                     to=own_room,
                     skip_sid=list(_answered_all(by)) or None,
                 )
-            socketio.emit("changes", {"now": now, "changes": views}, to=room, skip_sid=skip or None)
+            # A stream's own name: a screen following two streams tells them apart.
+            name = "evening" if rooms.is_evening(room) else "changes"
+            socketio.emit(name, {"now": now, "changes": views}, to=room, skip_sid=skip or None)
         for room, name, payload in extra:
             socketio.emit(name, {**payload, "now": now}, to=room)
         for room in cut:  # after the pushes: the change is the last thing they see

@@ -2,7 +2,8 @@
 
 ``table:<id>`` (the table's phones), ``participant:<id>`` (one participant's
 own tabs), ``console:<id>`` (its facilitator), ``event:<id>:organizers``,
-``event:<id>:projector`` and ``signin:<hash>`` (the open pages of one
+``event:<id>:projector``, ``evening:<id>`` (the screens that follow the
+evening's own stream) and ``signin:<hash>`` (the open pages of one
 organizer sign-in, to close them when it ends). The bottom of the live
 layers: services name rooms (for pushes and cut-offs after their commit),
 the publisher and the socket handlers use them; this module imports none of them.
@@ -36,6 +37,15 @@ def is_overview(room: str) -> bool:
 
 def projector_room(event_id: int) -> str:
     return f"event:{event_id}:projector"
+
+
+def evening_room(event_id: int) -> str:
+    """The screens that follow the evening's own stream (its synthesis team)."""
+    return f"evening:{event_id}"
+
+
+def is_evening(room: str) -> bool:
+    return room.startswith("evening:")
 
 
 def sign_in_room(token_hash: str) -> str:

@@ -87,7 +87,8 @@ def _connect_organizer(auth) -> tuple[dict, list[str]]:
     sign_in = codes.token_hash(current_user.session_token)
     presence.organizer_screen_opened(request.sid, sign_in)
     who = {"role": "organizer", "event_id": event.id}
-    return who, [rooms.organizers_room(event.id), rooms.sign_in_room(sign_in)]
+    screens = [rooms.organizers_room(event.id), rooms.evening_room(event.id)]
+    return who, [*screens, rooms.sign_in_room(sign_in)]
 
 
 def _connect_projector(auth) -> tuple[dict, list[str]]:
@@ -324,6 +325,16 @@ CATCH_UP = {
 }
 
 
+def _organizer_evening_catch_up(data) -> dict:
+    event = _watched_event()
+    answer = changes.evening_catch_up(event.id, data, changes.ORGANIZER)
+    return {"ok": True, **answer, "now": clock.epoch_ms()}
+
+
+# Who follows the evening's own stream (sync {stream: "evening", since}).
+EVENING_CATCH_UP = {"organizer": _organizer_evening_catch_up}
+
+
 SYNCS_PER_MINUTE = 30  # a screen catches up on connecting and on a gap: a few a minute
 
 
@@ -332,11 +343,12 @@ SYNCS_PER_MINUTE = 30  # a screen catches up on connecting and on a gap: a few a
 def on_sync(data):
     """Everything a screen missed since the sequence number it last saw."""
     role = _who().get("role")
-    if role not in CATCH_UP:
+    catch_ups = EVENING_CATCH_UP if data.get("stream") == changes.EVENING else CATCH_UP
+    if role not in catch_ups:
         raise inputs.refused()
     if retry_after := limiter(current_app).hit(f"sync:{request.sid}", SYNCS_PER_MINUTE, 60):
         raise inputs.too_fast(retry_after)
-    return CATCH_UP[role](data)
+    return catch_ups[role](data)
 
 
 # --- every write ----------------------------------------------------------------

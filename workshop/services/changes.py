@@ -9,6 +9,13 @@ redacted for each. Catch-up (:func:`since`) returns the current state of every
 entity changed after N, redacted the same way, so that a screen that missed a
 push sees exactly what the push would have shown it.
 
+An evening has a stream of its own, numbered the same way from the
+evening's counter (``Event.last_seq``): what belongs to the evening as a
+whole (its themes, the room's vote, the synthesis desk). Its changes are
+pushed to the evening's room under the name ``evening`` and caught up with
+``sync {stream: "evening", since}`` (:func:`evening_catch_up`); a screen may
+follow its table's stream and its evening's.
+
 Every number reaches every screen: where a viewer may not see an entity
 (another phone's private idea, a hidden idea), it gets a placeholder with the
 number, so that withheld content never looks like a lost push.
@@ -41,6 +48,7 @@ from ..extensions import db
 from ..models import (
     Cluster,
     Commitment,
+    Event,
     EventStatus,
     Idea,
     IdeaKind,
@@ -48,6 +56,7 @@ from ..models import (
     SheetField,
     Step,
     Table,
+    Theme,
     Vote,
 )
 from ..sqlite import Prepared
@@ -262,6 +271,31 @@ def commitment_view(commitment: Commitment, viewer: Viewer) -> dict:
     return view
 
 
+def theme_view(theme: Theme, _viewer: Viewer) -> dict:
+    """A theme of the synthesis as the team sees it: who proposed it (the
+    app or a person) and whether a person has taken it up."""
+    view: dict[str, Any] = {
+        "type": "theme",
+        "id": theme.id,
+        "seq": theme.seq,
+        "deleted": theme.deleted,
+    }
+    if not theme.deleted:
+        view.update(
+            label=theme.label,
+            keywords=list(theme.keywords or []),
+            idea_ids=list(theme.idea_ids or []),
+            suggested=theme.suggested,
+            by="app" if theme.created_by == SYSTEM else "team",
+            version=theme.version,
+        )
+    return view
+
+
+TABLE, EVENING = "table", "evening"  # the streams: a table's, an evening's
+SYSTEM = "app"  # the key of what the app itself writes (its suggestions)
+
+
 @dataclass(frozen=True)
 class LiveType:
     """One kind of live entity: its model, its sequence column, its view."""
@@ -271,18 +305,20 @@ class LiveType:
     seq_attr: str
     view: Any
     counted: bool = False  # changes move the organizers' counters
+    stream: str = TABLE  # numbered in its table's stream, or its evening's
 
     def owner(self, obj) -> int | None:
         """The participant who sees more of ``obj`` than the rest of the table."""
         return getattr(obj, "participant_id", None)
 
-    def changed(self, table_id: int, since: int, upto: int) -> list:
-        """This type's entities of table ``table_id`` changed in (since, upto]."""
+    def changed(self, stream_id: int, since: int, upto: int) -> list:
+        """This type's entities of the table (or evening) ``stream_id``
+        changed in (since, upto]."""
         if self.model is Table:
-            table = db.session.scalar(_TABLE, {"table_id": table_id})
+            table = db.session.scalar(_TABLE, {"table_id": stream_id})
             return [table] if table is not None and since < table.state_seq <= upto else []
         found = db.session.scalars(
-            self._changed, {"table_id": table_id, "since": since, "upto": upto}
+            self._changed, {"stream_id": stream_id, "since": since, "upto": upto}
         )
         return list(found)
 
@@ -290,8 +326,9 @@ class LiveType:
     def _changed(self):
         # Built once (building and keying a statement cost more than running it).
         seq = getattr(self.model, self.seq_attr)
+        key = self.model.event_id if self.stream == EVENING else self.model.table_id
         query = select(self.model).where(
-            self.model.table_id == bindparam("table_id"),
+            key == bindparam("stream_id"),
             seq > bindparam("since"),
             seq <= bindparam("upto"),
         )
@@ -360,7 +397,10 @@ TYPES: dict[type, LiveType] = {
     Cluster: LiveType("cluster", Cluster, "seq", cluster_view),
     SheetField: LiveType("sheet_field", SheetField, "seq", sheet_field_view),
     Commitment: LiveType("commitment", Commitment, "seq", commitment_view),
+    Theme: LiveType("theme", Theme, "seq", theme_view, stream=EVENING),
 }
+TABLE_TYPES = [live_type for live_type in TYPES.values() if live_type.stream == TABLE]
+EVENING_TYPES = [live_type for live_type in TYPES.values() if live_type.stream == EVENING]
 BY_NAME = {live_type.name: live_type for live_type in TYPES.values()}
 # A card being posted is an idea too, a vote being cast a vote (not kinds of
 # their own: catch-up reads each kind once).
@@ -388,6 +428,13 @@ def view(obj, viewer: Viewer, session: Session | None = None) -> dict:
     if key not in views:
         views[key] = live_type(obj).view(obj, viewer)
     return views[key]
+
+
+def stream_of(obj) -> tuple[str, int]:
+    """The stream ``obj``'s changes are numbered in: its table's or its evening's."""
+    if live_type(obj).stream == EVENING:
+        return EVENING, obj.event_id
+    return TABLE, table_id_of(obj)
 
 
 def table_id_of(obj) -> int:
@@ -439,6 +486,13 @@ _NUMBER_CHANGES = Prepared(
     .values(last_seq=_tables.c.last_seq + bindparam("count"), last_activity_at=bindparam("now"))
     .returning(_tables.c.last_seq)
 )
+_events = Event.__table__
+_NUMBER_EVENING_CHANGES = Prepared(
+    update(_events)
+    .where(_events.c.id == bindparam("event_id"))
+    .values(last_seq=_events.c.last_seq + bindparam("count"))
+    .returning(_events.c.last_seq)
+)
 _INSERTS = {
     new: Prepared(insert(new.__table__).returning(new.__table__.c.id)) for new in (NewIdea, NewVote)
 }
@@ -456,16 +510,19 @@ def assign(session: Session | None = None) -> None:
     todo = [o for o in session.info.get(PENDING, []) if id(o) not in numbered]
     if not todo:
         return
-    by_table: dict[int, list] = {}
+    by_stream: dict[tuple[str, int], list] = {}
     for obj in todo:
-        by_table.setdefault(table_id_of(obj), []).append(obj)
+        by_stream.setdefault(stream_of(obj), []).append(obj)
     # Not flushed before numbering: two new entities must not meet at seq 0.
     with session.no_autoflush:
-        for table_id, objs in by_table.items():
-            [(last,)] = _NUMBER_CHANGES.run(
-                session.connection(),
-                {"table_id": table_id, "count": len(objs), "now": clock.now()},
-            )
+        for (stream, stream_id), objs in by_stream.items():
+            if stream == EVENING:
+                numbers = _NUMBER_EVENING_CHANGES
+                values = {"event_id": stream_id, "count": len(objs)}
+            else:
+                numbers = _NUMBER_CHANGES
+                values = {"table_id": stream_id, "count": len(objs), "now": clock.now()}
+            [(last,)] = numbers.run(session.connection(), values)
             for offset, obj in enumerate(objs):
                 setattr(obj, live_type(obj).seq_attr, last - len(objs) + 1 + offset)
                 numbered.add(id(obj))
@@ -509,14 +566,14 @@ def seq_of(obj) -> int:
 
 _CURRENT_SEQ = Prepared(select(Table.last_seq).where(Table.id == bindparam("table_id")))
 # The table last: its reporter is then among the participants loaded.
-_CATCH_UP_ORDER = sorted(TYPES.values(), key=lambda live_type: live_type.model is Table)
+_CATCH_UP_ORDER = sorted(TABLE_TYPES, key=lambda live_type: live_type.model is Table)
 
 
 def _types_changed_query():
     # Which types have changes in (since, upto]: one query instead of one per
     # type, most of them empty (a phone connecting meets no vote, no cluster…).
     found = []
-    for live_type in TYPES.values():
+    for live_type in TABLE_TYPES:
         if live_type.model is Table:
             continue
         seq = getattr(live_type.model, live_type.seq_attr)
@@ -614,10 +671,11 @@ def _phones_catch_up(table_id: int, since_seq: int, upto: int) -> list[tuple]:
 @dataclass
 class Start:
     """This server's epoch (None: pushes never outrun the disk) and every
-    table's number when it started."""
+    table's (and evening's) number when it started."""
 
     epoch: str | None = None
     floors: dict[int, int] = field(default_factory=dict)
+    evening_floors: dict[int, int] = field(default_factory=dict)
 
 
 START = Start()
@@ -627,15 +685,29 @@ def remember_start() -> None:
     """Open a new epoch: call at the start of a server whose pushes may
     outrun the disk, before it writes anything."""
     START.floors = dict(db.session.execute(select(Table.id, Table.last_seq)).tuples().all())
+    START.evening_floors = {
+        event_id: seq for event_id, seq in db.session.execute(select(Event.id, Event.last_seq))
+    }
     START.epoch = secrets.token_hex(6)
 
 
-def _saw_lost_numbers(table_id: int, data: dict) -> bool:
+def _saw_lost_numbers(floor: int, data: dict) -> bool:
     epoch = data.get("epoch")
     if START.epoch is None or not isinstance(epoch, str) or epoch == START.epoch:
         return False
     seen = max(integer(data.get("since")) or 0, integer(data.get("seen")) or 0)
-    return seen > START.floors.get(table_id, 0)
+    return seen > floor
+
+
+def _since_and_epoch(data: dict, floor: int) -> tuple[Any, dict]:
+    """Where a catch-up starts, and what its answer says of this server's epoch."""
+    answer: dict[str, Any] = {}
+    since_seq = data.get("since")
+    if START.epoch is not None:
+        answer["epoch"] = START.epoch
+        if _saw_lost_numbers(floor, data):
+            answer["reset"], since_seq = True, 0
+    return since_seq, answer
 
 
 def catch_up(table_id: int, data: dict, viewer: Viewer) -> dict:
@@ -643,13 +715,30 @@ def catch_up(table_id: int, data: dict, viewer: Viewer) -> dict:
     ``seen``, its ``epoch``): ``{seq, changes}`` since its number, with this
     server's ``epoch``; with ``reset`` and everything if what it saw may
     have been lost in a power cut."""
-    answer: dict[str, Any] = {}
-    since_seq = data.get("since")
-    if START.epoch is not None:
-        answer["epoch"] = START.epoch
-        if _saw_lost_numbers(table_id, data):
-            answer["reset"], since_seq = True, 0
+    since_seq, answer = _since_and_epoch(data, START.floors.get(table_id, 0))
     answer["changes"], answer["seq"] = since(table_id, since_seq, viewer)
+    return answer
+
+
+_EVENING_SEQ = Prepared(select(Event.last_seq).where(Event.id == bindparam("event_id")))
+
+
+def evening_catch_up(event_id: int, data: dict, viewer: Viewer) -> dict:
+    """A screen's catch-up on the evening's own stream, as :func:`catch_up`
+    on a table's: ``{seq, changes}`` since its number, in order."""
+    since_seq, answer = _since_and_epoch(data, START.evening_floors.get(event_id, 0))
+    since_seq = integer(since_seq)
+    since_seq = since_seq if since_seq is not None and since_seq >= 0 else 0
+    found = _EVENING_SEQ.run(db.session.connection(), {"event_id": event_id})
+    upto = (found[0][0] if found else 0) or 0
+    changed = [
+        obj
+        for live_type in EVENING_TYPES
+        if upto > since_seq
+        for obj in live_type.changed(event_id, since_seq, upto)
+    ]
+    answer["changes"] = [live_type(obj).view(obj, viewer) for obj in sorted(changed, key=seq_of)]
+    answer["seq"] = upto
     return answer
 
 

@@ -54,6 +54,7 @@ from ..models import (
     Review,
     SheetField,
     Table,
+    Theme,
     Vote,
 )
 from ..sqlite import erase_traces
@@ -315,6 +316,7 @@ def purge_event(organizer: Organizer, event: Event, decision: dict) -> Purge:
     _scrub(Cluster, Cluster.table_id.in_(table_ids), scrub, "name")
     _scrub(SheetField, SheetField.table_id.in_(table_ids), scrub, "text", "edited_by")
     _scrub(Table, Table.id.in_(table_ids), scrub, "console_message")
+    _scrub(Theme, Theme.event_id == event.id, scrub, "label")  # a theme may quote someone
     project_ids = list(
         session.scalars(
             select(Project.id).where(

@@ -173,6 +173,8 @@ class Actor:
 
     @property
     def journal_name(self) -> str:
+        if self.role == "system":
+            return changes.SYSTEM
         if self.role == "facilitator":
             return f"facilitator:table:{self.table_id}"
         if self.role == "organizer":
@@ -203,6 +205,12 @@ def as_organizer(organizer: Organizer, table: Table) -> Actor:
 def as_organizer_of(organizer: Organizer, event: Event) -> Actor:
     """An organizer writing to the evening as a whole (the plenary)."""
     return Actor(f"o:{organizer.id}", "organizer", organizer=organizer, event=event)
+
+
+def as_system(event: Event) -> Actor:
+    """The app itself, writing to an evening (its suggestions): a writer of
+    its own, never taken for a person, whose changes a person takes up or not."""
+    return Actor(f"{changes.SYSTEM}:{event.id}", "system", event=event)
 
 
 @dataclass(frozen=True)
@@ -246,17 +254,23 @@ class Op:
     # A participant's write of it loads no entity: it may run without the
     # ORM session (workshop/direct.py).
     direct: bool
+    # It changes entities of the evening's own stream (themes…): answered,
+    # like a table's write, with its changes and their number.
+    evening: bool = False
 
 
 OPS: dict[str, Op] = {}
 MODERATORS = ("facilitator", "organizer")
 
 
-def op(name: str, *roles: str, event_wide: bool = False, direct: bool = False):
-    """Register an operation that ``roles`` may perform (``direct``: see :class:`Op`)."""
+def op(
+    name: str, *roles: str, event_wide: bool = False, direct: bool = False, evening: bool = False
+):
+    """Register an operation that ``roles`` may perform (``direct``,
+    ``evening``: see :class:`Op`; an evening's write is event-wide)."""
 
     def register(run: Callable[[Request], None]):
-        OPS[name] = Op(name, frozenset(roles), run, event_wide, direct)
+        OPS[name] = Op(name, frozenset(roles), run, event_wide or evening, direct, evening)
         return run
 
     return register
@@ -350,6 +364,9 @@ def _carry_out(operation_: Op, req: Request) -> dict:
     changes.assign()
     touched = changes.pending()
     table_id = req.actor.table_id
+    # A table's write, or one to the evening's own stream, is answered with
+    # its changes; an evening-wide command over many tables by its pushes.
+    streamed = table_id is not None or operation_.evening
     if not touched and table_id is not None:
         # Changing nothing, it still keeps a receipt (a late resend must not
         # redo it after a later change): a writer gets only so many. (An
@@ -357,7 +374,7 @@ def _carry_out(operation_: Op, req: Request) -> dict:
         limit = current_app.config["UNCHANGED_WRITES_PER_MINUTE"]
         req.spend(f"unchanged:{req.actor.key}", limit, 60)
     # An evening-wide write numbers changes of many tables: no one number says it all.
-    seq = max((changes.seq_of(obj) for obj in touched), default=None) if table_id else None
+    seq = max((changes.seq_of(obj) for obj in touched), default=None) if streamed else None
     _RECEIPT.run(
         db.session.connection(),
         {
@@ -367,7 +384,7 @@ def _carry_out(operation_: Op, req: Request) -> dict:
             "op": operation_.name,
             "seq": seq,
             # An evening-wide write is answered by pushes; a resend only needs to know it was done.
-            "refs": changes.refs(touched) if table_id else [],
+            "refs": changes.refs(touched) if streamed else [],
         },
     )
     # The receipt is new (a resend would have failed on its uniqueness): spend.
@@ -379,11 +396,9 @@ def _carry_out(operation_: Op, req: Request) -> dict:
     answer = {
         "ok": True,
         "seq": seq,
-        "changes": []
-        if table_id is None
-        else [changes.view(obj, req.actor.viewer) for obj in touched],
+        "changes": [changes.view(obj, req.actor.viewer) for obj in touched] if streamed else [],
     }
-    if table_id is not None:
+    if streamed:
         changes.answered_as(req.actor.viewer)
     db.session.commit()
     if req.erases:

@@ -1,8 +1,6 @@
 """Web blueprints and what every page shares."""
 
-from urllib.parse import urlsplit
-
-from flask import Flask, Response, redirect, render_template, request, url_for
+from flask import Flask, redirect, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l

@@ -1,0 +1,154 @@
+"""The job runner (issue 18, item 0): work off the event loop, written back
+as ordinary changes, derived again from the data after a restart; and its
+first job, the app's theme suggestions for the synthesis team."""
+
+import threading
+import time
+
+from flask import has_app_context
+from sqlalchemy import select
+
+from workshop import jobs
+from workshop.extensions import db
+from workshop.models import Event, Theme
+
+from .helpers import organizer_screen, phone
+
+
+def wait_for(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "never happened"
+        time.sleep(0.01)
+
+
+def test_a_job_computes_without_the_app_and_writes_back_within_it(app):
+    runner, seen = jobs.JobRunner(app), {}
+
+    def compute():
+        seen["compute"] = has_app_context()
+        return 42
+
+    def apply(result):
+        seen["apply"] = (has_app_context(), result)
+
+    assert runner.submit(jobs.Job("answer", compute, apply))
+    wait_for(lambda: runner.done == 1)
+    assert seen == {"compute": False, "apply": (True, 42)}
+
+
+def test_the_queue_is_bounded_and_a_waiting_job_is_replaced_by_a_newer_one(app):
+    runner, started, release, applied = (
+        jobs.JobRunner(app, size=2),
+        threading.Event(),
+        threading.Event(),
+        [],
+    )
+
+    def blocking():
+        started.set()
+        release.wait(10)
+
+    def job(key, label, compute=lambda: None):
+        return jobs.Job(key, compute, lambda _result: applied.append(label))
+
+    assert runner.submit(job("busy", "busy", blocking))
+    started.wait(10)
+    assert runner.submit(job("b", "b, old data")) and runner.submit(job("c", "c"))
+    assert not runner.submit(job("d", "d"))  # full: refused, not queued
+    assert runner.submit(job("b", "b, new data"))  # the same work on newer data
+    release.set()
+    wait_for(lambda: runner.done == 3)
+    assert applied == ["busy", "b, new data", "c"]
+
+
+def test_a_failing_job_is_logged_and_the_next_one_runs(app, caplog):
+    runner, applied = jobs.JobRunner(app), []
+    runner.submit(jobs.Job("broken", lambda: 1 / 0, applied.append))
+    runner.submit(jobs.Job("fine", lambda: "ok", applied.append))
+    wait_for(lambda: runner.done + runner.failed == 2)
+    assert applied == ["ok"] and runner.failed == 1
+    assert "job broken failed" in caplog.text
+
+
+IDEAS = [
+    "Une navette en bus vers la gare",
+    "Un bus le samedi pour aller au marché",
+    "Covoiturage vers la gare le matin",
+    "Navette bus pour les collégiens",
+    "Un jardin partagé au centre du village",
+    "Des jardins potagers partagés pour les familles",
+    "Un potager à l'école",
+    "Jardin partagé avec des bacs pour les aînés",
+]
+
+
+def themes_in_db(app) -> list[Theme]:
+    with app.app_context():
+        found = db.session.scalars(select(Theme).order_by(Theme.id)).all()
+        db.session.expunge_all()
+        return found
+
+
+def evening_seq(app, evening) -> int:
+    with app.app_context():
+        return db.session.get(Event, evening.event_id).last_seq
+
+
+def test_the_app_suggests_themes_to_the_team_and_a_restart_adds_nothing(app, evening):
+    app.config["SUGGEST_EVERY"] = 0
+    posted = []
+    for number, table in enumerate(evening.tables):
+        _, screen = phone(app, table, f"Tel {number}")
+        for text in IDEAS[number::2]:
+            posted.append(screen.write("idea.post", {"text": text})["changes"][0]["id"])
+    runner = jobs.runner(app)
+    assert runner.derive() is None and runner.done == 0  # no team watching: nothing to do
+    team = organizer_screen(app, evening)
+    team.forget()
+
+    runner.derive()
+    wait_for(lambda: runner.done == 1)
+
+    suggested = themes_in_db(app)
+    assert suggested and all(t.suggested and t.created_by == "app" for t in suggested)
+    assert set().union(*(t.idea_ids for t in suggested)) <= set(posted)
+    wait_for(lambda: len(team.received("evening")) >= 1)
+    pushed = [c for push in team.received("evening") for c in push["changes"]]
+    assert {c["id"] for c in pushed} == {t.id for t in suggested}
+    assert all(c["by"] == "app" and c["suggested"] for c in pushed)
+
+    seq = evening_seq(app, evening)
+    runner.derive()  # nothing changed: no job
+    time.sleep(0.2)
+    assert runner.done == 1
+    app.extensions.pop("themes_computed_from")  # a restart forgets what was computed
+    runner.derive()
+    wait_for(lambda: runner.done == 2)
+    assert [t.id for t in themes_in_db(app)] == [t.id for t in suggested]
+    assert evening_seq(app, evening) == seq  # computed again, nothing written again
+
+
+def test_a_suggestion_a_person_took_up_stays_theirs_when_the_ideas_change(app, evening):
+    app.config["SUGGEST_EVERY"] = 0
+    _, alice = phone(app, evening.tables[0], "Alice")
+    for text in IDEAS:
+        alice.write("idea.post", {"text": text})
+    team = organizer_screen(app, evening)
+    runner = jobs.runner(app)
+    runner.derive()
+    wait_for(lambda: runner.done == 1)
+    first = themes_in_db(app)[0]
+    assert team.write("theme.accept", {"theme_id": first.id})["ok"]
+    team.write("theme.update", {"theme_id": first.id, "label": "Se déplacer", "base_version": 0})
+
+    for text in ("Une ressourcerie", "Un repair café", "Une recyclerie solidaire"):
+        alice.write("idea.post", {"text": text})
+    runner.derive()
+    wait_for(lambda: runner.done == 2)
+
+    kept = {t.id: t for t in themes_in_db(app)}
+    assert kept[first.id].label == "Se déplacer" and not kept[first.id].deleted
+    assert not kept[first.id].suggested and kept[first.id].accepted_by.startswith("o:")
+    # The app's own pending suggestions are its to withdraw, never a person's.
+    assert all(t.suggested or t.id == first.id for t in kept.values() if t.created_by == "app")

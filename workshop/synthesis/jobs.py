@@ -1,0 +1,129 @@
+"""The app's theme suggestions for an evening, as a job (issue 18).
+
+While a synthesis team follows a live evening (someone in its evening
+room), every housekeeping round looks whether its ideas changed since the
+suggestions were last computed; if so, a job reads them (on the loop, as
+plain values), groups them off the loop (:func:`~.suggest.themes`), and
+writes the result back as the app's suggestions through the one write path:
+a new grouping becomes a suggestion, a suggestion no one took up and that no
+longer comes out is withdrawn, and a grouping the evening already has (a
+suggestion pending, or a theme of the team's) is left alone. Nothing is
+applied without a person: the team accepts, edits or deletes suggestions.
+
+After a restart nothing is remembered: the first round computes again, and
+writes named after what they computed are answered from their receipts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+from sqlalchemy import func, select
+
+from .. import rooms
+from ..client import envelope
+from ..extensions import db
+from ..jobs import Job
+from ..models import Event, EventStatus, Idea, Table, Theme
+from ..services import ServiceError, writes
+from . import suggest
+
+MAX_IDEAS = suggest.MAX_IDEAS  # an evening's ideas read at most (the newest are left)
+
+
+def _visible(query, event_id: int):
+    """``query`` over the evening's ideas the whole team may group."""
+    return query.join(Table, Table.id == Idea.table_id).where(
+        Table.event_id == event_id,
+        Idea.deleted.is_(False),
+        Idea.hidden.is_(False),
+        Idea.private.is_(False),
+    )
+
+
+def _visible_ideas(event_id: int) -> list[dict]:
+    """The evening's ideas every screen of the team may group, as plain values."""
+    query = select(Idea.id, Idea.text, Table.name, Table.brief_title)
+    rows = db.session.execute(_visible(query, event_id).order_by(Idea.id).limit(MAX_IDEAS))
+    return [
+        {"id": idea_id, "text": text, "table": table, "brief": brief}
+        for idea_id, text, table, brief in rows
+    ]
+
+
+def _marker(event_id: int) -> tuple:
+    """What changes when the ideas to group do (how many, newest, latest edit)."""
+    query = select(func.count(Idea.id), func.max(Idea.id), func.max(Idea.updated_at))
+    return tuple(str(value) for value in db.session.execute(_visible(query, event_id)).one())
+
+
+def _client_id(*parts) -> str:
+    """A write named after what it computed: the same result, the same name."""
+    return "app-" + hashlib.sha256(repr(parts).encode()).hexdigest()[:40]
+
+
+def theme_suggestions(event_id: int) -> Job:
+    """The job that suggests ``event_id``'s themes from its ideas as they are now."""
+    event = db.session.get(Event, event_id)
+    ideas, language = _visible_ideas(event_id), event.language if event else "fr"
+    language = language if language in suggest.STEMMERS else "fr"
+
+    def compute() -> list[dict]:
+        return suggest.themes(ideas, language) if ideas else []
+
+    def apply(found: list[dict]) -> None:
+        write_suggestions(event_id, found)
+
+    return Job(f"themes:{event_id}", compute, apply)
+
+
+def write_suggestions(event_id: int, found: list[dict]) -> None:
+    """Write ``found`` (``[{"label", "keywords", "ideas"}]``) as the app's
+    suggestions for the evening: see the module's docstring."""
+    event = db.session.get(Event, event_id)
+    if event is None or event.status != EventStatus.live:
+        return
+    actor = writes.as_system(event)
+    themes = db.session.scalars(
+        select(Theme).where(Theme.event_id == event_id, Theme.deleted.is_(False))
+    ).all()
+    pending = {t.id: frozenset(t.idea_ids or []) for t in themes if t.suggested}
+    existing = {frozenset(t.idea_ids or []) for t in themes}
+    wanted = {frozenset(theme["ideas"]) for theme in found}
+    writes_ = []
+    for theme in found:
+        ideas = frozenset(theme["ideas"])
+        if ideas in existing:
+            continue
+        data = {"label": theme["label"], "keywords": theme["keywords"], "idea_ids": theme["ideas"]}
+        writes_.append(envelope("theme.suggest", data, _client_id(event_id, sorted(ideas))))
+    for theme_id, ideas in pending.items():
+        if ideas not in wanted:
+            data = {"theme_id": theme_id}
+            writes_.append(envelope("theme.withdraw", data, _client_id(event_id, "out", theme_id)))
+    for write in writes_:
+        try:
+            writes.perform(actor, write)
+        except ServiceError:  # an idea deleted meanwhile: the next round sees it
+            return
+
+
+def derive(app) -> list[Job]:
+    """A job for each live evening followed by a synthesis team whose ideas
+    changed since its suggestions were last computed (in this process), at
+    most every ``SUGGEST_EVERY`` seconds (grouping a hall's ideas takes a
+    second or two of a core: not at every round while they pour in)."""
+    computed = app.extensions.setdefault("themes_computed_from", {})  # event -> (marker, when)
+    every, now = app.config["SUGGEST_EVERY"], time.monotonic()
+    jobs = []
+    live = select(Event.id).where(Event.status == EventStatus.live)
+    for event_id in db.session.scalars(live):
+        if not rooms.reachable(rooms.evening_room(event_id)):
+            continue
+        marker, when = computed.get(event_id, (None, -every))
+        if now - when < every or (latest := _marker(event_id)) == marker:
+            continue
+        computed[event_id] = (latest, now)
+        jobs.append(theme_suggestions(event_id))
+    return jobs

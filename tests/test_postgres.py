@@ -11,7 +11,7 @@ from flask_migrate import upgrade
 from workshop import create_app
 from workshop.client import envelope, new_client_id
 from workshop.extensions import db
-from workshop.models import Idea, Participant, Table, Vote
+from workshop.models import Event, Idea, Organizer, Participant, Table, Theme, Vote
 from workshop.services import ServiceError, writes
 
 from .helpers import join, make_event, make_organizer
@@ -124,3 +124,30 @@ def test_a_vote_budget_holds_against_concurrent_writers(concurrent_app):
 
     active = sa.select(sa.func.count(Vote.id)).where(Vote.participant_id == voter_id, Vote.active)
     assert db.session.scalar(active) == 3
+
+
+def test_concurrent_writes_to_the_evening_get_unique_gapless_numbers(concurrent_app):
+    """The evening's own stream holds like a table's: four team members and
+    the app writing themes at once, every number once, none skipped."""
+    organizer = make_organizer()
+    event = make_event(organizer)
+    event_id, organizer_id, start = event.id, organizer.id, event.last_seq
+    db.session.commit()
+
+    def write_five(n):
+        event = db.session.get(Event, event_id)
+        if n == 4:
+            actor = writes.as_system(event)
+            op = "theme.suggest"
+        else:
+            actor = writes.as_organizer_of(db.session.get(Organizer, organizer_id), event)
+            op = "theme.create"
+        for k in range(5):
+            writes.perform(actor, envelope(op, {"label": f"Thème {n}-{k}"}))
+
+    _in_threads(concurrent_app, 5, write_five)
+
+    db.session.expire_all()
+    seqs = sorted(db.session.scalars(sa.select(Theme.seq).where(Theme.event_id == event_id)))
+    assert seqs == list(range(start + 1, start + 26))
+    assert db.session.get(Event, event_id).last_seq == start + 25

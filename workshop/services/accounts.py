@@ -15,6 +15,7 @@ from ..models import Event, JournalEntry, Organizer, OrganizerSession, Territory
 from ..rooms import sign_in_room
 from . import ServiceError, codes, journal
 from .changes import cut_off_after_commit
+from .transaction import commit
 
 MIN_PASSWORD_LENGTH = 10
 MAX_FAILED_LOGINS = 10
@@ -85,7 +86,7 @@ def create_first_organizer(
     except ServiceError:
         db.session.rollback()  # no territory without its organizer
         raise
-    db.session.commit()
+    commit()
     return organizer
 
 
@@ -125,7 +126,7 @@ def authenticate(email: str, password: str, client: str = "") -> Organizer | Non
     if check_password_hash(known, password or "") and organizer:
         return organizer
     journal.record("anonymous", "login.failed", attempt)
-    db.session.commit()
+    commit()
     return None
 
 
@@ -137,7 +138,7 @@ def open_session(organizer: Organizer) -> str:
         delete(OrganizerSession).where(OrganizerSession.created_at < utcnow() - SESSION_LIFETIME)
     )
     db.session.add(OrganizerSession(organizer_id=organizer.id, token_hash=codes.token_hash(token)))
-    db.session.commit()
+    commit()
     organizer.session_token = token
     return token
 
@@ -168,7 +169,7 @@ def close_session(organizer: Organizer) -> None:
         db.session.execute(delete(OrganizerSession).where(OrganizerSession.token_hash == ended))
         journal.record(f"organizer:{organizer.id}", "organizer.signed_out", "")
         cut_off_after_commit(sign_in_room(ended))  # its open screens close
-        db.session.commit()
+        commit()
 
 
 def live_sessions(token_hashes) -> set[str]:
@@ -199,7 +200,7 @@ def change_password(organizer: Organizer, current: str, new: str) -> list[str]:
     journal.record(f"organizer:{organizer.id}", "organizer.password_changed", "")
     for token_hash in ended:
         cut_off_after_commit(sign_in_room(token_hash))
-    db.session.commit()
+    commit()
     return ended
 
 

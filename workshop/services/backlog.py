@@ -45,6 +45,7 @@ from ..models import (
     Vote,
 )
 from . import ServiceError, accounts, journal, minors, plenary, sheet_template
+from .transaction import commit
 
 # What a table's result is, by the challenge it worked on.
 STAGE_OF_CHALLENGE = {
@@ -278,7 +279,7 @@ def promote_event(organizer: Organizer, event: Event, commit: bool = True) -> Pr
         record(organizer, project, "project.created", origin="table", table_id=table.id)
         result.created.append(project)
     if commit:
-        db.session.commit()
+        commit()
     return result
 
 
@@ -315,7 +316,7 @@ def promote_idea(organizer: Organizer, idea: Idea) -> Project:
     db.session.add(project)
     db.session.flush()
     record(organizer, project, "project.created", origin="idea", idea_id=idea.id)
-    db.session.commit()
+    commit()
     return project
 
 
@@ -470,7 +471,7 @@ def tick(organizer: Organizer, project: Project, ticked_keys) -> None:
         organizer, project, "project.gate", stage=stage,
         ticked=sorted(wanted - set(before)), unticked=sorted(set(before) - wanted),
     )  # fmt: skip
-    db.session.commit()
+    commit()
 
 
 def unticked_on_the_way(project: Project, stage: ProjectStage) -> list[str]:
@@ -514,7 +515,7 @@ def move(organizer: Organizer, project: Project, stage: ProjectStage, reason: st
         organizer, project, "project.moved",
         before=before.value, after=stage.value, reason=reason, unticked=unticked,
     )  # fmt: skip
-    db.session.commit()
+    commit()
 
 
 def update(organizer: Organizer, project: Project, **fields) -> None:
@@ -529,7 +530,7 @@ def update(organizer: Organizer, project: Project, **fields) -> None:
     project.updated_at = clock.now()
     values = {k: str(fields[k]) for k in changed if k in ("status", "carrier_status")}
     record(organizer, project, "project.updated", fields=changed, **values)
-    db.session.commit()
+    commit()
 
 
 def history(project: Project) -> list[JournalEntry]:
@@ -637,7 +638,7 @@ def set_rules(
         **(territory.settings or {}), "stage_days": days, "gates": lists, "targets": aims,
     }  # fmt: skip
     journal.record(_actor(organizer), "territory.rules", territory.name, territory_id=territory.id)
-    db.session.commit()
+    commit()
 
 
 # --- following a project up -------------------------------------------------------
@@ -683,7 +684,7 @@ def add_action(organizer: Organizer, project: Project, what: str, who: str, due)
     project.actions.append(ProjectAction(what=what, who=(who or "").strip()[:200], due=due))
     project.updated_at = clock.now()
     record(organizer, project, "project.action_added", what=what)
-    db.session.commit()
+    commit()
 
 
 def set_action_done(organizer: Organizer, project: Project, action_id, done: bool) -> None:
@@ -696,7 +697,7 @@ def set_action_done(organizer: Organizer, project: Project, action_id, done: boo
     action.done_at = clock.now() if done else None
     record(organizer, project, "project.action_done" if done else "project.action_reopened",
             what=action.what)  # fmt: skip
-    db.session.commit()
+    commit()
 
 
 def overdue(action: ProjectAction, today=None) -> bool:
@@ -710,7 +711,7 @@ def add_note(organizer: Organizer, project: Project, text: str) -> None:
     text = _required(text, MAX_NOTE, _l("The note is empty."))
     project.notes.append(ProjectNote(text=text, author=organizer.name, at=clock.now()))
     record(organizer, project, "project.note_added")
-    db.session.commit()
+    commit()
 
 
 def declare(organizer: Organizer, project: Project, kind: OutcomeKind, value, as_of) -> None:
@@ -725,7 +726,7 @@ def declare(organizer: Organizer, project: Project, kind: OutcomeKind, value, as
     )
     record(organizer, project, "project.outcome", kind=kind.value, value=float(value),
             as_of=as_of.isoformat())  # fmt: skip
-    db.session.commit()
+    commit()
 
 
 def check_outcome(organizer: Organizer, project: Project, outcome_id) -> None:
@@ -738,7 +739,7 @@ def check_outcome(organizer: Organizer, project: Project, outcome_id) -> None:
     outcome.checked, outcome.checked_by = True, organizer.name
     record(organizer, project, "project.outcome_checked", kind=outcome.kind.value,
             value=outcome.value)  # fmt: skip
-    db.session.commit()
+    commit()
 
 
 def latest_outcomes(project: Project) -> dict[OutcomeKind, ProjectOutcome]:
@@ -771,7 +772,7 @@ def add_member(organizer: Organizer, project: Project, **fields) -> None:
     )
     project.carrier_status = _carrier_status(project.members)
     record(organizer, project, "project.member_added", name=name)
-    db.session.commit()
+    commit()
 
 
 def take_over(organizer: Organizer, project: Project, member_id) -> None:
@@ -783,7 +784,7 @@ def take_over(organizer: Organizer, project: Project, member_id) -> None:
         return
     before, project.owner = project.owner, member.name
     record(organizer, project, "project.owner", before=before, after=member.name)
-    db.session.commit()
+    commit()
 
 
 def merge(organizer: Organizer, target: Project, source: Project) -> None:
@@ -832,7 +833,7 @@ def merge(organizer: Organizer, target: Project, source: Project) -> None:
     record(organizer, target, "project.merged_from", project_id=source.id, title=source.title,
            moved=moved)  # fmt: skip
     record(organizer, source, "project.merged_into", project_id=target.id, title=target.title)
-    db.session.commit()
+    commit()
 
 
 def merge_candidates(organizer: Organizer, project: Project) -> list[Project]:

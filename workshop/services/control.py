@@ -18,6 +18,7 @@ from ..models import Event, Participant, StepKind, Table
 from . import journal, steps, votes
 from .changes import ORGANIZER, step_view, table_view, touch
 from .inputs import bad_request, clean_text, integer
+from .transaction import commit
 from .writes import Request, in_batches, op
 
 PRESENCE_REFRESH = 30  # seconds between two refreshes by a server of its consoles
@@ -87,7 +88,7 @@ def mark_consoles(table_ids, connected: bool) -> None:
         .values(console_seen_at=clock.now() if connected else None),
         execution_options={"synchronize_session": False},
     )
-    db.session.commit()
+    commit()
 
 
 @op("console.message", "organizer")

@@ -23,6 +23,7 @@ from ..rooms import console_room
 from . import ServiceError, backlog, journal, steps, territories
 from .changes import cut_off_after_commit, touch
 from .codes import EVENT_CODE_LENGTH, TABLE_CODE_LENGTH, new_code, new_secret, normalize_code
+from .transaction import commit
 
 TABLE_FIELDS = (
     "name",
@@ -92,7 +93,7 @@ def create_event(
     db.session.add(event)
     db.session.flush()
     _record(organizer, "event.created", event)
-    db.session.commit()
+    commit()
     return event
 
 
@@ -125,7 +126,7 @@ def update_event(organizer: Organizer, event: Event, **fields) -> Event:
     if fields.get("status") == EventStatus.closed:
         # The hall empties: every table's result is in the backlog the same night.
         backlog.promote_event(organizer, event, commit=False)
-    db.session.commit()
+    commit()
     return event
 
 
@@ -168,7 +169,7 @@ def add_table(organizer: Organizer, event: Event, **fields) -> Table:
     db.session.flush()
     steps.ensure_script(table)
     _record(organizer, "table.created", event, table)
-    db.session.commit()
+    commit()
     return table
 
 
@@ -190,7 +191,7 @@ def update_table(organizer: Organizer, table: Table, **fields) -> Table:
     if (table.challenge, table.workshop_kind) != script_before and table.step_id is None:
         steps.set_script(table, steps.table_default_script(table))
     _record(organizer, "table.updated", table.event, table)
-    db.session.commit()
+    commit()
     return table
 
 
@@ -199,7 +200,7 @@ def delete_table(organizer: Organizer, table: Table) -> None:
     event = table.event
     _record(organizer, "table.deleted", event, table)
     db.session.delete(table)
-    db.session.commit()
+    commit()
 
 
 def rotate_facilitator_secret(organizer: Organizer, table: Table) -> str:
@@ -207,7 +208,7 @@ def rotate_facilitator_secret(organizer: Organizer, table: Table) -> str:
     table.facilitator_secret = new_secret()
     _record(organizer, "table.facilitator_link_rotated", table.event, table)
     cut_off_after_commit(console_room(table.id))  # consoles opened with the old link close
-    db.session.commit()
+    commit()
     return table.facilitator_secret
 
 

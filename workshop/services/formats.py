@@ -16,9 +16,9 @@ from datetime import date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..extensions import db
 from ..models import Challenge, Event, Organizer, Territory, WorkshopKind
 from . import ServiceError, events, journal, steps
+from .transaction import commit
 
 SCHEMA = "https://startup-territoire.example/schemas/event-format"
 VERSION = 1
@@ -145,5 +145,5 @@ def import_format(
         f"organizer:{organizer.id}", "event.imported", event.title,
         territory_id=territory.id, event_id=event.id, tables=len(plan["tables"]),
     )  # fmt: skip
-    db.session.commit()
+    commit()
     return event

@@ -41,6 +41,7 @@ from .inputs import (
     require_open_status,
     too_fast,
 )
+from .transaction import commit
 from .writes import MODERATORS, Request, op
 
 EDITS_PER_MINUTE = 20  # edits of one's own cards per person
@@ -107,7 +108,7 @@ def join_table(
     )
     db.session.add(participant)
     touch(participant)
-    db.session.commit()
+    commit()
     return participant, token
 
 

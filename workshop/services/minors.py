@@ -18,6 +18,7 @@ from .. import clock
 from ..extensions import db
 from ..models import Event, Organizer, Participant, ProjectMember, Table
 from . import ServiceError, accounts, journal
+from .transaction import commit
 
 MINOR_LABEL = _l("Minor participant")
 
@@ -68,7 +69,7 @@ def record_guardian_consent(
         territory_id=participant.table.event.territory_id, event_id=participant.table.event_id,
         participant_id=participant.id, collected_on=collected_on.isoformat(),
     )  # fmt: skip
-    db.session.commit()
+    commit()
 
 
 def minors_of(event: Event) -> list[Participant]:

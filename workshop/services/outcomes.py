@@ -28,6 +28,7 @@ from ..models import (
     Project,
 )
 from . import ServiceError, backlog
+from .transaction import commit
 
 MAX_FTE = 1.0  # a line is one job: full time at most
 MAX_MIGRATED_FTE = 10_000.0  # a migrated line carries a whole project's old figure
@@ -174,7 +175,7 @@ def add_job(organizer: Organizer, project: Project, fields: dict) -> JobLine:
     project.updated_at = clock.now()
     db.session.flush()
     backlog.record(organizer, project, "project.job_added", **_summary(line))
-    db.session.commit()
+    commit()
     return line
 
 
@@ -192,7 +193,7 @@ def update_job(organizer: Organizer, project: Project, line_id, fields: dict) ->
         line.checked_by, line.checked_at = "", None
     project.updated_at = clock.now()
     backlog.record(organizer, project, "project.job_updated", fields=changed, **_summary(line))
-    db.session.commit()
+    commit()
 
 
 def remove_job(organizer: Organizer, project: Project, line_id) -> None:
@@ -202,7 +203,7 @@ def remove_job(organizer: Organizer, project: Project, line_id) -> None:
     project.jobs.remove(line)
     project.updated_at = clock.now()
     backlog.record(organizer, project, "project.job_removed", **summary)
-    db.session.commit()
+    commit()
 
 
 def check_job(organizer: Organizer, project: Project, line_id) -> None:
@@ -213,7 +214,7 @@ def check_job(organizer: Organizer, project: Project, line_id) -> None:
         return
     line.checked_by, line.checked_at = organizer.name, clock.now()
     backlog.record(organizer, project, "project.job_checked", **_summary(line))
-    db.session.commit()
+    commit()
 
 
 def set_baseline(organizer: Organizer, project: Project, day) -> None:
@@ -228,7 +229,7 @@ def set_baseline(organizer: Organizer, project: Project, day) -> None:
     project.baseline_on, project.baseline_by = day, organizer.name
     backlog.record(organizer, project, "project.baseline",
                    before=before.isoformat(), after=day.isoformat())  # fmt: skip
-    db.session.commit()
+    commit()
 
 
 def counted_from(line: JobLine) -> date:
@@ -300,7 +301,7 @@ def add_request(organizer: Organizer, project: Project, fields: dict) -> Funding
     db.session.flush()
     backlog.record(organizer, project, "project.funding_added", request=found.id,
                    funder=found.funder, amount=found.amount)  # fmt: skip
-    db.session.commit()
+    commit()
     return found
 
 
@@ -316,7 +317,7 @@ def update_request(organizer: Organizer, project: Project, request_id, fields: d
     project.updated_at = clock.now()
     backlog.record(organizer, project, "project.funding_updated", request=found.id,
                    funder=found.funder, fields=changed, decision=found.decision.value)  # fmt: skip
-    db.session.commit()
+    commit()
 
 
 def remove_request(organizer: Organizer, project: Project, request_id) -> None:
@@ -326,4 +327,4 @@ def remove_request(organizer: Organizer, project: Project, request_id) -> None:
     project.updated_at = clock.now()
     backlog.record(organizer, project, "project.funding_removed", request=request_id,
                    funder=found.funder)  # fmt: skip
-    db.session.commit()
+    commit()

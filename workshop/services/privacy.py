@@ -60,6 +60,7 @@ from ..models import (
 from ..sqlite import erase_traces
 from . import ServiceError, accounts, backlog, journal, live, minors
 from .codes import new_secret, token_hash
+from .transaction import commit
 
 # Names shorter than this are replaced only where they are the whole text: as
 # words inside a text, "Al" or "Jo" would take ordinary words with them.
@@ -354,6 +355,8 @@ def purge_event(organizer: Organizer, event: Event, decision: dict) -> Purge:
         participants=len(people), members=len(members), journal_entries=entries,
         decision=decision, by=organizer.name, archive_sha256=package.data.get("sha256"),
     )  # fmt: skip
+    # Its own transaction, never an outer one's: the traces are erased from
+    # the database's files once the purge is committed.
     session.commit()
     # Rare, and the organizer waits for it: the database file is rewritten too.
     erase_traces(db.engine, vacuum=True)
@@ -420,7 +423,7 @@ def withdraw_consent(participant: Participant) -> None:
         f"participant:{participant.id}", "participant.consent_withdrawn", "",
         event_id=participant.table.event_id,
     )  # fmt: skip
-    db.session.commit()
+    commit()
     erase_traces(db.engine)
 
 
@@ -440,7 +443,7 @@ def delete_posts(participant: Participant) -> int:
         f"participant:{participant.id}", "participant.posts_deleted", "",
         event_id=participant.table.event_id, count=len(ideas),
     )  # fmt: skip
-    db.session.commit()
+    commit()
     if ideas:
         erase_traces(db.engine)
     return len(ideas)

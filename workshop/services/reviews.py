@@ -18,6 +18,7 @@ from ..extensions import db
 from ..models import Organizer, Project, Review, Reviewer, Territory, Verdict
 from . import ServiceError, backlog, journal, privacy
 from .codes import new_secret, token_hash
+from .transaction import commit
 
 MAX_COMMENT = 4000
 VERDICT_LABELS = {
@@ -53,7 +54,7 @@ def new_reviewer(organizer: Organizer, territory: Territory, name: str) -> tuple
     reviewer = Reviewer(territory_id=territory.id, name=name, token_hash=token_hash(token))
     db.session.add(reviewer)
     journal.record(f"organizer:{organizer.id}", "reviewer.created", name, territory_id=territory.id)
-    db.session.commit()
+    commit()
     return reviewer, token
 
 
@@ -62,7 +63,7 @@ def new_link(organizer: Organizer, reviewer: Reviewer) -> str:
     _check_owner(organizer, reviewer)
     token = new_secret()
     reviewer.token_hash, reviewer.revoked_at = token_hash(token), None
-    db.session.commit()
+    commit()
     return token
 
 
@@ -75,7 +76,7 @@ def revoke(organizer: Organizer, reviewer: Reviewer) -> None:
             f"organizer:{organizer.id}", "reviewer.revoked", reviewer.name,
             territory_id=reviewer.territory_id,
         )  # fmt: skip
-        db.session.commit()
+        commit()
 
 
 def _check_owner(organizer: Organizer, reviewer: Reviewer) -> None:
@@ -102,7 +103,7 @@ def invite(organizer: Organizer, project: Project, reviewer: Reviewer) -> None:
     if found is None:
         db.session.add(Review(reviewer_id=reviewer.id, project_id=project.id))
         backlog.record(organizer, project, "project.reviewer_invited", name=reviewer.name)
-    db.session.commit()
+    commit()
 
 
 # --- the reviewer's side --------------------------------------------------------------
@@ -154,7 +155,7 @@ def give(reviewer: Reviewer, project_id, verdict, comment: str) -> Review:
         f"reviewer:{reviewer.id}", "project.reviewed", f"project:{project_id}",
         territory_id=reviewer.territory_id, name=reviewer.name, verdict=verdict.value,
     )  # fmt: skip
-    db.session.commit()
+    commit()
     return review
 
 

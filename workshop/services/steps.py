@@ -24,6 +24,7 @@ from ..models import Challenge, Idea, IdeaKind, Step, StepKind, Table, WorkshopK
 from . import ServiceError, journal
 from .changes import touch
 from .inputs import bad_request, integer
+from .transaction import commit
 from .writes import MODERATORS, Request, op
 
 MINUTE = 60
@@ -266,7 +267,7 @@ def edit_script(organizer, table: Table, script) -> None:
     _require_not_started(table)
     set_script(table, script)
     _journal(organizer, table, "table.script_edited")
-    db.session.commit()
+    commit()
 
 
 def copy_script(organizer, source: Table, targets: list[Table]) -> list[Table]:
@@ -282,7 +283,7 @@ def copy_script(organizer, source: Table, targets: list[Table]) -> list[Table]:
             continue
         set_script(table, script)
         _journal(organizer, table, "table.script_copied", source_table_id=source.id)
-    db.session.commit()
+    commit()
     return started
 
 

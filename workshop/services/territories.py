@@ -20,6 +20,7 @@ from .. import clock
 from ..extensions import db
 from ..models import Event, Organizer, Participant, Project, ProjectMember, Table, Territory
 from . import ServiceError, journal
+from .transaction import commit
 
 MAX_TEXT = 300
 DEFAULT_MINOR_AGE = 15  # France: the age of digital consent (loi Informatique et Libertés, art. 45)
@@ -115,7 +116,7 @@ def save_retention(organizer: Organizer, territory: Territory, fields: dict) -> 
         f"organizer:{organizer.id}", "territory.retention", territory.name,
         territory_id=territory.id, **schedule,
     )  # fmt: skip
-    db.session.commit()
+    commit()
 
 
 def add_months(day: date, months: int) -> date:
@@ -233,7 +234,7 @@ def save_settings(organizer: Organizer, territory: Territory, fields: dict) -> N
         f"organizer:{organizer.id}", "territory.public_settings", territory.name,
         territory_id=territory.id,
     )  # fmt: skip
-    db.session.commit()
+    commit()
 
 
 def _integer(value) -> int | None:

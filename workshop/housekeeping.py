@@ -52,7 +52,7 @@ def send_beacons() -> None:
     beacons = current_app.extensions.setdefault("beacons", Beacons())
     table_ids = set(rooms_here("table")) | set(rooms_here("console"))
     found = select(Table.id, Table.last_seq).where(Table.id.in_(table_ids))
-    latest = dict(db.session.execute(found).tuples().all()) if table_ids else {}
+    latest = dict(db.session.execute(found).all()) if table_ids else {}
     db.session.close()  # no connection held while emitting
     now = clock.epoch_ms()
     for table_id, seq in beacons.due(latest).items():
@@ -60,58 +60,6 @@ def send_beacons() -> None:
             # To this process's screens only, without the message queue: a
             # screen that missed pushes while Redis was away catches up.
             socketio.emit("seq", {"seq": seq, "now": now}, to=room, ignore_queue=True)
-
-
-def _screens_by_address() -> dict[str, int]:
-    """Open screens of this process per client address (a device on a
-    venue's LAN has one address): one browser cannot hold thousands."""
-    return current_app.extensions.setdefault("screens_by_address", {})
-
-
-def screens_from(address: str) -> int:
-    return _screens_by_address().get(address, 0)
-
-
-def screen_opened_from(address: str) -> None:
-    counts = _screens_by_address()
-    counts[address] = counts.get(address, 0) + 1
-
-
-def screen_closed_from(address: str) -> None:
-    counts = _screens_by_address()
-    left = counts.get(address, 0) - 1
-    if left > 0:
-        counts[address] = left
-    else:
-        counts.pop(address, None)
-
-
-def screens_in(room: str) -> int:
-    """How many connections of this process are in ``room``."""
-    return sum(1 for _ in socketio.server.manager.get_participants("/", room))
-
-
-def close_unidentified(first_seen: dict[str, float], grace: float) -> None:
-    """Close the transports of this process that have not said who they are
-    (no Socket.IO connection) within ``grace`` seconds: Engine.IO's pings
-    keep such a session open for ever, each holding a file descriptor.
-    ``first_seen`` (kept between calls) notes when each was first seen."""
-    server = socketio.server
-    now = clock.ticks()
-    open_now = set(server.eio.sockets)
-    for eio_sid in [sid for sid in first_seen if sid not in open_now]:
-        del first_seen[eio_sid]
-    for eio_sid in open_now:
-        if server.manager.sid_from_eio_sid(eio_sid, "/") is not None:
-            first_seen.pop(eio_sid, None)
-        elif now - first_seen.setdefault(eio_sid, now) >= grace:
-            transport = server.eio.sockets.pop(eio_sid, None)
-            if transport is not None:
-                # Not eio.disconnect(): it waits until the client reads the
-                # goodbye, which a long-polling client that went away never
-                # does, and this task would wait with it for ever.
-                transport.close(wait=False)
-            first_seen.pop(eio_sid, None)
 
 
 def start_housekeeping(app) -> None:

@@ -684,7 +684,7 @@ START = Start()
 def remember_start() -> None:
     """Open a new epoch: call at the start of a server whose pushes may
     outrun the disk, before it writes anything."""
-    START.floors = dict(db.session.execute(select(Table.id, Table.last_seq)).tuples().all())
+    START.floors = dict(db.session.execute(select(Table.id, Table.last_seq)).all())
     START.evening_floors = {
         event_id: seq for event_id, seq in db.session.execute(select(Event.id, Event.last_seq))
     }

@@ -3,10 +3,11 @@
 ``table:<id>`` (the table's phones), ``participant:<id>`` (one participant's
 own tabs), ``console:<id>`` (its facilitator), ``event:<id>:organizers``,
 ``event:<id>:projector``, ``evening:<id>`` (the screens that follow the
-evening's own stream) and ``signin:<hash>`` (the open pages of one
-organizer sign-in, to close them when it ends). The bottom of the live
-layers: services name rooms (for pushes and cut-offs after their commit),
-the publisher and the socket handlers use them; this module imports none of them.
+evening's own stream), ``desk:<id>`` (those of its synthesis team) and
+``signin:<hash>`` (the open pages of one organizer sign-in, to close them
+when it ends). The bottom of the live layers: services name rooms (for
+pushes and cut-offs after their commit), the publisher and the socket
+handlers use them; this module imports none of them.
 """
 
 from socketio import PubSubManager
@@ -42,6 +43,11 @@ def projector_room(event_id: int) -> str:
 def evening_room(event_id: int) -> str:
     """The screens that follow the evening's own stream (its synthesis team)."""
     return f"evening:{event_id}"
+
+
+def desk_room(event_id: int) -> str:
+    """The synthesis team's screens: the app computes suggestions for them."""
+    return f"desk:{event_id}"
 
 
 def is_evening(room: str) -> bool:

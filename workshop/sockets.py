@@ -88,6 +88,8 @@ def _connect_organizer(auth) -> tuple[dict, list[str]]:
     presence.organizer_screen_opened(request.sid, sign_in)
     who = {"role": "organizer", "event_id": event.id}
     screens = [rooms.organizers_room(event.id), rooms.evening_room(event.id)]
+    if auth.get("desk") is True:  # the synthesis desk: the app suggests themes to it
+        screens.append(rooms.desk_room(event.id))
     return who, [*screens, rooms.sign_in_room(sign_in)]
 
 

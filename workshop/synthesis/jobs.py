@@ -1,7 +1,7 @@
 """The app's theme suggestions for an evening, as a job (issue 18).
 
-While a synthesis team follows a live evening (someone in its evening
-room), every housekeeping round looks whether its ideas changed since the
+While a synthesis team follows a live evening (a desk screen open: someone
+in its desk room), every housekeeping round looks whether its ideas changed since the
 suggestions were last computed; if so, a job reads them (on the loop, as
 plain values), groups them off the loop (:func:`~.suggest.themes`), and
 writes the result back as the app's suggestions through the one write path:
@@ -119,7 +119,7 @@ def derive(app) -> list[Job]:
     jobs = []
     live = select(Event.id).where(Event.status == EventStatus.live)
     for event_id in db.session.scalars(live):
-        if not rooms.reachable(rooms.evening_room(event_id)):
+        if not rooms.reachable(rooms.desk_room(event_id)):
             continue
         marker, when = computed.get(event_id, (None, -every))
         if now - when < every or (latest := _marker(event_id)) == marker:

@@ -235,7 +235,11 @@ class Screen:
         return self.sio.emit(name, data, callback=True)
 
     def _collect(self):
-        for message in self.sio.get_received():
+        if self.sio.is_connected():
+            messages = self.sio.get_received()
+        else:  # closed by the server: what it sent before is still there to read
+            messages, self.sio.queue = self.sio.queue, []
+        for message in messages:
             self.events.append((message["name"], message["args"][0] if message["args"] else None))
             if message["name"] == "changes":
                 self.seen.extend(message["args"][0]["changes"])
@@ -302,6 +306,17 @@ def signed_in(app, email="orga@example.org"):
 
 def organizer_screen(app, evening: Evening, http=None) -> Screen:
     return Screen(app, {"role": "organizer", "event": evening.event_id}, http or signed_in(app))
+
+
+def wait_for(condition, timeout=15.0, step=0.05) -> bool:
+    """Whether ``condition()`` came true within ``timeout`` seconds (checked
+    every ``step``): for what happens after an answer (a push, a cut-off)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(step)
+    return False
 
 
 def free_port() -> int:

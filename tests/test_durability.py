@@ -21,6 +21,7 @@ from .helpers import (
     make_evening,
     new_client_id,
     serve,
+    wait_for,
 )
 
 
@@ -48,13 +49,6 @@ def _committed(server: LiveServer, text: str) -> int:
         ]
 
 
-def _until(condition, timeout=10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "never came"
-        time.sleep(0.05)
-
-
 def test_a_resend_is_answered_only_once_its_original_is_on_disk(disk):
     """Two tabs of one phone send the same post: the second one arrives
     while the first is committed but not yet flushed. It is answered from
@@ -74,7 +68,7 @@ def test_a_resend_is_answered_only_once_its_original_is_on_disk(disk):
     gate.touch()  # from now on, every flush of the disk waits
     original = threading.Thread(target=send, args=(first, "original"))
     original.start()
-    _until(lambda: _committed(server, text) == 1)
+    assert wait_for(lambda: _committed(server, text) == 1)
     resend = threading.Thread(target=send, args=(second, "resend"))
     resend.start()
     time.sleep(1)  # not an assertion: the time a wrong answer would need to show
@@ -155,7 +149,7 @@ def test_screens_that_saw_numbers_lost_in_a_power_cut_start_again(tmp_path, migr
         threading.Thread(
             target=alice.write, args=("idea.post", {"text": "Perdue"}), daemon=True
         ).start()
-        _until(lambda: any(c.get("text") == "Perdue" for c in pushed))
+        assert wait_for(lambda: any(c.get("text") == "Perdue" for c in pushed))
         seen = max(c["seq"] for c in pushed)
         hang_up(alice, bob)
         phones.clear()

@@ -12,14 +12,7 @@ from workshop import jobs
 from workshop.extensions import db
 from workshop.models import Event, Theme
 
-from .helpers import Screen, organizer_screen, phone, signed_in
-
-
-def wait_for(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "never happened"
-        time.sleep(0.01)
+from .helpers import Screen, organizer_screen, phone, signed_in, wait_for
 
 
 def test_a_job_computes_without_the_app_and_writes_back_within_it(app):
@@ -33,7 +26,7 @@ def test_a_job_computes_without_the_app_and_writes_back_within_it(app):
         seen["apply"] = (has_app_context(), result)
 
     assert runner.submit(jobs.Job("answer", compute, apply))
-    wait_for(lambda: runner.done == 1)
+    assert wait_for(lambda: runner.done == 1)
     assert seen == {"compute": False, "apply": (True, 42)}
 
 
@@ -58,7 +51,7 @@ def test_the_queue_is_bounded_and_a_waiting_job_is_replaced_by_a_newer_one(app):
     assert not runner.submit(job("d", "d"))  # full: refused, not queued
     assert runner.submit(job("b", "b, new data"))  # the same work on newer data
     release.set()
-    wait_for(lambda: runner.done == 3)
+    assert wait_for(lambda: runner.done == 3)
     assert applied == ["busy", "b, new data", "c"]
 
 
@@ -66,7 +59,7 @@ def test_a_failing_job_is_logged_and_the_next_one_runs(app, caplog):
     runner, applied = jobs.JobRunner(app), []
     runner.submit(jobs.Job("broken", lambda: 1 / 0, applied.append))
     runner.submit(jobs.Job("fine", lambda: "ok", applied.append))
-    wait_for(lambda: runner.done + runner.failed == 2)
+    assert wait_for(lambda: runner.done + runner.failed == 2)
     assert applied == ["ok"] and runner.failed == 1
     assert "job broken failed" in caplog.text
 
@@ -117,12 +110,12 @@ def test_the_app_suggests_themes_to_the_team_and_a_restart_adds_nothing(app, eve
     team.forget()
 
     runner.derive()
-    wait_for(lambda: runner.done == 1)
+    assert wait_for(lambda: runner.done == 1)
 
     suggested = themes_in_db(app)
     assert suggested and all(t.suggested and t.created_by == "app" for t in suggested)
     assert set().union(*(t.idea_ids for t in suggested)) <= set(posted)
-    wait_for(lambda: len(team.received("evening")) >= 1)
+    assert wait_for(lambda: len(team.received("evening")) >= 1)
     pushed = [c for push in team.received("evening") for c in push["changes"]]
     assert {c["id"] for c in pushed} == {t.id for t in suggested}
     assert all(c["by"] == "app" and c["suggested"] for c in pushed)
@@ -133,7 +126,7 @@ def test_the_app_suggests_themes_to_the_team_and_a_restart_adds_nothing(app, eve
     assert runner.done == 1
     app.extensions.pop("themes_computed_from")  # a restart forgets what was computed
     runner.derive()
-    wait_for(lambda: runner.done == 2)
+    assert wait_for(lambda: runner.done == 2)
     assert [t.id for t in themes_in_db(app)] == [t.id for t in suggested]
     assert evening_seq(app, evening) == seq  # computed again, nothing written again
 
@@ -146,7 +139,7 @@ def test_a_suggestion_a_person_took_up_stays_theirs_when_the_ideas_change(app, e
     team = desk(app, evening)
     runner = jobs.runner(app)
     runner.derive()
-    wait_for(lambda: runner.done == 1)
+    assert wait_for(lambda: runner.done == 1)
     first = themes_in_db(app)[0]
     assert team.write("theme.accept", {"theme_id": first.id})["ok"]
     team.write("theme.update", {"theme_id": first.id, "label": "Se déplacer", "base_version": 0})
@@ -154,7 +147,7 @@ def test_a_suggestion_a_person_took_up_stays_theirs_when_the_ideas_change(app, e
     for text in ("Une ressourcerie", "Un repair café", "Une recyclerie solidaire"):
         alice.write("idea.post", {"text": text})
     runner.derive()
-    wait_for(lambda: runner.done == 2)
+    assert wait_for(lambda: runner.done == 2)
 
     kept = {t.id: t for t in themes_in_db(app)}
     assert kept[first.id].label == "Se déplacer" and not kept[first.id].deleted

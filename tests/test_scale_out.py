@@ -39,6 +39,7 @@ from .helpers import (
     make_evening,
     new_client_id,
     read,
+    wait_for,
 )
 
 HOUSEKEEPING = 1  # seconds between beacons in these servers (10 in production)
@@ -136,15 +137,6 @@ def seen_by(phone: Phone, kind="idea") -> list:
         "changes", lambda push: seen.extend(c for c in push["changes"] if c["type"] == kind)
     )
     return seen
-
-
-def wait_for(condition, timeout=15.0, step=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(step)
-    return False
 
 
 def stored_texts(pair: Pair, table_id: int) -> list[str]:

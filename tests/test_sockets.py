@@ -37,6 +37,7 @@ from .helpers import (
     read,
     script,
     signed_in,
+    wait_for,
 )
 
 
@@ -669,16 +670,15 @@ def test_a_facilitator_cannot_touch_another_table(app, table, other_table):
 
 def test_a_rotated_link_stops_the_open_console_at_once(app, table):
     table_console = console(app, table)
-    _, alice = phone(app, table)
-    idea_id = post(alice)["changes"][0]["id"]
     table_console.forget()
 
     signed_in(app).post(f"/organizer/tables/{table.id}/rotate")
-    answer = table_console.write("idea.hide", {"id": idea_id, "hidden": True})
 
+    # Once the new link is committed, from the publisher: at once.
+    table_console.changes_until(lambda _c: table_console.received("revoked"))
     assert table_console.received("revoked") == [{}]
-    assert not table_console.connected or answer["ok"] is False
-    assert [i.hidden for i in ideas(app)] == [False]
+    assert wait_for(lambda: not table_console.connected)
+    assert not Screen(app, {"role": "facilitator", "secret": table.facilitator_secret}).connected
 
 
 def test_the_facilitator_designates_the_reporter(app, table, other_table):
@@ -878,7 +878,9 @@ def test_signing_out_closes_the_organizers_open_overview(app, evening):
 
     http.post("/logout")
 
-    assert not overview.connected
+    # Once the sign-in's end is committed, from the publisher: at once.
+    assert wait_for(lambda: not overview.connected)
+    assert overview.received("revoked") == [{}]
 
 
 # --- every number reaches every screen ----------------------------------------------------

@@ -254,7 +254,7 @@ class Promotion:
     empty: int  # tables that left nothing to follow
 
 
-def promote_event(organizer: Organizer, event: Event, commit: bool = True) -> Promotion:
+def promote_event(organizer: Organizer, event: Event) -> Promotion:
     """Make a project of every table of ``event`` that has a result (a sheet,
     voted cards or commitments). Tables promoted before are left as they are."""
     done = set(
@@ -278,8 +278,7 @@ def promote_event(organizer: Organizer, event: Event, commit: bool = True) -> Pr
         db.session.flush()
         record(organizer, project, "project.created", origin="table", table_id=table.id)
         result.created.append(project)
-    if commit:
-        commit()
+    commit()
     return result
 
 

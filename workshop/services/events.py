@@ -23,7 +23,7 @@ from ..rooms import console_room
 from . import ServiceError, backlog, journal, steps, territories
 from .changes import cut_off_after_commit, touch
 from .codes import EVENT_CODE_LENGTH, TABLE_CODE_LENGTH, new_code, new_secret, normalize_code
-from .transaction import commit
+from .transaction import atomic, commit
 
 TABLE_FIELDS = (
     "name",
@@ -122,11 +122,11 @@ def update_event(organizer: Organizer, event: Event, **fields) -> Event:
     if "status" in fields:
         for table in event.tables:  # phones learn at once that the wall opened or closed
             touch(table)
-    _record(organizer, "event.updated", event, fields=sorted(fields))
-    if fields.get("status") == EventStatus.closed:
-        # The hall empties: every table's result is in the backlog the same night.
-        backlog.promote_event(organizer, event, commit=False)
-    commit()
+    with atomic():  # closed and promoted together, or neither
+        _record(organizer, "event.updated", event, fields=sorted(fields))
+        if fields.get("status") == EventStatus.closed:
+            # The hall empties: every table's result is in the backlog the same night.
+            backlog.promote_event(organizer, event)
     return event
 
 

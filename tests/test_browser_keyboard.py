@@ -326,6 +326,9 @@ def test_an_organizer_follows_a_project_with_the_keyboard_only(site, new_page, p
     keys.press("Enter")
     jobs = page.locator("table.jobs tbody tr")
     expect(jobs).to_have_count(1)
+    # Back at #outcomes: once loaded, the next Tab starts from that section
+    # (pressed before, it may start from the top and the page move under it).
+    page.wait_for_load_state("load")
     tab_to(page, jobs.first.get_by_role("button", name=re.compile("Marquer comme vérifié")))
     keys.press("Enter")
     expect(page.locator("table.jobs tbody tr").first).to_contain_text("Vérifié par")

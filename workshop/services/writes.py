@@ -398,7 +398,11 @@ def _carry_out(operation_: Op, req: Request) -> dict:
         "seq": seq,
         "changes": [changes.view(obj, req.actor.viewer) for obj in touched] if streamed else [],
     }
-    if streamed:
+    if streamed and req.actor.role == "participant":
+        # A phone's own change is in its answer: not pushed to that screen
+        # again (a hall's posts, one frame less each). A console or a
+        # control room is pushed its own changes at once, before the disk's
+        # flush lets the answer go: its buttons follow without that wait.
         changes.answered_as(req.actor.viewer)
     db.session.commit()
     if req.erases:

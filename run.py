@@ -17,10 +17,10 @@ if ASYNC_MODE == "gevent":
 from flask_migrate import upgrade  # noqa: E402
 
 from workshop import create_app  # noqa: E402
-from workshop.housekeeping import start_housekeeping  # noqa: E402
 from workshop.checkpointer import Checkpointer  # noqa: E402
 from workshop.config import protect_files  # noqa: E402
 from workshop.extensions import socketio  # noqa: E402
+from workshop.housekeeping import start_housekeeping  # noqa: E402
 from workshop.qr import lan_addresses  # noqa: E402
 from workshop.services import accounts, changes  # noqa: E402
 from workshop.sqlite import database_file  # noqa: E402

@@ -267,12 +267,14 @@ class Publisher:
                 by = [mine[p][1] if p in mine else answered[room][p] for p in range(len(views))]
                 screens = socketio.server.manager.get_participants("/", own_room)
                 skip.extend(sid for sid, _eio_sid in screens)
-                socketio.emit(
-                    "changes",
-                    {"now": now, "changes": changed},
-                    to=own_room,
-                    skip_sid=list(_answered_all(by)) or None,
-                )
+                answered_all = _answered_all(by)
+                if rooms.reachable_past(own_room, answered_all):  # else nothing to encode
+                    socketio.emit(
+                        "changes",
+                        {"now": now, "changes": changed},
+                        to=own_room,
+                        skip_sid=list(answered_all) or None,
+                    )
             # A stream's own name: a screen following two streams tells them apart.
             name = "evening" if rooms.is_evening(room) else "changes"
             socketio.emit(name, {"now": now, "changes": views}, to=room, skip_sid=skip or None)

@@ -67,6 +67,15 @@ def reachable(room: str) -> bool:
     )
 
 
+def reachable_past(room: str, skipped: set[str]) -> bool:
+    """Whether a push to ``room`` that skips the screens ``skipped`` may
+    still reach someone (here, or in another process)."""
+    server = socketio.server
+    if isinstance(server.manager, PubSubManager):
+        return True
+    return any(sid not in skipped for sid in server.manager.rooms.get("/", {}).get(room) or {})
+
+
 def screens_in(room: str) -> int:
     """How many connections of this process are in ``room``."""
     return sum(1 for _ in socketio.server.manager.get_participants("/", room))

@@ -268,7 +268,7 @@ class Publisher:
                 screens = socketio.server.manager.get_participants("/", own_room)
                 skip.extend(sid for sid, _eio_sid in screens)
                 answered_all = _answered_all(by)
-                if rooms.reachable_past(own_room, answered_all):  # else nothing to encode
+                if rooms.reachable(own_room, answered_all):  # else nothing to encode
                     socketio.emit(
                         "changes",
                         {"now": now, "changes": changed},

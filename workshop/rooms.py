@@ -58,18 +58,10 @@ def sign_in_room(token_hash: str) -> str:
     return f"signin:{token_hash}"
 
 
-def reachable(room: str) -> bool:
-    """Whether a push to ``room`` may reach anyone: a screen of this process
-    in it, or of another process (with a message queue, which knows)."""
-    server = socketio.server
-    return isinstance(server.manager, PubSubManager) or bool(
-        server.manager.rooms.get("/", {}).get(room)
-    )
-
-
-def reachable_past(room: str, skipped: set[str]) -> bool:
-    """Whether a push to ``room`` that skips the screens ``skipped`` may
-    still reach someone (here, or in another process)."""
+def reachable(room: str, skipped=frozenset()) -> bool:
+    """Whether a push to ``room`` (skipping the screens ``skipped``) may
+    reach anyone: a screen of this process in it, or of another process
+    (with a message queue, which knows)."""
     server = socketio.server
     if isinstance(server.manager, PubSubManager):
         return True

@@ -594,12 +594,17 @@ def current_seq(table_id: int) -> int:
     return (found[0][0] if found else 0) or 0
 
 
+def _start(since_seq) -> int:
+    """Where a catch-up starts: the number a screen sent, if it is one."""
+    since_seq = integer(since_seq)
+    return since_seq if since_seq is not None and since_seq >= 0 else 0
+
+
 def since(table_id: int, since_seq, viewer: Viewer) -> tuple[list[dict], int]:
     """Every entity of table ``table_id`` changed after ``since_seq``, as
     ``viewer`` sees it, in sequence order; and the table's current number.
     (By id: the usual catch-up, with nothing missed, loads no entity.)"""
-    since_seq = integer(since_seq)
-    since_seq = since_seq if since_seq is not None and since_seq >= 0 else 0
+    since_seq = _start(since_seq)
     upto = current_seq(table_id)
     if upto <= since_seq:  # the usual catch-up after a beacon or a short drop
         return [], upto
@@ -727,16 +732,13 @@ def evening_catch_up(event_id: int, data: dict, viewer: Viewer) -> dict:
     """A screen's catch-up on the evening's own stream, as :func:`catch_up`
     on a table's: ``{seq, changes}`` since its number, in order."""
     since_seq, answer = _since_and_epoch(data, START.evening_floors.get(event_id, 0))
-    since_seq = integer(since_seq)
-    since_seq = since_seq if since_seq is not None and since_seq >= 0 else 0
+    since_seq = _start(since_seq)
     found = _EVENING_SEQ.run(db.session.connection(), {"event_id": event_id})
     upto = (found[0][0] if found else 0) or 0
-    changed = [
-        obj
-        for live_type in EVENING_TYPES
-        if upto > since_seq
-        for obj in live_type.changed(event_id, since_seq, upto)
-    ]
+    changed = []
+    if upto > since_seq:
+        for live_type_ in EVENING_TYPES:
+            changed += live_type_.changed(event_id, since_seq, upto)
     answer["changes"] = [live_type(obj).view(obj, viewer) for obj in sorted(changed, key=seq_of)]
     answer["seq"] = upto
     return answer

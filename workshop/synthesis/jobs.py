@@ -91,18 +91,20 @@ def write_suggestions(event_id: int, found: list[dict]) -> None:
     pending = {t.id: frozenset(t.idea_ids or []) for t in themes if t.suggested}
     existing = {frozenset(t.idea_ids or []) for t in themes}
     wanted = {frozenset(theme["ideas"]) for theme in found}
-    writes_ = []
+    pending_writes = []
     for theme in found:
         ideas = frozenset(theme["ideas"])
         if ideas in existing:
             continue
         data = {"label": theme["label"], "keywords": theme["keywords"], "idea_ids": theme["ideas"]}
-        writes_.append(envelope("theme.suggest", data, _client_id(event_id, sorted(ideas))))
+        pending_writes.append(envelope("theme.suggest", data, _client_id(event_id, sorted(ideas))))
     for theme_id, ideas in pending.items():
         if ideas not in wanted:
             data = {"theme_id": theme_id}
-            writes_.append(envelope("theme.withdraw", data, _client_id(event_id, "out", theme_id)))
-    for write in writes_:
+            pending_writes.append(
+                envelope("theme.withdraw", data, _client_id(event_id, "out", theme_id))
+            )
+    for write in pending_writes:
         try:
             writes.perform(actor, write)
         except ServiceError:  # an idea deleted meanwhile: the next round sees it

@@ -90,7 +90,7 @@ def evening_seq(app, evening) -> int:
 
 def desk(app, evening) -> Screen:
     """A synthesis desk's screen: the app suggests themes to it."""
-    auth = {"role": "organizer", "event": evening.event_id, "desk": True}
+    auth = {"role": "desk", "event": evening.event_id}
     return Screen(app, auth, signed_in(app))
 
 

@@ -380,6 +380,21 @@ class Theme(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class DeskLink(db.Model):
+    """A secret link to an evening's synthesis desk (issue 18), for a member
+    of its theme team without an account. Only the link's hash is kept;
+    revoking it closes the link and the screens opened with it."""
+
+    __tablename__ = "desk_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class SheetField(db.Model):
     """One field of the table's sheet (its structured result).
 

@@ -4,6 +4,7 @@ the consoles shown as present in the control room, screens per address
 """
 
 from flask import current_app
+from socketio import PubSubManager
 
 from . import clock
 from .extensions import socketio
@@ -24,6 +25,26 @@ def organizer_screen_opened(sid: str, token_hash: str) -> None:
 
 def organizer_screen_closed(sid: str) -> None:
     _organizer_screens.pop(sid, None)
+
+
+# The synthesis desks open in this process: sid -> their evening. Pushes to
+# desks are rendered only while one may listen (with a message queue, a desk
+# of another process may: see desks_may_listen).
+_desk_screens: dict[str, int] = {}
+
+
+def desk_screen_opened(sid: str, event_id: int) -> None:
+    _desk_screens[sid] = event_id
+
+
+def desk_screen_closed(sid: str) -> None:
+    _desk_screens.pop(sid, None)
+
+
+def desks_may_listen() -> bool:
+    """Whether a synthesis desk may hear a table's changes: one is open in
+    this process, or one may be in another (scaled out)."""
+    return bool(_desk_screens) or isinstance(socketio.server.manager, PubSubManager)
 
 
 def close_ended_sign_ins() -> None:

@@ -22,7 +22,7 @@ from flask import current_app, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from . import clock, counters, rooms
+from . import clock, counters, presence, rooms
 from .extensions import socketio
 from .models import Idea, Step, Table
 from .services import changes
@@ -71,11 +71,14 @@ def render(obj, session: Session, writer: tuple | None = None) -> tuple[list[Pus
             pushes.append(Push(rooms.participant_room(owner), own, table))
     pushes = _answered(pushes, obj, session, writer)
     overview = isinstance(obj, Idea | changes.NewIdea | Table | Step)
+    desks = presence.desks_may_listen()
     # Looked up only when needed: a vote moves neither overviews nor counters.
-    event_id = _event_id(obj, session) if overview or live_type.counted else None
+    event_id = _event_id(obj, session) if overview or live_type.counted or desks else None
     if overview and event_id is not None:
         overview_view = {**moderator, "table_id": table_id}
         pushes.append(Push(rooms.organizers_room(event_id), overview_view))
+    if desks and event_id is not None:  # every table's changes, as its phones see them
+        pushes.append(Push(rooms.desk_room(event_id), {**public, "table_id": table_id}))
     return pushes, event_id if live_type.counted else None
 
 
@@ -137,9 +140,10 @@ OVERVIEW_INTERVAL = 1.0  # seconds: an organizers' overview hears of changes at 
 
 
 class Overviews:
-    """Changes for the organizers' overviews, folded: at most one message per
-    OVERVIEW_INTERVAL to each evening's overview. The first change goes at
-    once; those that follow within the interval leave together at its end.
+    """Changes for the organizers' overviews and the synthesis desks, folded:
+    at most one message per OVERVIEW_INTERVAL to each evening's overview (or
+    desk). The first change goes at once; those that follow within the
+    interval leave together at its end.
     At the §11 load a hundred changes a second would otherwise reach every
     open overview (and the organizer's laptop parse them) one by one, while
     a phone's own table is what must not wait."""
@@ -164,7 +168,8 @@ class Overviews:
                 self.pending.setdefault(room, []).extend(views)
                 start_flusher, self.flushing = not self.flushing, True
         if send_now:
-            socketio.emit("changes", {"now": clock.epoch_ms(), "changes": views}, to=room)
+            message = {"now": clock.epoch_ms(), "changes": views}
+            socketio.emit(rooms.push_name(room), message, to=room)
         elif start_flusher:
             socketio.start_background_task(self._flush)
 
@@ -181,7 +186,7 @@ class Overviews:
             now = clock.epoch_ms()
             for room, views in due.items():
                 try:
-                    socketio.emit("changes", {"now": now, "changes": views}, to=room)
+                    socketio.emit(rooms.push_name(room), {"now": now, "changes": views}, to=room)
                 except Exception:  # a push lost is repaired by catch-up
                     log.exception("sending an overview's changes failed")
 
@@ -255,7 +260,7 @@ class Publisher:
         for room, views in by_room.items():
             if not rooms.reachable(room):  # no console open, say: nothing to encode
                 continue
-            if rooms.is_overview(room):
+            if rooms.is_overview(room) or rooms.is_desk(room):
                 self.overviews.push(room, views)
                 continue
             skip = list(_answered_all(answered[room]))
@@ -275,9 +280,12 @@ class Publisher:
                         to=own_room,
                         skip_sid=list(answered_all) or None,
                     )
-            # A stream's own name: a screen following two streams tells them apart.
-            name = "evening" if rooms.is_evening(room) else "changes"
-            socketio.emit(name, {"now": now, "changes": views}, to=room, skip_sid=skip or None)
+            socketio.emit(
+                rooms.push_name(room),
+                {"now": now, "changes": views},
+                to=room,
+                skip_sid=skip or None,
+            )
         for room, name, payload in extra:
             socketio.emit(name, {**payload, "now": now}, to=room)
         for room in cut:  # after the pushes: the change is the last thing they see

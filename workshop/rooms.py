@@ -54,6 +54,18 @@ def is_evening(room: str) -> bool:
     return room.startswith("evening:")
 
 
+def is_desk(room: str) -> bool:
+    return room.startswith("desk:")
+
+
+def push_name(room: str) -> str:
+    """The name of the pushes to ``room``: a screen that follows several
+    streams tells them apart (an evening's own, a desk's tables)."""
+    if is_evening(room):
+        return "evening"
+    return "tables" if is_desk(room) else "changes"
+
+
 def sign_in_room(token_hash: str) -> str:
     return f"signin:{token_hash}"
 

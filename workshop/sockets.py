@@ -29,6 +29,7 @@ from .services import (
     changes,
     codes,
     control,
+    desk,
     events,
     inputs,
     live,
@@ -79,18 +80,44 @@ def _connect_facilitator(auth) -> tuple[dict, list[str]]:
     return who, [rooms.console_room(table.id)]
 
 
-def _connect_organizer(auth) -> tuple[dict, list[str]]:
+def _organizer_of(auth) -> Event:
+    """The evening ``auth`` names, if the signed-in organizer manages it."""
     event_id = inputs.integer(auth.get("event"))
     event = db.session.get(Event, event_id) if event_id else None
     if not (event and current_user.is_authenticated and accounts.can_manage(current_user, event)):
         raise ConnectionRefusedError("unauthorized")
+    return event
+
+
+def _organizer_sign_in() -> str:
+    """The room of this organizer's sign-in (closed when they sign out)."""
     sign_in = codes.token_hash(current_user.session_token)
     presence.organizer_screen_opened(request.sid, sign_in)
+    return rooms.sign_in_room(sign_in)
+
+
+def _connect_organizer(auth) -> tuple[dict, list[str]]:
+    event = _organizer_of(auth)
     who = {"role": "organizer", "event_id": event.id}
     screens = [rooms.organizers_room(event.id), rooms.evening_room(event.id)]
-    if auth.get("desk") is True:  # the synthesis desk: the app suggests themes to it
-        screens.append(rooms.desk_room(event.id))
-    return who, [*screens, rooms.sign_in_room(sign_in)]
+    return who, [*screens, _organizer_sign_in()]
+
+
+def _connect_desk(auth) -> tuple[dict, list[str]]:
+    """The synthesis desk: by a desk link's token, or as a signed-in organizer."""
+    if auth.get("token") is not None:
+        token = inputs.token(auth.get("token"))
+        link = _by_code(lambda: desk.link_by_token(token) if token else None)
+        if link is None:
+            raise ConnectionRefusedError("unauthorized")
+        who = {"role": "desk", "event_id": link.event_id, "link_id": link.id}
+        own = desk.link_room(link.id)
+    else:
+        event = _organizer_of(auth)
+        who = {"role": "desk", "event_id": event.id, "link_id": None}
+        own = _organizer_sign_in()
+    event_id = who["event_id"]
+    return who, [rooms.evening_room(event_id), rooms.desk_room(event_id), own]
 
 
 def _connect_projector(auth) -> tuple[dict, list[str]]:
@@ -105,6 +132,7 @@ CONNECT = {
     "participant": _connect_participant,
     "facilitator": _connect_facilitator,
     "organizer": _connect_organizer,
+    "desk": _connect_desk,
     "projector": _connect_projector,
 }
 
@@ -128,6 +156,8 @@ def on_connect(auth):
         join_room(room)
     if role == "facilitator":
         presence.console_presence(db.session.get(Table, who["table_id"]), True)
+    if role == "desk":
+        presence.desk_screen_opened(request.sid, who["event_id"])
     housekeeping.start_housekeeping(current_app._get_current_object())
 
 
@@ -137,8 +167,10 @@ def on_disconnect(*_reason):
     who = session.get("who") or {}
     if "address" in who:
         presence.screen_closed_from(who["address"])
-    if who.get("role") == "organizer":
+    if who.get("role") == "organizer" or (who.get("role") == "desk" and not who.get("link_id")):
         presence.organizer_screen_closed(request.sid)
+    if who.get("role") == "desk":
+        presence.desk_screen_closed(request.sid)
     if who.get("role") == "facilitator":
         table = db.session.get(Table, who["table_id"])
         if table is not None:
@@ -165,11 +197,17 @@ def _facilitated_table() -> Table:
 
 
 def _watched_event() -> Event:
-    event = db.session.get(Event, _who()["event_id"])
-    # Re-checked at every event: the organizer may have signed out since connecting.
-    if event is None or (
-        _who()["role"] == "organizer"
-        and not (current_user.is_authenticated and accounts.can_manage(current_user, event))
+    who = _who()
+    event = db.session.get(Event, who["event_id"])
+    # Re-checked at every event: the organizer may have signed out since
+    # connecting, a desk link may have been revoked.
+    if event is None:
+        raise inputs.refused()
+    if who["role"] == "desk" and who.get("link_id"):
+        if not desk.still_open(who["link_id"]):
+            raise inputs.refused()
+    elif who["role"] in ("organizer", "desk") and not (
+        current_user.is_authenticated and accounts.can_manage(current_user, event)
     ):
         raise inputs.refused()
     return event
@@ -190,6 +228,11 @@ def _actor(envelope: dict) -> writes.Actor:
         return writes.as_participant_id(_who("participant")["id"])
     if role == "facilitator":
         return writes.as_facilitator(_facilitated_table())
+    if role == "desk":
+        who, event = _who(), _watched_event()
+        if who.get("link_id"):
+            return writes.as_desk_member(who["link_id"], event)
+        return writes.as_organizer_of(current_user._get_current_object(), event)
     if role == "organizer":
         organizer = current_user._get_current_object()
         if envelope.get("table_id") is None:  # a write to the whole evening
@@ -319,7 +362,13 @@ def _projector_catch_up(_data) -> dict:
     }
 
 
+def _desk_catch_up(data) -> dict:
+    event = _watched_event()
+    return {"ok": True, **desk.tables_catch_up(event, data), "now": clock.epoch_ms()}
+
+
 CATCH_UP = {
+    "desk": _desk_catch_up,
     "participant": _participant_catch_up,
     "facilitator": _console_catch_up,
     "organizer": _organizer_catch_up,
@@ -334,7 +383,7 @@ def _organizer_evening_catch_up(data) -> dict:
 
 
 # Who follows the evening's own stream (sync {stream: "evening", since}).
-EVENING_CATCH_UP = {"organizer": _organizer_evening_catch_up}
+EVENING_CATCH_UP = {"organizer": _organizer_evening_catch_up, "desk": _organizer_evening_catch_up}
 
 
 SYNCS_PER_MINUTE = 30  # a screen catches up on connecting and on a gap: a few a minute

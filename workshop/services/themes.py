@@ -28,7 +28,7 @@ MAX_KEYWORD = 40
 MAX_IDEAS = 2000  # a theme of a hundred tables' ideas
 MAX_THEMES = 200  # per evening, suggestions included
 
-TEAM = ("organizer",)  # the synthesis team (its own links come with the desk)
+TEAM = ("organizer", "desk")  # the synthesis team: organizers, and desk links' holders
 
 
 def _theme(req: Request) -> Theme:
@@ -134,6 +134,28 @@ def update(req: Request) -> None:
         setattr(theme, key, value)
     theme.version += 1
     touch(theme)
+
+
+@op("theme.move", *TEAM, evening=True)
+def move(req: Request) -> None:
+    """Put an idea in a theme (``theme_id``), or in none (``theme_id`` null),
+    taking it out of the evening's other themes. Not based on a version: a
+    move says where one idea goes, so two members moving different ideas, or
+    one moving an idea while another renames its theme, both keep their edit."""
+    [idea_id] = _idea_ids(req, [req.data.get("idea_id")])
+    target = _theme(req) if req.data.get("theme_id") is not None else None
+    themes = db.session.scalars(
+        select(Theme).where(Theme.event_id == req.actor.event.id, Theme.deleted.is_(False))
+    )
+    for theme in themes:
+        inside = idea_id in theme.idea_ids
+        if theme is target and not inside:
+            theme.idea_ids = [*theme.idea_ids, idea_id]
+        elif theme is not target and inside:
+            theme.idea_ids = [other for other in theme.idea_ids if other != idea_id]
+        else:
+            continue
+        touch(theme)
 
 
 @op("theme.accept", *TEAM, evening=True)

@@ -119,8 +119,10 @@ class Actor:
         event: Event | None = None,
         facts: TableFacts | None = None,
     ):
-        self.key = key  # the idempotency key: p:<participant>, f:<table>, o:<organizer>
-        self.role = role  # participant | facilitator | organizer
+        self.key = (
+            key  # the idempotency key: p:<participant>, f:<table>, o:<organizer>, d:<desk link>
+        )
+        self.role = role  # participant | facilitator | organizer | desk | system
         self.organizer = organizer
         self._table, self._participant, self._event = table, participant, event
         self._facts = facts
@@ -179,6 +181,8 @@ class Actor:
             return f"facilitator:table:{self.table_id}"
         if self.role == "organizer":
             return f"organizer:{self.organizer.id}"
+        if self.role == "desk":
+            return f"desk:{self.key.removeprefix('d:')}"
         return f"participant:{self.participant_id}"
 
 
@@ -205,6 +209,11 @@ def as_organizer(organizer: Organizer, table: Table) -> Actor:
 def as_organizer_of(organizer: Organizer, event: Event) -> Actor:
     """An organizer writing to the evening as a whole (the plenary)."""
     return Actor(f"o:{organizer.id}", "organizer", organizer=organizer, event=event)
+
+
+def as_desk_member(link_id: int, event: Event) -> Actor:
+    """A member of the evening's theme team, by their desk link (no account)."""
+    return Actor(f"d:{link_id}", "desk", event=event)
 
 
 def as_system(event: Event) -> Actor:

@@ -45,9 +45,19 @@ def page_territory(*candidates) -> Territory | None:
 
 def register(app: Flask) -> None:
     """Attach the blueprints, the language switch and the security headers."""
-    from . import auth, backlog, facilitator, legal, organizer, participant, projector, review
+    from . import auth, backlog, desk, facilitator, legal, organizer, participant, projector, review
 
-    for module in (auth, organizer, backlog, review, participant, facilitator, projector, legal):
+    for module in (
+        auth,
+        organizer,
+        backlog,
+        review,
+        desk,
+        participant,
+        facilitator,
+        projector,
+        legal,
+    ):
         app.register_blueprint(module.bp)
 
     @app.get("/lang/<code>")

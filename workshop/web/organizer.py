@@ -3,7 +3,7 @@
 import json
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -26,6 +26,7 @@ from ..services import (
     ServiceError,
     accounts,
     backlog,
+    desk,
     events,
     formats,
     minors,
@@ -167,6 +168,8 @@ def _event_page(event: Event, decision: dict | None = None):
         today=date.today(),
         totals=events.event_totals(event, counts),
         base_url=public_base_url(),
+        desk_links=desk.links_of(event),
+        new_desk_link=_desk_link_to_show(event),
     )
 
 
@@ -286,6 +289,61 @@ def overview(event_id: int):
         step_kinds=list(StepKind),
         categories=dict(category_choices()),
         plurals=plurals,
+    )
+
+
+# --- the synthesis desk ---------------------------------------------------------------
+
+NEW_DESK_LINK = "desk_link"  # the session's key for a desk link made and not shown yet
+
+
+def _desk_link_to_show(event: Event) -> dict | None:
+    """The desk link made just before by the signed-in organizer, with its QR
+    code; shown once, on the evening's page (only its hash is stored)."""
+    made = session.pop(NEW_DESK_LINK, None)
+    if not made or (made.get("organizer"), made.get("event")) != (current_user.id, event.id):
+        return None
+    return {**made, "qr": qr_svg(made["url"])}
+
+
+@bp.post("/events/<int:event_id>/desk-links")
+def new_desk_link(event_id: int):
+    """A secret link to the evening's synthesis desk, for one team member."""
+    event = _my_event(event_id)
+    back = url_for("organizer.event", event_id=event.id)
+    try:
+        link, token = desk.new_link(current_user, event, request.form.get("name"))
+    except ServiceError as error:
+        flash(str(error.message), "error")
+        return redirect(back + "#desk")
+    session[NEW_DESK_LINK] = {
+        "organizer": current_user.id,
+        "event": event.id,
+        "name": link.name,
+        "url": public_base_url() + url_for("desk.page", token=token),
+    }
+    return redirect(back + "#new-desk-link")
+
+
+@bp.post("/events/<int:event_id>/desk-links/<int:link_id>/revoke")
+def revoke_desk_link(event_id: int, link_id: int):
+    """Close a desk link: its screens close at once."""
+    event = _my_event(event_id)
+    try:
+        link = desk.link_for(current_user, event, link_id)
+    except ServiceError:
+        abort(404)
+    desk.revoke(current_user, link)
+    flash(_("The desk link of %(name)s no longer works.", name=link.name), "success")
+    return redirect(url_for("organizer.event", event_id=event.id) + "#desk")
+
+
+@bp.get("/events/<int:event_id>/desk")
+def desk_page(event_id: int):
+    """The synthesis desk, for an organizer of the evening."""
+    event = _my_event(event_id)
+    return render_template(
+        "desk/desk.html", event=event, auth={"role": "desk", "event": event.id}, member=None
     )
 
 

@@ -59,11 +59,12 @@ function store(key, list) {
  * its own (a vote over budget, a sheet conflict to resolve): when it returns
  * true, the write leaves the outbox without going to the "not sent" list.
  * A screen of the evening gets every catch-up answer in ``onSync(answer)``
- * and the pushes it names in ``pushes`` ({event name: handler}).
+ * and the pushes it names in ``pushes`` ({event name: handler}); what it
+ * asks a catch-up for is ``asked()`` (the synthesis desk: every table's numbers).
  */
 export function connect({
   auth, table, event, role, store: state, onUpdate = () => {}, onConnection,
-  onMessage = () => {}, onRefusal, onSync = () => {}, pushes = {},
+  onMessage = () => {}, onRefusal, onSync = () => {}, pushes = {}, asked = () => ({}),
 }) {
   // An evening's screen keeps its outbox apart from every table's.
   const scope = state ? table : `event:${event}`;
@@ -234,8 +235,8 @@ export function connect({
     const mine = generation;
     // With the numbers it saw and the server's epoch: after a power cut the
     // server tells a screen that saw lost numbers to start again (reset).
-    const asked = state ? { since: state.lastSeq, seen: state.topSeq, epoch: state.epoch } : {};
-    socket.timeout(ACK_TIMEOUT).emit("sync", asked, (err, res) => {
+    const question = state ? { since: state.lastSeq, seen: state.topSeq, epoch: state.epoch } : asked();
+    socket.timeout(ACK_TIMEOUT).emit("sync", question, (err, res) => {
       if (mine !== generation) { return; }
       syncing = false;
       if (err) { setTimeout(sync, RESEND_DELAY); return; }

@@ -1,0 +1,344 @@
+/* The synthesis desk (issue 18): every table's ideas as they arrive, as the
+   table's phones see them, and the evening's themes, edited by the team.
+
+   One store per table, caught up by its own numbers (a push that skips one
+   asks for a catch-up, as a phone does), and one for the evening's own
+   stream (the themes). Writes go through the one protocol and its outbox.
+   User text is only ever set as text. */
+import { button, el, fill, setText } from "./live/dom.js";
+import { connect } from "./live/protocol.js";
+import { createStore } from "./live/store.js";
+
+const cfg = JSON.parse(document.getElementById("live-config").textContent);
+const t = cfg.i18n;
+const tables = new Map(); // table id -> {id, number, name, challenge, brief, store}
+const evening = createStore(); // the evening's own stream: its themes
+const connection = document.querySelector("[data-connection]");
+const filters = document.querySelector("[data-desk-filters]");
+const tablesNode = document.querySelector("[data-desk-tables]");
+const themesNode = document.querySelector("[data-desk-themes]");
+const statusNode = document.querySelector("[data-desk-status]");
+const messageNode = document.querySelector("[data-desk-message]");
+const GAP_DELAY = 2000;
+let gapTimer = null;
+let renderTimer = null;
+
+/** Lowercase without accents: "Mobilité" is found by "mobilite". */
+function fold(text) {
+  return String(text || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+}
+
+function tableEntry(id, info) {
+  let entry = tables.get(id);
+  if (!entry) {
+    entry = { id, number: 0, name: "", challenge: "", brief: "", store: createStore() };
+    tables.set(id, entry);
+  }
+  if (info) {
+    Object.assign(entry, {
+      number: info.number, name: info.name, challenge: info.challenge, brief: info.brief || "",
+    });
+  }
+  return entry;
+}
+
+function themes() {
+  return evening.all("theme").filter((theme) => !theme.deleted)
+    .sort((a, b) => Number(a.suggested) - Number(b.suggested) || a.id - b.id);
+}
+
+/** Where a table stands: diverging, done, not started or its step's title. */
+function tableState(store) {
+  const step = store.currentStep();
+  const steps = store.steps();
+  if (!step) { return { key: "waiting", label: t.not_started }; }
+  if (step.kind === "diverge") { return { key: "diverging", label: t.diverging }; }
+  if (steps.indexOf(step) === steps.length - 1) { return { key: "done", label: t.done }; }
+  return { key: "other", label: step.title };
+}
+
+// --- the protocol ---------------------------------------------------------------
+
+function asked() {
+  const known = {};
+  tables.forEach((entry, id) => {
+    const store = entry.store;
+    known[id] = { since: store.lastSeq, seen: store.topSeq, epoch: store.epoch };
+  });
+  return { tables: known };
+}
+
+function checkGaps() {
+  if (gapTimer) { return; }
+  const gap = () => Array.from(tables.values()).some((entry) => entry.store.hasGap()) || evening.hasGap();
+  if (!gap()) { return; }
+  gapTimer = setTimeout(() => {
+    gapTimer = null;
+    if (gap()) { live.sync(); }
+  }, GAP_DELAY);
+}
+
+function onSync(answer) {
+  Object.entries(answer.tables || {}).forEach(([id, caught]) => {
+    tableEntry(Number(id), caught).store.catchUp(caught);
+  });
+  // Then the evening's own stream, from the last number this screen knows.
+  live.socket.emit(
+    "sync", { stream: "evening", since: evening.lastSeq, seen: evening.topSeq, epoch: evening.epoch },
+    (res) => { if (res && res.ok) { evening.catchUp(res); scheduleRender(); } },
+  );
+  scheduleRender();
+}
+
+function onTables(push) {
+  (push && push.changes || []).forEach((change) => {
+    if (typeof change.table_id === "number") { tableEntry(change.table_id).store.apply(change); }
+  });
+  checkGaps();
+  scheduleRender();
+}
+
+function onEvening(push) {
+  evening.applyAll(push && push.changes);
+  checkGaps();
+  scheduleRender();
+}
+
+function showMessage(text) { setText(messageNode, text || ""); }
+
+/** A rename refused because a teammate changed the theme meanwhile: the
+    current state is shown, the typed name is kept in the field. */
+function onRefusal(item, answer) {
+  if (answer.current) { evening.apply(answer.current); scheduleRender(); }
+  showMessage(answer.message || "");
+  return true;
+}
+
+live = connect({
+  auth: cfg.auth,
+  event: cfg.event,
+  role: "desk",
+  onConnection: (state) => {
+    setText(connection, t.connection[state] || state);
+    connection.dataset.state = state;
+  },
+  onMessage: showMessage,
+  onRefusal,
+  onSync,
+  asked,
+  pushes: { tables: onTables, evening: onEvening },
+  onUpdate: scheduleRender,
+});
+live.socket.on("revoked", () => { showMessage(t.revoked); });
+
+function write(op, data) {
+  live.send(op, data).then((answer) => {
+    if (answer && answer.ok) {
+      evening.applyAll(answer.changes);
+      showMessage("");
+      scheduleRender();
+    } else if (answer) {
+      onRefusal(null, answer);
+    }
+  });
+}
+
+// --- rendering --------------------------------------------------------------------
+
+function scheduleRender() {
+  if (renderTimer) { return; }
+  renderTimer = setTimeout(() => { renderTimer = null; render(); }, 100);
+}
+
+/** Redraw ``node`` with ``draw`` keeping the keyboard's place (and what
+    was being typed) on the control with the same key. */
+function keepingFocus(node, draw) {
+  const active = document.activeElement;
+  const key = active && node.contains(active) ? active.dataset.key : null;
+  const typed = key && active.tagName === "INPUT" ? active.value : null;
+  draw();
+  if (!key) { return; }
+  const again = node.querySelector(`[data-key="${CSS.escape(key)}"]`);
+  if (again) {
+    if (typed !== null) { again.value = typed; }
+    again.focus();
+  }
+}
+
+function render() {
+  keepingFocus(themesNode, renderThemes);
+  keepingFocus(tablesNode, renderTables);
+  renderStatus();
+}
+
+function ideaIndex() {
+  const ideas = new Map();
+  tables.forEach((entry) => {
+    entry.store.visibleIdeas().forEach((idea) => { ideas.set(idea.id, { idea, table: entry }); });
+  });
+  return ideas;
+}
+
+function renderThemes() {
+  const ideas = ideaIndex();
+  const list = el("ul", "desk-theme-list");
+  themes().forEach((theme) => {
+    const found = (theme.idea_ids || []).map((id) => ideas.get(id)).filter(Boolean);
+    const tableCount = new Set(found.map((f) => f.table.id)).size;
+    const item = el("li", "desk-theme");
+    item.dataset.theme = theme.id;
+    item.dataset.suggested = theme.suggested;
+    const head = el("div", "desk-theme-head");
+    const label = el("input");
+    label.type = "text";
+    label.maxLength = 120;
+    label.value = theme.label;
+    label.dataset.key = `label-${theme.id}`;
+    label.dataset.version = theme.version;
+    label.setAttribute("aria-label", fill(t.theme_name, { label: theme.label }));
+    const rename = () => {
+      const value = label.value.trim();
+      if (value && value !== theme.label) {
+        write("theme.update", { theme_id: theme.id, label: value, base_version: theme.version });
+      }
+    };
+    label.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); rename(); } });
+    head.append(label, button(t.rename, "rename", rename, {
+      ariaLabel: fill(t.rename_theme, { label: theme.label }),
+    }));
+    if (theme.suggested) {
+      head.append(el("span", "badge", t.suggested));
+      head.append(button(t.accept, "accept", () => write("theme.accept", { theme_id: theme.id }), {
+        ariaLabel: fill(t.accept_theme, { label: theme.label }),
+      }));
+    }
+    head.append(button(theme.suggested ? t.ignore : t.remove, "remove",
+      () => write("theme.delete", { theme_id: theme.id }),
+      { className: "small danger", ariaLabel: fill(t.remove_theme, { label: theme.label }) }));
+    head.querySelectorAll("button").forEach((b) => { b.dataset.key = `${b.dataset.action}-${theme.id}`; });
+    item.append(head);
+    item.append(el("p", "muted", fill(t.gathers, { ideas: found.length, tables: tableCount })
+      + ((theme.keywords || []).length ? " · " + theme.keywords.join(", ") : "")));
+    const quotes = el("ul", "desk-quotes");
+    found.slice(0, 3).forEach((f) => quotes.append(el("li", null, f.idea.text)));
+    item.append(quotes);
+    list.append(item);
+  });
+  const empty = el("p", "muted", t.no_themes);
+  empty.hidden = themes().length > 0;
+  themesNode.replaceChildren(list, empty);
+}
+
+function themeOf(ideaId) {
+  const found = themes().find((theme) => (theme.idea_ids || []).includes(ideaId));
+  return found ? found.id : "";
+}
+
+function themeSelect(idea) {
+  const select = el("select");
+  select.dataset.key = `move-${idea.id}`;
+  select.setAttribute("aria-label", fill(t.theme_of, { text: idea.text.slice(0, 60) }));
+  select.append(new Option(t.no_theme, ""));
+  themes().forEach((theme) => select.append(new Option(theme.label, String(theme.id))));
+  select.value = String(themeOf(idea.id));
+  select.addEventListener("change", () => {
+    write("theme.move", { idea_id: idea.id, theme_id: select.value ? Number(select.value) : null });
+  });
+  return select;
+}
+
+function shownTables() {
+  const form = filters.elements;
+  const table = form.table.value;
+  const challenge = form.challenge.value;
+  const state = form.state.value;
+  return Array.from(tables.values())
+    .filter((entry) => (!table || String(entry.id) === table)
+      && (!challenge || entry.challenge === challenge)
+      && (!state || tableState(entry.store).key === state))
+    .sort((a, b) => a.number - b.number);
+}
+
+function renderTables() {
+  const words = fold(filters.elements.search.value).split(/\s+/).filter(Boolean);
+  const matches = (idea) => {
+    const text = fold(idea.text);
+    return words.every((word) => text.includes(word));
+  };
+  const nodes = [];
+  let shown = 0;
+  shownTables().forEach((entry) => {
+    const store = entry.store;
+    const ideas = store.visibleIdeas().filter(matches).sort((a, b) => a.id - b.id);
+    if (words.length && !ideas.length) { return; }
+    const article = el("article", "card desk-table");
+    article.dataset.table = entry.id;
+    const state = tableState(store);
+    const heading = el("h3", null, fill(t.table_title, { number: entry.number, name: entry.name }));
+    heading.id = `desk-table-${entry.id}`;
+    article.setAttribute("aria-labelledby", heading.id);
+    const badge = el("span", `badge desk-state-${state.key}`, state.label);
+    badge.dataset.state = state.key;
+    heading.append(" ", badge);
+    article.append(heading);
+    if (entry.brief) { article.append(el("p", "muted", entry.brief)); }
+    const groups = new Map(store.clusters().map((c) => [c.id, c.name]));
+    const tally = new Map((store.ranking() || []).map((row) => [row.idea.id, row.votes]));
+    const list = el("ul", "desk-ideas");
+    ideas.forEach((idea) => {
+      const li = el("li", "desk-idea");
+      li.dataset.idea = idea.id;
+      li.append(el("span", "desk-idea-text", idea.text));
+      const facts = [];
+      if (idea.cluster_id && groups.get(idea.cluster_id)) { facts.push(fill(t.group, { name: groups.get(idea.cluster_id) })); }
+      if (tally.get(idea.id)) { facts.push(fill(t.votes, { n: tally.get(idea.id) })); }
+      if (facts.length) { li.append(" ", el("span", "muted", facts.join(" · "))); }
+      li.append(" ", themeSelect(idea));
+      list.append(li);
+      shown += 1;
+    });
+    article.append(list);
+    const sheet = (store.table() && store.table().sheet || [])
+      .map((key) => store.sheetField(key)).filter((field) => field.text);
+    if (sheet.length) {
+      const dl = el("dl", "desk-sheet");
+      sheet.forEach((field) => dl.append(el("dt", null, (t.sheet_labels[entry.challenge] || {})[field.key] || field.key), el("dd", null, field.text)));
+      article.append(dl);
+    }
+    nodes.push(article);
+  });
+  tablesNode.replaceChildren(...nodes);
+  tablesNode.dataset.shown = shown;
+}
+
+function renderStatus() {
+  const states = { diverging: 0, done: 0 };
+  tables.forEach((entry) => {
+    const key = tableState(entry.store).key;
+    if (key in states) { states[key] += 1; }
+  });
+  setText(statusNode, fill(t.status, { tables: tables.size, diverging: states.diverging, done: states.done }));
+  // The table filter lists every table once known.
+  const select = filters.elements.table;
+  if (select.options.length - 1 !== tables.size) {
+    const chosen = select.value;
+    select.replaceChildren(new Option(t.all_tables, ""));
+    Array.from(tables.values()).sort((a, b) => a.number - b.number).forEach((entry) => {
+      select.append(new Option(fill(t.table_title, { number: entry.number, name: entry.name }), String(entry.id)));
+    });
+    select.value = chosen;
+  }
+}
+
+filters.addEventListener("input", scheduleRender);
+filters.addEventListener("change", scheduleRender);
+filters.addEventListener("submit", (e) => e.preventDefault());
+
+document.querySelector("[data-new-theme]").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const input = e.target.elements.label;
+  const label = input.value.trim();
+  if (!label) { return; }
+  write("theme.create", { label });
+  input.value = "";
+});

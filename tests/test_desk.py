@@ -1,0 +1,218 @@
+"""The synthesis desk (issue 18, item 1): the evening's theme team, organizers
+and holders of a secret desk link (no account, revocable), sees every table's
+ideas as the table's phones see them, live and caught up by each table's
+numbers after a drop, and edits the evening's themes together."""
+
+from sqlalchemy import select
+
+from workshop.extensions import db
+from workshop.models import DeskLink, Event, Organizer
+from workshop.services import desk
+
+from .helpers import Screen, console, make_evening, organizer_screen, phone, signed_in, wait_for
+
+
+def desk_link(app, evening, name="Camille") -> str:
+    """A desk link's token, made by the evening's organizer."""
+    with app.app_context():
+        organizer = db.session.get(Organizer, evening.organizer_id)
+        event = db.session.get(Event, evening.event_id)
+        _link, token = desk.new_link(organizer, event, name)
+        db.session.remove()
+    return token
+
+
+def member(app, token) -> Screen:
+    return Screen(app, {"role": "desk", "token": token})
+
+
+def tables_of(answer) -> dict:
+    return {int(table_id): table for table_id, table in answer["tables"].items()}
+
+
+def pushed(screen) -> list[dict]:
+    return [change for push in screen.received("tables") for change in push["changes"]]
+
+
+def test_a_desk_link_opens_the_desk_and_only_its_hash_is_kept(app, evening):
+    token = desk_link(app, evening)
+    with app.app_context():
+        [link] = db.session.scalars(select(DeskLink)).all()
+        assert token not in (link.token_hash, link.name)
+    screen = member(app, token)
+    assert screen.connected
+    answer = screen.emit("sync", {})
+    assert answer["ok"], answer
+    found = tables_of(answer)
+    assert sorted(found) == [t.id for t in evening.tables]
+    assert [found[t.id]["number"] for t in evening.tables] == [1, 2]
+    assert found[evening.tables[0].id]["brief"] == "Question 1"
+    # A wrong or made-up token opens nothing.
+    assert not member(app, token[:-2] + "xx").connected
+    assert not member(app, "../../etc").connected
+    assert not Screen(app, {"role": "desk", "event": evening.event_id}).connected  # not signed in
+
+
+def test_the_desk_sees_every_tables_ideas_live_as_the_phones_see_them(app, evening):
+    first, second = evening.tables
+    team = member(app, desk_link(app, evening))
+    team.emit("sync", {})
+    _, alice = phone(app, first, "Alice")
+    _, bob = phone(app, second, "Bob")
+
+    posted = alice.write("idea.post", {"text": "Une navette pour le marché"})
+    bob.write("idea.post", {"text": "Un jardin partagé"})
+    hidden = bob.write("idea.post", {"text": "Mon numéro de téléphone"})["changes"][0]["id"]
+    assert console(app, second).write("idea.hide", {"id": hidden, "hidden": True})["ok"]
+
+    assert wait_for(lambda: len({c["id"] for c in pushed(team) if c["type"] == "idea"}) == 3)
+    ideas = {c["id"]: c for c in pushed(team) if c["type"] == "idea"}
+    assert ideas[posted["changes"][0]["id"]]["table_id"] == first.id
+    assert ideas[posted["changes"][0]["id"]]["text"] == "Une navette pour le marché"
+    # A card the facilitator hid is withheld from the desk, as from the phones.
+    assert wait_for(lambda: [c for c in pushed(team) if c["id"] == hidden and c.get("withheld")])
+    latest = max((c for c in pushed(team) if c["id"] == hidden), key=lambda c: c["seq"])
+    assert latest["withheld"] and "text" not in latest
+    # The table's own screens get nothing of the desk's.
+    assert alice.received("tables") == []
+
+
+def test_a_desk_that_dropped_catches_up_table_by_table(app, evening):
+    first, second = evening.tables
+    _, alice = phone(app, first, "Alice")
+    alice.write("idea.post", {"text": "Avant la coupure"})
+    team = member(app, desk_link(app, evening))
+    known = {
+        table_id: {"since": table["seq"], "epoch": table.get("epoch")}
+        for table_id, table in team.emit("sync", {})["tables"].items()
+    }
+    team.sio.disconnect()
+
+    missed = alice.write("idea.post", {"text": "Pendant la coupure"})["changes"][0]
+    again = member(app, desk_link(app, evening, "Camille, second onglet"))
+    answer = tables_of(again.emit("sync", {"tables": known}))
+
+    assert [c["text"] for c in answer[first.id]["changes"] if c["type"] == "idea"] == [
+        "Pendant la coupure"
+    ]
+    assert answer[first.id]["seq"] == missed["seq"]
+    assert answer[second.id]["changes"] == []  # nothing new there: nothing sent again
+    # From nothing, a table's whole state.
+    whole = tables_of(again.emit("sync", {"tables": {}}))[first.id]
+    texts = [c["text"] for c in whole["changes"] if c["type"] == "idea"]
+    assert texts == ["Avant la coupure", "Pendant la coupure"]
+
+
+def test_a_member_renames_a_theme_while_another_moves_an_idea_and_both_edits_stay(app, evening):
+    _, alice = phone(app, evening.tables[0], "Alice")
+    idea = alice.write("idea.post", {"text": "Navette"})["changes"][0]["id"]
+    camille = member(app, desk_link(app, evening, "Camille"))
+    dominique = organizer_screen(app, evening)
+    created = camille.write("theme.create", {"label": "Transport"})
+    assert created["ok"], created
+    theme = created["changes"][0]
+    assert theme["version"] == 0
+
+    moved = dominique.write("theme.move", {"idea_id": idea, "theme_id": theme["id"]})
+    renamed = camille.write(
+        "theme.update", {"theme_id": theme["id"], "label": "Mobilité", "base_version": 0}
+    )
+
+    assert moved["ok"] and renamed["ok"], (moved, renamed)
+    [now] = [c for c in renamed["changes"] if c["id"] == theme["id"]]
+    assert (now["label"], now["idea_ids"]) == ("Mobilité", [idea])
+    # Moving it elsewhere takes it out of the first theme; to none, out of all.
+    other = camille.write("theme.create", {"label": "Énergie"})["changes"][0]
+    camille.write("theme.move", {"idea_id": idea, "theme_id": other["id"]})
+    caught = camille.emit("sync", {"stream": "evening", "since": 0})["changes"]
+    latest = {c["id"]: c for c in caught}
+    assert latest[theme["id"]]["idea_ids"] == [] and latest[other["id"]]["idea_ids"] == [idea]
+    camille.write("theme.move", {"idea_id": idea, "theme_id": None})
+    caught = camille.emit("sync", {"stream": "evening", "since": 0})["changes"]
+    assert all(c["idea_ids"] == [] for c in caught)
+
+
+def test_a_revoked_link_closes_its_screens_and_opens_nothing_more(app, evening):
+    token = desk_link(app, evening)
+    screen = member(app, token)
+    assert screen.write("theme.create", {"label": "Avant"})["ok"]
+    http = signed_in(app)
+    page = http.get(f"/organizer/events/{evening.event_id}")
+    assert b"Camille" in page.data
+    with app.app_context():
+        [link] = db.session.scalars(select(DeskLink)).all()
+        link_id = link.id
+        db.session.remove()
+    revoked = http.post(f"/organizer/events/{evening.event_id}/desk-links/{link_id}/revoke")
+    assert revoked.status_code == 302
+
+    assert wait_for(lambda: not screen.connected)
+    assert not member(app, token).connected
+    assert app.test_client().get(f"/desk/{token}").status_code == 404
+
+
+def test_who_may_use_the_desk(app, evening):
+    token = desk_link(app, evening)
+    other = make_evening(app, email="autre@example.org")
+    _, alice = phone(app, evening.tables[0], "Alice")
+    idea = alice.write("idea.post", {"text": "Navette"})["changes"][0]["id"]
+    team = member(app, token)
+    theme = team.write("theme.create", {"label": "Transport"})["changes"][0]
+
+    # A phone cannot read the desk's catch-up nor move ideas into themes.
+    assert alice.emit("sync", {"stream": "evening"})["error"] == "forbidden"
+    assert alice.write("theme.move", {"idea_id": idea, "theme_id": theme["id"]})["error"] == (
+        "forbidden"
+    )
+    # A desk member writes themes, not a table's cards.
+    assert team.write("idea.post", {"text": "Intrus"})["ok"] is False
+    # Another evening's desk reaches neither this evening's themes nor its ideas.
+    outsider = member(app, desk_link(app, other, "Autre"))
+    refused = outsider.write("theme.move", {"idea_id": idea, "theme_id": theme["id"]})
+    assert refused["error"] == "not_found"
+    assert outsider.write("theme.create", {"label": "X", "idea_ids": [idea]})["error"] == (
+        "not_found"
+    )
+    # Another evening's organizer gets no desk of this one.
+    http = signed_in(app, "autre@example.org")
+    assert not Screen(app, {"role": "desk", "event": evening.event_id}, http).connected
+    assert http.get(f"/organizer/events/{evening.event_id}/desk").status_code == 404
+    # The evening's organizer does, and the page of a link opens for anyone holding it.
+    assert organizer_desk(app, evening).connected
+    assert app.test_client().get(f"/desk/{token}").status_code == 200
+
+
+def organizer_desk(app, evening) -> Screen:
+    return Screen(app, {"role": "desk", "event": evening.event_id}, signed_in(app))
+
+
+def test_hostile_desk_input_gets_a_clear_answer_and_changes_nothing(app, evening):
+    team = member(app, desk_link(app, evening))
+    for asked in (
+        {"tables": "all"},
+        {"tables": {"1": "x", "abc": {"since": "lots"}}},
+        {"tables": {str(evening.tables[0].id): {"since": -5, "epoch": 12}}},
+        {"tables": [1, 2]},
+    ):
+        answer = team.emit("sync", asked)
+        assert answer["ok"] and len(answer["tables"]) == 2, (asked, answer)
+    for data in (
+        {"idea_id": "x", "theme_id": None},
+        {"idea_id": None},
+        {"idea_id": 10**12, "theme_id": None},
+        {"idea_id": [1], "theme_id": {"a": 1}},
+    ):
+        answer = team.write("theme.move", data)
+        assert answer["ok"] is False and answer["message"], (data, answer)
+    http = signed_in(app)
+    assert (
+        http.post(
+            f"/organizer/events/{evening.event_id}/desk-links", data={"name": "  "}
+        ).status_code
+        == 302
+    )
+    with app.app_context():
+        assert db.session.scalars(select(DeskLink).where(DeskLink.name == "")).all() == []
+    assert (
+        http.post(f"/organizer/events/{evening.event_id}/desk-links/999/revoke").status_code == 404
+    )

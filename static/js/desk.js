@@ -114,7 +114,7 @@ function onRefusal(item, answer) {
   return true;
 }
 
-live = connect({
+const live = connect({
   auth: cfg.auth,
   event: cfg.event,
   role: "desk",

@@ -1,0 +1,110 @@
+"""The synthesis desk in Chromium (issue 18, item 1): a team member with a
+secret link sees ideas from three tables arrive live, takes up the app's
+suggested theme and renames it while a second member moves an idea into it
+from the keyboard (both edits kept); no axe violation."""
+
+import uuid
+
+from playwright.sync_api import expect
+
+from workshop.client import Client, envelope
+from workshop.extensions import db
+from workshop.models import Event, Organizer, Table
+from workshop.services import desk, writes
+
+from .browser import expect_connected, sign_in
+from .helpers import join, make_evening
+from .test_accessibility import assert_accessible
+
+
+def desk_token(app, evening, name) -> str:
+    with app.app_context():
+        organizer = db.session.get(Organizer, evening.organizer_id)
+        _link, token = desk.new_link(organizer, db.session.get(Event, evening.event_id), name)
+        db.session.remove()
+    return token
+
+
+def participant(app, table, name) -> int:
+    with app.app_context():
+        found, _token = join(db.session.get(Table, table.id), name)
+        participant_id = found.id
+        db.session.remove()
+    return participant_id
+
+
+def app_suggests(app, evening, label, idea_ids):
+    """The app's suggestion (what its job writes), through the write path."""
+    with app.app_context():
+        event = db.session.get(Event, evening.event_id)
+        data = {"label": label, "keywords": ["navette"], "idea_ids": idea_ids}
+        answer = writes.perform(writes.as_system(event), envelope("theme.suggest", data))
+        db.session.remove()
+    assert answer["ok"], answer
+
+
+def test_two_members_build_a_theme_together_from_three_tables_ideas(site, new_page):
+    email = f"desk-{uuid.uuid4().hex[:8]}@example.org"
+    evening = make_evening(site.app, tables=3, email=email)
+    camille = new_page(laptop=True)
+    camille.goto(f"{site.server.url}/desk/{desk_token(site.app, evening, 'Camille')}")
+    expect_connected(camille)
+    dominique = new_page(laptop=True)  # the organizer, from the evening's page
+    sign_in(dominique, site, email)
+    dominique.goto(f"{site.server.url}/organizer/events/{evening.event_id}")
+    dominique.click("a[href$='/desk']")
+    expect_connected(dominique)
+
+    consoles = [
+        Client(site.server.url, {"role": "facilitator", "secret": t.facilitator_secret})
+        for t in evening.tables
+    ]
+    texts = ["Une navette le samedi", "Un bus pour le marché", "Un jardin partagé"]
+    ideas = []
+    for console, table, text in zip(consoles, evening.tables, texts, strict=True):
+        # Posted by the console for someone at the table without a phone.
+        author = participant(site.app, table, f"Personne {table.number}")
+        answer = console.write("idea.post", {"text": text, "participant_id": author})
+        assert answer and answer["ok"], answer
+        ideas.append(answer["changes"][0]["id"])
+    for table, text in zip(evening.tables, texts, strict=True):
+        card = camille.locator(f'[data-table="{table.id}"] [data-idea]')
+        expect(card).to_contain_text(text)
+    expect(camille.locator("[data-desk-status]")).to_contain_text("3")
+
+    # Search ignores accents and case; the table filter narrows to one table.
+    camille.fill("#desk-search", "MARCHE")
+    expect(camille.locator("[data-idea]")).to_have_count(1)
+    camille.fill("#desk-search", "")
+    camille.select_option("#desk-table", str(evening.tables[2].id))
+    expect(camille.locator("[data-idea]")).to_have_count(1)
+    camille.select_option("#desk-table", "")
+
+    app_suggests(site.app, evening, "Transports", ideas[:1])
+    suggestion = camille.locator("[data-desk-themes] [data-suggested=true]")
+    expect(suggestion).to_have_count(1)
+    assert_accessible(camille, "the synthesis desk")
+    suggestion.locator("[data-action=accept]").click()
+    theme = camille.locator("[data-desk-themes] [data-theme]")
+    expect(theme).to_have_attribute("data-suggested", "false")
+
+    # Dominique moves the bus idea into the theme from the keyboard while
+    # Camille renames it: neither edit is lost.
+    mover = dominique.locator(f'[data-idea="{ideas[1]}"] select')
+    expect(mover.locator("option")).to_have_count(2)
+    mover.focus()
+    dominique.keyboard.press("ArrowDown")
+    name = theme.locator("input")
+    name.fill("Mobilité")
+    name.press("Enter")
+
+    for page in (camille, dominique):
+        expect(page.locator("[data-desk-themes] [data-theme] input")).to_have_value("Mobilité")
+        quotes = page.locator("[data-desk-themes] .desk-quotes li")
+        expect(quotes).to_have_text([texts[0], texts[1]])
+    expect(camille.locator(f'[data-idea="{ideas[1]}"] select option:checked')).to_have_text(
+        "Mobilité"
+    )
+    assert_accessible(dominique, "the synthesis desk, with a theme")
+    for console in consoles:
+        console.disconnect()

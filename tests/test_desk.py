@@ -3,6 +3,8 @@ and holders of a secret desk link (no account, revocable), sees every table's
 ideas as the table's phones see them, live and caught up by each table's
 numbers after a drop, and edits the evening's themes together."""
 
+import re
+
 from sqlalchemy import select
 
 from workshop.extensions import db
@@ -216,3 +218,15 @@ def test_hostile_desk_input_gets_a_clear_answer_and_changes_nothing(app, evening
     assert (
         http.post(f"/organizer/events/{evening.event_id}/desk-links/999/revoke").status_code == 404
     )
+
+
+def test_a_new_desk_link_is_shown_once_to_the_organizer_who_made_it(app, evening):
+    http = signed_in(app)
+    made = http.post(f"/organizer/events/{evening.event_id}/desk-links", data={"name": "Sacha"})
+    assert made.status_code == 302 and made.location.endswith("#new-desk-link")
+    page = http.get(f"/organizer/events/{evening.event_id}").get_data(as_text=True)
+    [url] = re.findall(r'value="(http[^"]*/desk/[^"]+)"', page)
+    assert "/desk/" not in http.get(f"/organizer/events/{evening.event_id}").get_data(as_text=True)
+    token = url.rsplit("/", 1)[1]
+    assert member(app, token).connected
+    assert app.test_client().get(f"/desk/{token}").status_code == 200

@@ -14,7 +14,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -34,7 +33,7 @@ from ..models import (
     Table,
     Vote,
 )
-from ..qr import public_base_url, qr_svg
+from ..qr import public_base_url
 from ..services import (
     ServiceError,
     archives,
@@ -47,7 +46,7 @@ from ..services import (
 )
 from ..services import indicators as impact
 from .organizer import _my_event, my_territory
-from .responses import download
+from .responses import download, keep_link_to_show, link_to_show
 
 bp = Blueprint("backlog", __name__, url_prefix="/backlog")
 
@@ -152,7 +151,7 @@ def project(project_id: int):
         today=clock.now().date(),
         progress=backlog.progress(project),
         target=request.args.get("to", ""),
-        new_link=_link_to_show(project),
+        new_link=link_to_show(NEW_LINK, {"project": project.id}),
         labels=backlog,
         funders=outcomes,
         new_job=_new_job(),
@@ -534,27 +533,11 @@ NEW_LINK = "reviewer_link"  # the session's key for a link made and not shown ye
 
 
 def _show_link(reviewer, token: str, project) -> str:
-    """Keep a reviewer's new link for the project's page, where it is shown
-    once, beside the reviews (only its hash is stored: nobody sees it again).
-    It waits in this browser's session (signed, HttpOnly) for one redirect,
-    with whom it was made by; the address to go back to is returned."""
-    session[NEW_LINK] = {
-        "organizer": current_user.id,
-        "project": project.id,
-        "name": reviewer.name,
-        "url": public_base_url() + url_for("review.page", token=token),
-    }
+    """Keep a reviewer's new link for the project's page (shown once, beside
+    the reviews); the address to go back to."""
+    url = public_base_url() + url_for("review.page", token=token)
+    keep_link_to_show(NEW_LINK, {"project": project.id}, reviewer.name, url)
     return url_for("backlog.project", project_id=project.id) + "#new-link"
-
-
-def _link_to_show(project) -> dict | None:
-    """The reviewer's link made just before on ``project``'s page by the
-    signed-in organizer, with its QR code; taken out of the session, so that
-    it is shown once (a link left there by another sign-in is dropped)."""
-    made = session.pop(NEW_LINK, None)
-    if not made or (made.get("organizer"), made.get("project")) != (current_user.id, project.id):
-        return None
-    return {**made, "qr": qr_svg(made["url"])}
 
 
 @bp.post("/projects/<int:project_id>/reviewers")

@@ -3,7 +3,7 @@
 import json
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -34,7 +34,7 @@ from ..services import (
     steps,
     territories,
 )
-from .responses import download
+from .responses import download, keep_link_to_show, link_to_show
 
 bp = Blueprint("organizer", __name__, url_prefix="/organizer")
 
@@ -169,7 +169,7 @@ def _event_page(event: Event, decision: dict | None = None):
         totals=events.event_totals(event, counts),
         base_url=public_base_url(),
         desk_links=desk.links_of(event),
-        new_desk_link=_desk_link_to_show(event),
+        new_desk_link=link_to_show(NEW_DESK_LINK, {"event": event.id}),
     )
 
 
@@ -297,15 +297,6 @@ def overview(event_id: int):
 NEW_DESK_LINK = "desk_link"  # the session's key for a desk link made and not shown yet
 
 
-def _desk_link_to_show(event: Event) -> dict | None:
-    """The desk link made just before by the signed-in organizer, with its QR
-    code; shown once, on the evening's page (only its hash is stored)."""
-    made = session.pop(NEW_DESK_LINK, None)
-    if not made or (made.get("organizer"), made.get("event")) != (current_user.id, event.id):
-        return None
-    return {**made, "qr": qr_svg(made["url"])}
-
-
 @bp.post("/events/<int:event_id>/desk-links")
 def new_desk_link(event_id: int):
     """A secret link to the evening's synthesis desk, for one team member."""
@@ -316,12 +307,8 @@ def new_desk_link(event_id: int):
     except ServiceError as error:
         flash(str(error.message), "error")
         return redirect(back + "#desk")
-    session[NEW_DESK_LINK] = {
-        "organizer": current_user.id,
-        "event": event.id,
-        "name": link.name,
-        "url": public_base_url() + url_for("desk.page", token=token),
-    }
+    url = public_base_url() + url_for("desk.page", token=token)
+    keep_link_to_show(NEW_DESK_LINK, {"event": event.id}, link.name, url)
     return redirect(back + "#new-desk-link")
 
 

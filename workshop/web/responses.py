@@ -1,8 +1,12 @@
-"""Helpers the pages share: a file to download, a safe place to go next."""
+"""Helpers the pages share: a file to download, a safe place to go next, a
+secret link shown once."""
 
 from urllib.parse import urlsplit
 
-from flask import Response, url_for
+from flask import Response, session, url_for
+from flask_login import current_user
+
+from ..qr import qr_svg
 
 
 def download(content: bytes, mimetype: str, filename: str, inline: bool = False) -> Response:
@@ -24,3 +28,21 @@ def safe_next(target: str | None) -> str:
     if target.startswith("/") and not parts.scheme and not parts.netloc:
         return target
     return url_for("participant.home")
+
+
+def keep_link_to_show(key: str, where: dict, name: str, url: str) -> None:
+    """Keep a secret link just made (a reviewer's, a desk member's) for the
+    page the redirect lands on, where it is shown once: only its hash is
+    stored. It waits in this browser's session (signed, HttpOnly) with who
+    made it and ``where`` (the page it belongs to)."""
+    session[key] = {"organizer": current_user.id, "where": where, "name": name, "url": url}
+
+
+def link_to_show(key: str, where: dict) -> dict | None:
+    """The link kept under ``key`` for the page ``where`` by the signed-in
+    organizer, with its QR code; taken out of the session, so that it is
+    shown once (a link left there by another sign-in or page is dropped)."""
+    made = session.pop(key, None)
+    if not made or (made.get("organizer"), made.get("where")) != (current_user.id, where):
+        return None
+    return {**made, "qr": qr_svg(made["url"])}

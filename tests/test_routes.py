@@ -12,8 +12,9 @@ from flask import url_for
 from sqlalchemy import func, select
 
 from workshop import clock, create_app
-from workshop.models import Event, EventStatus, Organizer, Participant, Table
-from workshop.services import accounts, events
+from workshop.models import DeskLink, Event, EventStatus, Organizer, Participant, Table
+from workshop.extensions import db
+from workshop.services import accounts, desk, events
 from workshop.web.participant import JOINS_PER_MINUTE
 
 from .helpers import PASSWORD, join, make_evening, make_organizer, prepare, read
@@ -101,12 +102,23 @@ def intruder(app, evening):
     return http
 
 
+def desk_link_of(app, evening) -> int:
+    """A working desk link of ``evening`` (its revoking route is among the checked)."""
+    with app.app_context():
+        organizer = db.session.get(Organizer, evening.organizer_id)
+        link, _token = desk.new_link(organizer, db.session.get(Event, evening.event_id), "Sacha")
+        link_id = link.id
+        db.session.remove()
+    return link_id
+
+
 def organizer_urls(app, evening, table, owned_only=False) -> list[tuple[str, str]]:
     """(method, url) of every /organizer/ route, filled with ``evening`` and ``table``;
     ``owned_only``: only the routes about one event, table or territory."""
     territory_id = read(app, lambda s: s.get(Event, evening.event_id).territory_id)
     values = {"event_id": evening.event_id, "table_id": table.id, "status": "closed",
-              "territory_id": territory_id, "participant_id": 1}  # fmt: skip
+              "territory_id": territory_id, "participant_id": 1,
+              "link_id": desk_link_of(app, evening)}  # fmt: skip
     urls = []
     with app.test_request_context():
         for rule in app.url_map.iter_rules():
@@ -353,6 +365,9 @@ def test_another_territorys_organizer_gets_404_and_changes_nothing(app, intruder
         EventStatus.live,
     )
     assert count(app, Table) == 2
+    # The evening's desk link still works, and the intruder made none.
+    links = read(app, lambda s: [(x.name, x.revoked_at) for x in s.scalars(select(DeskLink))])
+    assert links and all(name == "Sacha" and revoked is None for name, revoked in links)
 
 
 # --- preparing an evening through the forms --------------------------------------------

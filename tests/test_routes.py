@@ -12,8 +12,8 @@ from flask import url_for
 from sqlalchemy import func, select
 
 from workshop import clock, create_app
-from workshop.models import DeskLink, Event, EventStatus, Organizer, Participant, Table
 from workshop.extensions import db
+from workshop.models import DeskLink, Event, EventStatus, Organizer, Participant, Table
 from workshop.services import accounts, desk, events
 from workshop.web.participant import JOINS_PER_MINUTE
 

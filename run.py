@@ -22,7 +22,7 @@ from workshop.config import protect_files  # noqa: E402
 from workshop.extensions import socketio  # noqa: E402
 from workshop.housekeeping import start_housekeeping  # noqa: E402
 from workshop.qr import lan_addresses  # noqa: E402
-from workshop.services import accounts, changes  # noqa: E402
+from workshop.services import accounts, changes, steps  # noqa: E402
 from workshop.sqlite import database_file  # noqa: E402
 from workshop.transport import (  # noqa: E402
     TimedHandler,
@@ -44,6 +44,7 @@ def main() -> None:
     host = os.environ.get("HOST", "0.0.0.0")
     with app.app_context():
         upgrade()
+        steps.give_scripts_to_old_tables()  # pages never write when they are read
         if os.environ.get("SEED_DEMO") == "1":
             from workshop.cli import seed_demo
 

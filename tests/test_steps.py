@@ -5,9 +5,10 @@ sleeping."""
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from workshop import clock
+from workshop.extensions import db
 from workshop.models import Challenge, Event, Step, Table, WorkshopKind
 from workshop.services import ServiceError, steps
 
@@ -146,6 +147,26 @@ def test_a_new_table_gets_the_default_script_of_its_challenge(app, table):
 
     kinds = [s["kind"] for s in script(table_console.sync(0)["changes"])]
 
+    assert kinds[:3] == ["intro", "brief", "diverge"] and len(kinds) == 8
+
+
+def test_a_table_made_before_scripts_existed_gets_one_at_start_not_when_a_page_is_read(
+    app, evening
+):
+    old = evening.tables[0]
+    with app.app_context():
+        db.session.execute(delete(Step).where(Step.table_id == old.id))
+        db.session.commit()
+        db.session.remove()
+    assert signed_in(app).get(f"/organizer/events/{evening.event_id}/kits").status_code == 200
+    assert read(app, lambda s: s.scalars(select(Step).where(Step.table_id == old.id)).all()) == []
+
+    with app.app_context():
+        assert steps.give_scripts_to_old_tables() == 1  # what run.py does after migrating
+        assert steps.give_scripts_to_old_tables() == 0
+        db.session.remove()
+
+    kinds = [s["kind"] for s in script(console(app, old).sync(0)["changes"])]
     assert kinds[:3] == ["intro", "brief", "diverge"] and len(kinds) == 8
 
 

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from .. import clock
 from ..extensions import db
@@ -325,6 +325,18 @@ def ensure_script(table: Table) -> None:
     """Give a table without steps its default script (the caller commits)."""
     if not table.steps:
         set_script(table, table_default_script(table))
+
+
+def give_scripts_to_old_tables() -> int:
+    """At start, after migrating: give every table made before scripts
+    existed its default script, so that no page has to write when it is
+    read; how many tables got one."""
+    old = db.session.scalars(select(Table).where(~exists().where(Step.table_id == Table.id))).all()
+    for table in old:
+        ensure_script(table)
+    if old:
+        commit()
+    return len(old)
 
 
 # --- running a table ---------------------------------------------------------------------

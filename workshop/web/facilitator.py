@@ -2,10 +2,9 @@
 
 from flask import Blueprint, abort, render_template
 
-from ..extensions import db
 from ..forms import category_choices
 from ..limits import by_code
-from ..services import events, steps
+from ..services import events
 
 bp = Blueprint("facilitator", __name__)
 
@@ -15,9 +14,6 @@ def console(secret: str):
     table = by_code(lambda: events.table_by_facilitator_secret(secret))
     if table is None:
         abort(404)
-    if not table.steps:  # a table created before scripts existed
-        steps.ensure_script(table)
-        db.session.commit()
     return render_template(
         "facilitator/console.html",
         table=table,

@@ -400,8 +400,6 @@ def _rearranged(script: list[dict], action: str, table: Table) -> list[dict]:
 def script(table_id: int):
     """Edit a table's script before the evening; apply it to other tables."""
     table = _my_table(table_id)
-    steps.ensure_script(table)
-    db.session.commit()
     script = steps.script_of(table)
     if request.method == "POST":
         action = request.form.get("action", "save")
@@ -439,9 +437,6 @@ def script(table_id: int):
 def kits(event_id: int):
     """Printable facilitator kits: brief, timed script and the console's QR code."""
     event = _my_event(event_id)
-    for table in event.tables:
-        steps.ensure_script(table)
-    db.session.commit()
     kits = []
     for table in event.tables:
         link = public_base_url() + url_for("facilitator.console", secret=table.facilitator_secret)

@@ -258,7 +258,7 @@ def main() -> None:
         database_url = f"sqlite:///{Path(workdir) / 'bench.db'}"
         server, url = start_server(Path(workdir), database_url, production_limits=True)
         try:
-            _table_ids, people, _secrets, _organizer = prepare(database_url, 3, 20)
+            _table_ids, people, _secrets, _organizer, _desks = prepare(database_url, 3, 20)
             legit = Phone(url, people[0][1], people[0][2])
             codes = list(dict.fromkeys(code for _table, code, _token in people))
             print(

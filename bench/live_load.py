@@ -378,6 +378,39 @@ class Organizer(Phone):
         asyncio.ensure_future(self.drop(0, 10))
 
 
+class Desk:
+    """A synthesis desk (issue 18) by its secret link: it follows every
+    table's changes (pushes named ``tables``, folded by the server) and the
+    app computes theme suggestions for it; how late each post reaches it,
+    and whether its final catch-up finds every acknowledged post."""
+
+    def __init__(self, bench, token):
+        self.bench, self.ideas = bench, {}  # idea text -> when the desk first had it
+        self.sio = socketio.AsyncClient(reconnection=True)
+        self.sio.on("tables", lambda push: self.seen(push["changes"]))
+        self.sio.on("connect", lambda: asyncio.ensure_future(self.sync()))
+        self.how = dict(auth={"role": "desk", "token": token}, transports=["websocket"])
+
+    def seen(self, changes):
+        now = time.monotonic()
+        for change in changes:
+            if change.get("type") == "idea" and change.get("text"):
+                self.ideas.setdefault(change["text"], now)
+
+    async def sync(self):
+        answer = await self.sio.call("sync", {}, timeout=60)
+        for table in (answer or {}).get("tables", {}).values():
+            self.seen(table["changes"])
+
+    def delays(self) -> list[float]:
+        """Post to desk, ms, for the posts the desk heard live (not at catch-up)."""
+        return sorted(
+            (self.ideas[post.text] - post.t0) * 1000
+            for post in self.bench.posts.values()
+            if post.text in self.ideas and post.acked and self.ideas[post.text] >= post.t0
+        )
+
+
 class Bench:
     def __init__(self, args, url, server_pid):
         self.args, self.url, self.server_pid = args, url, server_pid
@@ -439,8 +472,11 @@ class Bench:
         for i in range(0, len(coroutines), size):
             await asyncio.gather(*coroutines[i : i + size], return_exceptions=True)
 
-    async def run(self, people, secrets, organizer):
+    async def run(self, people, secrets, organizer, desk_tokens=()):
         self.phones = [Phone(self, i, *person) for i, person in enumerate(people)]
+        self.desks = [Desk(self, token) for token in desk_tokens]
+        for desk in self.desks:  # open before the phones: it hears every post
+            await desk.sio.connect(self.url, **desk.how, wait_timeout=20)
         self.consoles = [Console(self, *pair) for pair in secrets] if self.args.method else []
         self.organizer = Organizer(self, *organizer) if self.args.method else None
         for phone in self.phones:
@@ -487,6 +523,10 @@ class Bench:
         await self.batches([c.sio.disconnect() for c in self.consoles], 100)
         if self.organizer:
             await self.organizer.sio.disconnect()
+        for desk in self.desks:
+            self.desk_live = desk.delays()
+            await desk.sync()  # the final catch-up: every post, live or not
+            await desk.sio.disconnect()
 
     def online(self):
         return sum(p.online for p in self.phones)
@@ -724,7 +764,19 @@ DUPLICATED: {dup} (same participant and client id: {same_cid}; one post stored u
 ids: {same_text}; shown twice on a phone: {twice})""")
     if bench.refused:
         print("refused, e.g.:", bench.refused[0])
-    others = args.relay or check_votes_and_steps(bench, database_url, table_ids)
+    desk_missing = 0
+    for n, desk in enumerate(bench.desks, 1):  # what the theme team saw
+        missing = [p for p in acked if p.text not in desk.ideas]
+        desk_missing += len(missing)
+        live = bench.desk_live
+        print(
+            f"desk {n}: heard {len(live)} of {len(acked)} acked posts live, post-to-desk "
+            f"p50={ms(live, 50)} p99={ms(live, 99)} (pushes folded to one a second); "
+            f"missing after its final catch-up: {len(missing)}"
+        )
+    others = (args.relay or check_votes_and_steps(bench, database_url, table_ids)) and not (
+        desk_missing
+    )
     pushes = sorted(bench.step_pushes)
     bench.figures = {  # what --compare reads back
         "cpu": bench.cpu if bench.cpu is not False else None,
@@ -827,13 +879,14 @@ def start_server(
 PASSWORD = "bench password 1234"
 
 
-def prepare(database_url: str, tables: int, phones: int) -> tuple[list[int], list, list, tuple]:
-    """One organizer, one live event, its tables and participants, through the services."""
+def prepare(database_url: str, tables: int, phones: int, desks: int = 0) -> tuple:
+    """One organizer, one live event, its tables and participants, and
+    ``desks`` desk links' tokens, through the services."""
     os.environ.setdefault("SECRET_KEY", "bench-secret")
     from workshop import create_app
     from workshop.extensions import db
     from workshop.models import Challenge, Territory
-    from workshop.services import accounts, events, live
+    from workshop.services import accounts, desk, events, live
 
     config = dict(SQLALCHEMY_DATABASE_URI=database_url, SOCKETIO_ASYNC_MODE="threading")
     with create_app({**config, "SOCKETIO_MESSAGE_QUEUE": None}).app_context():
@@ -856,9 +909,10 @@ def prepare(database_url: str, tables: int, phones: int) -> tuple[list[int], lis
         table_ids = [t.id for t in event.tables]
         secrets = [(t.id, t.facilitator_secret, t.join_code) for t in event.tables]
         organizer_login = (event.id, email, PASSWORD)
+        desk_tokens = [desk.new_link(organizer, event, f"Desk {n}")[1] for n in range(desks)]
         db.session.remove()
         db.engine.dispose()
-    return table_ids, people, secrets, organizer_login
+    return table_ids, people, secrets, organizer_login, desk_tokens
 
 
 def print_warnings(log: Path, most: int = 10) -> None:
@@ -885,6 +939,12 @@ def main() -> None:
     parser.add_argument("--drop", type=float, default=0.1, help="fraction of phones that drop")
     parser.add_argument("--method", action="store_true", help="consoles move every table's steps")
     parser.add_argument("--step-every", type=float, default=15, help="seconds between step pushes")
+    parser.add_argument(
+        "--desk",
+        type=int,
+        default=0,
+        help="synthesis desks open (by secret links) while posting; the app suggests themes",
+    )
     parser.add_argument("--relay", action="store_true", help="the bare relay instead of the app")
     parser.add_argument(
         "--compare",
@@ -928,15 +988,15 @@ def main() -> None:
                 table_ids = list(range(1, args.tables + 1))
                 people = [(n, f"T{n}", "-") for n in table_ids for _k in range(args.phones)]
                 secrets = [(n, f"T{n}", f"T{n}") for n in table_ids]  # the relay's own rooms
-                organizer = (None, "", "")
+                organizer, desk_tokens = (None, "", ""), []
             else:
-                prepared = prepare(database_url, args.tables, args.phones)
-                table_ids, people, secrets, organizer = prepared
+                prepared = prepare(database_url, args.tables, args.phones, args.desk)
+                table_ids, people, secrets, organizer, desk_tokens = prepared
             print(f"prepared {len(people)} phones in {time.monotonic() - t:.1f} s", flush=True)
             bench = Bench(args, url, [server.pid] if server else args.server_pid or [])
             if database_url.startswith("sqlite:///"):
                 bench.wal_path = database_url.removeprefix("sqlite:///") + "-wal"
-            asyncio.run(bench.run(people, secrets, organizer))
+            asyncio.run(bench.run(people, secrets, organizer, desk_tokens))
             ok = report(args, bench, database_url, table_ids)
             if args.figures:
                 Path(args.figures).write_text(json.dumps(bench.figures))

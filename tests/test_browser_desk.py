@@ -1,7 +1,8 @@
 """The synthesis desk in Chromium (issue 18, item 1): a team member with a
 secret link sees ideas from three tables arrive live, takes up the app's
 suggested theme and renames it while a second member moves an idea into it
-from the keyboard (both edits kept); no axe violation."""
+from the keyboard (both edits kept), and the control room puts the themes
+on the projector; no axe violation."""
 
 import uuid
 
@@ -106,5 +107,17 @@ def test_two_members_build_a_theme_together_from_three_tables_ideas(site, new_pa
         "Mobilité"
     )
     assert_accessible(dominique, "the synthesis desk, with a theme")
+
+    # Back to the room: the control room puts the themes on the projector.
+    projector = new_page(laptop=True)
+    projector.goto(f"{site.server.url}/p/{evening.join_code}")
+    dominique.goto(f"{site.server.url}/organizer/events/{evening.event_id}/live")
+    expect_connected(dominique)
+    dominique.click('[data-plenary="themes"]')
+    shown = projector.locator("[data-themes] [data-theme]")
+    expect(shown).to_have_count(1)
+    expect(shown.locator("h2")).to_have_text("Mobilité")
+    expect(shown).to_contain_text("2 tables")
+    expect(shown.locator("li")).to_have_text([texts[0], texts[1]])
     for console in consoles:
         console.disconnect()

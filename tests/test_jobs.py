@@ -2,15 +2,18 @@
 as ordinary changes, derived again from the data after a restart; and its
 first job, the app's theme suggestions for the synthesis team."""
 
+import json
 import threading
 import time
 
+import pytest
 from flask import has_app_context
 from sqlalchemy import select
 
 from workshop import jobs
 from workshop.extensions import db
 from workshop.models import Event, Theme
+from workshop.synthesis import apart, suggest
 
 from .helpers import Screen, organizer_screen, phone, signed_in, wait_for
 
@@ -154,3 +157,15 @@ def test_a_suggestion_a_person_took_up_stays_theirs_when_the_ideas_change(app, e
     assert not kept[first.id].suggested and kept[first.id].accepted_by.startswith("o:")
     # The app's own pending suggestions are its to withdraw, never a person's.
     assert all(t.suggested or t.id == first.id for t in kept.values() if t.created_by == "app")
+
+
+def test_suggestions_are_computed_in_a_process_of_their_own_with_the_same_result():
+    """Grouping a hall's ideas would hold the interpreter against the loop in
+    a thread: the suggestions job computes in a child process instead."""
+    ideas = [
+        {"id": n, "text": text, "table": f"T{n % 3}", "brief": "Se déplacer"}
+        for n, text in enumerate(IDEAS)
+    ]
+    assert apart.suggest_apart(ideas, "fr") == json.loads(json.dumps(suggest.suggest(ideas, "fr")))
+    with pytest.raises(apart.SuggestionsFailed):
+        apart.suggest_apart(ideas, "klingon")  # the child fails: said, never taken for none

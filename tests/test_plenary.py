@@ -4,6 +4,7 @@ table's result in turn and the evening's word cloud."""
 from workshop.services import plenary
 
 from .helpers import Screen, console, organizer_screen, phone, script
+from .test_evening_stream import suggest
 
 
 def projector(app, evening) -> Screen:
@@ -94,3 +95,40 @@ def test_only_organizers_of_the_evening_steer_the_plenary(app, evening):
 def test_words_are_folded_only_to_be_counted(ctx):
     assert plenary.fold("Énergie") == plenary.fold("energie") == "energie"
     assert plenary.WORD.findall("l'éco-lieu, 3 jardins!") == ["l'éco-lieu", "jardins"]
+
+
+def test_the_projector_shows_the_teams_themes_and_follows_their_edits(app, evening):
+    """Issue 18, item 4: each theme's label, how many tables, a few ideas
+    quoted; the app's suggestions and the ideas the room may not see stay off."""
+    first, second = evening.tables
+    _, alice = phone(app, first, "Alice")
+    _, bob = phone(app, second, "Bob")
+    bus = alice.write("idea.post", {"text": "Un bus le samedi"})["changes"][0]["id"]
+    car = bob.write("idea.post", {"text": "Du covoiturage"})["changes"][0]["id"]
+    hidden = bob.write("idea.post", {"text": "Mon adresse"})["changes"][0]["id"]
+    assert console(app, second).write("idea.hide", {"id": hidden, "hidden": True})["ok"]
+    room = organizer_screen(app, evening)
+    created = room.write("theme.create", {"label": "Mobilité", "idea_ids": [bus, car, hidden]})
+    theme_id = created["changes"][0]["id"]
+    suggest(app, evening, {"label": "Suggestion de l'app", "idea_ids": [bus]})
+    screen = projector(app, evening)
+    screen.forget()
+
+    assert room.write("plenary.show", {"mode": "themes"})["ok"]
+
+    screen.changes_until(lambda _c: screen.received("plenary"))
+    [shown] = screen.received("plenary")[-1]["themes"]
+    assert (shown["label"], shown["tables"], shown["ideas"]) == ("Mobilité", 2, 2)
+    assert shown["quotes"] == ["Un bus le samedi", "Du covoiturage"]
+    assert screen.sync()["plenary"]["themes"] == [shown]
+
+    screen.forget()
+    room.write("theme.update", {"theme_id": theme_id, "label": "Transports", "base_version": 0})
+    screen.changes_until(lambda _c: screen.received("plenary"))
+    assert [t["label"] for t in screen.received("plenary")[-1]["themes"]] == ["Transports"]
+    # Out of the themes mode, theme edits move no projector.
+    room.write("plenary.show", {"mode": "off"})
+    screen.forget()
+    room.write("theme.delete", {"theme_id": theme_id})
+    screen.settle()
+    assert screen.received("plenary") == []

@@ -4,7 +4,10 @@ request or a socket handler (suggestions over an evening's ideas, say).
 A job is a key, a computation and a way to write its result back:
 
 - ``compute()`` runs in a native thread (gevent's pool under run.py), on
-  plain data it was given: no session, no app context, nothing live;
+  plain data it was given: no session, no app context, nothing live; a job
+  ``apart`` computes in a process of its own, which ``compute()`` only
+  waits for (on the loop, cooperatively): Python computation in a thread
+  would hold the interpreter against the loop;
 - ``apply(result)`` runs back on the loop, in an app context, and writes
   the result as ordinary changes through the one write path (the system
   actor's writes, :func:`workshop.services.writes.as_system`), pushed and
@@ -38,6 +41,7 @@ class Job(NamedTuple):
     key: str  # what it computes: at most one job of a key waits
     compute: Callable[[], Any]  # off the loop, on plain data
     apply: Callable[[Any], None]  # on the loop, in an app context
+    apart: bool = False  # compute() waits for a process of its own (see the module)
 
 
 class JobRunner:
@@ -86,7 +90,7 @@ class JobRunner:
     def _work(self) -> None:
         while (job := self._next()) is not None:
             try:
-                result = off_loop(job.compute)
+                result = job.compute() if job.apart else off_loop(job.compute)
                 with self.app.app_context():
                     try:
                         job.apply(result)

@@ -230,7 +230,7 @@ import { connect } from "./live/protocol.js";
     var select = plenaryTools.querySelector('[name="table_id"]');
     var ids = Array.from(select.options).map(function (o) { return Number(o.value); });
     var at = ids.indexOf(Number(select.value));
-    var data = { mode: action === "off" || action === "cloud" ? action : "table" };
+    var data = { mode: ["off", "cloud", "themes"].indexOf(action) >= 0 ? action : "table" };
     if (action === "previous" || action === "next") {
       at = (at + (action === "next" ? 1 : ids.length - 1)) % ids.length;
     }

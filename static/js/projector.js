@@ -35,10 +35,35 @@ import { connect } from "./live/protocol.js";
     $("[data-join]").hidden = mode !== "off";
     $("[data-plenary]").hidden = mode !== "table";
     $("[data-cloud]").hidden = mode !== "cloud";
+    $("[data-themes]").hidden = mode !== "themes";
     $("[data-corner]").hidden = mode === "off";
     document.body.dataset.mode = mode;
     if (mode === "table") { renderTable(); }
     if (mode === "cloud") { renderCloud(); }
+    if (mode === "themes") { renderThemes(); }
+  }
+
+  function renderThemes() {
+    var list = $("[data-theme-list]");
+    list.replaceChildren();
+    (plenary.themes || []).forEach(function (theme) {
+      var li = document.createElement("li");
+      li.dataset.theme = theme.id;
+      var label = document.createElement("h2");
+      label.textContent = theme.label; // user text is always text
+      var count = document.createElement("p");
+      count.className = "room-theme-tables";
+      count.textContent = theme.tables === 1 ? t.theme_tables_one : t.theme_tables_many.replace("{n}", theme.tables);
+      var quotes = document.createElement("ul");
+      theme.quotes.forEach(function (text) {
+        var quote = document.createElement("li");
+        quote.textContent = text;
+        quotes.appendChild(quote);
+      });
+      li.append(label, count, quotes);
+      list.appendChild(li);
+    });
+    $("[data-themes-none]").hidden = (plenary.themes || []).length > 0;
   }
 
   function renderTable() {

@@ -18,15 +18,16 @@ from sqlalchemy import select
 
 from .. import clock
 from ..extensions import db
-from ..models import Commitment, Event, Idea, SheetField, Step, StepKind, Table
+from ..models import Commitment, Event, Idea, SheetField, Step, StepKind, Table, Theme
 from ..rooms import organizers_room, projector_room
 from . import ServiceError, control, sheet_template
 from .changes import push_after_commit
 from .inputs import bad_request, integer
 from .writes import Request, op
 
-MODES = ("off", "table", "cloud")
+MODES = ("off", "table", "cloud", "themes")
 TOP_CARDS = 5
+QUOTES = 3  # a theme's ideas quoted on the projector
 CLOUD_WORDS = 40
 WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 
@@ -137,11 +138,51 @@ def _commitments(event: Event) -> Counter[int]:
     )
 
 
+def room_themes(event: Event) -> list[dict]:
+    """The team's themes as the room sees them (issue 18, item 4): label,
+    how many tables and ideas they gather, and a few of those ideas quoted.
+    The app's suggestions no one took up are not shown, nor are ideas the
+    room may not see (hidden, private, deleted)."""
+    themes = db.session.scalars(
+        select(Theme)
+        .where(Theme.event_id == event.id, Theme.deleted.is_(False), Theme.suggested.is_(False))
+        .order_by(Theme.id)
+    ).all()
+    wanted = {idea_id for theme in themes for idea_id in theme.idea_ids or []}
+    visible = {
+        idea.id: idea
+        for idea in db.session.scalars(
+            select(Idea).where(
+                Idea.id.in_(wanted),
+                Idea.deleted.is_(False),
+                Idea.hidden.is_(False),
+                Idea.private.is_(False),
+            )
+        )
+    }
+    shown = []
+    for theme in themes:
+        ideas = [visible[i] for i in theme.idea_ids or [] if i in visible]
+        shown.append(
+            {
+                "id": theme.id,
+                "label": theme.label,
+                "tables": len({idea.table_id for idea in ideas}),
+                "ideas": len(ideas),
+                "quotes": [idea.text for idea in ideas[:QUOTES]],
+            }
+        )
+    return shown
+
+
 def payload(event: Event) -> dict:
-    """What the projectors show: the mode and, in plenary, every table's result."""
+    """What the projectors show: the mode and, in plenary, every table's
+    result (or the evening's themes)."""
     state = {"mode": "off", "table_id": None, "auto": 0, "since": None, **(event.plenary or {})}
     if state["mode"] == "off":
-        return {**state, "tables": [], "cloud": []}
+        return {**state, "tables": [], "cloud": [], "themes": []}
+    if state["mode"] == "themes":
+        return {**state, "tables": [], "cloud": [], "themes": room_themes(event)}
     top, texts, commitments = top_cards(event), sheet_texts(event), _commitments(event)
     tables = [
         {
@@ -162,12 +203,13 @@ def payload(event: Event) -> dict:
         for table in control.tables_of(event)
     ]
     cloud = word_cloud(event) if state["mode"] == "cloud" else []
-    return {**state, "tables": tables, "cloud": cloud}
+    return {**state, "tables": tables, "cloud": cloud, "themes": []}
 
 
 @op("plenary.show", "organizer", event_wide=True)
 def show(req: Request) -> None:
-    """Switch the projectors: off (how to join), one table, turns, the cloud."""
+    """Switch the projectors: off (how to join), one table, turns, the cloud,
+    the evening's themes."""
     event = req.actor.event
     mode = req.data.get("mode")
     if mode not in MODES:
@@ -189,6 +231,13 @@ def show(req: Request) -> None:
         "since": clock.epoch_ms(),
     }
     announce(event)
+
+
+def themes_changed(event: Event) -> None:
+    """The team changed a theme: projectors showing the themes follow."""
+    if (event.plenary or {}).get("mode") == "themes":
+        db.session.flush()
+        announce(event)
 
 
 def announce(event: Event) -> None:

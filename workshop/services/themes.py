@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Idea, Table, Theme
-from . import ServiceError
+from . import ServiceError, plenary
 from .changes import SYSTEM, touch, view
 from .inputs import bad_request, clean_text, integer
 from .writes import Request, op
@@ -98,6 +98,7 @@ def _new(req: Request, suggested: bool) -> Theme:
 def create(req: Request) -> None:
     """A theme named by the team, with the ideas it gathers (if any)."""
     _new(req, suggested=False)
+    plenary.themes_changed(req.actor.event)
 
 
 @op("theme.suggest", "system", evening=True)
@@ -134,6 +135,7 @@ def update(req: Request) -> None:
         setattr(theme, key, value)
     theme.version += 1
     touch(theme)
+    plenary.themes_changed(req.actor.event)
 
 
 @op("theme.move", *TEAM, evening=True)
@@ -156,6 +158,7 @@ def move(req: Request) -> None:
         else:
             continue
         touch(theme)
+    plenary.themes_changed(req.actor.event)
 
 
 @op("theme.accept", *TEAM, evening=True)
@@ -165,6 +168,7 @@ def accept(req: Request) -> None:
     if theme.suggested:
         theme.suggested, theme.accepted_by = False, req.actor.key
         touch(theme)
+        plenary.themes_changed(req.actor.event)
 
 
 @op("theme.delete", *TEAM, evening=True)
@@ -173,6 +177,7 @@ def delete(req: Request) -> None:
     theme = _theme(req)
     theme.deleted = True
     touch(theme)
+    plenary.themes_changed(req.actor.event)
 
 
 @op("theme.withdraw", "system", evening=True)

@@ -3,7 +3,7 @@
 While a synthesis team follows a live evening (a desk screen open: someone
 in its desk room), every housekeeping round looks whether its ideas changed since the
 suggestions were last computed; if so, a job reads them (on the loop, as
-plain values), groups them off the loop (:func:`~.suggest.themes`), and
+plain values), groups them in a process of its own (:mod:`~.apart`), and
 writes the result back as the app's suggestions through the one write path:
 a new grouping becomes a suggestion, a suggestion no one took up and that no
 longer comes out is withdrawn, and a grouping the evening already has (a
@@ -28,6 +28,7 @@ from ..jobs import Job
 from ..models import Event, EventStatus, Idea, Table, Theme
 from ..services import ServiceError, writes
 from . import suggest
+from .apart import suggest_apart
 
 MAX_IDEAS = suggest.MAX_IDEAS  # an evening's ideas read at most (the newest are left)
 
@@ -70,12 +71,12 @@ def theme_suggestions(event_id: int) -> Job:
     language = language if language in suggest.STEMMERS else "fr"
 
     def compute() -> list[dict]:
-        return suggest.themes(ideas, language) if ideas else []
+        return suggest_apart(ideas, language)["themes"] if ideas else []
 
     def apply(found: list[dict]) -> None:
         write_suggestions(event_id, found)
 
-    return Job(f"themes:{event_id}", compute, apply)
+    return Job(f"themes:{event_id}", compute, apply, apart=True)
 
 
 def write_suggestions(event_id: int, found: list[dict]) -> None:

@@ -786,3 +786,18 @@ def suggest(ideas: list[dict], language: str = "fr", settings: Settings = DEFAUL
         "duplicates": _duplicates(ideas, encoded, sims, settings),
         "themes": _themes(ideas, encoded, sims, settings),
     }
+
+
+def main() -> None:
+    """Run as a script (the server's suggestions, in a process of their own,
+    see :mod:`workshop.synthesis.apart`): the ideas as JSON on the standard
+    input, ``{"duplicates", "themes"}`` as JSON on the standard output."""
+    import json
+    import sys
+
+    language = sys.argv[1] if len(sys.argv) > 1 else "fr"
+    json.dump(suggest(json.load(sys.stdin), language), sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

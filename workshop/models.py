@@ -8,6 +8,7 @@ from datetime import date, datetime
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -174,6 +175,10 @@ class Event(db.Model):
     # The evening's own stream (its themes, the room's vote, the synthesis
     # desk): the number of its latest change, as a table's ``last_seq``.
     last_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The room-wide vote on the evening's themes (issue 18, item 4): state
+    # (open, closed), mode (dots, ranking), budget, the themes voted on as
+    # they were when it opened, and once closed its results.
+    room_vote: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     territory: Mapped[Territory] = relationship(back_populates="events")
@@ -378,6 +383,27 @@ class Theme(db.Model):
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     seq: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RoomBallot(db.Model):
+    """A participant's ballot in the room-wide vote on the evening's themes:
+    points per theme (dots given, or points for a ranking), replaced whole
+    by each vote of theirs. A live entity of their table's stream that only
+    its owner sees."""
+
+    __tablename__ = "room_ballots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    table_id: Mapped[int] = mapped_column(ForeignKey("tables.id"), index=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), unique=True
+    )
+    points: Mapped[dict] = mapped_column(JSON, default=dict)  # theme id (text) -> points
+    # The vote it belongs to (its opening time, ms): a vote opened again
+    # starts from empty ballots.
+    vote: Mapped[int] = mapped_column(BigInteger, default=0)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class DeskLink(db.Model):

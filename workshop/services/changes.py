@@ -53,6 +53,7 @@ from ..models import (
     Idea,
     IdeaKind,
     Participant,
+    RoomBallot,
     SheetField,
     Step,
     Table,
@@ -118,6 +119,8 @@ def table_view(table: Table, viewer: Viewer) -> dict:
         },
         # Keys only: each screen labels the fields in its own language.
         "sheet": sheet_template.keys(table.challenge),
+        # The room-wide vote on the evening's themes, the same at every table.
+        "room_vote": room_vote_view(table.event),
     }
     if viewer.moderator:
         view["message"] = table.console_message
@@ -219,6 +222,35 @@ def vote_view(vote: Vote, viewer: Viewer) -> dict:
         view.update(participant_id=vote.participant_id, withheld=True)
     else:
         view["withheld"] = True
+    return view
+
+
+def room_ballot_view(ballot: RoomBallot, viewer: Viewer) -> dict:
+    """A ballot of the room's vote: only its voter sees their points (a
+    secret ballot: not even the facilitator)."""
+    view: dict[str, Any] = {
+        "type": "room_ballot",
+        "id": ballot.id,
+        "seq": ballot.seq,
+        "vote": ballot.vote,
+    }
+    if viewer.owns(ballot.participant_id):
+        view["points"] = dict(ballot.points or {})
+    else:
+        view["withheld"] = True
+    return view
+
+
+def room_vote_view(event: Event) -> dict | None:
+    """The room's vote as every screen of a table sees it (None before one
+    is opened): its themes and budget; its results once closed."""
+    vote = event.room_vote or {}
+    if not vote.get("state"):
+        return None
+    keys = ("state", "mode", "budget", "themes", "opened_at")
+    view = {key: vote.get(key) for key in keys}
+    if vote["state"] == "closed":
+        view["results"] = vote.get("results", [])
     return view
 
 
@@ -397,6 +429,7 @@ TYPES: dict[type, LiveType] = {
     Cluster: LiveType("cluster", Cluster, "seq", cluster_view),
     SheetField: LiveType("sheet_field", SheetField, "seq", sheet_field_view),
     Commitment: LiveType("commitment", Commitment, "seq", commitment_view),
+    RoomBallot: LiveType("room_ballot", RoomBallot, "seq", room_ballot_view),
     Theme: LiveType("theme", Theme, "seq", theme_view, stream=EVENING),
 }
 TABLE_TYPES = [live_type for live_type in TYPES.values() if live_type.stream == TABLE]

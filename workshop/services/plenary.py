@@ -21,11 +21,11 @@ from ..extensions import db
 from ..models import Commitment, Event, Idea, SheetField, Step, StepKind, Table, Theme
 from ..rooms import organizers_room, projector_room
 from . import ServiceError, control, sheet_template
-from .changes import push_after_commit
+from .changes import push_after_commit, room_vote_view
 from .inputs import bad_request, integer
 from .writes import Request, op
 
-MODES = ("off", "table", "cloud", "themes")
+MODES = ("off", "table", "cloud", "themes", "room_vote")
 TOP_CARDS = 5
 QUOTES = 3  # a theme's ideas quoted on the projector
 CLOUD_WORDS = 40
@@ -183,6 +183,8 @@ def payload(event: Event) -> dict:
         return {**state, "tables": [], "cloud": [], "themes": []}
     if state["mode"] == "themes":
         return {**state, "tables": [], "cloud": [], "themes": room_themes(event)}
+    if state["mode"] == "room_vote":  # the room's vote: its results once closed
+        return {**state, "tables": [], "cloud": [], "themes": [], "vote": room_vote_view(event)}
     top, texts, commitments = top_cards(event), sheet_texts(event), _commitments(event)
     tables = [
         {
@@ -209,7 +211,7 @@ def payload(event: Event) -> dict:
 @op("plenary.show", "organizer", event_wide=True)
 def show(req: Request) -> None:
     """Switch the projectors: off (how to join), one table, turns, the cloud,
-    the evening's themes."""
+    the evening's themes, the room's vote."""
     event = req.actor.event
     mode = req.data.get("mode")
     if mode not in MODES:

@@ -100,7 +100,7 @@ def _open_vote(facts) -> dict:
     return settings
 
 
-def _lock(voter_id: int) -> None:
+def lock_voter(voter_id: int) -> None:
     # A write on the voter's row: later writes of the same voter (another tab)
     # wait until this one commits, then count what it spent.
     _LOCK_VOTER.run(db.session.connection(), {"participant_id": voter_id})
@@ -166,7 +166,7 @@ def cast(req: Request) -> None:
     author_id = _card_author(facts.table_id, idea_id)
     if settings.get("no_self_vote") and author_id == voter_id:
         raise ServiceError("own_card", _l("You cannot vote for your own card in this vote."))
-    _lock(voter_id)
+    lock_voter(voter_id)
     spent = [
         idea
         for (idea,) in _SPENT.run(
@@ -197,7 +197,7 @@ def withdraw(req: Request) -> None:
     voter = _voter(req)
     step = _open_step(table)
     idea_id = integer(req.data.get("idea_id"))
-    _lock(voter.id)
+    lock_voter(voter.id)
     mine = _active(step, voter, idea_id)
     if not mine:
         raise ServiceError("not_found", _l("You have no vote on this card."))

@@ -242,6 +242,21 @@ import { connect } from "./live/protocol.js";
     });
   });
 
+  // --- the room's vote on the themes ----------------------------------------------
+  var roomVoteTools = document.querySelector("[data-room-vote-tools]");
+  roomVoteTools.addEventListener("click", function (event) {
+    var action = event.target.dataset && event.target.dataset.roomVote;
+    if (!action) { return; }
+    var data = action === "open" ? {
+      mode: roomVoteTools.querySelector('[name="mode"]').value,
+      budget: Number(roomVoteTools.querySelector('[name="budget"]').value) || 0,
+    } : {};
+    var said = roomVoteTools.querySelector("[data-room-vote-result]");
+    write(null, "room_vote." + action, data).then(function (res) {
+      said.textContent = res.ok ? t["room_vote_" + (action === "open" ? "open" : "closed")] : res.message;
+    });
+  });
+
   // Steps are entities of their own: a table names its script's steps in order.
   var steps = new Map(); // step id -> its latest view
   function stepsOf(table) {
@@ -266,7 +281,7 @@ import { connect } from "./live/protocol.js";
 
   // The buttons wait for the first catch-up: until then no table is known.
   function ready() {
-    document.querySelectorAll("[data-push-step], [data-send-message], [data-plenary]")
+    document.querySelectorAll("[data-push-step], [data-send-message], [data-plenary], [data-room-vote]")
       .forEach(function (button) { button.disabled = false; });
   }
 

@@ -8,6 +8,7 @@ import { createPhoneCommit } from "./live/views/commit.js";
 import { createComposer } from "./live/views/composer.js";
 import { createIntro } from "./live/views/intro.js";
 import { createResult } from "./live/views/result.js";
+import { createRoomVote } from "./live/views/roomvote.js";
 import { createSheet } from "./live/views/sheet.js";
 import { createStatus } from "./live/views/status.js";
 import { createStepBar } from "./live/views/step.js";
@@ -113,6 +114,7 @@ const sheet = createSheet(sheetSection, {
 });
 const commit = createPhoneCommit(commitSection, { t, store, me: cfg.me, write });
 const result = createResult(resultSection, { t, store });
+const roomVote = createRoomVote(q("[data-room-vote]"), { t, store, write });
 
 /** Which screen the table's current step asks for. */
 function screenFor(step) {
@@ -173,6 +175,7 @@ function render() {
 
   resultSection.hidden = screen !== "plenary";
   result.render();
+  roomVote.render(outbox);
 
   wallSection.hidden = WITHOUT_WALL.includes(screen);
   wall.render(wallCards(store, outbox, { moderator: false, me: cfg.me }),

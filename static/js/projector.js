@@ -36,31 +36,51 @@ import { connect } from "./live/protocol.js";
     $("[data-plenary]").hidden = mode !== "table";
     $("[data-cloud]").hidden = mode !== "cloud";
     $("[data-themes]").hidden = mode !== "themes";
+    $("[data-room-results]").hidden = mode !== "room_vote";
     $("[data-corner]").hidden = mode === "off";
     document.body.dataset.mode = mode;
     if (mode === "table") { renderTable(); }
     if (mode === "cloud") { renderCloud(); }
     if (mode === "themes") { renderThemes(); }
+    if (mode === "room_vote") { renderRoomResults(); }
+  }
+
+  function renderRoomResults() {
+    var vote = plenary.vote || {};
+    var rows = vote.state === "closed" ? vote.results || [] : [];
+    var list = $("[data-room-result-list]");
+    list.replaceChildren();
+    rows.forEach(function (row) {
+      list.appendChild(themeItem(row, t.room_points.replace("{points}", row.points).replace("{voters}", row.voters)));
+    });
+    $("[data-room-results-none]").hidden = rows.length > 0;
+  }
+
+  /** A theme on the wall: its label (user text, always text) and one line about it. */
+  function themeItem(theme, line) {
+    var li = document.createElement("li");
+    li.dataset.theme = theme.id;
+    var label = document.createElement("h2");
+    label.textContent = theme.label;
+    var about = document.createElement("p");
+    about.className = "room-theme-tables";
+    about.textContent = line;
+    li.append(label, about);
+    return li;
   }
 
   function renderThemes() {
     var list = $("[data-theme-list]");
     list.replaceChildren();
     (plenary.themes || []).forEach(function (theme) {
-      var li = document.createElement("li");
-      li.dataset.theme = theme.id;
-      var label = document.createElement("h2");
-      label.textContent = theme.label; // user text is always text
-      var count = document.createElement("p");
-      count.className = "room-theme-tables";
-      count.textContent = theme.tables === 1 ? t.theme_tables_one : t.theme_tables_many.replace("{n}", theme.tables);
+      var li = themeItem(theme, theme.tables === 1 ? t.theme_tables_one : t.theme_tables_many.replace("{n}", theme.tables));
       var quotes = document.createElement("ul");
       theme.quotes.forEach(function (text) {
         var quote = document.createElement("li");
         quote.textContent = text;
         quotes.appendChild(quote);
       });
-      li.append(label, count, quotes);
+      li.append(quotes);
       list.appendChild(li);
     });
     $("[data-themes-none]").hidden = (plenary.themes || []).length > 0;

@@ -167,7 +167,9 @@ def cast(req: Request) -> None:
     replacing its previous one in this vote."""
     event = req.actor.event
     vote = event.room_vote or {}
-    if vote.get("state") != "open" or event.status != EventStatus.live:
+    # A ballot kept offline for an earlier vote does not count in this one.
+    earlier = "vote" in req.data and req.data["vote"] != vote.get("opened_at")
+    if vote.get("state") != "open" or event.status != EventStatus.live or earlier:
         raise ServiceError("room_vote_closed", _l("The room's vote is not open."))
     points = _ballot_points(vote, req.data)
     voter = req.actor.participant

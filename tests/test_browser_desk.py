@@ -2,7 +2,8 @@
 secret link sees ideas from three tables arrive live, takes up the app's
 suggested theme and renames it while a second member moves an idea into it
 from the keyboard (both edits kept), and the control room puts the themes
-on the projector; no axe violation."""
+on the projector; the team pins a quote, splits a theme and merges it back,
+and the projector follows; no axe violation."""
 
 import uuid
 
@@ -95,13 +96,13 @@ def test_two_members_build_a_theme_together_from_three_tables_ideas(site, new_pa
     expect(mover.locator("option")).to_have_count(2)
     mover.focus()
     dominique.keyboard.press("ArrowDown")
-    name = theme.locator("input")
+    name = theme.locator(".desk-theme-head input")
     name.fill("Mobilité")
     name.press("Enter")
 
     for page in (camille, dominique):
-        expect(page.locator("[data-desk-themes] [data-theme] input")).to_have_value("Mobilité")
-        quotes = page.locator("[data-desk-themes] .desk-quotes li")
+        expect(page.locator("[data-desk-themes] .desk-theme-head input")).to_have_value("Mobilité")
+        quotes = page.locator("[data-desk-themes] .desk-quotes label")
         expect(quotes).to_have_text([texts[0], texts[1]])
     expect(camille.locator(f'[data-idea="{ideas[1]}"] select option:checked')).to_have_text(
         "Mobilité"
@@ -119,5 +120,27 @@ def test_two_members_build_a_theme_together_from_three_tables_ideas(site, new_pa
     expect(shown.locator("h2")).to_have_text("Mobilité")
     expect(shown).to_contain_text("2 tables")
     expect(shown.locator("li")).to_have_text([texts[0], texts[1]])
+
+    # Camille pins the bus as the quote the room sees first, from the keyboard.
+    mobility = camille.locator("[data-desk-themes] [data-theme]")
+    mobility.locator("summary").focus()
+    camille.keyboard.press("Enter")
+    pin = mobility.locator(f'[data-idea="{ideas[1]}"] [data-action=pin]')
+    pin.focus()
+    camille.keyboard.press("Enter")
+    expect(pin).to_have_attribute("aria-pressed", "true")
+    expect(shown.locator("li")).to_have_text([texts[1], texts[0]])
+    # She splits the shuttle off into a theme of its own, then merges it back.
+    mobility.locator(f'[data-idea="{ideas[0]}"] input[type=checkbox]').check()
+    mobility.get_by_label("Nouveau thème à partir des idées choisies").fill("Navettes")
+    mobility.get_by_label("Nouveau thème à partir des idées choisies").press("Enter")
+    expect(shown).to_have_count(2)
+    expect(shown.locator("h2")).to_have_text(["Mobilité", "Navettes"])
+    assert_accessible(camille, "the synthesis desk, a theme's ideas open")
+    shuttles = camille.locator("[data-desk-themes] [data-theme]").nth(1)
+    shuttles.locator(".desk-merge select").select_option(label="Mobilité")
+    shuttles.locator(".desk-merge button").click()
+    expect(shown).to_have_count(1)
+    expect(shown.locator("li")).to_have_text([texts[1], texts[0]])
     for console in consoles:
         console.disconnect()

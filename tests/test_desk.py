@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from workshop.extensions import db
 from workshop.models import DeskLink, Event, Organizer
-from workshop.services import desk
+from workshop.services import desk, plenary
 
 from .helpers import Screen, console, make_evening, organizer_screen, phone, signed_in, wait_for
 
@@ -230,3 +230,73 @@ def test_a_new_desk_link_is_shown_once_to_the_organizer_who_made_it(app, evening
     token = url.rsplit("/", 1)[1]
     assert member(app, token).connected
     assert app.test_client().get(f"/desk/{token}").status_code == 200
+
+
+def test_the_team_merges_splits_and_pins_quotes_and_the_room_sees_the_pins_first(app, evening):
+    _, alice = phone(app, evening.tables[0], "Alice")
+    _, bruno = phone(app, evening.tables[1], "Bruno")
+    ideas = [
+        alice.write("idea.post", {"text": text})["changes"][0]["id"]
+        for text in ("Navette le samedi", "Covoiturage", "Pistes cyclables")
+    ] + [bruno.write("idea.post", {"text": "Vélos partagés"})["changes"][0]["id"]]
+    camille = member(app, desk_link(app, evening))
+    dominique = organizer_screen(app, evening)
+
+    def created(label, idea_ids):
+        answer = camille.write("theme.create", {"label": label, "idea_ids": idea_ids})
+        return answer["changes"][0]["id"]
+
+    def latest():
+        caught = camille.emit("sync", {"stream": "evening", "since": 0})["changes"]
+        return {c["id"]: c for c in caught}
+
+    transport, velo = created("Transport", ideas[:2]), created("Vélo", ideas[2:])
+    # Merged while a teammate renames the theme it joins: both kept.
+    merged = camille.write("theme.merge", {"theme_id": velo, "into_id": transport})
+    renamed = dominique.write(
+        "theme.update", {"theme_id": transport, "label": "Mobilité", "base_version": 0}
+    )
+    assert merged["ok"] and renamed["ok"], (merged, renamed)
+    now = latest()
+    assert now[velo]["deleted"] is True
+    assert (now[transport]["label"], now[transport]["idea_ids"]) == ("Mobilité", ideas)
+
+    # Split: the cycling ideas leave for a theme of their own.
+    split = camille.write(
+        "theme.split", {"theme_id": transport, "idea_ids": ideas[2:], "label": "Vélo"}
+    )
+    assert split["ok"], split
+    now = latest()
+    [cycling] = [c for c in now.values() if not c["deleted"] and c["label"] == "Vélo"]
+    assert cycling["idea_ids"] == ideas[2:] and cycling["suggested"] is False
+    assert now[transport]["idea_ids"] == ideas[:2]
+
+    # Pinned quotes come first, to the desk and to the room.
+    assert camille.write("theme.pin", {"theme_id": transport, "idea_id": ideas[1]})["ok"]
+    assert latest()[transport]["pinned"] == [ideas[1]]
+    with app.app_context():
+        [shown, _] = plenary.room_themes(db.session.get(Event, evening.event_id))
+        db.session.remove()
+    assert shown["quotes"][0] == "Covoiturage"
+    assert camille.write(
+        "theme.pin", {"theme_id": transport, "idea_id": ideas[1], "pinned": False}
+    )["ok"]
+    assert latest()[transport]["pinned"] == []
+
+    # What cannot be done is refused, with a message, and changes nothing.
+    before = latest()
+    for name, data in (
+        ("theme.merge", {"theme_id": transport, "into_id": transport}),
+        ("theme.merge", {"theme_id": transport, "into_id": velo}),  # gone
+        ("theme.split", {"theme_id": transport, "idea_ids": ideas[2:], "label": "X"}),
+        ("theme.split", {"theme_id": transport, "idea_ids": [], "label": "X"}),
+        ("theme.split", {"theme_id": transport, "idea_ids": ideas[:1], "label": ""}),
+        ("theme.pin", {"theme_id": transport, "idea_id": ideas[3]}),  # not its idea
+        ("theme.pin", {"theme_id": transport, "idea_id": "x"}),
+    ):
+        answer = camille.write(name, data)
+        assert answer["ok"] is False and answer["message"], (name, data, answer)
+    assert latest() == before
+    # A phone merges nothing.
+    refused = alice.write("theme.merge", {"theme_id": cycling["id"], "into_id": transport})
+    assert refused["error"] == "forbidden"

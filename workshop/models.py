@@ -376,6 +376,8 @@ class Theme(db.Model):
     keywords: Mapped[list] = mapped_column(JSON, default=list)
     # The ideas it gathers (their tables follow): where the theme came from.
     idea_ids: Mapped[list] = mapped_column(JSON, default=list)
+    # Ideas the team chose to quote first (to the room), among its ideas.
+    pinned: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     suggested: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by: Mapped[str] = mapped_column(String(40))  # an actor's key, or "app"
     accepted_by: Mapped[str] = mapped_column(String(40), default="")

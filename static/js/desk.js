@@ -5,7 +5,7 @@
    asks for a catch-up, as a phone does), and one for the evening's own
    stream (the themes). Writes go through the one protocol and its outbox.
    User text is only ever set as text. */
-import { button, el, fill, setText } from "./live/dom.js";
+import { button, el, excerpt, fill, setText } from "./live/dom.js";
 import { connect } from "./live/protocol.js";
 import { createStore } from "./live/store.js";
 
@@ -22,6 +22,8 @@ const messageNode = document.querySelector("[data-desk-message]");
 const GAP_DELAY = 2000;
 let gapTimer = null;
 let renderTimer = null;
+const openThemes = new Set(); // themes whose ideas are shown
+const chosen = new Map(); // theme id -> ideas chosen to split off
 
 /** Lowercase without accents: "Mobilité" is found by "mobilite". */
 function fold(text) {
@@ -219,14 +221,108 @@ function renderThemes() {
     item.append(head);
     item.append(el("p", "muted", fill(t.gathers, { ideas: found.length, tables: tableCount })
       + ((theme.keywords || []).length ? " · " + theme.keywords.join(", ") : "")));
-    const quotes = el("ul", "desk-quotes");
-    found.slice(0, 3).forEach((f) => quotes.append(el("li", null, f.idea.text)));
-    item.append(quotes);
+    item.append(themeIdeas(theme, found));
+    if (themes().length > 1) { item.append(mergeForm(theme)); }
     list.append(item);
   });
   const empty = el("p", "muted", t.no_themes);
   empty.hidden = themes().length > 0;
   themesNode.replaceChildren(list, empty);
+}
+
+/** A theme's ideas, pinned quotes first: pin or unpin one, or choose some
+    to split off into a new theme. Open or closed, and what is chosen, stay
+    across the redraws the live updates cause. */
+function themeIdeas(theme, found) {
+  const pinned = theme.pinned || [];
+  const chosen = chosenIdeas(theme.id);
+  const ordered = [
+    ...pinned.map((id) => found.find((f) => f.idea.id === id)).filter(Boolean),
+    ...found.filter((f) => !pinned.includes(f.idea.id)),
+  ];
+  const details = el("details", "desk-theme-ideas");
+  details.open = openThemes.has(theme.id);
+  details.addEventListener("toggle", () => {
+    if (details.open) { openThemes.add(theme.id); } else { openThemes.delete(theme.id); }
+  });
+  const summary = el("summary", null, fill(t.theme_ideas, { n: found.length }));
+  summary.dataset.key = `ideas-${theme.id}`;
+  details.append(summary);
+  const list = el("ul", "desk-quotes");
+  ordered.forEach(({ idea }) => {
+    const li = el("li");
+    li.dataset.idea = idea.id;
+    const box = el("input");
+    box.type = "checkbox";
+    box.id = `choose-${theme.id}-${idea.id}`;
+    box.dataset.key = box.id;
+    box.checked = chosen.has(idea.id);
+    box.addEventListener("change", () => {
+      if (box.checked) { chosen.add(idea.id); } else { chosen.delete(idea.id); }
+    });
+    const label = el("label", null, idea.text);
+    label.htmlFor = box.id;
+    const isPinned = pinned.includes(idea.id);
+    const pin = button(isPinned ? t.unpin : t.pin, "pin",
+      () => write("theme.pin", { theme_id: theme.id, idea_id: idea.id, pinned: !isPinned }),
+      { ariaLabel: fill(isPinned ? t.unpin_quote : t.pin_quote, { text: excerpt(idea.text) }) });
+    pin.setAttribute("aria-pressed", String(isPinned));
+    pin.dataset.key = `pin-${theme.id}-${idea.id}`;
+    li.append(box, " ", label, " ", pin);
+    list.append(li);
+  });
+  details.append(list);
+  const form = el("form", "inline-fields desk-split");
+  const field = el("div", "field");
+  const name = el("input");
+  name.type = "text";
+  name.maxLength = 120;
+  name.required = true;
+  name.id = `split-${theme.id}`;
+  name.dataset.key = name.id;
+  const nameLabel = el("label", null, t.split_name);
+  nameLabel.htmlFor = name.id;
+  field.append(nameLabel, name);
+  const submit = el("button", "small", t.split);
+  submit.type = "submit";
+  submit.dataset.key = `split-go-${theme.id}`;
+  form.append(field, submit);
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const ideaIds = found.map((f) => f.idea.id).filter((id) => chosen.has(id));
+    if (!ideaIds.length) { showMessage(t.split_none); return; }
+    write("theme.split", { theme_id: theme.id, idea_ids: ideaIds, label: name.value.trim() });
+    chosen.clear();
+    name.value = "";
+  });
+  details.append(form);
+  return details;
+}
+
+function chosenIdeas(themeId) {
+  if (!chosen.has(themeId)) { chosen.set(themeId, new Set()); }
+  return chosen.get(themeId);
+}
+
+/** Merge a theme into another, chosen from a list: keyboard and screen reader alike. */
+function mergeForm(theme) {
+  const form = el("form", "inline-fields desk-merge");
+  const select = el("select");
+  select.id = `merge-${theme.id}`;
+  select.dataset.key = select.id;
+  select.setAttribute("aria-label", fill(t.merge_into, { label: theme.label }));
+  select.append(new Option(fill(t.merge_into, { label: excerpt(theme.label, 30) }), ""));
+  themes().filter((other) => other.id !== theme.id)
+    .forEach((other) => select.append(new Option(other.label, String(other.id))));
+  const submit = el("button", "small", t.merge);
+  submit.type = "submit";
+  submit.dataset.key = `merge-go-${theme.id}`;
+  form.append(select, submit);
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    if (select.value) { write("theme.merge", { theme_id: theme.id, into_id: Number(select.value) }); }
+  });
+  return form;
 }
 
 function themeOf(ideaId) {

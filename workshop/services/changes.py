@@ -303,6 +303,12 @@ def commitment_view(commitment: Commitment, viewer: Viewer) -> dict:
     return view
 
 
+def pinned_quotes(theme: Theme) -> list[int]:
+    """The ideas the team pinned as the theme's quotes, among those it still gathers."""
+    ideas = set(theme.idea_ids or [])
+    return [idea_id for idea_id in theme.pinned or [] if idea_id in ideas]
+
+
 def theme_view(theme: Theme, _viewer: Viewer) -> dict:
     """A theme of the synthesis as the team sees it: who proposed it (the
     app or a person) and whether a person has taken it up."""
@@ -317,6 +323,7 @@ def theme_view(theme: Theme, _viewer: Viewer) -> dict:
             label=theme.label,
             keywords=list(theme.keywords or []),
             idea_ids=list(theme.idea_ids or []),
+            pinned=pinned_quotes(theme),
             suggested=theme.suggested,
             by="app" if theme.created_by == SYSTEM else "team",
             version=theme.version,

@@ -21,7 +21,7 @@ from ..extensions import db
 from ..models import Commitment, Event, Idea, SheetField, Step, StepKind, Table, Theme
 from ..rooms import organizers_room, projector_room
 from . import ServiceError, control, sheet_template
-from .changes import push_after_commit, room_vote_view
+from .changes import pinned_quotes, push_after_commit, room_vote_view
 from .inputs import bad_request, integer
 from .writes import Request, op
 
@@ -163,13 +163,15 @@ def room_themes(event: Event) -> list[dict]:
     shown = []
     for theme in themes:
         ideas = [visible[i] for i in theme.idea_ids or [] if i in visible]
+        pinned = [visible[i] for i in pinned_quotes(theme) if i in visible]
+        quoted = pinned + [idea for idea in ideas if idea not in pinned]
         shown.append(
             {
                 "id": theme.id,
                 "label": theme.label,
                 "tables": len({idea.table_id for idea in ideas}),
                 "ideas": len(ideas),
-                "quotes": [idea.text for idea in ideas[:QUOTES]],
+                "quotes": [idea.text for idea in quoted[:QUOTES]],
             }
         )
     return shown

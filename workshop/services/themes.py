@@ -27,12 +27,14 @@ MAX_KEYWORDS = 12
 MAX_KEYWORD = 40
 MAX_IDEAS = 2000  # a theme of a hundred tables' ideas
 MAX_THEMES = 200  # per evening, suggestions included
+MAX_PINNED = 3  # the quotes the room sees of a theme
 
 TEAM = ("organizer", "desk")  # the synthesis team: organizers, and desk links' holders
 
 
-def _theme(req: Request) -> Theme:
-    theme_id = integer(req.data.get("theme_id"))
+def _theme(req: Request, key: str = "theme_id") -> Theme:
+    """The evening's theme named by ``key`` in the request."""
+    theme_id = integer(req.data.get(key))
     theme = db.session.get(Theme, theme_id) if theme_id else None
     if theme is None or theme.event_id != req.actor.event.id or theme.deleted:
         raise ServiceError("not_found", _l("This theme does not exist (any more)."))
@@ -159,6 +161,59 @@ def move(req: Request) -> None:
             continue
         touch(theme)
     plenary.themes_changed(req.actor.event)
+
+
+@op("theme.merge", *TEAM, evening=True)
+def merge(req: Request) -> None:
+    """Merge a theme (``theme_id``) into another (``into_id``): its ideas,
+    keywords and pinned quotes join the other's, and it is gone. Not based
+    on a version, as a move: it says where ideas go, and a teammate's rename
+    of either theme meanwhile is kept."""
+    theme = _theme(req)
+    into = _theme(req, "into_id")
+    if into is theme:
+        raise bad_request()
+    into.idea_ids = list(dict.fromkeys([*into.idea_ids, *theme.idea_ids]))
+    into.keywords = list(dict.fromkeys([*into.keywords, *theme.keywords]))[:MAX_KEYWORDS]
+    into.pinned = list(dict.fromkeys([*into.pinned, *theme.pinned]))[:MAX_PINNED]
+    if theme.suggested is False:  # merging in a theme of the team's takes up the result
+        into.suggested = False
+        into.accepted_by = into.accepted_by or req.actor.key
+    theme.deleted = True
+    touch(into)
+    touch(theme)
+    plenary.themes_changed(req.actor.event)
+
+
+@op("theme.split", *TEAM, evening=True)
+def split(req: Request) -> None:
+    """Split a theme: some of its ideas (``idea_ids``) leave it for a new
+    theme of the team's (``label``)."""
+    theme = _theme(req)
+    leaving = _idea_ids(req, req.data.get("idea_ids"))
+    if not leaving or not set(leaving) <= set(theme.idea_ids):
+        raise ServiceError("not_in_theme", _l("Choose ideas of this theme to split off."))
+    theme.idea_ids = [idea_id for idea_id in theme.idea_ids if idea_id not in leaving]
+    touch(theme)
+    _new(req, suggested=False)  # takes ``label`` and ``idea_ids`` from the request
+    plenary.themes_changed(req.actor.event)
+
+
+@op("theme.pin", *TEAM, evening=True)
+def pin(req: Request) -> None:
+    """Pin one of a theme's ideas as a quote the room sees first
+    (``pinned`` true), or unpin it; at most three, the oldest pin gives way."""
+    theme = _theme(req)
+    [idea_id] = _idea_ids(req, [req.data.get("idea_id")])
+    if idea_id not in theme.idea_ids:
+        raise ServiceError("not_in_theme", _l("This idea is not in this theme."))
+    pinned = [other for other in theme.pinned if other != idea_id and other in theme.idea_ids]
+    if req.data.get("pinned", True) is True:
+        pinned = [*pinned, idea_id][-MAX_PINNED:]
+    if pinned != theme.pinned:
+        theme.pinned = pinned
+        touch(theme)
+        plenary.themes_changed(req.actor.event)
 
 
 @op("theme.accept", *TEAM, evening=True)

@@ -31,6 +31,7 @@ from workshop.models import (
     ProjectStatus,
     StepKind,
     Territory,
+    Theme,
 )
 from workshop.services import (
     ServiceError,
@@ -398,6 +399,8 @@ def ids(app) -> dict:
             event.tables[0], cards={"Léa": ["Une navette solidaire", "Un garage"]}, ballots={},
             sheet={}, commitments={"Léa": ("carry", "Mon permis")},
         )  # fmt: skip
+        theme = write(writes.as_organizer_of(organizer, event), "theme.create", label="Mobilité",
+                      idea_ids=[ideas["Une navette solidaire"]])["changes"][0]  # fmt: skip
         [project] = backlog.promote_event(organizer, event).created
         backlog.add_action(organizer, project, "Appeler", "Léa", None)
         reviewer, _token = reviews.new_reviewer(organizer, project.territory, "Anne")
@@ -419,6 +422,7 @@ def ids(app) -> dict:
             "member_id": project.members[0].id,
             "project_id": project.id,
             "idea_id": ideas["Un garage"],
+            "theme_id": theme["id"],
             "event_id": event.id,
             "territory_id": event.territory_id,
         }
@@ -789,3 +793,62 @@ def test_an_organizer_invites_a_new_reviewer_from_the_project_page(app, ids):
         stored = db.session.scalar(select(backlog_models.Reviewer.token_hash))
         db.session.remove()
     assert token not in stored  # only the hash is kept
+
+
+def test_a_theme_becomes_a_project_once_and_tags_its_tables_projects(app, ctx):
+    organizer = make_organizer()
+    event = make_event(organizer, tables=2)
+    _people, first = run_table(
+        event.tables[0], cards={"Léa": ["Une navette le samedi", "Un garage"]}, ballots={},
+        sheet={"solution": "Une navette"}, commitments={},
+    )  # fmt: skip
+    _people, second = run_table(
+        event.tables[1], cards={"Noé": ["Covoiturage vers la gare"]}, ballots={}, sheet={},
+        commitments={},
+    )  # fmt: skip
+    team = writes.as_organizer_of(organizer, event)
+    mobility = write(team, "theme.create", label="Mobilité", idea_ids=[
+        first["Une navette le samedi"], second["Covoiturage vers la gare"]])["changes"][0]  # fmt: skip
+    write(team, "theme.pin", theme_id=mobility["id"], idea_id=second["Covoiturage vers la gare"])
+    suggestion = write(writes.as_system(event), "theme.suggest", label="Garage",
+                       idea_ids=[first["Un garage"]])["changes"][0]  # fmt: skip
+    table_projects = backlog.promote_event(organizer, event).created
+    theme = db.session.get(Theme, mobility["id"])
+
+    made = backlog.promote_theme(organizer, theme)
+    again = backlog.promote_theme(organizer, theme)
+
+    assert made.id == again.id
+    assert (made.stage, made.title, made.theme, made.table_id) == (
+        ProjectStage.d0, "Mobilité", "Mobilité", None)  # fmt: skip
+    # Its ideas, the pinned quote first, as the room saw them.
+    assert [i.text for i in made.ideas] == ["Covoiturage vers la gare", "Une navette le samedi"]
+    assert made.summary == "– Covoiturage vers la gare\n– Une navette le samedi"
+    assert [(t, p.id) for t, p in backlog.themes_of(event)] == [(theme, made.id)]
+    # The projects its tables became take its name (not the theme's own project).
+    linked = backlog.link_theme(organizer, theme)
+    assert sorted(p.id for p in linked) == sorted(p.id for p in table_projects)
+    assert [on_record(p, lambda p: p.theme) for p in table_projects] == ["Mobilité"] * 2
+    assert backlog.link_theme(organizer, theme) == []  # once is enough
+    # A suggestion no one took up, or another territory's organizer: nothing.
+    with pytest.raises(ServiceError):
+        backlog.promote_theme(organizer, db.session.get(Theme, suggestion["id"]))
+    with pytest.raises(ServiceError):
+        backlog.promote_theme(make_organizer("autre@example.org", "Autre pays"), theme)
+    assert committed(lambda s: s.scalar(select(func.count(Project.id)))) == 3
+
+
+def test_an_organizer_turns_a_theme_into_a_project_from_the_evenings_page(app, ids):
+    http = signed_in(app)
+    page = http.get(f"/organizer/events/{ids['event_id']}").get_data(as_text=True)
+    assert "Mobilité" in page and f"/backlog/themes/{ids['theme_id']}/promote" in page
+
+    made = http.post(f"/backlog/themes/{ids['theme_id']}/promote")
+    assert made.status_code == 302 and "/backlog/projects/" in made.location
+    project_id = int(made.location.rstrip("/").rsplit("/", 1)[-1])
+    assert stored(app, project_id)[:2] == (ProjectStage.d0, "Mobilité")
+    linked = http.post(f"/backlog/themes/{ids['theme_id']}/link", follow_redirects=True)
+    assert "1 projet a maintenant le thème «\u00a0Mobilité\u00a0»" in linked.get_data(as_text=True)
+    assert read(app, lambda s: s.get(Project, ids["project_id"]).theme) == "Mobilité"
+    page = http.get(f"/organizer/events/{ids['event_id']}").get_data(as_text=True)
+    assert f"/backlog/projects/{project_id}" in page  # its project, not made twice

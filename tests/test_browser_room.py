@@ -427,7 +427,9 @@ def test_the_focus_goes_to_close_the_vote_once_the_vote_is_open(site, new_page):
     console.set_viewport_size(ROOM["viewport"])
     open_console(console, site, table)
     panel = console.locator("[data-vote-panel]")
-    panel.locator("[data-action=vote-open]").focus()
+    start = panel.locator("[data-action=vote-open]")
+    expect(start).to_be_visible()  # the console has caught up with the vote step
+    start.focus()
     console.keyboard.press("Enter")
     close = panel.locator("[data-action=vote-close]")
     expect(close).to_be_visible()

@@ -560,9 +560,10 @@ class CarrierStatus(enum.StrEnum):
 
 
 class Project(db.Model):
-    """A candidate project of the backlog: a table's result or a promoted idea.
+    """A candidate project of the backlog: a table's result, a promoted idea
+    or a theme of the evening's synthesis.
 
-    ``table_id`` and ``idea_id`` are unique: promoting the same result twice
+    ``table_id``, ``idea_id`` and ``theme_id`` are unique: promoting the same result twice
     finds the project made the first time. ``stage_since`` is when it entered
     its stage (its age on the board); ``sheet`` is its sheet as it stands, a
     copy of the table's at the evening, frozen per stage in its snapshots.
@@ -585,6 +586,10 @@ class Project(db.Model):
     )
     merged_into_id: Mapped[int | None] = mapped_column(
         ForeignKey("projects.id", ondelete="SET NULL"), index=True
+    )
+    # A theme of the evening's synthesis made a project (issue 18, item 5).
+    theme_id: Mapped[int | None] = mapped_column(
+        ForeignKey("themes.id", ondelete="SET NULL"), unique=True
     )
     title: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(Text, default="")

@@ -42,6 +42,7 @@ from ..models import (
     ProjectStatus,
     Table,
     Territory,
+    Theme,
     Vote,
 )
 from . import ServiceError, accounts, journal, minors, plenary, sheet_template
@@ -317,6 +318,110 @@ def promote_idea(organizer: Organizer, idea: Idea) -> Project:
     record(organizer, project, "project.created", origin="idea", idea_id=idea.id)
     commit()
     return project
+
+
+def _team_theme(organizer: Organizer, theme: Theme | None) -> Theme:
+    """A theme of the team's (not a pending suggestion) of an evening ``organizer`` manages."""
+    if theme is None or theme.deleted or theme.suggested:
+        raise _not_found()
+    if not accounts.can_manage(organizer, db.session.get(Event, theme.event_id)):
+        raise _not_found()
+    return theme
+
+
+def _theme_ideas(theme: Theme) -> list[tuple[Idea, int]]:
+    """The theme's ideas the room may see, pinned quotes first, with their votes."""
+    votes = func.count(Vote.id).filter(Vote.active.is_(True))
+    rows = db.session.execute(
+        select(Idea, votes)
+        .outerjoin(Vote, Vote.idea_id == Idea.id)
+        .where(
+            Idea.id.in_(theme.idea_ids or []),
+            Idea.deleted.is_(False),
+            Idea.hidden.is_(False),
+            Idea.private.is_(False),
+        )
+        .group_by(Idea.id)
+    ).all()
+    found = {idea.id: (idea, count) for idea, count in rows}
+    order = [*(theme.pinned or []), *(theme.idea_ids or [])]
+    return [found[i] for i in dict.fromkeys(order) if i in found]
+
+
+def promote_theme(organizer: Organizer, theme: Theme) -> Project:
+    """The project made of a theme of the evening's synthesis (at D0, with
+    the theme's ideas), made now if it was not before."""
+    theme = _team_theme(organizer, theme)
+    existing = db.session.scalar(select(Project).where(Project.theme_id == theme.id))
+    if existing is not None:
+        return existing
+    event = db.session.get(Event, theme.event_id)
+    ideas = _theme_ideas(theme)
+    now = clock.now()
+    project = Project(
+        territory_id=event.territory_id,
+        event_id=event.id,
+        theme_id=theme.id,
+        title=_first_line(theme.label),
+        summary="\n".join(f"– {idea.text}" for idea, _votes in ideas[: plenary.QUOTES]),
+        theme=theme.label,
+        challenge=None,
+        stage=ProjectStage.d0,
+        stage_since=now,
+        owner=event.territory.name,
+        sheet=[],
+        created_at=now,
+        updated_at=now,
+    )
+    project.ideas = [
+        ProjectIdea(idea_id=idea.id, position=n, text=idea.text, votes=votes)
+        for n, (idea, votes) in enumerate(ideas)
+    ]
+    _snapshot(project)
+    _baseline(project, organizer)
+    db.session.add(project)
+    db.session.flush()
+    record(organizer, project, "project.created", origin="theme", theme_id=theme.id)
+    commit()
+    return project
+
+
+def link_theme(organizer: Organizer, theme: Theme) -> list[Project]:
+    """Give the theme's label to the projects that came from its tables or
+    its ideas (the board's theme filter then shows them together)."""
+    theme = _team_theme(organizer, theme)
+    ideas = [idea for idea, _votes in _theme_ideas(theme)]
+    tables = {idea.table_id for idea in ideas}
+    projects = db.session.scalars(
+        select(Project).where(
+            or_(Project.table_id.in_(tables), Project.idea_id.in_([i.id for i in ideas])),
+            Project.event_id == theme.event_id,
+            Project.theme_id.is_(None),
+        )
+    ).all()
+    linked = [project for project in projects if project.theme != theme.label]
+    for project in linked:
+        project.theme, project.updated_at = theme.label, clock.now()
+        record(organizer, project, "project.updated", fields=["theme"], origin="theme")
+    commit()
+    return linked
+
+
+def themes_of(event: Event) -> list[tuple[Theme, Project | None]]:
+    """The team's themes of ``event`` (no pending suggestion), each with the
+    project made of it, if any."""
+    themes = db.session.scalars(
+        select(Theme)
+        .where(Theme.event_id == event.id, Theme.deleted.is_(False), Theme.suggested.is_(False))
+        .order_by(Theme.id)
+    ).all()
+    projects = {
+        p.theme_id: p
+        for p in db.session.scalars(
+            select(Project).where(Project.theme_id.in_([t.id for t in themes]))
+        )
+    }
+    return [(theme, projects.get(theme.id)) for theme in themes]
 
 
 # --- the board ----------------------------------------------------------------------

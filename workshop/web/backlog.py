@@ -17,6 +17,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
@@ -31,6 +32,7 @@ from ..models import (
     ProjectStage,
     ProjectStatus,
     Table,
+    Theme,
     Vote,
 )
 from ..qr import public_base_url
@@ -285,6 +287,45 @@ def promote_idea(idea_id: int):
         abort(404)
     flash(_("The idea is a project of the backlog."), "success")
     return redirect(url_for("backlog.project", project_id=project.id))
+
+
+def _my_theme(theme_id: int) -> Theme:
+    theme = db.session.get(Theme, theme_id)
+    if theme is None:
+        abort(404)
+    _my_event(theme.event_id)
+    return theme
+
+
+@bp.post("/themes/<int:theme_id>/promote")
+def promote_theme(theme_id: int):
+    """A theme of the evening's synthesis becomes a project (D0)."""
+    try:
+        project = backlog.promote_theme(current_user, _my_theme(theme_id))
+    except ServiceError:
+        abort(404)
+    flash(_("The theme is a project of the backlog."), "success")
+    return redirect(url_for("backlog.project", project_id=project.id))
+
+
+@bp.post("/themes/<int:theme_id>/link")
+def link_theme(theme_id: int):
+    """The projects of a theme's tables and ideas take its name as their theme."""
+    theme = _my_theme(theme_id)
+    try:
+        linked = backlog.link_theme(current_user, theme)
+    except ServiceError:
+        abort(404)
+    flash(
+        ngettext(
+            "%(num)d project now has the theme “%(theme)s”.",
+            "%(num)d projects now have the theme “%(theme)s”.",
+            len(linked),
+            theme=theme.label,
+        ),
+        "success",
+    )
+    return redirect(url_for("backlog.board", event=theme.event_id, theme=theme.label))
 
 
 # --- following a project up -------------------------------------------------------

@@ -170,6 +170,7 @@ def _event_page(event: Event, decision: dict | None = None):
         base_url=public_base_url(),
         desk_links=desk.links_of(event),
         new_desk_link=link_to_show(NEW_DESK_LINK, {"event": event.id}),
+        themes=backlog.themes_of(event),
     )
 
 

@@ -807,8 +807,8 @@ def test_a_theme_becomes_a_project_once_and_tags_its_tables_projects(app, ctx):
         commitments={},
     )  # fmt: skip
     team = writes.as_organizer_of(organizer, event)
-    mobility = write(team, "theme.create", label="Mobilité", idea_ids=[
-        first["Une navette le samedi"], second["Covoiturage vers la gare"]])["changes"][0]  # fmt: skip
+    together = [first["Une navette le samedi"], second["Covoiturage vers la gare"]]
+    mobility = write(team, "theme.create", label="Mobilité", idea_ids=together)["changes"][0]
     write(team, "theme.pin", theme_id=mobility["id"], idea_id=second["Covoiturage vers la gare"])
     suggestion = write(writes.as_system(event), "theme.suggest", label="Garage",
                        idea_ids=[first["Un garage"]])["changes"][0]  # fmt: skip

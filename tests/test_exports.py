@@ -57,6 +57,25 @@ def evening(app) -> int:
             envelope("commit.save", {"role": "carry", "contribution": "Mon toit", "consent": True,
                                      "contact": "ines@example.org"}),
         )  # fmt: skip
+        # The synthesis: two themes, one pinned quote, the room's vote closed.
+        team = writes.as_organizer_of(organizer, event)
+        ideas = {text: idea_id for text, idea_id in _ideas.items()}
+        energy, bikes = (
+            writes.perform(team, envelope("theme.create", data))["changes"][0]["id"]
+            for data in (
+                {"label": "Énergie", "idea_ids": [ideas[TEXT], ideas["=1+1"]]},
+                {"label": "Vélo", "idea_ids": [ideas["Un atelier vélo"]]},
+            )
+        )
+        writes.perform(team, envelope("theme.pin", {"theme_id": energy, "idea_id": ideas["=1+1"]}))
+        room = writes.as_organizer_of(organizer, event)
+        assert writes.perform(room, envelope("room_vote.open", {"mode": "dots", "budget": 3}))["ok"]
+        ballot = {"points": {str(energy): 2, str(bikes): 1}}
+        cast = writes.perform(
+            writes.as_participant(people["Noé"]), envelope("room_vote.cast", ballot)
+        )
+        assert cast["ok"], cast
+        assert writes.perform(room, envelope("room_vote.close", {}))["ok"]
         [project] = backlog.promote_event(organizer, event).created
         backlog.add_action(organizer, project, "Appeler l’ADEME", "Inès", date(2026, 7, 1))
         event_id = event.id
@@ -248,7 +267,7 @@ def xlsx_text(content: bytes) -> str:
 
 
 SHEETS = ["Tables", "Participants", "Idées", "Votes", "Regroupements", "Fiches", "Engagements",
-          "Projets", "Actions"]  # fmt: skip
+          "Projets", "Actions", "Thèmes", "Idées des thèmes"]  # fmt: skip
 
 
 def test_xlsx_has_one_sheet_per_entity_and_never_a_formula(app, hostile_evening):
@@ -321,7 +340,8 @@ def test_the_spreadsheet_follows_an_english_interface(app, evening):
     book = openpyxl.load_workbook(io.BytesIO(export(app, evening, "xlsx", lang="en")))
 
     assert book.sheetnames == ["Tables", "Participants", "Ideas", "Votes", "Groups of ideas",
-                               "Sheets", "Commitments", "Projects", "Actions"]  # fmt: skip
+                               "Sheets", "Commitments", "Projects", "Actions", "Themes",
+                               "Ideas of the themes"]  # fmt: skip
     first = record(book["Ideas"])
     assert (first["Card type"].value, first["Hidden"].value) == ("Idea", "No")
     assert first["Posted at"].value == datetime(2026, 6, 12, 19, 42, 10)
@@ -342,7 +362,7 @@ def test_json_follows_its_schema_and_the_database(app, evening):
     document = json.loads(export(app, evening, "json"))
 
     jsonschema.validate(document, SCHEMA, format_checker=jsonschema.FormatChecker())
-    assert (document["schema"], document["version"]) == (exports.SCHEMA, 1)
+    assert (document["schema"], document["version"]) == (exports.SCHEMA, 2)
     assert document["event"]["title"] == "Soirée d’été à Saint-Aubin"
     assert {i["id"]: i["text"] for i in document["ideas"]} == stored_ideas(app, evening)
     roles = sorted(c["role"] for c in document["commitments"])
@@ -350,6 +370,14 @@ def test_json_follows_its_schema_and_the_database(app, evening):
     assert document["tables"][0]["challenge"] == "creative"
     assert document["projects"][0]["stage"] == "d2"
     assert document["ideas"][0]["created_at"] == "2026-06-12T17:42:10.123456+00:00"
+    # The synthesis: the team's themes, their tables and ideas, the room's points.
+    themes = {t["label"]: t for t in document["themes"]}
+    assert {k: themes["Énergie"][k] for k in ("tables", "ideas", "points", "voters")} == {
+        "tables": "1", "ideas": 2, "points": 2, "voters": 1}  # fmt: skip
+    assert (themes["Vélo"]["points"], themes["Vélo"]["project_id"]) == (1, None)
+    quoted = [(i["text"], i["pinned"]) for i in document["theme_ideas"]
+              if i["theme_id"] == themes["Énergie"]["id"]]  # fmt: skip
+    assert quoted == [("=1+1", True), (TEXT, False)]  # the pinned quote first
 
 
 def pdf_text(content: bytes) -> str:
@@ -371,6 +399,11 @@ def test_the_report_in_html_and_pdf(app, evening):
     assert "2 tables, 2 participants, 3 idées, 3 votes, 2 engagements, 1 projet" in flat
     assert "Inès · Porte · Mon toit" in flat and "Un participant · Apporte · Mon camion" in flat
     assert "\x7f" not in flat  # bullets are bullets
+    # The evening's themes, the most voted first, with their quotes.
+    for report in (html, flat):
+        assert "Les thèmes de la soirée" in report
+        assert "Énergie · 1 table · 2 idées · 2 points" in report
+        assert report.index("Énergie · 1 table") < report.index("Vélo · 1 table")
 
 
 WORLD = {

@@ -35,7 +35,7 @@ import json
 import re
 import time
 import zipfile
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import date, datetime
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
@@ -59,13 +59,15 @@ from ..models import (
     ProjectAction,
     SheetField,
     Table,
+    Theme,
     Vote,
 )
-from . import backlog, privacy, sheet_template
+from . import backlog, plenary, privacy, sheet_template
+from .changes import pinned_quotes
 from .live import CATEGORY_LABELS
 
 SCHEMA = "https://startup-territoire.example/schemas/event-export"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the synthesis's themes and their ideas (issue 18)
 ENTITIES = (
     "tables",
     "participants",
@@ -76,6 +78,8 @@ ENTITIES = (
     "commitments",
     "projects",
     "actions",
+    "themes",
+    "theme_ideas",
 )
 FORMATS = ("csv", "csv-excel", "xlsx", "json", "html", "pdf")
 ROLE_LABELS = {
@@ -163,6 +167,23 @@ COLUMNS = {
         "due": _l("Due"),
         "done_at": _l("Done on"),
     },
+    "themes": {
+        "id": _l("No."),
+        "label": _l("Theme"),
+        "keywords": _l("Keywords"),
+        "tables": _l("Tables"),
+        "ideas": _l("Ideas"),
+        "points": _l("Points in the room's vote"),
+        "voters": _l("Voters"),
+        "project_id": _l("Project no."),
+    },
+    "theme_ideas": {
+        "theme_id": _l("Theme no."),
+        "idea_id": _l("Idea no."),
+        "table": _l("Table"),
+        "text": _l("Text"),
+        "pinned": _l("Quoted to the room"),
+    },
 }
 TITLES = {
     "tables": _l("Tables"),
@@ -174,6 +195,8 @@ TITLES = {
     "commitments": _l("Commitments"),
     "projects": _l("Projects"),
     "actions": _l("Actions"),
+    "themes": _l("Themes"),
+    "theme_ideas": _l("Ideas of the themes"),
 }
 # Codes as people read them, by column.
 VALUE_LABELS = {
@@ -196,7 +219,7 @@ VALUE_LABELS = {
     "status": backlog.STATUS_LABELS,
     "carrier_status": backlog.CARRIER_LABELS,
 }
-YES_NO = ("consent", "removed", "hidden", "active")
+YES_NO = ("consent", "removed", "hidden", "active", "pinned")
 INSTANTS = ("joined_at", "created_at", "at", "done_at")
 DAYS = ("due",)
 # How dates read in each language of the interface: in the CSV (strftime)
@@ -404,7 +427,55 @@ def event_rows(event: Event) -> dict[str, list[dict]]:
                     "done_at": _iso(action.done_at),
                 }
             )
+    _theme_rows(event, rows, number)
     return rows
+
+
+def _theme_rows(event: Event, rows: dict[str, list[dict]], number: dict[int, int]) -> None:
+    """The team's themes (no pending suggestion of the app's) with their
+    tables, ideas (pinned quotes first), the room's points once its vote
+    closed, and the project each became."""
+    themes = db.session.scalars(
+        select(Theme)
+        .where(Theme.event_id == event.id, Theme.deleted.is_(False), Theme.suggested.is_(False))
+        .order_by(Theme.id)
+    ).all()
+    vote = event.room_vote or {}
+    results = {r["id"]: r for r in vote.get("results", [])} if vote.get("state") == "closed" else {}
+    projects = dict(
+        db.session.execute(
+            select(Project.theme_id, Project.id).where(
+                Project.theme_id.in_([theme.id for theme in themes])
+            )
+        ).all()
+    )
+    ideas = {row["id"]: row for row in rows["ideas"]}
+    for theme in themes:
+        pinned = pinned_quotes(theme)
+        found = [ideas[i] for i in dict.fromkeys([*pinned, *theme.idea_ids]) if i in ideas]
+        result = results.get(theme.id, {})
+        rows["themes"].append(
+            {
+                "id": theme.id,
+                "label": theme.label,
+                "keywords": ", ".join(theme.keywords or []),
+                "tables": ", ".join(str(n) for n in sorted({idea["table"] for idea in found})),
+                "ideas": len(found),
+                "points": result.get("points"),
+                "voters": result.get("voters"),
+                "project_id": projects.get(theme.id),
+            }
+        )
+        for idea in found:
+            rows["theme_ideas"].append(
+                {
+                    "theme_id": theme.id,
+                    "idea_id": idea["id"],
+                    "table": idea["table"],
+                    "text": idea["text"],
+                    "pinned": idea["id"] in pinned,
+                }
+            )
 
 
 def event_header(event: Event) -> dict:
@@ -591,6 +662,7 @@ def report_context(header: dict, rows: dict[str, list[dict]]) -> dict:
     """What the printable report shows, per table: brief, ideas by votes,
     sheet, commitments; and the evening's figures."""
     tables = []
+    ideas_by_id = {idea["id"]: idea for idea in rows["ideas"]}
     for table in rows["tables"]:
         n = table["number"]
         ideas = sorted(
@@ -605,6 +677,14 @@ def report_context(header: dict, rows: dict[str, list[dict]]) -> dict:
                 "commitments": [c for c in rows["commitments"] if c["table"] == n],
             }
         )
+    quotes = defaultdict(list)
+    for row in rows["theme_ideas"]:
+        if not ideas_by_id.get(row["idea_id"], {}).get("hidden"):
+            quotes[row["theme_id"]].append(row["text"])
+    themes = [
+        {**theme, "quotes": quotes[theme["id"]][: plenary.QUOTES]}
+        for theme in sorted(rows["themes"], key=lambda t: (-(t["points"] or 0), t["id"]))
+    ]
     totals = {
         "tables": len(rows["tables"]),
         "participants": sum(t["participants"] for t in rows["tables"]),
@@ -616,9 +696,11 @@ def report_context(header: dict, rows: dict[str, list[dict]]) -> dict:
     return {
         "event": header,
         "tables": tables,
+        "themes": themes,
         "totals": totals,
         "figures": figures(totals),
         "role_labels": ROLE_LABELS,
+        "theme_line": theme_line,
     }
 
 
@@ -634,6 +716,19 @@ def figures(totals: dict) -> str:
             ngettext("%(num)d project", "%(num)d projects", totals["projects"]),
         )
     )
+
+
+def theme_line(theme: dict) -> str:
+    """A theme in the report: "Mobilité · 3 tables · 12 ideas · 40 points"."""
+    tables = len([n for n in theme["tables"].split(", ") if n])
+    parts = [
+        theme["label"],
+        ngettext("%(num)d table", "%(num)d tables", tables),
+        ngettext("%(num)d idea", "%(num)d ideas", theme["ideas"]),
+    ]
+    if theme["points"] is not None:
+        parts.append(ngettext("%(num)d point", "%(num)d points", theme["points"]))
+    return " · ".join(parts)
 
 
 def _register_fonts() -> None:
@@ -707,6 +802,11 @@ def to_pdf(context: dict) -> bytes:
     where = (event["date"] or "", event["venue"], event["territory"])
     story.append(para(" · ".join(x for x in where if x)))
     story.append(para(context["figures"]))
+    if context["themes"]:
+        story += [Spacer(1, 0.4 * cm), para(_("The evening's themes"), "Heading2")]
+        for theme in context["themes"]:
+            story.append(para(theme_line(theme), "Heading4"))
+            story += [para(f"– {quote}") for quote in theme["quotes"]]
     for table in cooperate(context["tables"], every=1):
         story += [Spacer(1, 0.4 * cm), para(f"{table['number']}. {table['name']}", "Heading2")]
         story.append(para(table["brief_title"], "Heading4"))

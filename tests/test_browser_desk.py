@@ -7,6 +7,7 @@ and the projector follows; no axe violation."""
 
 import uuid
 
+import pytest
 from playwright.sync_api import expect
 
 from workshop.client import Client, envelope
@@ -15,8 +16,15 @@ from workshop.models import Event, Organizer, Table
 from workshop.services import desk, writes
 
 from .browser import expect_connected, sign_in
-from .helpers import join, make_evening
+from .helpers import join, make_evening, serve
 from .test_accessibility import assert_accessible
+
+
+@pytest.fixture(scope="module")
+def module_live_server(tmp_path_factory, migrated_database):
+    """The module's server, its suggestions switched off: the tests write the
+    app's suggestions themselves (what its job would), at a known moment."""
+    yield from serve(tmp_path_factory.mktemp("live"), migrated_database, {"SUGGESTIONS": "0"})
 
 
 def desk_token(app, evening, name) -> str:

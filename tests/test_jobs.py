@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from workshop import jobs
 from workshop.extensions import db
-from workshop.models import Event, Theme
+from workshop.models import Event, Idea, Theme
 from workshop.synthesis import apart, suggest
 
-from .helpers import Screen, organizer_screen, phone, signed_in, wait_for
+from .helpers import Screen, console, organizer_screen, phone, signed_in, wait_for
 
 
 def test_a_job_computes_without_the_app_and_writes_back_within_it(app):
@@ -169,3 +169,64 @@ def test_suggestions_are_computed_in_a_process_of_their_own_with_the_same_result
     assert apart.suggest_apart(ideas, "fr") == json.loads(json.dumps(suggest.suggest(ideas, "fr")))
     with pytest.raises(apart.SuggestionsFailed):
         apart.suggest_apart(ideas, "klingon")  # the child fails: said, never taken for none
+
+
+def test_likely_duplicates_reach_the_desks_as_hints_and_are_never_merged(app, evening):
+    app.config["SUGGEST_EVERY"] = 0
+    texts = ["Une navette pour aller au marché le samedi", "Une navette le samedi pour le marché"]
+    posted = []
+    for number, (table, text) in enumerate(zip(evening.tables, texts, strict=True)):
+        _, screen = phone(app, table, f"Tel {number}")
+        posted.append(screen.write("idea.post", {"text": text})["changes"][0]["id"])
+    runner = jobs.runner(app)
+    team = desk(app, evening)
+    assert team.emit("sync", {})["duplicates"] == []  # nothing computed yet
+
+    runner.derive()
+    assert wait_for(lambda: runner.done == 1)
+    assert wait_for(lambda: team.received("duplicates"))
+    [pair] = team.received("duplicates")[-1]["pairs"]
+    assert sorted((pair["a"], pair["b"])) == sorted(posted) and 0 < pair["score"] <= 1
+    # A desk opened later finds them in its catch-up; both ideas are still there.
+    late = desk(app, evening)
+    assert late.emit("sync", {})["duplicates"] == [pair]
+    with app.app_context():
+        assert all(not db.session.get(Idea, i).deleted for i in posted)
+
+
+def test_a_console_grouping_its_cards_gets_its_tables_likely_duplicates(app, evening):
+    app.config["SUGGEST_EVERY"] = 0
+    table, other = evening.tables
+    _, alice = phone(app, table, "Alice")
+    _, bruno = phone(app, other, "Bruno")
+    same = ["Une navette pour aller au marché le samedi", "Une navette le samedi pour le marché"]
+    posted = [alice.write("idea.post", {"text": text})["changes"][0]["id"] for text in same]
+    bruno.write("idea.post", {"text": same[0]})  # another table's: not this console's hint
+    facilitator = console(app, table)
+    runner = jobs.runner(app)
+    runner.derive()
+    time.sleep(0.2)
+    assert runner.done == 0  # not grouping yet: nothing computed
+
+    steps = facilitator.emit("sync", {"since": 0})["changes"]
+    [grouping] = [c for c in steps if c["type"] == "step" and c["kind"] == "cluster"]
+    assert facilitator.write("step.go", {"step_id": grouping["id"]})["ok"]
+    runner.derive()
+    assert wait_for(lambda: runner.done == 1)
+    assert wait_for(lambda: facilitator.received("duplicates"))
+    [pair] = facilitator.received("duplicates")[-1]["pairs"]
+    assert sorted((pair["a"], pair["b"])) == posted
+    assert facilitator.emit("sync", {"since": 0})["duplicates"] == [pair]
+    assert console(app, other).emit("sync", {"since": 0})["duplicates"] == []  # not grouping
+
+
+def test_suggestions_switched_off_compute_nothing(app, evening):
+    app.config.update(SUGGEST_EVERY=0, SUGGESTIONS=False)
+    _, alice = phone(app, evening.tables[0], "Alice")
+    alice.write("idea.post", {"text": "Une navette le samedi"})
+    team = desk(app, evening)
+    runner = jobs.runner(app)
+    runner.derive()
+    time.sleep(0.2)
+    assert runner.done == 0
+    assert team.emit("sync", {})["duplicates"] == [] and themes_in_db(app) == []

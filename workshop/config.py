@@ -141,6 +141,9 @@ def load_config(instance_path: str) -> dict:
         # when its ideas changed: grouping a hall's 2,000 ideas takes about
         # two seconds of a core (workshop/synthesis/jobs.py).
         "SUGGEST_EVERY": float(os.environ.get("SUGGEST_EVERY", "30")),
+        # SUGGESTIONS=0: the app suggests nothing (no themes, no likely
+        # duplicates); the desk and the consoles work as before, by hand.
+        "SUGGESTIONS": os.environ.get("SUGGESTIONS", "1") != "0",
         # Joins from one address to the tables of one evening, per hour, on
         # top of the limit per table (20 a minute: a table's ten people on
         # one tablet fit). Real use from one device: a person, a second

@@ -31,6 +31,7 @@ from .services import (
     control,
     desk,
     events,
+    hints,
     inputs,
     live,
     plenary,
@@ -334,7 +335,9 @@ def _participant_catch_up(data) -> dict:
 
 
 def _console_catch_up(data) -> dict:
-    return _table_catch_up(_facilitated_table().id, data, changes.CONSOLE)
+    table_id = _facilitated_table().id
+    answer = _table_catch_up(table_id, data, changes.CONSOLE)
+    return {**answer, "duplicates": hints.of(hints.table(table_id))}
 
 
 def _organizer_catch_up(_data) -> dict:

@@ -115,5 +115,8 @@ live = connect({
   onMessage: (message) => setText(messageNote, message),
   onRefusal: (item, answer) => board.refused(item, answer) || vote.refused(item, answer)
     || sheet.refused(item, answer) || commit.refused(item, answer),
+  // The app's likely duplicates at this table, while grouping: hints only.
+  onSync: (answer) => board.setHints(answer.duplicates),
+  pushes: { duplicates: (push) => { board.setHints(push && push.pairs); render(); } },
 });
 render();

@@ -23,6 +23,9 @@ const GAP_DELAY = 2000;
 let gapTimer = null;
 let renderTimer = null;
 const openThemes = new Set(); // themes whose ideas are shown
+let hints = []; // the app's likely duplicates: [{a, b, score}], the likeliest first
+const dismissed = new Set(); // pairs this screen said are not the same ("a-b")
+const hintsNode = document.querySelector("[data-desk-duplicates]");
 const chosen = new Map(); // theme id -> ideas chosen to split off
 
 /** Lowercase without accents: "Mobilité" is found by "mobilite". */
@@ -81,6 +84,7 @@ function checkGaps() {
 }
 
 function onSync(answer) {
+  if (Array.isArray(answer.duplicates)) { hints = answer.duplicates; }
   Object.entries(answer.tables || {}).forEach(([id, caught]) => {
     tableEntry(Number(id), caught).store.catchUp(caught);
   });
@@ -128,7 +132,11 @@ const live = connect({
   onRefusal,
   onSync,
   asked,
-  pushes: { tables: onTables, evening: onEvening },
+  pushes: {
+    tables: onTables,
+    evening: onEvening,
+    duplicates: (push) => { hints = (push && push.pairs) || []; scheduleRender(); },
+  },
   onUpdate: scheduleRender,
 });
 live.socket.on("revoked", () => { showMessage(t.revoked); });
@@ -169,6 +177,7 @@ function keepingFocus(node, draw) {
 
 function render() {
   keepingFocus(themesNode, renderThemes);
+  keepingFocus(hintsNode, renderHints);
   keepingFocus(tablesNode, renderTables);
   renderStatus();
 }
@@ -323,6 +332,57 @@ function mergeForm(theme) {
     if (select.value) { write("theme.merge", { theme_id: theme.id, into_id: Number(select.value) }); }
   });
   return form;
+}
+
+/** The app's likely duplicates across (and within) tables: a hint, never
+    merged by itself. One click puts both ideas in one theme (the theme of
+    either, or a new one); "not the same" hides the pair on this screen. */
+function renderHints() {
+  const ideas = ideaIndex();
+  const shown = hints.filter((pair) => ideas.has(pair.a) && ideas.has(pair.b)
+    && !dismissed.has(`${pair.a}-${pair.b}`)
+    && !together(pair.a, pair.b)).slice(0, 20);
+  const list = el("ul", "desk-duplicates");
+  shown.forEach((pair) => {
+    const [a, b] = [ideas.get(pair.a), ideas.get(pair.b)];
+    const li = el("li", "card");
+    li.dataset.pair = `${pair.a}-${pair.b}`;
+    const says = (found) => fill(t.hint_idea, { number: found.table.number, text: found.idea.text });
+    li.append(el("p", null, says(a)), el("p", null, says(b)));
+    const key = `${pair.a}-${pair.b}`;
+    const together = button(t.same_theme, "same-theme", () => sameTheme(a.idea, b.idea), {
+      ariaLabel: fill(t.same_theme_of, { a: excerpt(a.idea.text), b: excerpt(b.idea.text) }),
+    });
+    const apart = button(t.not_same, "not-same", () => { dismissed.add(key); scheduleRender(); }, {
+      ariaLabel: fill(t.not_same_of, { a: excerpt(a.idea.text), b: excerpt(b.idea.text) }),
+    });
+    together.dataset.key = `same-${key}`;
+    apart.dataset.key = `apart-${key}`;
+    li.append(together, " ", apart);
+    list.append(li);
+  });
+  const empty = el("p", "muted", t.no_duplicates);
+  empty.hidden = shown.length > 0;
+  hintsNode.replaceChildren(list, empty);
+}
+
+/** Both ideas in one theme of the team's (a suggestion holding both is the app's, not yet). */
+function together(a, b) {
+  const theme = themes().find((found) => found.id === themeOf(a));
+  return Boolean(theme && !theme.suggested && themeOf(b) === theme.id);
+}
+
+/** One click: both ideas in the theme of either (a suggestion is taken up
+    then), or in a new theme named after the first. */
+function sameTheme(a, b) {
+  const target = themes().find((theme) => theme.id === (themeOf(a.id) || themeOf(b.id)));
+  if (!target) {
+    write("theme.create", { label: excerpt(a.text, 60), idea_ids: [a.id, b.id] });
+    return;
+  }
+  if (target.suggested) { write("theme.accept", { theme_id: target.id }); }
+  [a, b].filter((idea) => themeOf(idea.id) !== target.id)
+    .forEach((idea) => write("theme.move", { idea_id: idea.id, theme_id: target.id }));
 }
 
 function themeOf(ideaId) {

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from .. import clock
 from ..extensions import db
 from ..models import DeskLink, Event, Organizer, Table
-from . import ServiceError, accounts, journal
+from . import ServiceError, accounts, hints, journal
 from .changes import PHONE, catch_up, cut_off_after_commit
 from .codes import new_secret, token_hash
 from .inputs import integer
@@ -123,4 +123,4 @@ def tables_catch_up(event: Event, data: dict) -> dict:
             brief=table.brief_title,
         )
         tables[str(table.id)] = answer
-    return {"tables": tables}
+    return {"tables": tables, "duplicates": hints.of(hints.evening(event.id))}

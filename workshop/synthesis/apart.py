@@ -35,10 +35,19 @@ def _lower_priority() -> None:  # in the child, before it runs the script
 
 def suggest_apart(ideas: list[dict], language: str = "fr") -> dict:
     """``suggest.suggest(ideas, language)``, computed in a child process."""
+    return _run([language], ideas)
+
+
+def duplicates_apart(tables: dict[str, list[dict]], language: str = "fr") -> dict:
+    """``suggest.duplicates_per_table(tables, language)``, in a child process."""
+    return _run([language, "tables"], tables)
+
+
+def _run(arguments: list[str], given) -> dict:
     try:
         done = subprocess.run(  # noqa: S603 (our own script, no shell)
-            [sys.executable, "-I", str(SCRIPT), language],
-            input=json.dumps(ideas).encode(),
+            [sys.executable, "-I", str(SCRIPT), *arguments],
+            input=json.dumps(given).encode(),
             capture_output=True,
             timeout=TIMEOUT,
             preexec_fn=_lower_priority,  # noqa: PLW1509 (os.nice only)

@@ -788,15 +788,29 @@ def suggest(ideas: list[dict], language: str = "fr", settings: Settings = DEFAUL
     }
 
 
+def duplicates_per_table(tables: dict[str, list[dict]], language: str = "fr") -> dict:
+    """Likely duplicates within each table (the facilitator's console, while
+    grouping): ``{table: [{"a", "b", "score"}]}``, each table's ideas compared
+    among themselves only (a few dozen each: quick)."""
+    if not isinstance(tables, dict):
+        raise InvalidIdeas("not_a_list")
+    return {table: duplicates(ideas, language) for table, ideas in tables.items()}
+
+
 def main() -> None:
     """Run as a script (the server's suggestions, in a process of their own,
     see :mod:`workshop.synthesis.apart`): the ideas as JSON on the standard
-    input, ``{"duplicates", "themes"}`` as JSON on the standard output."""
+    input, ``{"duplicates", "themes"}`` as JSON on the standard output; with
+    ``tables`` after the language, ``{table: ideas}`` in and each table's
+    duplicates out (:func:`duplicates_per_table`)."""
     import json
     import sys
 
     language = sys.argv[1] if len(sys.argv) > 1 else "fr"
-    json.dump(suggest(json.load(sys.stdin), language), sys.stdout)
+    if sys.argv[2:] == ["tables"]:
+        json.dump(duplicates_per_table(json.load(sys.stdin), language), sys.stdout)
+    else:
+        json.dump(suggest(json.load(sys.stdin), language), sys.stdout)
 
 
 if __name__ == "__main__":

@@ -58,7 +58,9 @@ function store(key, list) {
  * ``onRefusal(item, answer)`` may take a permanent refusal for a screen of
  * its own (a vote over budget, a sheet conflict to resolve): when it returns
  * true, the write leaves the outbox without going to the "not sent" list.
- * A screen of the evening gets every catch-up answer in ``onSync(answer)``
+ * Every catch-up answer also goes to ``onSync(answer)`` (a screen of the
+ * evening keeps it all; a console, the hints that come with it); a screen
+ * of the evening gets every catch-up answer in ``onSync(answer)``
  * and the pushes it names in ``pushes`` ({event name: handler}); what it
  * asks a catch-up for is ``asked()`` (the synthesis desk: every table's numbers).
  */
@@ -241,7 +243,8 @@ export function connect({
       syncing = false;
       if (err) { setTimeout(sync, RESEND_DELAY); return; }
       if (res && res.ok) {
-        if (state) { state.catchUp(res); } else { onSync(res); setConnection("connected"); }
+        if (state) { state.catchUp(res); } else { setConnection("connected"); }
+        onSync(res);
         onUpdate();
         checkGap();
       } else if (res && res.permanent === false) {

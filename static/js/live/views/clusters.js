@@ -16,6 +16,7 @@ export function createClusterBoard(root, { t, store, write, wallSection }) {
   const chosen = new Set(); // ids of the ticked cards
   let focusAfter = null; // the card whose "Move to" list takes the focus once it has moved
   let active = false;
+  let likeness = new Map(); // card id -> the earlier card it likely repeats (the app's hint)
 
   function showError(message) { setText(errorNote, message || ""); }
 
@@ -79,9 +80,52 @@ export function createClusterBoard(root, { t, store, write, wallSection }) {
     return options;
   }
 
+  /** The app's hints ``[{a, b, score}]``: each pair shown once, on its later card. */
+  function setHints(pairs) {
+    likeness = new Map();
+    (Array.isArray(pairs) ? pairs : []).forEach(({ a, b }) => {
+      const [first, later] = a < b ? [a, b] : [b, a];
+      if (!likeness.has(later)) { likeness.set(later, first); }
+    });
+  }
+
+  /** The card ``card`` likely repeats, when both are on the wall and not yet in one group. */
+  function lookalike(card) {
+    const other = likeness.has(card.id) ? store.get("idea", likeness.get(card.id)) : null;
+    if (!other || other.deleted || other.hidden) { return null; }
+    const together = other.cluster_id != null && other.cluster_id === card.cluster_id;
+    return together ? null : other;
+  }
+
+  /** One click: the two cards in one group (the group of either, or a new one). */
+  function groupThem(card, other) {
+    if (other.cluster_id != null) {
+      assign(card.id, other.cluster_id);
+    } else if (card.cluster_id != null) {
+      assign(other.id, card.cluster_id);
+    } else {
+      write("cluster.create", { name: excerpt(other.text, 40), idea_ids: [other.id, card.id] });
+    }
+  }
+
+  function hintOf(card, li) {
+    const other = lookalike(card);
+    if (!other) { return; }
+    const hint = el("p", "card-hint");
+    hint.append(document.createTextNode(fill(t.looks_like, { text: excerpt(other.text) })), " ");
+    hint.append(button(t.group_them, "group-them", () => groupThem(card, other), {
+      ariaLabel: fill(t.group_them_label, { a: excerpt(card.text), b: excerpt(other.text) }),
+    }));
+    li.appendChild(hint);
+  }
+
   // The controls each card gets on the board.
   const extra = {
-    signature: (card) => JSON.stringify([card.cluster_id ?? null, store.clusters().map((g) => [g.id, g.name])]),
+    signature: (card) => {
+      const other = lookalike(card);
+      return JSON.stringify([card.cluster_id ?? null, store.clusters().map((g) => [g.id, g.name]),
+        other ? [other.id, other.text, other.cluster_id ?? null] : null]);
+    },
     build: (card, li) => {
       li.draggable = true;
       const start = excerpt(card.text);
@@ -106,6 +150,7 @@ export function createClusterBoard(root, { t, store, write, wallSection }) {
       }, { ariaLabel: fill(t.move_label, { text: start }) });
       box.append(choose, select, move);
       li.appendChild(box);
+      hintOf(card, li);
     },
   };
 
@@ -219,7 +264,7 @@ export function createClusterBoard(root, { t, store, write, wallSection }) {
 
   renderChosen();
   return {
-    setActive, overlay, afterRender, refused,
+    setActive, overlay, afterRender, refused, setHints,
     get active() { return active; },
     get extra() { return active ? extra : null; },
     get groupTools() { return active ? groupTools : null; },

@@ -124,24 +124,13 @@ class Hall:
             given = Counter(random.choice(themes) for _ in range(random.randint(1, budget)))
             ballot = Ballot(phone, {str(t): k for t, k in given.items()}, vote)
             self.ballots.setdefault(phone.index, []).append(ballot)
-            if n == drop_on:  # lose the connection as soon as it leaves
+            if n == drop_on:  # lose the connection as soon as it leaves (live_load's drop)
                 phone.cut = asyncio.get_running_loop().create_future()
-                asyncio.ensure_future(self.drop(phone))
+                asyncio.ensure_future(phone.drop(0, cut_within=10))
             phone.outbox.append(ballot)
             phone.wake.set()
             if n + 1 < ballots:
                 await asyncio.sleep(random.uniform(1, 4))
-
-    async def drop(self, phone):
-        await asyncio.wait({phone.cut}, timeout=10)
-        self.cut_after_write += phone.cut.done()
-        phone.cut = None
-        phone.dropping = True
-        await phone.sio.eio.ws.close()  # the transport dies, no Socket.IO goodbye
-        while phone.online:
-            await asyncio.sleep(0.05)
-        await phone.connect(random.uniform(1, 5))
-        phone.dropping = False
 
     async def run(self, people, login, theme_count: int, budget: int):
         self.phones = [live_load.Phone(self, i, *person) for i, person in enumerate(people)]

@@ -354,7 +354,6 @@ def dense_sims(vectors) -> dict[tuple[int, int], float]:
 def lemma_sims(lemma_lists) -> dict[tuple[int, int], float]:
     """Floor (b)'s TF-IDF cosine with spaCy lemmas in place of stems."""
     from collections import Counter
-    from math import log, sqrt
 
     stop = engine.STOP_WORDS["fr"]
     docs = []
@@ -367,14 +366,7 @@ def lemma_sims(lemma_lists) -> dict[tuple[int, int], float]:
                 if len(w) > 1 and w not in stop and not w.isdigit() and engine._WORD.fullmatch(w)
             )
         )
-    n = len(docs)
-    df = Counter(s for doc in docs for s in doc)
-    vectors = []
-    for doc in docs:
-        weights = {s: tf * (log((n + 1) / (df[s] + 1)) + 1) for s, tf in doc.items()}
-        norm = sqrt(sum(v * v for v in weights.values())) or 1.0
-        vectors.append({s: v / norm for s, v in weights.items()})
-    return engine._cosines(vectors)
+    return engine._cosines(score.tfidf_weights(docs))
 
 
 def _best(scores: dict[tuple, float]) -> tuple:

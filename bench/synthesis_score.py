@@ -154,6 +154,11 @@ def tfidf_vectors(ideas: list[dict], language: str = "fr") -> list[dict[str, flo
                 if engine.fold(w) not in stop and not w.isdigit()
             )
         )
+    return tfidf_weights(docs)
+
+
+def tfidf_weights(docs: list[Counter]) -> list[dict[str, float]]:
+    """TF-IDF of term counts (smoothed IDF), each vector L2-normalized."""
     n = len(docs)
     df = Counter(s for doc in docs for s in doc)
     vectors = []

@@ -32,7 +32,7 @@ def _answer_once_on_disk(response):
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Application factory."""
-    app = Flask(
+    app = transport.App(
         __name__,
         instance_path=os.environ.get("WORKSHOP_INSTANCE") or str(ROOT / "instance"),
         template_folder=str(ROOT / "templates"),

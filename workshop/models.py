@@ -23,6 +23,7 @@ from sqlalchemy import (
     false,
 )
 from sqlalchemy import Enum as SAEnum
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from . import clock
@@ -317,15 +318,26 @@ class Idea(db.Model):
     """
 
     __tablename__ = "ideas"
+    # Every index is written at every post (a hundred a second in a hall):
+    # a table's and an author's ideas are found through the two unique
+    # constraints, which start with those columns; only the few grouped
+    # ideas are in the clusters' index.
     __table_args__ = (
         UniqueConstraint("participant_id", "client_id"),
         UniqueConstraint("table_id", "seq"),
+        Index(
+            "ix_ideas_cluster_id",
+            "cluster_id",
+            sqlite_where=sql_text("cluster_id IS NOT NULL"),
+            postgresql_where=sql_text("cluster_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    table_id: Mapped[int] = mapped_column(ForeignKey("tables.id"), index=True)
+    table_id: Mapped[int] = mapped_column(ForeignKey("tables.id"))
+    # A phone's card is its own write receipt: (author, client id) is unique.
     participant_id: Mapped[int | None] = mapped_column(
-        ForeignKey("participants.id", ondelete="SET NULL"), index=True
+        ForeignKey("participants.id", ondelete="SET NULL")
     )
     client_id: Mapped[str] = mapped_column(String(64))
     seq: Mapped[int] = mapped_column(Integer)
@@ -337,9 +349,7 @@ class Idea(db.Model):
     # see it until the facilitator reveals the step's ideas.
     private: Mapped[bool] = mapped_column(Boolean, default=False)
     step_id: Mapped[int | None] = mapped_column(ForeignKey("steps.id", ondelete="SET NULL"))
-    cluster_id: Mapped[int | None] = mapped_column(
-        ForeignKey("clusters.id", ondelete="SET NULL"), index=True
-    )
+    cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

@@ -38,7 +38,7 @@ from collections import Counter
 
 import gevent
 import simple_websocket.ws
-from flask import abort
+from flask import Flask, abort
 from flask.sessions import SecureCookieSessionInterface
 from gevent import pywsgi
 from wsproto.extensions import PerMessageDeflate
@@ -112,6 +112,30 @@ class SocketEventSessions(SecureCookieSessionInterface):
         if "saved_session" in request.environ:
             return self.session_class()  # replaced by Flask-SocketIO's copy
         return super().open_session(app, request)
+
+
+class App(Flask):
+    """Flask, with a Socket.IO event's URL adapter made once per connection.
+
+    Flask-SocketIO pushes a request context for every event of a connection,
+    on the environ of the connection's first request, and Flask binds its URL
+    map to that environ each time (the host parsed and checked, a
+    ``MapAdapter`` made): a twentieth of the server's time at a hall's load.
+    The environ never changes, so neither would the adapter: it is kept in
+    the environ once the connection is established (its session copied,
+    see :class:`SocketEventSessions`)."""
+
+    def create_url_adapter(self, request):
+        environ = request.environ if request is not None else None
+        if environ is None or "saved_session" not in environ:
+            return super().create_url_adapter(request)
+        adapter = environ.get(URL_ADAPTER)
+        if adapter is None:
+            adapter = environ[URL_ADAPTER] = super().create_url_adapter(request)
+        return adapter
+
+
+URL_ADAPTER = "workshop.url_adapter"
 
 
 def harden(app, socketio) -> None:

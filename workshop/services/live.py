@@ -225,6 +225,7 @@ def post_idea(req: Request) -> None:
     require_open_status(facts.event_status)
     if req.actor.participant_id is not None:
         _check_rate(req)
+        req.receipt_kept = True  # the card keeps its author and client id
     add_new(
         NewIdea(
             table_id=facts.table_id,

@@ -244,6 +244,10 @@ class Request:
     # Set by an operation that removes personal data (a contact withdrawn):
     # once committed, no trace of it is left in the database's files.
     erases: bool = False
+    # Set by an operation whose new entity is its own receipt: it keeps the
+    # writer and the client id, unique together (a phone's card). A resend
+    # breaks that uniqueness and is answered from the entity (see perform).
+    receipt_kept: bool = False
 
     def spend(self, key: str, limit: int, window: float, refusal=too_fast) -> None:
         """Refuse the write now if budget ``key`` is used up; spend it only
@@ -316,16 +320,17 @@ def _receipt(actor: Actor, client_id: str) -> Write | None:
     )
 
 
-def _posted_before(actor: Actor, client_id: str) -> bool:
+def _posted(actor: Actor, client_id: str) -> Idea | None:
+    """The card a phone posted with ``client_id``: its own receipt."""
     if actor.participant_id is None:
-        return False
-    found = select(Idea.id).where(
-        Idea.participant_id == actor.participant_id, Idea.client_id == client_id
+        return None
+    return db.session.scalar(
+        select(Idea).where(Idea.participant_id == actor.participant_id, Idea.client_id == client_id)
     )
-    return db.session.scalar(found) is not None
 
 
-def _replay(receipt: Write, actor: Actor) -> dict:
+def _replay(seq: int | None, done: list, actor: Actor) -> dict:
+    """The answer to a resend of a write that changed ``done`` (numbered ``seq``)."""
     # The original may be committed and not yet on disk (a phone resending
     # right after a reconnect, a second tab flushing the same outbox, a
     # flush that failed): answered, like it, once on disk (wait_for_disk).
@@ -333,11 +338,15 @@ def _replay(receipt: Write, actor: Actor) -> dict:
     # The changes' current state: the writer may have missed later ones too.
     return {
         "ok": True,
-        "seq": receipt.seq,
-        "changes": [changes.view(obj, actor.viewer) for obj in changes.resolve(receipt.refs)],
+        "seq": seq,
+        "changes": [changes.view(obj, actor.viewer) for obj in done],
         "duplicate": True,
         "now": clock.epoch_ms(),
     }
+
+
+def _replay_receipt(receipt: Write, actor: Actor) -> dict:
+    return _replay(receipt.seq, changes.resolve(receipt.refs), actor)
 
 
 BATCH = 10  # tables per transaction in an evening-wide write
@@ -384,18 +393,20 @@ def _carry_out(operation_: Op, req: Request) -> dict:
         req.spend(f"unchanged:{req.actor.key}", limit, 60)
     # An evening-wide write numbers changes of many tables: no one number says it all.
     seq = max((changes.seq_of(obj) for obj in touched), default=None) if streamed else None
-    _RECEIPT.run(
-        db.session.connection(),
-        {
-            "actor": req.actor.key,
-            "client_id": req.client_id,
-            "table_id": table_id,
-            "op": operation_.name,
-            "seq": seq,
-            # An evening-wide write is answered by pushes; a resend only needs to know it was done.
-            "refs": changes.refs(touched) if streamed else [],
-        },
-    )
+    if not req.receipt_kept:
+        _RECEIPT.run(
+            db.session.connection(),
+            {
+                "actor": req.actor.key,
+                "client_id": req.client_id,
+                "table_id": table_id,
+                "op": operation_.name,
+                "seq": seq,
+                # An evening-wide write is answered by pushes; a resend only
+                # needs to know it was done.
+                "refs": changes.refs(touched) if streamed else [],
+            },
+        )
     # The receipt is new (a resend would have failed on its uniqueness): spend.
     for budget in req.budgets:
         if retry_after := limiter(current_app).hit(budget.key, budget.limit, budget.window):
@@ -434,7 +445,7 @@ def perform(actor: Actor, envelope) -> dict:
         # An evening-wide write commits as it goes (in_batches): its resend is
         # known before anything runs, or a late one would redo it over later
         # changes before its receipt's uniqueness stopped it.
-        return _replay(done, actor)
+        return _replay_receipt(done, actor)
     try:
         answer = _carry_out(
             operation_, Request(actor, data, client_id, integer(envelope.get("base_seq")))
@@ -444,13 +455,11 @@ def perform(actor: Actor, envelope) -> dict:
         # through (a resend breaks the receipt's uniqueness, or meets a rule
         # such as a closed evening): the usual write costs no lookup.
         db.session.rollback()
+        if operation_.name == "idea.post" and (card := _posted(actor, client_id)) is not None:
+            return _replay(card.seq, [card], actor)  # a phone's card is its receipt
         done = _receipt(actor, client_id)
         if done is not None:
-            return _replay(done, actor)
-        if operation_.name == "idea.post" and _posted_before(actor, client_id):
-            # An idea stored by an earlier version, before write receipts existed.
-            read_from_disk(db.engine)
-            return {"ok": True, "seq": None, "changes": [], "now": clock.epoch_ms()}
+            return _replay_receipt(done, actor)
         raise
     answer["now"] = clock.epoch_ms()
     return answer

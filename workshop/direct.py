@@ -23,8 +23,30 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 
+from sqlalchemy import event
+
 from .extensions import db
 from .publisher import forget_after_rollback, publish_after_commit, render_before_commit
+
+# Connections kept for the next direct write, past its commit: the pool's
+# checkout and checkin (its bookkeeping, events and reset) cost a tenth of
+# a post. Only a connection whose write committed is kept: no transaction
+# open, the writers' queue given back (workshop/sqlite.py). A couple are
+# enough: writes take turns at the writers' queue.
+SPARES = 2
+
+
+def _spares(engine) -> list:
+    spares = getattr(engine, "direct_spares", None)
+    if spares is None:
+        spares = engine.direct_spares = []
+
+        @event.listens_for(engine, "engine_disposed")
+        def _close_spares(_engine):
+            while spares:
+                spares.pop().close()
+
+    return spares
 
 
 class _Connection:
@@ -44,7 +66,9 @@ class DirectSession:
 
     def connection(self, **_options) -> _Connection:
         if self._pooled is None:
-            self._pooled = _Connection(self.engine, self.engine.raw_connection())
+            spares = _spares(self.engine)
+            pooled = spares.pop() if spares else self.engine.raw_connection()
+            self._pooled = _Connection(self.engine, pooled)
         return self._pooled
 
     @property
@@ -61,6 +85,12 @@ class DirectSession:
             # The dialect's commit, as the ORM's would call it: the writers'
             # queue given back, the flush to disk ticketed (workshop/sqlite.py).
             self.engine.dialect.do_commit(pooled)
+            spares = _spares(self.engine)
+            if len(spares) < SPARES:  # committed: kept for the next direct write
+                if give_back := getattr(self.engine, "give_back_writing", None):
+                    give_back(pooled.dbapi_connection)  # as the pool's checkin would
+                spares.append(pooled)
+                self._pooled = None
         self._step_aside()
         publish_after_commit(self)
 

@@ -103,6 +103,7 @@ def serialize_writes(engine: Engine, cooperative: bool = False) -> None:
                 _begin_writing(raw, writers)
 
     engine.take_for_writing = take_for_writing  # for Prepared, which bypasses the events
+    engine.give_back_writing = writers.give_back  # for a connection kept past its commit
 
     @event.listens_for(engine, "before_cursor_execute")
     def _take(connection, _cursor, statement, *_args):

@@ -1,6 +1,6 @@
 """A phone's post or vote straight on SQLite, without the ORM session (DESIGN.md §11).
 
-A hall posts a hundred times a second; each post is four prepared
+A hall posts a hundred times a second; each post is three prepared
 statements (:class:`~workshop.sqlite.Prepared`) and a commit. Around them
 the ORM session cost as much as the statements themselves: the session and
 its transaction made and closed at every event, an engine connection and

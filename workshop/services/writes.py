@@ -6,7 +6,8 @@ them) or ``{ok: false, error, message, permanent, retry_after?}``. The
 idempotency key is the *actor* (a participant, the facilitator of a table, an
 organizer) and the client id: the receipt of every write is stored with the
 change, in the same transaction, so a resend — however late, however often —
-is answered from the receipt and changes nothing again. Likewise a writer's
+is answered from the receipt and changes nothing again. (A phone's card is
+its own receipt: it keeps its author and client id, unique together.) Likewise a writer's
 budgets (new posts a minute, writes that change nothing…) are spent by new
 writes only: a resend costs nothing.
 

@@ -49,7 +49,10 @@ class Limiter:
         now = clock.ticks()
         with self._lock:
             self._sweep(now)
-            hits = self._hits.setdefault(key, (window, deque()))[1]
+            found = self._hits.get(key)
+            if found is None:
+                found = self._hits[key] = (window, deque())
+            hits = found[1]
             while hits and hits[0] <= now - window:
                 hits.popleft()
             if len(hits) >= limit:
@@ -69,8 +72,11 @@ class Limiter:
 
 
 def limiter(app) -> Limiter:
-    """The app's limiter (one per app)."""
-    return app.extensions.setdefault("limiter", Limiter())
+    """The app's limiter (one per app, made at first use)."""
+    found = app.extensions.get("limiter")
+    if found is None:
+        found = app.extensions.setdefault("limiter", Limiter())
+    return found
 
 
 # --- codes typed or given in a link --------------------------------------------------

@@ -9,7 +9,7 @@ never trusted; every event re-reads the caller from the database.
 import logging
 from functools import wraps
 
-from flask import current_app, request, session
+from flask import current_app, g, request, session
 from flask_babel import lazy_gettext as _l
 from flask_babel import refresh
 from flask_login import current_user
@@ -285,7 +285,9 @@ def answers(handler):
     def wrapper(data=None, *_ignored):
         # The locale is cached per app context, which an event may share with
         # other connections (a test's, say): pick it again for this caller.
-        refresh()
+        # (The server gives each event a context of its own: nothing cached.)
+        if "_flask_babel" in g:
+            refresh()
         try:
             answer = handler(data if isinstance(data, dict) else {})
             wait_for_disk()  # nothing is acknowledged before it is on disk

@@ -120,8 +120,9 @@ class App(Flask):
     Flask-SocketIO pushes a request context for every event of a connection,
     on the environ of the connection's first request, and Flask binds its URL
     map to that environ each time (the host parsed and checked, a
-    ``MapAdapter`` made): a twentieth of the server's time at a hall's load.
-    The environ never changes, so neither would the adapter: it is kept in
+    ``MapAdapter`` made) and matches its path against every route: a
+    twentieth of the server's time at a hall's load. The environ never
+    changes, so neither would the adapter nor the match: both are kept in
     the environ once the connection is established (its session copied,
     see :class:`SocketEventSessions`)."""
 
@@ -131,8 +132,29 @@ class App(Flask):
             return super().create_url_adapter(request)
         adapter = environ.get(URL_ADAPTER)
         if adapter is None:
-            adapter = environ[URL_ADAPTER] = super().create_url_adapter(request)
+            adapter = super().create_url_adapter(request)
+            if adapter is not None:
+                adapter = environ[URL_ADAPTER] = _MatchedOnce(adapter)
         return adapter
+
+
+class _MatchedOnce:
+    """A connection's URL adapter whose path is matched once: the same
+    answer every time (the path and its route never change); building URLs
+    goes to the adapter itself."""
+
+    def __init__(self, adapter):
+        self._adapter = adapter
+        self._matched: dict = {}
+
+    def match(self, *args, **kwargs):
+        key = (args, tuple(sorted(kwargs.items())))
+        if key not in self._matched:
+            self._matched[key] = self._adapter.match(*args, **kwargs)
+        return self._matched[key]
+
+    def __getattr__(self, name):
+        return getattr(self._adapter, name)
 
 
 URL_ADAPTER = "workshop.url_adapter"
@@ -237,6 +259,18 @@ class TimedHandler(pywsgi.WSGIHandler):
             return super().read_request(raw_requestline)
         finally:
             self._head_deadline.cancel()
+
+    def run_application(self):
+        if self.environ.get("HTTP_UPGRADE", "").lower() != "websocket":
+            return super().run_application()
+        # A WebSocket reads a copy of this socket, made with its timeout:
+        # made without, since Engine.IO's pings judge an open WebSocket's
+        # silence, and a timeout costs a timer at every read of every phone.
+        self.socket.settimeout(None)
+        try:
+            return super().run_application()
+        finally:  # a request after it on this connection is timed again
+            self.socket.settimeout(READ_TIMEOUT)
 
 
 def raise_open_files_limit(getrlimit=resource.getrlimit, setrlimit=resource.setrlimit) -> int:

@@ -295,6 +295,25 @@ def test_a_malformed_connection_is_refused_and_the_server_goes_on(server, bystan
     assert still_serving(server, bystander)
 
 
+def test_what_orjson_refuses_is_read_and_answered_as_before(server, bystander):
+    """Packets are read and written with orjson (workshop/wire.py). What it
+    refuses (a NaN, an infinite number, a lone surrogate) is read as the
+    standard library reads it and answered: no packet dropped unanswered."""
+    for data in (
+        {"text": float("nan")},
+        {"text": float("inf")},
+        {"text": 2**70},
+        {"text": "\ud800"},
+        {"text": "x", "kind": -(2**80)},
+    ):
+        answer = bystander.write("idea.post", data)
+        assert answer is not None and answer["ok"] is False and answer["message"], (data, answer)
+    text = "Café à l’été « ünïcödé » ✓ 😀"
+    posted = bystander.write("idea.post", {"text": text})
+    assert of_type(posted["changes"], "idea")[0]["text"] == text
+    assert still_serving(server, bystander)
+
+
 def test_nothing_of_the_above_left_a_traceback(server):
     log = server.log_path.read_text()
     assert "Traceback" not in log, log[-3000:]

@@ -5,7 +5,7 @@ import os
 from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import transport
+from . import transport, wire
 from .config import ROOT, engine_options, load_config
 from .extensions import babel, compress, csrf, db, login_manager, migrate, socketio
 from .sqlite import serialize_writes, wait_for_disk
@@ -83,6 +83,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         # for each (a cost on every write), and a screen that floods the server
         # with events waits for its own instead of taking the loop from others.
         async_handlers=False,
+        # Packets written and read with orjson (workshop/wire.py).
+        serializer=wire.Packet,
     )
     transport.harden(app, socketio)
     if app.config["TRUSTED_PROXIES"]:

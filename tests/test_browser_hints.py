@@ -57,6 +57,41 @@ def test_a_likely_duplicate_goes_into_one_theme_in_one_click(site, new_page):
         console.disconnect()
 
 
+def test_not_the_same_hides_a_hint_from_the_whole_team_until_one_takes_it_back(site, new_page):
+    evening = make_evening(site.app, tables=2, email=f"apart-{uuid.uuid4().hex[:8]}@example.org")
+    texts = ["Une navette pour aller au marché le samedi", "Une navette le samedi pour le marché"]
+    consoles = [
+        Client(site.server.url, {"role": "facilitator", "secret": t.facilitator_secret})
+        for t in evening.tables
+    ]
+    for console, table, text in zip(consoles, evening.tables, texts, strict=True):
+        author = participant(site.app, table, f"Personne {table.number}")
+        console.write("idea.post", {"text": text, "participant_id": author})
+    desks = []
+    for name in ("Camille", "Dominique"):
+        page = new_page(laptop=True)
+        page.goto(f"{site.server.url}/desk/{desk_token(site.app, evening, name)}")
+        expect_connected(page)
+        expect(page.locator("[data-desk-duplicates] [data-pair]")).to_have_count(1)
+        desks.append(page)
+    camille, dominique = desks
+
+    camille.locator("[data-desk-duplicates] [data-action=not-same]").click()
+
+    for page in desks:  # said once, for the whole team
+        expect(page.locator("[data-desk-duplicates] [data-pair]")).to_have_count(0)
+        expect(page.locator(".desk-apart summary")).to_contain_text("1")
+    assert_accessible(dominique, "the synthesis desk's pairs said not the same")
+    dominique.locator(".desk-apart summary").click()
+    dominique.locator("[data-action=hint-again]").focus()
+    dominique.keyboard.press("Enter")
+    for page in desks:
+        expect(page.locator("[data-desk-duplicates] [data-pair]")).to_have_count(1)
+        expect(page.locator(".desk-apart")).to_be_hidden()
+    for console in consoles:
+        console.disconnect()
+
+
 def test_a_console_grouping_its_cards_groups_a_likely_duplicate_in_one_click(site, new_page):
     evening = make_evening(site.app, tables=1, email=f"hint-{uuid.uuid4().hex[:8]}@example.org")
     table = evening.tables[0]

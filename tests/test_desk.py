@@ -8,7 +8,7 @@ import re
 from sqlalchemy import select
 
 from workshop.extensions import db
-from workshop.models import DeskLink, Event, Organizer
+from workshop.models import ApartPair, DeskLink, Event, Organizer
 from workshop.services import desk, plenary
 
 from .helpers import Screen, console, make_evening, organizer_screen, phone, signed_in, wait_for
@@ -300,3 +300,52 @@ def test_the_team_merges_splits_and_pins_quotes_and_the_room_sees_the_pins_first
     # A phone merges nothing.
     refused = alice.write("theme.merge", {"theme_id": cycling["id"], "into_id": transport})
     assert refused["error"] == "forbidden"
+
+
+def test_not_the_same_is_said_once_for_the_whole_team_and_can_be_taken_back(app, evening):
+    first, second = evening.tables
+    _, alice = phone(app, first, "Alice")
+    _, bob = phone(app, second, "Bob")
+    a = alice.write("idea.post", {"text": "Une navette le samedi"})["changes"][0]["id"]
+    b = bob.write("idea.post", {"text": "Une navette pour le marché"})["changes"][0]["id"]
+    camille = member(app, desk_link(app, evening, "Camille"))
+    dominique = organizer_screen(app, evening)
+    dominique.emit("sync", {"stream": "evening", "since": 0})
+
+    said = camille.write("hints.apart", {"a": b, "b": a})  # either order: one pair
+    assert said["ok"], said
+    [pair] = said["changes"]
+    assert (pair["type"], pair["a"], pair["b"], pair["apart"]) == ("apart", a, b, True)
+    # The rest of the team hears it on the evening's stream, and after a drop.
+    wait_for(
+        lambda: any(
+            c["type"] == "apart" for p in dominique.received("evening") for c in p["changes"]
+        )
+    )
+    caught = dominique.emit("sync", {"stream": "evening", "since": 0})["changes"]
+    assert [c for c in caught if c["type"] == "apart"] == [pair]
+    # Said again (by anyone): nothing changes; taken back: the hint is shown again.
+    assert dominique.write("hints.apart", {"a": a, "b": b})["changes"] == []
+    taken_back = dominique.write("hints.apart", {"a": a, "b": b, "apart": False})
+    assert taken_back["changes"][0]["apart"] is False
+    assert taken_back["changes"][0]["seq"] > pair["seq"]
+    with app.app_context():
+        assert db.session.scalars(select(ApartPair)).all()[0].said_by.startswith("o:")
+
+    # Only the team, only this evening's ideas, two different ones.
+    assert alice.write("hints.apart", {"a": a, "b": b})["error"] == "forbidden"
+    other = make_evening(app, email="other-apart@example.org")
+    _, carol = phone(app, other.tables[0], "Carol")
+    elsewhere = carol.write("idea.post", {"text": "Ailleurs"})["changes"][0]["id"]
+    for data in (
+        {"a": a, "b": elsewhere},
+        {"a": a, "b": a},
+        {"a": a},
+        {"a": "x", "b": b},
+        {"a": a, "b": b, "apart": "yes"},
+        {"a": [a], "b": {"b": b}},
+    ):
+        answer = camille.write("hints.apart", data)
+        assert answer["ok"] is False and answer["message"], (data, answer)
+    with app.app_context():
+        assert len(db.session.scalars(select(ApartPair)).all()) == 1

@@ -397,6 +397,25 @@ class Theme(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class ApartPair(db.Model):
+    """Two ideas the app found alike that the synthesis team said are not
+    the same (issue 18): its hint is shown to none of the team any more.
+    A live entity of the evening's stream; ``apart`` false when a member
+    takes it back. ``idea_a`` < ``idea_b``: one row per pair."""
+
+    __tablename__ = "apart_pairs"
+    __table_args__ = (UniqueConstraint("event_id", "idea_a", "idea_b"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
+    idea_a: Mapped[int] = mapped_column(ForeignKey("ideas.id"))
+    idea_b: Mapped[int] = mapped_column(ForeignKey("ideas.id"))
+    apart: Mapped[bool] = mapped_column(Boolean, default=True)
+    said_by: Mapped[str] = mapped_column(String(40))  # the actor's key of the last change
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class RoomBallot(db.Model):
     """A participant's ballot in the room-wide vote on the evening's themes:
     points per theme (dots given, or points for a ranking), replaced whole

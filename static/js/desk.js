@@ -24,9 +24,10 @@ let gapTimer = null;
 let renderTimer = null;
 const openThemes = new Set(); // themes whose ideas are shown
 let hints = []; // the app's likely duplicates: [{a, b, score}], the likeliest first
-const dismissed = new Set(); // pairs this screen said are not the same ("a-b")
+const saying = new Map(); // "a-b" (a < b) -> apart or not, as this screen said, until answered
 const hintsNode = document.querySelector("[data-desk-duplicates]");
 const chosen = new Map(); // theme id -> ideas chosen to split off
+let openApart = false; // the list of pairs said not the same is open
 
 /** Lowercase without accents: "Mobilité" is found by "mobilite". */
 function fold(text) {
@@ -337,33 +338,89 @@ function mergeForm(theme) {
 /** The app's likely duplicates across (and within) tables: a hint, never
     merged by itself. One click puts both ideas in one theme (the theme of
     either, or a new one); "not the same" hides the pair on this screen. */
+function pairKey(a, b) { return a < b ? `${a}-${b}` : `${b}-${a}`; }
+
+/** The pairs the team said are not the same (shared through the evening's
+    stream), with what this screen said that is not answered yet. */
+function apartPairs() {
+  const said = new Set();
+  evening.all("apart").forEach((pair) => { if (pair.apart) { said.add(pairKey(pair.a, pair.b)); } });
+  saying.forEach((apart, key) => { if (apart) { said.add(key); } else { said.delete(key); } });
+  return said;
+}
+
+/** Say (or take back) that two ideas are not the same, for the whole team. */
+function sayApart(a, b, apart) {
+  const key = pairKey(a, b);
+  saying.set(key, apart);
+  scheduleRender();
+  live.send("hints.apart", { a, b, apart }).then((answer) => {
+    if (saying.get(key) === apart) { saying.delete(key); }
+    if (answer && answer.ok) {
+      evening.applyAll(answer.changes);
+    } else if (answer) {
+      onRefusal(null, answer);
+    }
+    scheduleRender();
+  });
+}
+
 function renderHints() {
   const ideas = ideaIndex();
+  const apart = apartPairs();
   const shown = hints.filter((pair) => ideas.has(pair.a) && ideas.has(pair.b)
-    && !dismissed.has(`${pair.a}-${pair.b}`)
+    && !apart.has(pairKey(pair.a, pair.b))
     && !together(pair.a, pair.b)).slice(0, 20);
+  const says = (found) => fill(t.hint_idea, { number: found.table.number, text: found.idea.text });
   const list = el("ul", "desk-duplicates");
   shown.forEach((pair) => {
     const [a, b] = [ideas.get(pair.a), ideas.get(pair.b)];
     const li = el("li", "card");
-    li.dataset.pair = `${pair.a}-${pair.b}`;
-    const says = (found) => fill(t.hint_idea, { number: found.table.number, text: found.idea.text });
+    const key = pairKey(pair.a, pair.b);
+    li.dataset.pair = key;
     li.append(el("p", null, says(a)), el("p", null, says(b)));
-    const key = `${pair.a}-${pair.b}`;
-    const together = button(t.same_theme, "same-theme", () => sameTheme(a.idea, b.idea), {
+    const joined = button(t.same_theme, "same-theme", () => sameTheme(a.idea, b.idea), {
       ariaLabel: fill(t.same_theme_of, { a: excerpt(a.idea.text), b: excerpt(b.idea.text) }),
     });
-    const apart = button(t.not_same, "not-same", () => { dismissed.add(key); scheduleRender(); }, {
+    const separate = button(t.not_same, "not-same", () => sayApart(pair.a, pair.b, true), {
       ariaLabel: fill(t.not_same_of, { a: excerpt(a.idea.text), b: excerpt(b.idea.text) }),
     });
-    together.dataset.key = `same-${key}`;
-    apart.dataset.key = `apart-${key}`;
-    li.append(together, " ", apart);
+    joined.dataset.key = `same-${key}`;
+    separate.dataset.key = `apart-${key}`;
+    li.append(joined, " ", separate);
     list.append(li);
   });
   const empty = el("p", "muted", t.no_duplicates);
   empty.hidden = shown.length > 0;
-  hintsNode.replaceChildren(list, empty);
+  hintsNode.replaceChildren(list, empty, saidApart(apart, ideas, says));
+}
+
+/** The pairs said not the same, each of which a member may take back. */
+function saidApart(apart, ideas, says) {
+  const pairs = [...apart].map((key) => key.split("-").map(Number))
+    .filter(([a, b]) => ideas.has(a) && ideas.has(b));
+  const details = el("details", "desk-apart");
+  details.hidden = pairs.length === 0;
+  details.open = openApart;
+  details.addEventListener("toggle", () => { openApart = details.open; });
+  details.append(el("summary", null, fill(t.said_apart, { n: pairs.length })));
+  const list = el("ul");
+  pairs.forEach(([a, b]) => {
+    const key = pairKey(a, b);
+    const li = el("li");
+    li.dataset.apart = key;
+    li.append(el("p", null, says(ideas.get(a))), el("p", null, says(ideas.get(b))));
+    const again = button(t.hint_again, "hint-again", () => sayApart(a, b, false), {
+      ariaLabel: fill(t.hint_again_of, {
+        a: excerpt(ideas.get(a).idea.text), b: excerpt(ideas.get(b).idea.text),
+      }),
+    });
+    again.dataset.key = `again-${key}`;
+    li.append(again);
+    list.append(li);
+  });
+  details.append(list);
+  return details;
 }
 
 /** Both ideas in one theme of the team's (a suggestion holding both is the app's, not yet). */

@@ -46,6 +46,7 @@ from sqlalchemy.orm import Session, joinedload
 from .. import clock
 from ..extensions import db
 from ..models import (
+    ApartPair,
     Cluster,
     Commitment,
     Event,
@@ -331,6 +332,18 @@ def theme_view(theme: Theme, _viewer: Viewer) -> dict:
     return view
 
 
+def apart_view(pair: ApartPair, _viewer: Viewer) -> dict:
+    """Two ideas the team said are not the same (or took that back)."""
+    return {
+        "type": "apart",
+        "id": pair.id,
+        "seq": pair.seq,
+        "a": pair.idea_a,
+        "b": pair.idea_b,
+        "apart": pair.apart,
+    }
+
+
 TABLE, EVENING = "table", "evening"  # the streams: a table's, an evening's
 SYSTEM = "app"  # the key of what the app itself writes (its suggestions)
 
@@ -440,6 +453,7 @@ TYPES: dict[type, LiveType] = {
     Commitment: LiveType("commitment", Commitment, "seq", commitment_view),
     RoomBallot: LiveType("room_ballot", RoomBallot, "seq", room_ballot_view),
     Theme: LiveType("theme", Theme, "seq", theme_view, stream=EVENING),
+    ApartPair: LiveType("apart", ApartPair, "seq", apart_view, stream=EVENING),
 }
 TABLE_TYPES = [live_type for live_type in TYPES.values() if live_type.stream == TABLE]
 EVENING_TYPES = [live_type for live_type in TYPES.values() if live_type.stream == EVENING]

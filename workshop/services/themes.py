@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import Idea, Table, Theme
+from ..models import ApartPair, Idea, Table, Theme
 from . import ServiceError, plenary
 from .changes import SYSTEM, touch, view
 from .inputs import bad_request, clean_text, integer
@@ -243,3 +243,30 @@ def withdraw(req: Request) -> None:
     if theme.suggested and theme.created_by == SYSTEM:
         theme.deleted = True
         touch(theme)
+
+
+@op("hints.apart", *TEAM, evening=True)
+def apart(req: Request) -> None:
+    """Say that two ideas the app found alike (``a``, ``b``) are not the
+    same: their hint leaves every team member's desk. ``apart`` false takes
+    that back. Saying it again changes nothing."""
+    ideas = _idea_ids(req, [req.data.get("a"), req.data.get("b")])
+    apart_ = req.data.get("apart", True)
+    if len(ideas) != 2 or not isinstance(apart_, bool):  # an idea is never apart from itself
+        raise bad_request()
+    a, b = sorted(ideas)
+    event_id = req.actor.event.id
+    pair = db.session.scalar(
+        select(ApartPair).where(
+            ApartPair.event_id == event_id, ApartPair.idea_a == a, ApartPair.idea_b == b
+        )
+    )
+    if pair is None:
+        if not apart_:
+            return
+        pair = ApartPair(event_id=event_id, idea_a=a, idea_b=b, said_by=req.actor.key)
+        db.session.add(pair)
+    elif pair.apart == apart_:
+        return
+    pair.apart, pair.said_by = apart_, req.actor.key
+    touch(pair)

@@ -7,15 +7,16 @@ from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from workshop import clock
 from workshop.extensions import db
 from workshop.models import Event, Project, ProjectStage
-from workshop.services import backlog, reviews
+from workshop.services import backlog, reviews, writes
 
 from .browser import join_table, sign_in, table_url
 from .test_accessibility import assert_accessible, speak
-from .test_backlog import run_table
+from .test_backlog import run_table, write
 from .test_browser import cards, post
 
 
@@ -335,3 +336,47 @@ def test_a_job_added_from_the_project_page_counts_in_the_funder_report(
     expect(eu.locator("h3")).to_contain_text(half)
     expect(eu.locator("table")).to_contain_text("Navette solidaire")
     assert_accessible(page, f"funder report ({lang})")
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_a_theme_of_the_synthesis_becomes_a_project_from_the_evenings_page(
+    site, new_page, projects, lang
+):
+    """The team's theme, gathered from both tables at the desk, made a project
+    by the organizer (its ideas come with it), and given to its tables'
+    projects as their theme."""
+    with site.app.app_context():
+        event = db.session.get(Event, site.evening.event_id)
+        team = writes.as_organizer_of(event.territory.organizers[0], event)
+        ideas = {i.text: i.id for t in event.tables for i in t.ideas}
+        label = f"Mobilité {lang}"
+        write(team, "theme.create", label=label,
+              idea_ids=[ideas["Navette solidaire"], ideas["Épicerie mobile"]])  # fmt: skip
+        db.session.remove()
+    page = new_page(laptop=True)
+    speak(page, site, lang)
+    sign_in(page, site)
+    page.goto(f"{site.server.url}/organizer/events/{site.evening.event_id}")
+    theme = page.locator("[data-themes] li", has_text=label)
+    expect(theme).to_contain_text({"fr": "2 idées", "en": "2 ideas"}[lang])
+    assert_accessible(page, f"the evening's themes ({lang})")
+
+    theme.locator("form[action$='/promote'] button").click()
+
+    expect(page).to_have_url(re.compile(r"/backlog/projects/\d+$"))
+    expect(page.locator("h1")).to_contain_text(label)
+    expect(page.locator("main")).to_contain_text("Navette solidaire")
+    expect(page.locator("main")).to_contain_text("Épicerie mobile")
+    page.go_back()
+    page.reload()
+    theme = page.locator("[data-themes] li", has_text=label)
+    expect(theme.locator("a[href*='/backlog/projects/']")).to_be_visible()  # made once
+    theme.locator("form[action$='/link'] button").click()
+    expect(page).to_have_url(re.compile(r"/backlog/\?"))
+    board = page.locator("main")
+    expect(board).to_contain_text("Navette solidaire")
+    expect(board).to_contain_text("Épicerie mobile")
+    with site.app.app_context():
+        tagged = db.session.scalars(select(Project.theme).where(Project.id.in_(projects))).all()
+        db.session.remove()
+    assert tagged == [label, label]

@@ -40,6 +40,7 @@ import gevent
 import simple_websocket.ws
 from flask import Flask, abort
 from flask.sessions import SecureCookieSessionInterface
+from flask.signals import request_tearing_down
 from gevent import pywsgi
 from wsproto.extensions import PerMessageDeflate
 
@@ -126,6 +127,14 @@ class App(Flask):
     the environ once the connection is established (its session copied,
     see :class:`SocketEventSessions`)."""
 
+    def do_teardown_request(self, *args, **kwargs):
+        # Every socket event pops a request context: with no teardown_request
+        # function registered and no one listening for the signal, finding
+        # the request's blueprints and sending a signal to no one is all
+        # Flask would do.
+        if self.teardown_request_funcs or request_tearing_down.receivers:
+            super().do_teardown_request(*args, **kwargs)
+
     def create_url_adapter(self, request):
         environ = request.environ if request is not None else None
         if environ is None or "saved_session" not in environ:
@@ -145,13 +154,14 @@ class _MatchedOnce:
 
     def __init__(self, adapter):
         self._adapter = adapter
-        self._matched: dict = {}
+        self._matched = None
 
     def match(self, *args, **kwargs):
-        key = (args, tuple(sorted(kwargs.items())))
-        if key not in self._matched:
-            self._matched[key] = self._adapter.match(*args, **kwargs)
-        return self._matched[key]
+        if args or kwargs != {"return_rule": True}:  # not Flask's own match of the path
+            return self._adapter.match(*args, **kwargs)
+        if self._matched is None:
+            self._matched = self._adapter.match(return_rule=True)
+        return self._matched
 
     def __getattr__(self, name):
         return getattr(self._adapter, name)

@@ -4,6 +4,9 @@ part of the French evaluation set against the two floors."""
 
 import importlib.util
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -185,6 +188,56 @@ def test_command_prints_the_suggestions(app, tmp_path):
     assert frozenset(("i1", "i4")) in _pairs(printed["duplicates"])
     for theme in printed["themes"]:
         assert set(theme) == {"label", "keywords", "ideas"}
+
+
+# Imported first by the command's interpreter (sitecustomize): any attempt
+# to reach the network fails loudly, as it would with the cable cut.
+NO_NETWORK = """
+import socket
+
+def _cut(*_args, **_kwargs):
+    raise OSError("network unavailable (test)")
+
+socket.socket.connect = socket.socket.connect_ex = _cut
+socket.create_connection = socket.getaddrinfo = _cut
+"""
+
+
+def test_the_command_needs_no_network(tmp_path):
+    """Item 6: the suggestions run with the network unavailable to the process
+    (no model downloaded at run time): a separate interpreter whose every
+    connection and name lookup fails."""
+    (tmp_path / "sitecustomize.py").write_text(NO_NETWORK)
+    source = tmp_path / "ideas.json"
+    source.write_text(json.dumps(_ideas(*WALL)))
+    environment = {
+        **os.environ,
+        "PYTHONPATH": str(tmp_path),
+        "WORKSHOP_INSTANCE": str(tmp_path / "instance"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'offline.db'}",
+        "SOCKETIO_ASYNC_MODE": "threading",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "workshop", "themes", "suggest", str(source)],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    printed = json.loads(done.stdout)
+    assert frozenset(("i1", "i4")) in _pairs(printed["duplicates"]) and printed["themes"]
+    check = subprocess.run(  # the cut is real: the same interpreter cannot connect
+        [sys.executable, "-c", "import socket; socket.create_connection(('pypi.org', 443))"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert check.returncode != 0 and "network unavailable (test)" in check.stderr
 
 
 @pytest.mark.parametrize(

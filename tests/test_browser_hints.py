@@ -25,18 +25,31 @@ def module_live_server(tmp_path_factory, migrated_database):
     yield from serve(tmp_path_factory.mktemp("live"), migrated_database, environment)
 
 
-def test_a_likely_duplicate_goes_into_one_theme_in_one_click(site, new_page):
-    evening = make_evening(site.app, tables=2, email=f"dup-{uuid.uuid4().hex[:8]}@example.org")
-    texts = ["Une navette pour aller au marché le samedi", "Une navette le samedi pour le marché"]
+LIKELY_DUPLICATES = [
+    "Une navette pour aller au marché le samedi",
+    "Une navette le samedi pour le marché",
+]
+
+
+def two_tables_posting_alike(site, prefix):
+    """An evening of two tables whose consoles each posted one of two
+    likely duplicates for a participant; the consoles and the ideas' ids."""
+    evening = make_evening(site.app, tables=2, email=f"{prefix}-{uuid.uuid4().hex[:8]}@example.org")
     consoles = [
         Client(site.server.url, {"role": "facilitator", "secret": t.facilitator_secret})
         for t in evening.tables
     ]
     ideas = []
-    for console, table, text in zip(consoles, evening.tables, texts, strict=True):
+    for console, table, text in zip(consoles, evening.tables, LIKELY_DUPLICATES, strict=True):
         author = participant(site.app, table, f"Personne {table.number}")
         answer = console.write("idea.post", {"text": text, "participant_id": author})
         ideas.append(answer["changes"][0]["id"])
+    return evening, consoles, ideas
+
+
+def test_a_likely_duplicate_goes_into_one_theme_in_one_click(site, new_page):
+    evening, consoles, ideas = two_tables_posting_alike(site, "dup")
+    texts = LIKELY_DUPLICATES
     page = new_page(laptop=True)
     page.goto(f"{site.server.url}/desk/{desk_token(site.app, evening, 'Camille')}")
     expect_connected(page)
@@ -58,15 +71,7 @@ def test_a_likely_duplicate_goes_into_one_theme_in_one_click(site, new_page):
 
 
 def test_not_the_same_hides_a_hint_from_the_whole_team_until_one_takes_it_back(site, new_page):
-    evening = make_evening(site.app, tables=2, email=f"apart-{uuid.uuid4().hex[:8]}@example.org")
-    texts = ["Une navette pour aller au marché le samedi", "Une navette le samedi pour le marché"]
-    consoles = [
-        Client(site.server.url, {"role": "facilitator", "secret": t.facilitator_secret})
-        for t in evening.tables
-    ]
-    for console, table, text in zip(consoles, evening.tables, texts, strict=True):
-        author = participant(site.app, table, f"Personne {table.number}")
-        console.write("idea.post", {"text": text, "participant_id": author})
+    evening, consoles, _ideas = two_tables_posting_alike(site, "apart")
     desks = []
     for name in ("Camille", "Dominique"):
         page = new_page(laptop=True)

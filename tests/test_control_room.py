@@ -93,6 +93,9 @@ def test_the_organizer_pushes_a_step_to_five_tables_in_one_write(app):
             lambda c, step=plenary: any(x.get("step_id") == step["id"] for x in of_type(c, "table"))
         )
         assert of_type(pushed, "table")[-1]["step_id"] == plenary["id"]
+        # Each table's whole script, in order (read in one query for all tables).
+        script = [s["id"] for s in row(summary, table)["steps"]]
+        assert of_type(pushed, "table")[-1]["step_ids"] == script
     room.changes_until(lambda c: len(of_type(c, "table")) >= 5)
     assert all(row(room.sync(), t)["steps"] for t in evening.tables)
 

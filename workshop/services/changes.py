@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -132,13 +133,32 @@ def table_view(table: Table, viewer: Viewer) -> dict:
 _STEP_IDS = select(Step.id).where(Step.table_id == bindparam("table_id")).order_by(Step.position)
 
 
+SCRIPTS = "known_scripts"  # session.info key: {table id: its step ids in order}
+
+
 def step_ids(table: Table) -> list[int]:
-    """The ids of ``table``'s script in order: from its steps when loaded,
-    else by one query built once (a screen's catch-up needs no step loaded
-    for this; the relationship's own loader costs several times more)."""
+    """The ids of ``table``'s script in order: from its steps when loaded
+    (or told by :func:`scripts_known`), else by one query built once (a
+    screen's catch-up needs no step loaded for this; the relationship's own
+    loader costs several times more)."""
     if "steps" in inspect(table).dict:
         return [step.id for step in table.steps]
+    known = db.session.info.get(SCRIPTS)
+    if known is not None and table.id in known:
+        return known[table.id]
     return list(db.session.scalars(_STEP_IDS, {"table_id": table.id}))
+
+
+@contextmanager
+def scripts_known(scripts: dict[int, list[int]]):
+    """Within this block, tables' views take their scripts from ``scripts``
+    (a write to a hundred tables reads them all in one query; no script
+    changes during it)."""
+    db.session.info[SCRIPTS] = scripts
+    try:
+        yield
+    finally:
+        db.session.info.pop(SCRIPTS, None)
 
 
 def step_view(step: Step, _viewer: Viewer) -> dict:

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, select
+from sqlalchemy import exists, inspect, select
 
 from .. import clock
 from ..extensions import db
@@ -355,8 +355,11 @@ def open_step(table: Table, step: Step | None) -> bool:
     it already is (so that pushing one step to many tables twice is harmless)."""
     if table.step_id == (step.id if step else None):
         return False
-    table.step = step
     table.step_id = step.id if step else None
+    # The column only: the relationship, when loaded on a table being
+    # flushed, writes it again in an UPDATE of its own (its post_update).
+    if "step" in inspect(table).dict:
+        db.session.expire(table, ["step"])
     table.timer_left = None
     table.timer_ends_at = (
         clock.now() + timedelta(seconds=step.duration) if step and step.duration else None

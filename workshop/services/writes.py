@@ -354,8 +354,8 @@ BATCH = 10  # tables per transaction in an evening-wide write
 
 
 def in_batches(items, size: int = BATCH):
-    """Yield ``items``, committing after every ``size`` of them and letting
-    other writes through in between, so that a write to a hundred tables never
+    """Yield ``items``, committing after every ``size`` of them (and after
+    the last) and letting other writes through in between, so that a write to a hundred tables never
     holds the writers' queue (or the loop) for long. Safe because such writes
     are idempotent per table: a resend after a failure half-way redoes only
     what is left. Objects are not expired at these commits: the loop goes on
@@ -368,6 +368,7 @@ def in_batches(items, size: int = BATCH):
             if done % size == 0:
                 session.commit()
                 socketio.sleep(0)
+        session.commit()  # the last few (nothing to do if none)
     finally:
         session.expire_on_commit = expire
 

@@ -16,6 +16,7 @@ import pytest
 import requests
 import socketio
 from sqlalchemy import select
+from wsproto.frame_protocol import FrameProtocol
 
 from workshop import transport
 from workshop.client import envelope, new_client_id
@@ -312,6 +313,22 @@ def test_what_orjson_refuses_is_read_and_answered_as_before(server, bystander):
     posted = bystander.write("idea.post", {"text": text})
     assert of_type(posted["changes"], "idea")[0]["text"] == text
     assert still_serving(server, bystander)
+
+
+def test_messages_of_every_length_reach_the_phone_whole(server, bystander):
+    """The server frames what it sends itself (``transport.text_frame``):
+    byte for byte what wsproto would send, for each of the three ways a
+    frame gives its length; and a catch-up longer than 64 KB (the longest
+    way) reaches a phone whole through the real server."""
+    framer = FrameProtocol(client=False, extensions=[])
+    for size in (0, 1, 125, 126, 65535, 65536, 70000):
+        for text in ("a" * size, "é" * (size // 2), "😀" * (size // 4)):
+            assert transport.text_frame(text) == bytes(framer.send_data(text, True)), size
+    texts = [f"{n:03d} " + "è" * 390 for n in range(100)]  # 100 cards of 785 bytes
+    for text in texts:
+        assert bystander.write("idea.post", {"text": text})["ok"]
+    caught = bystander.sync(0)
+    assert set(texts) <= {idea.get("text") for idea in of_type(caught["changes"], "idea")}
 
 
 def test_nothing_of_the_above_left_a_traceback(server):

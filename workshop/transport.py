@@ -40,7 +40,7 @@ from collections import Counter
 import gevent
 import simple_websocket.ws
 from flask import Flask, abort
-from flask.sessions import SecureCookieSessionInterface
+from flask.ctx import RequestContext
 from flask.signals import request_tearing_down
 from gevent import pywsgi
 from wsproto.connection import ConnectionState
@@ -100,34 +100,31 @@ class SocketBodyLimit:
         return self.app(environ, start_response)
 
 
-class SocketEventSessions(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, not read again at every Socket.IO event.
-
-    Flask opens the session each time a request context is pushed, and
-    Flask-SocketIO pushes one for every event of a connection: the cookie
-    parsed and its signature checked, a hundred times a second for a hall's
-    posts, and thrown away at once, since Flask-SocketIO then puts in the
-    copy it made of the session at connection (``saved_session`` in the
-    connection's environ). Once that copy exists, nothing is read.
-    """
-
-    def open_session(self, app, request):
-        if "saved_session" in request.environ:
-            return self.session_class()  # replaced by Flask-SocketIO's copy
-        return super().open_session(app, request)
-
-
 class App(Flask):
-    """Flask, with a Socket.IO event's URL adapter made once per connection.
+    """Flask, with what a Socket.IO event's request context needs made once
+    per connection.
 
     Flask-SocketIO pushes a request context for every event of a connection,
-    on the environ of the connection's first request, and Flask binds its URL
-    map to that environ each time (the host parsed and checked, a
-    ``MapAdapter`` made) and matches its path against every route: a
-    twentieth of the server's time at a hall's load. The environ never
-    changes, so neither would the adapter nor the match: both are kept in
-    the environ once the connection is established (its session copied,
-    see :class:`SocketEventSessions`)."""
+    on the environ of the connection's first request, and Flask would make a
+    request object of that environ each time, open the session (the cookie
+    parsed and its signature checked, then thrown away: Flask-SocketIO puts
+    in the copy it made at connection, ``saved_session`` in the environ),
+    bind its URL map to the environ (the host parsed and checked, a
+    ``MapAdapter`` made) and match its path against every route: together a
+    tenth of the server's time at a hall's load. The environ never changes,
+    so neither would any of these: once the connection is established (its
+    session copied), they are kept in the environ.
+    """
+
+    def request_context(self, environ):
+        session = environ.get("saved_session")
+        if session is None:  # an HTTP request, or a connection's first event
+            return super().request_context(environ)
+        request = environ.get(SOCKET_REQUEST)
+        if request is None:
+            request = environ[SOCKET_REQUEST] = self.request_class(environ)
+            request.json_module = self.json
+        return RequestContext(self, environ, request=request, session=session)
 
     def do_teardown_request(self, *args, **kwargs):
         # Every socket event pops a request context: with no teardown_request
@@ -170,12 +167,11 @@ class _MatchedOnce:
 
 
 URL_ADAPTER = "workshop.url_adapter"
+SOCKET_REQUEST = "workshop.request"
 
 
 def harden(app, socketio) -> None:
     """Apply these limits to the app and its Socket.IO server (after ``init_app``)."""
-    if not isinstance(app.session_interface, SocketEventSessions):
-        app.session_interface = SocketEventSessions()
     if "socket_io_events" not in app.view_functions:
         # Flask-SocketIO runs every event in a request context for the
         # connection's first request (/socket.io/), which no route matches:

@@ -160,6 +160,7 @@ class Phone:
 
     def on_disconnect(self, *_reason):
         self.online, self.epoch = False, self.epoch + 1
+        self.bench.step_out_of_sight(self)
         self.wake.clear()
         for future in self.pending:  # that ack will never come: resend after reconnecting
             if not future.done():
@@ -355,7 +356,7 @@ class Organizer(Phone):
                 break
             step_id = self.bench.steps_of.get(table_id, {}).get(kind)
             online = {p.index for p in mates if p.online and not p.dropping}
-            self.bench.step_sent[(table_id, step_id)] = (now, online)
+            self.bench.step_sent[(table_id, step_id)] = [now, online, None]  # None: not seen yet
         write = StepWrite(kind)
         self.sent.append(write)
         self.outbox.append(write)
@@ -434,8 +435,24 @@ class Bench:
         sent = self.step_sent.get((phone.table_id, state["step_id"]))
         if sent and phone.index in sent[1]:
             sent[1].discard(phone.index)
-            if not sent[1]:  # the last phone of the table has the new step
-                self.step_pushes.append((time.monotonic() - sent[0]) * 1000)
+            sent[2] = time.monotonic()
+            self.step_reached(sent)
+
+    def step_out_of_sight(self, phone):
+        """A phone that drops before a step push reaches it gets the step at
+        its catch-up (checked after the final sync), seconds later: its drop's
+        delay, not the server's, as for posts. Its table's push is timed by
+        the phones that stayed."""
+        for (table_id, _step_id), sent in self.step_sent.items():
+            if table_id == phone.table_id and phone.index in sent[1]:
+                sent[1].discard(phone.index)
+                self.step_reached(sent)
+
+    def step_reached(self, sent):
+        """Time the push once the last phone still connected has the new step."""
+        started, waiting, last_seen = sent
+        if not waiting and last_seen is not None:
+            self.step_pushes.append((last_seen - started) * 1000)
 
     async def step_loop(self, stop_at):
         while time.monotonic() + self.args.step_every < stop_at:

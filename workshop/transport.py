@@ -37,6 +37,8 @@ import threading
 import time
 from collections import Counter
 
+import engineio.server
+import engineio.socket
 import gevent
 import simple_websocket.ws
 from flask import Flask, abort
@@ -189,6 +191,7 @@ def harden(app, socketio) -> None:
         app.wsgi_app = SocketBodyLimit(app.wsgi_app)
     logging.getLogger("engineio.server").addFilter(_SilentClients())
     simple_websocket.ws.PerMessageDeflate = _DeclinedDeflate
+    engineio.server.socket.Socket = _Socket  # see _Socket
     eio = socketio.server.eio
     websocket = eio._async.get("websocket")
     if websocket is None or getattr(websocket, "limited", False):
@@ -214,6 +217,39 @@ def harden(app, socketio) -> None:
             return super().send(message)
 
     eio._async = {**eio._async, "websocket": LimitedWebSocket}
+
+
+class _Socket(engineio.socket.Socket):
+    """Engine.IO's socket, whose WebSocket writer waits for its next packet
+    without a timer.
+
+    Engine.IO waits for a socket's next packet at most a ping interval and
+    timeout, for a long-polling request; its WebSocket writer waits the same
+    way, arming and cancelling a timer for every message it sends (a
+    twentieth of the server's time at a hall's load). That writer never
+    needs the timer: the end of the connection, whichever way (the reader's
+    end, a ping timeout, a close), always sends it ``None``, and pings keep
+    coming meanwhile. Long-polling is unchanged.
+    """
+
+    def poll(self):
+        if not self.upgraded:
+            return super().poll()
+        first = self.queue.get()
+        self.queue.task_done()
+        if first is None:
+            return []
+        packets = [first]
+        while True:  # what queued up meanwhile goes with it, as Engine.IO does
+            try:
+                pkt = self.queue.get(block=False)
+            except self.server.get_queue_empty_exception():
+                return packets
+            self.queue.task_done()
+            if pkt is None:
+                self.queue.put(None)  # for the next poll: the connection ends
+                return packets
+            packets.append(pkt)
 
 
 def _plain_frames(connection) -> bool:

@@ -25,6 +25,12 @@ not whole ``HEADERS_TIMEOUT`` seconds after the server started waiting for
 them (however the bytes trickle in), and refuses a connection at once when
 its address already holds its share. An open WebSocket is not concerned: it
 reads on its own socket, and Engine.IO's pings close a silent one.
+
+Last, what every message costs the stack at a hall's load (DESIGN.md §11,
+measured with bench/live_load.py --compare): a socket event's request
+context made once per connection (:class:`App`), each push framed directly
+(:func:`text_frame`), and the WebSocket writer waiting for its next packet
+without a timer (:class:`_Socket`).
 """
 
 import contextlib

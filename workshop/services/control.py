@@ -161,10 +161,8 @@ def push_step(req: Request) -> None:
         for table in in_batches(tables):
             step = of_kind[table.id]
             steps.open_step(table, step)
-            if kind == StepKind.vote and (step.settings or {}).get("state") not in (
-                "open",
-                "closed",
-            ):
+            vote_state = (step.settings or {}).get("state")
+            if kind == StepKind.vote and vote_state not in ("open", "closed"):
                 votes.set_state(step, "open")
     journal.record(
         req.actor.journal_name,

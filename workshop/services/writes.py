@@ -358,8 +358,8 @@ def in_batches(items, size: int = BATCH):
     the last) and letting other writes through in between, so that a write
     to a hundred tables never holds the writers' queue (or the loop) for long.
     Safe because such writes are idempotent per table: a resend after a
-    failure half-way redoes only what is left. Objects are not expired at these commits: the loop goes on
-    with what it loaded."""
+    failure half-way redoes only what is left. Objects are not expired at
+    these commits: the loop goes on with what it loaded."""
     session = db.session()
     expire, session.expire_on_commit = session.expire_on_commit, False
     try:
